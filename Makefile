@@ -1,0 +1,49 @@
+# revisit — the two commands a fresh machine needs: `make run` and `make test`.
+# Both set up .venv themselves (Python 3.11+ and make are all they need).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+PYTEST := $(BIN)/python -m pytest
+
+.PHONY: run test test-unit test-integration test-e2e lint format clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+# Installs the project and its pinned dependencies; redone when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) install -q -e '.[test]'
+	touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/python -m revisit_runner
+
+test: $(VENV)/.installed-test
+	$(PYTEST) tests
+
+test-unit: $(VENV)/.installed-test
+	$(PYTEST) tests/unit
+
+test-integration: $(VENV)/.installed-test
+	$(PYTEST) tests/integration
+
+test-e2e: $(VENV)/.installed-test
+	$(PYTEST) tests/e2e
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

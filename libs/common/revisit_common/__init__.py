@@ -1,0 +1,1 @@
+"""Plumbing shared by every revisit service: config, database, events, bus, HTTP edge."""

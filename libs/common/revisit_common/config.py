@@ -1,0 +1,97 @@
+"""One typed settings object, read from ``REVISIT_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SERVICES = ("gateway", "customer", "visit", "complaint", "survey", "kpi")
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    service_database_urls: dict[str, str] = field(default_factory=dict)
+    db_schema_prefix: str = ""
+    amqp_url: str | None = None
+    queue_prefix: str = "revisit"
+    region: str = "local"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    admin_token: str | None = None
+    internal_token: str | None = None
+    service_urls: dict[str, str] = field(default_factory=dict)
+    max_body_bytes: int = 1024 * 1024
+    publish_timeout: float = 5.0
+    relay_interval: float = 0.2
+    relay_batch: int = 200
+    consumer_retries: int = 3
+    consumer_backoff: float = 0.05
+    prefetch: int = 100
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        return cls(
+            data_dir=Path(env.get("REVISIT_DATA_DIR") or "var"),
+            database_url=env.get("REVISIT_DATABASE_URL") or None,
+            service_database_urls={
+                name: env[f"REVISIT_{name.upper()}_DATABASE_URL"]
+                for name in SERVICES
+                if env.get(f"REVISIT_{name.upper()}_DATABASE_URL")
+            },
+            db_schema_prefix=env.get("REVISIT_DB_SCHEMA_PREFIX", ""),
+            amqp_url=env.get("REVISIT_AMQP_URL") or None,
+            queue_prefix=env.get("REVISIT_QUEUE_PREFIX") or "revisit",
+            region=env.get("REVISIT_REGION") or "local",
+            host=env.get("REVISIT_HOST") or "127.0.0.1",
+            port=_int(env, "REVISIT_PORT", 8080),
+            admin_token=env.get("REVISIT_ADMIN_TOKEN") or None,
+            internal_token=env.get("REVISIT_INTERNAL_TOKEN") or None,
+            service_urls={
+                name: env[f"REVISIT_{name.upper()}_URL"].rstrip("/")
+                for name in SERVICES
+                if env.get(f"REVISIT_{name.upper()}_URL")
+            },
+            max_body_bytes=_int(env, "REVISIT_MAX_BODY_BYTES", 1024 * 1024),
+            publish_timeout=_float(env, "REVISIT_PUBLISH_TIMEOUT", 5.0),
+            relay_interval=_float(env, "REVISIT_RELAY_INTERVAL", 0.2),
+            relay_batch=_int(env, "REVISIT_RELAY_BATCH", 200),
+            consumer_retries=_int(env, "REVISIT_CONSUMER_RETRIES", 3),
+            consumer_backoff=_float(env, "REVISIT_CONSUMER_BACKOFF", 0.05),
+            prefetch=_int(env, "REVISIT_PREFETCH", 100),
+            log_level=env.get("REVISIT_LOG_LEVEL") or "INFO",
+        )
+
+    def database_for(self, service: str) -> tuple[str, str | None]:
+        """The URL and (PostgreSQL only) schema of a service's own database."""
+        if service in self.service_database_urls:
+            return self.service_database_urls[service], None
+        if self.database_url:
+            return self.database_url, f"{self.db_schema_prefix}{service}"
+        path = (self.data_dir / f"{service}.sqlite3").resolve()
+        return f"sqlite:///{path}", None

@@ -1,0 +1,157 @@
+"""The event catalogue: every integration event, a past-tense dataclass (CONTRACT.md §2).
+
+A producer builds one of these and hands it to the outbox; the envelope (CloudEvents 1.0)
+is added there. Consumers read ``envelope.data`` (a dict) and take only the fields they
+need, so producers may add fields without breaking anyone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    source_service: ClassVar[str]
+    routing: ClassVar[str]  # "<aggregate>.<verb>"
+    subject_field: ClassVar[str]
+    by_department: ClassVar[bool] = False  # routing key gets ".<department>" appended
+    version: ClassVar[int] = 1
+
+    @classmethod
+    def type_name(cls) -> str:
+        return cls.__name__
+
+    def routing_key(self) -> str:
+        if self.by_department:
+            return f"{self.routing}.{self.department}"
+        return self.routing
+
+    def subject(self) -> str:
+        return str(getattr(self, self.subject_field))
+
+    def data(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# --- gateway (tenants) -------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class TenantRegistered(Event):
+    source_service = "gateway"
+    routing = "tenant.registered"
+    subject_field = "tenant_id"
+    tenant_id: str
+    name: str
+    timezone: str
+    region: str | None
+    settings: dict
+    settings_version: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class TenantSettingsChanged(Event):
+    source_service = "gateway"
+    routing = "tenant.settings_changed"
+    subject_field = "tenant_id"
+    tenant_id: str
+    timezone: str
+    settings: dict
+    settings_version: int
+
+
+# --- customer ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerRegistered(Event):
+    source_service = "customer"
+    routing = "customer.registered"
+    subject_field = "customer_id"
+    customer_id: str
+    name: str
+    type: str
+    region: str
+    owner: str | None
+    grade: str
+    size_tier: str
+    cooperation_tier: str
+    risk_level: str
+    registered_at: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerGraded(Event):
+    source_service = "customer"
+    routing = "customer.graded"
+    subject_field = "customer_id"
+    customer_id: str
+    region: str
+    owner: str | None
+    grade: str
+    previous_grade: str | None
+    score: float
+    size_tier: str
+    cooperation_tier: str
+    graded_at: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerRiskChanged(Event):
+    source_service = "customer"
+    routing = "customer.risk_changed"
+    subject_field = "customer_id"
+    customer_id: str
+    region: str
+    risk_level: str
+    previous_level: str | None
+    warning: bool
+    reasons: list
+    measures: list
+    changed_at: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PurchaseRecorded(Event):
+    source_service = "customer"
+    routing = "customer.purchase_recorded"
+    subject_field = "purchase_id"
+    purchase_id: str
+    customer_id: str
+    region: str
+    owner: str | None
+    grade: str
+    amount: str
+    product: str
+    purchased_at: str
+    first_purchase: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class RepairClosed(Event):
+    source_service = "customer"
+    routing = "customer.repair_closed"
+    subject_field = "repair_id"
+    repair_id: str
+    customer_id: str
+    region: str
+    owner: str | None
+    product: str
+    closed_at: str
+
+
+CATALOGUE: dict[str, type[Event]] = {
+    cls.type_name(): cls
+    for cls in (
+        TenantRegistered,
+        TenantSettingsChanged,
+        CustomerRegistered,
+        CustomerGraded,
+        CustomerRiskChanged,
+        PurchaseRecorded,
+        RepairClosed,
+    )
+}

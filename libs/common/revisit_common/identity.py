@@ -1,0 +1,74 @@
+"""Who is calling: the tenant, role and department the gateway vouches for.
+
+Services trust these headers only when the request also carries the internal token shared
+with the gateway (``REVISIT_INTERNAL_TOKEN``); the gateway strips them from client requests.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+from flask import g, request
+from flask_smorest import abort
+
+TOKEN_HEADER = "X-Revisit-Internal-Token"
+TENANT_HEADER = "X-Revisit-Tenant"
+ROLE_HEADER = "X-Revisit-Role"
+DEPARTMENT_HEADER = "X-Revisit-Department"
+ACTOR_HEADER = "X-Revisit-Actor"
+IDENTITY_HEADERS = (TOKEN_HEADER, TENANT_HEADER, ROLE_HEADER, DEPARTMENT_HEADER, ACTOR_HEADER)
+
+ROLES = ("admin", "manager", "agent", "auditor", "viewer", "department")
+
+
+@dataclass(frozen=True)
+class Identity:
+    tenant_id: str
+    role: str
+    actor: str
+    department: str | None = None
+
+    def headers(self, internal_token: str) -> dict[str, str]:
+        headers = {
+            TOKEN_HEADER: internal_token,
+            TENANT_HEADER: self.tenant_id,
+            ROLE_HEADER: self.role,
+            ACTOR_HEADER: self.actor,
+        }
+        if self.department:
+            headers[DEPARTMENT_HEADER] = self.department
+        return headers
+
+
+def load_identity(internal_token: str | None) -> Identity | None:
+    """Read the identity of a request that came through the gateway (None otherwise)."""
+    sent = request.headers.get(TOKEN_HEADER, "")
+    if not internal_token or not sent:
+        return None
+    if not hmac.compare_digest(sent.encode(), internal_token.encode()):
+        return None
+    tenant = request.headers.get(TENANT_HEADER, "")
+    role = request.headers.get(ROLE_HEADER, "")
+    if not tenant or role not in ROLES:
+        return None
+    return Identity(
+        tenant_id=tenant,
+        role=role,
+        actor=request.headers.get(ACTOR_HEADER, "") or role,
+        department=request.headers.get(DEPARTMENT_HEADER) or None,
+    )
+
+
+def current() -> Identity:
+    identity = g.get("identity")
+    if identity is None:
+        abort(401, message="not authenticated")
+    return identity
+
+
+def require_role(*roles: str) -> Identity:
+    identity = current()
+    if identity.role not in roles:
+        abort(403, message=f"role {identity.role!r} may not do this")
+    return identity

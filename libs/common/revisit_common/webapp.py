@@ -1,0 +1,156 @@
+"""The HTTP edge every service shares: app factory, problem+json, request ids, metrics.
+
+Routes live in each service's ``api.py`` as flask-smorest blueprints; this module wires
+them into an app with the common behaviour:
+- ``X-Request-ID`` echoed (or made) on every response and kept in ``g.request_id``;
+- errors of every kind rendered as problem+json (validation 422 with per-field errors,
+  malformed JSON 400, oversized bodies 413, an unreachable database 503);
+- ``/healthz``, ``/readyz`` and ``/metrics`` without auth; ``/api/v1/*`` only with the
+  identity the gateway vouches for.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterable
+
+from flask import Flask, Response, g, request
+from flask_smorest import Api
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from . import identity, metrics
+from .problems import ProblemSchema, flatten_validation, problem_response
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+OPEN_PATHS = ("/healthz", "/readyz", "/metrics", f"{API_PREFIX}/openapi.json")
+
+
+class ProblemApi(Api):
+    """flask-smorest's Api, with every HTTP error rendered as problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error: HTTPException):
+        data = getattr(error, "data", None) or {}
+        errors = data.get("errors")
+        if errors is None and "messages" in data:
+            errors = flatten_validation(data["messages"])
+        detail = data.get("message")
+        if detail is None:
+            detail = "invalid fields" if errors else error.description
+        return problem_response(
+            error.code or 500,
+            detail,
+            errors=errors,
+            headers=data.get("headers") or dict(getattr(error, "headers", None) or {}),
+            request_id=g.get("request_id"),
+        )
+
+
+def create_app(
+    *,
+    service: str,
+    title: str,
+    blueprints: Iterable,
+    internal_token: str | None,
+    max_body_bytes: int,
+    ready_checks: Iterable[Callable[[], None]] = (),
+    extensions: dict | None = None,
+    public: bool = False,
+) -> Flask:
+    """Build a service's Flask app.
+
+    ``public`` is for the gateway, which authenticates clients itself; backend services
+    accept ``/api/v1`` calls only with the gateway's internal token.
+    """
+    app = Flask(service)
+    app.config.update(
+        API_TITLE=title,
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX=API_PREFIX,
+        OPENAPI_JSON_PATH="openapi.json",
+        MAX_CONTENT_LENGTH=max_body_bytes,
+        JSON_SORT_KEYS=False,
+    )
+    app.json.ensure_ascii = False
+    app.extensions.update(extensions or {})
+    api = ProblemApi(app)
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    for blp in blueprints:
+        api.register_blueprint(blp)
+    app.extensions["revisit_api"] = api
+    checks = list(ready_checks)
+
+    @app.before_request
+    def _start():
+        g.started = time.perf_counter()
+        rid = request.headers.get("X-Request-ID", "")
+        g.request_id = rid if _REQUEST_ID.match(rid) else uuid.uuid4().hex
+        g.identity = None
+        if public or not request.path.startswith(API_PREFIX) or request.path in OPEN_PATHS:
+            return None
+        g.identity = identity.load_identity(internal_token)
+        if g.identity is None:
+            return problem_response(401, "missing or invalid credentials", request_id=g.request_id)
+        return None
+
+    @app.after_request
+    def _finish(response: Response):
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        rule = request.url_rule.rule if request.url_rule else "unmatched"
+        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+        metrics.HTTP_REQUESTS.labels(service, request.method, rule, str(response.status_code)).inc()
+        metrics.HTTP_DURATION.labels(service, request.method, rule).observe(elapsed)
+        return response
+
+    @app.errorhandler(DBAPIError)
+    def _database_error(exc: DBAPIError):
+        if isinstance(exc, OperationalError) or exc.connection_invalidated:
+            log.error("database unavailable: %s", exc.orig)
+            return problem_response(
+                503,
+                "database unavailable, try again shortly",
+                headers={"Retry-After": "2"},
+                request_id=g.get("request_id"),
+            )
+        return _unexpected(exc)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        if isinstance(exc, HTTPException):
+            return api.handle_http_exception(exc)
+        log.exception("unhandled error")
+        return problem_response(500, "internal error", request_id=g.get("request_id"))
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok", "service": service}
+
+    @app.get("/readyz")
+    def readyz():
+        failures = {}
+        for check in checks:
+            try:
+                check()
+            except Exception as exc:  # noqa: BLE001 - reported in the 503 body
+                failures[getattr(check, "__name__", "check")] = str(exc)[:300]
+        if failures:
+            return problem_response(
+                503, "not ready", errors=failures, request_id=g.get("request_id")
+            )
+        return {"status": "ready", "service": service}
+
+    @app.get("/metrics")
+    def metrics_view():
+        body, content_type = metrics.render()
+        return Response(body, content_type=content_type)
+
+    return app

@@ -1,0 +1,1 @@
+"""The composition root: which services exist, and how each mode runs them."""

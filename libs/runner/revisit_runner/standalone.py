@@ -1,0 +1,116 @@
+"""Standalone mode: the gateway and every service in one process, on one port.
+
+Each service keeps its own database (a SQLite file under ``REVISIT_DATA_DIR`` unless
+``REVISIT_DATABASE_URL`` is set); the bus is kombu's in-memory transport unless
+``REVISIT_AMQP_URL`` is set; relays and consumers run on background threads. Served by
+gunicorn (one worker process, threads), never Flask's development server.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import secrets
+import sys
+import threading
+from dataclasses import dataclass, field
+
+from flask import Flask
+
+from gateway_service.bootstrap import create_gateway_app
+from gateway_service.proxy import InProcessTransport
+from revisit_common import logs
+from revisit_common.bus import Bus
+from revisit_common.config import Settings
+from revisit_common.runtime import ServiceRuntime
+
+from .services import BACKENDS, GATEWAY
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Standalone:
+    app: Flask
+    runtimes: dict[str, ServiceRuntime]
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> None:
+        for rt in self.runtimes.values():
+            rt.declare()  # every queue bound before any relay publishes
+        for rt in self.runtimes.values():
+            rt.start_workers(self.stop)
+
+    def close(self) -> None:
+        self.stop.set()
+        for rt in self.runtimes.values():
+            for thread in rt.threads:
+                thread.join(timeout=5)
+            rt.close()
+
+
+def prepare_settings(settings: Settings) -> Settings:
+    """Fill in the tokens standalone mode makes for itself when none are configured."""
+    changes = {}
+    if not settings.admin_token:
+        changes["admin_token"] = "rva_" + secrets.token_urlsafe(32)
+    if not settings.internal_token:
+        changes["internal_token"] = secrets.token_urlsafe(32)
+    return dataclasses.replace(settings, **changes) if changes else settings
+
+
+def build(settings: Settings) -> Standalone:
+    """Every runtime sharing one bus, and the gateway wired to them in-process."""
+    bus = Bus(
+        settings.amqp_url, publish_timeout=settings.publish_timeout, prefetch=settings.prefetch
+    )
+    runtimes = {name: ServiceRuntime(spec, settings, bus) for name, spec in BACKENDS.items()}
+    gateway = ServiceRuntime(GATEWAY, settings, bus)
+    transports = {name: InProcessTransport(rt.create_app()) for name, rt in runtimes.items()}
+    app = create_gateway_app(gateway, transports)
+    return Standalone(app=app, runtimes={"gateway": gateway, **runtimes})
+
+
+def main(argv: list[str] | None = None) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    settings = Settings.from_env()
+    generated = not settings.admin_token
+    settings = prepare_settings(settings)
+    logs.configure(settings.log_level)
+    if generated:
+        print(
+            f"revisit: no REVISIT_ADMIN_TOKEN given; this run's platform token is:\n"
+            f"    {settings.admin_token}",
+            file=sys.stderr,
+            flush=True,
+        )
+    print(
+        f"revisit: standalone on http://{settings.host}:{settings.port} "
+        f"(data {settings.data_dir.resolve() if not settings.database_url else 'PostgreSQL'}, "
+        f"bus {'RabbitMQ' if settings.amqp_url else 'in memory'})",
+        file=sys.stderr,
+        flush=True,
+    )
+
+    class Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{settings.host}:{settings.port}")
+            self.cfg.set("workers", 1)  # one process: the in-memory bus lives in it
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", 8)
+            self.cfg.set("timeout", 60)
+            self.cfg.set("graceful_timeout", 10)
+            self.cfg.set("accesslog", None)
+
+        def load(self):
+            # Runs in the worker after the fork: engines, connections and threads made here.
+            system = build(settings)
+            system.start()
+            return system.app
+
+    Server().run()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,99 @@
+"""The customer service's tables (its own database; nobody else reads them)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from revisit_common.db import UtcDateTime
+
+MONEY = sa.Numeric(18, 2)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    __table_args__ = (sa.Index("ix_customers_tenant_id", "tenant_id", "id"),)
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.String(36))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    type: Mapped[str] = mapped_column(sa.String(20))
+    region: Mapped[str] = mapped_column(sa.String(100))
+    owner: Mapped[str | None] = mapped_column(sa.String(100))
+    address: Mapped[str | None] = mapped_column(sa.String(500))
+    legal_representative: Mapped[str | None] = mapped_column(sa.String(100))
+    business_scope: Mapped[str | None] = mapped_column(sa.String(1000))
+    annual_purchase_amount: Mapped[Decimal] = mapped_column(MONEY)
+    purchase_frequency: Mapped[str | None] = mapped_column(sa.String(50))
+    cooperation_start: Mapped[date] = mapped_column(sa.Date)
+    overdue_days: Mapped[int] = mapped_column(sa.Integer, default=0)
+    legal_dispute: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    credit_rating: Mapped[str] = mapped_column(sa.String(10), default="good")
+    complaint_dates: Mapped[list] = mapped_column(sa.JSON, default=list)
+    satisfaction_levels: Mapped[list] = mapped_column(sa.JSON, default=list)
+    size_tier: Mapped[str] = mapped_column(sa.String(10))
+    cooperation_tier: Mapped[str] = mapped_column(sa.String(10))
+    score: Mapped[float] = mapped_column(sa.Float)
+    grade: Mapped[str] = mapped_column(sa.String(1))
+    risk_level: Mapped[str] = mapped_column(sa.String(10))
+    risk_reasons: Mapped[list] = mapped_column(sa.JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    contacts: Mapped[list[Contact]] = relationship(
+        back_populates="customer",
+        cascade="all, delete-orphan",
+        order_by="Contact.position",
+        lazy="selectin",
+    )
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(sa.ForeignKey("customers.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(sa.Integer)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    title: Mapped[str | None] = mapped_column(sa.String(100))
+    phone: Mapped[str | None] = mapped_column(sa.String(50))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    decision_maker: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    birthday: Mapped[date | None] = mapped_column(sa.Date)
+    anniversary: Mapped[date | None] = mapped_column(sa.Date)
+
+    customer: Mapped[Customer] = relationship(back_populates="contacts")
+
+
+class Purchase(Base):
+    __tablename__ = "purchases"
+    __table_args__ = (sa.Index("ix_purchases_customer", "customer_id", "purchased_at"),)
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.String(36))
+    customer_id: Mapped[str] = mapped_column(sa.ForeignKey("customers.id", ondelete="CASCADE"))
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    product: Mapped[str] = mapped_column(sa.String(200))
+    purchased_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Repair(Base):
+    __tablename__ = "repairs"
+    __table_args__ = (sa.Index("ix_repairs_customer", "customer_id"),)
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.String(36))
+    customer_id: Mapped[str] = mapped_column(sa.ForeignKey("customers.id", ondelete="CASCADE"))
+    product: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.String(2000))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    result: Mapped[str | None] = mapped_column(sa.String(2000))

@@ -1,0 +1,151 @@
+"""Request and response bodies of the customer API (marshmallow 4; unknown fields → 422)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from .domain import CREDIT_RATINGS, CUSTOMER_TYPES
+
+MONEY = {"places": 2, "as_string": False}
+AMOUNT_MAX = 10**15
+
+
+def _text(max_len: int, **kw) -> fields.String:
+    return fields.String(validate=validate.Length(min=1, max=max_len), **kw)
+
+
+def _money(**kw) -> fields.Decimal:
+    return fields.Decimal(
+        validate=validate.Range(min=0, max=AMOUNT_MAX), allow_nan=False, **MONEY, **kw
+    )
+
+
+class ContactSchema(Schema):
+    name = _text(100, required=True)
+    title = fields.String(validate=validate.Length(max=100), allow_none=True)
+    phone = fields.String(validate=validate.Length(max=50), allow_none=True)
+    email = fields.Email(validate=validate.Length(max=254), allow_none=True)
+    decision_maker = fields.Boolean(load_default=False)
+    birthday = fields.Date(allow_none=True)
+    anniversary = fields.Date(allow_none=True)
+
+
+class CustomerInSchema(Schema):
+    name = _text(200, required=True)
+    type = fields.String(required=True, validate=validate.OneOf(CUSTOMER_TYPES))
+    region = _text(100, required=True)
+    annual_purchase_amount = _money(required=True)
+    cooperation_start = fields.Date(required=True)
+    owner = fields.String(validate=validate.Length(max=100), allow_none=True)
+    address = fields.String(validate=validate.Length(max=500), allow_none=True)
+    legal_representative = fields.String(validate=validate.Length(max=100), allow_none=True)
+    business_scope = fields.String(validate=validate.Length(max=1000), allow_none=True)
+    purchase_frequency = fields.String(validate=validate.Length(max=50), allow_none=True)
+    overdue_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=100000))
+    legal_dispute = fields.Boolean()
+    credit_rating = fields.String(validate=validate.OneOf(CREDIT_RATINGS))
+    contacts = fields.List(
+        fields.Nested(ContactSchema), validate=validate.Length(max=50), load_default=list
+    )
+
+    @validates_schema
+    def _start_not_future(self, data, **_kw):
+        from datetime import date, timedelta
+
+        start = data.get("cooperation_start")
+        if start is not None and start > date.today() + timedelta(days=1):
+            raise ValidationError("must not be in the future", "cooperation_start")
+
+
+class CustomerPatchSchema(CustomerInSchema):
+    """Every field optional; fields given replace the stored ones (loaded with partial)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(partial=True, **kwargs)
+
+
+class ContactOutSchema(ContactSchema):
+    id = fields.String()
+
+
+class CustomerOutSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    type = fields.String()
+    region = fields.String()
+    owner = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+    legal_representative = fields.String(allow_none=True)
+    business_scope = fields.String(allow_none=True)
+    annual_purchase_amount = fields.Decimal(**MONEY)
+    purchase_frequency = fields.String(allow_none=True)
+    cooperation_start = fields.Date()
+    overdue_days = fields.Integer()
+    legal_dispute = fields.Boolean()
+    credit_rating = fields.String()
+    contacts = fields.List(fields.Nested(ContactOutSchema))
+    size_tier = fields.String()
+    cooperation_tier = fields.String()
+    score = fields.Float()
+    grade = fields.String()
+    risk_level = fields.String()
+    risk_reasons = fields.List(fields.String())
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class CustomerListArgs(Schema):
+    type = fields.String(validate=validate.OneOf(CUSTOMER_TYPES))
+    grade = fields.String(validate=validate.OneOf(("A", "B", "C")))
+    region = fields.String(validate=validate.Length(max=100))
+    risk_level = fields.String(validate=validate.OneOf(("low", "medium", "high")))
+    owner = fields.String(validate=validate.Length(max=100))
+    q = fields.String(validate=validate.Length(min=1, max=100))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    cursor = fields.String(load_default=None, validate=validate.Length(max=200))
+
+
+class CustomerPageSchema(Schema):
+    items = fields.List(fields.Nested(CustomerOutSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class PurchaseInSchema(Schema):
+    amount = _money(required=True)
+    product = _text(200, required=True)
+    purchased_at = fields.AwareDateTime(required=True)
+
+
+class PurchaseOutSchema(Schema):
+    id = fields.String()
+    customer_id = fields.String()
+    amount = fields.Decimal(**MONEY)
+    product = fields.String()
+    purchased_at = fields.DateTime()
+    created_at = fields.DateTime()
+
+
+class PurchasePageSchema(Schema):
+    items = fields.List(fields.Nested(PurchaseOutSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class RepairInSchema(Schema):
+    product = _text(200, required=True)
+    description = _text(2000, required=True)
+    opened_at = fields.AwareDateTime()
+
+
+class RepairCloseSchema(Schema):
+    result = fields.String(validate=validate.Length(max=2000), allow_none=True)
+    closed_at = fields.AwareDateTime()
+
+
+class RepairOutSchema(Schema):
+    id = fields.String()
+    customer_id = fields.String()
+    product = fields.String()
+    description = fields.String()
+    opened_at = fields.DateTime()
+    closed_at = fields.DateTime(allow_none=True)
+    result = fields.String(allow_none=True)

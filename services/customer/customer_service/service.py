@@ -1,0 +1,369 @@
+"""The customer service layer: each function is one use case, run inside a transaction.
+
+Routes and event handlers call these; they load rows, apply the domain rules, and add the
+events the change causes to the outbox in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from revisit_common import events, tenant_settings
+from revisit_common.ids import new_id
+from revisit_common.outbox import Outbox
+
+from . import domain
+from .models import Contact, Customer, Purchase, Repair
+
+SATISFACTION_HISTORY = 20  # the most recent visit ratings kept for the satisfaction score
+CONTACT_FIELDS = ("name", "title", "phone", "email", "decision_maker", "birthday", "anniversary")
+EDITABLE = (
+    "name", "type", "region", "owner", "address", "legal_representative", "business_scope",
+    "annual_purchase_amount", "purchase_frequency", "cooperation_start", "overdue_days",
+    "legal_dispute", "credit_rating",
+)  # fmt: skip
+
+
+class NotFound(LookupError):
+    pass
+
+
+class Conflict(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who causes a change: the tenant, and the request id carried into events."""
+
+    tenant_id: str
+    correlation_id: str | None = None
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def policy_for(session: Session, tenant_id: str) -> tuple[domain.ClassificationPolicy, str]:
+    settings = tenant_settings.load(session, tenant_id)
+    policy = domain.ClassificationPolicy.from_dict(settings.section("classification"))
+    return policy, settings.timezone
+
+
+def local_today(timezone: str) -> date:
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(timezone)).date()
+
+
+def get_customer(session: Session, tenant_id: str, customer_id: str) -> Customer:
+    customer = session.get(Customer, customer_id)
+    if customer is None or customer.tenant_id != tenant_id:
+        raise NotFound("customer")  # another tenant's customer is as unknown as a missing one
+    return customer
+
+
+def facts_of(session: Session, customer: Customer, today: date) -> domain.CustomerFacts:
+    year_ago = datetime.combine(today - timedelta(days=365), datetime.min.time(), UTC)
+    two_years_ago = datetime.combine(today - timedelta(days=730), datetime.min.time(), UTC)
+    last, count, prev = session.execute(
+        sa.select(
+            sa.func.coalesce(
+                sa.func.sum(sa.case((Purchase.purchased_at >= year_ago, Purchase.amount))), 0
+            ),
+            sa.func.count(sa.case((Purchase.purchased_at >= year_ago, 1))),
+            sa.func.coalesce(
+                sa.func.sum(sa.case((Purchase.purchased_at < year_ago, Purchase.amount))), 0
+            ),
+        ).where(Purchase.customer_id == customer.id, Purchase.purchased_at >= two_years_ago)
+    ).one()
+    cutoff = (today - timedelta(days=365)).isoformat()
+    complaints = sum(1 for day in customer.complaint_dates or () if day > cutoff)
+    return domain.CustomerFacts(
+        type=customer.type,
+        annual_purchase_amount=Decimal(customer.annual_purchase_amount),
+        cooperation_start=customer.cooperation_start,
+        purchases_last_12m=Decimal(last),
+        purchases_prev_12m=Decimal(prev),
+        purchase_count_12m=int(count),
+        satisfaction_scores=tuple(customer.satisfaction_levels or ()),
+        risk=domain.RiskIndicators(
+            overdue_payment_days=customer.overdue_days,
+            legal_dispute=customer.legal_dispute,
+            credit_rating=customer.credit_rating,
+            complaints_12m=complaints,
+            purchase_trend=domain.purchase_trend(Decimal(last), Decimal(prev)),
+        ),
+    )
+
+
+def reclassify(
+    session: Session,
+    outbox: Outbox,
+    customer: Customer,
+    caller: Caller,
+    *,
+    policy: domain.ClassificationPolicy | None = None,
+    timezone: str | None = None,
+) -> domain.Classification:
+    """Recompute the derived fields; publish CustomerGraded / CustomerRiskChanged on change."""
+    old_grade, old_risk = customer.grade, customer.risk_level
+    result = derive(session, customer, policy=policy, timezone=timezone)
+    announce(session, outbox, customer, caller, old_grade, old_risk)
+    return result
+
+
+def derive(
+    session: Session,
+    customer: Customer,
+    *,
+    policy: domain.ClassificationPolicy | None = None,
+    timezone: str | None = None,
+) -> domain.Classification:
+    """Set the customer's derived fields from its facts and the tenant's policy."""
+    if policy is None or timezone is None:
+        policy, timezone = policy_for(session, customer.tenant_id)
+    today = local_today(timezone)
+    with session.no_autoflush:
+        result = domain.classify(facts_of(session, customer, today), policy, today)
+    customer.size_tier = result.size_tier
+    customer.cooperation_tier = result.cooperation_tier
+    customer.score = result.score
+    customer.grade = result.grade
+    customer.risk_level = result.risk_level
+    customer.risk_reasons = list(result.risk_reasons)
+    customer.updated_at = now()
+    return result
+
+
+def announce(
+    session: Session,
+    outbox: Outbox,
+    customer: Customer,
+    caller: Caller,
+    old_grade: str | None,
+    old_risk: str | None,
+) -> None:
+    """Events for a changed grade or risk level (a new customer: its first grade, and any
+    risk above low)."""
+    stamp = customer.updated_at.isoformat()
+    if old_grade != customer.grade:
+        outbox.add(
+            session,
+            events.CustomerGraded(
+                customer_id=customer.id,
+                region=customer.region,
+                owner=customer.owner,
+                grade=customer.grade,
+                previous_grade=old_grade,
+                score=customer.score,
+                size_tier=customer.size_tier,
+                cooperation_tier=customer.cooperation_tier,
+                graded_at=stamp,
+            ),
+            tenant_id=customer.tenant_id,
+            correlation_id=caller.correlation_id,
+        )
+    new_customer_at_low = old_risk is None and customer.risk_level == "low"
+    if domain.risk_changed(old_risk, customer.risk_level) and not new_customer_at_low:
+        outbox.add(
+            session,
+            events.CustomerRiskChanged(
+                customer_id=customer.id,
+                region=customer.region,
+                risk_level=customer.risk_level,
+                previous_level=old_risk,
+                warning=domain.raises_warning(old_risk, customer.risk_level),
+                reasons=list(customer.risk_reasons),
+                measures=domain.measures_for(customer.risk_level),
+                changed_at=stamp,
+            ),
+            tenant_id=customer.tenant_id,
+            correlation_id=caller.correlation_id,
+        )
+
+
+def _contacts(items: list[dict]) -> list[Contact]:
+    return [
+        Contact(id=new_id(), position=i, **{k: item.get(k) for k in CONTACT_FIELDS if k in item})
+        for i, item in enumerate(items)
+    ]
+
+
+def create_customer(session: Session, outbox: Outbox, caller: Caller, data: dict) -> Customer:
+    stamp = now()
+    fields = {k: data[k] for k in EDITABLE if k in data}
+    customer = Customer(
+        id=new_id(),
+        tenant_id=caller.tenant_id,
+        satisfaction_levels=[],
+        complaint_dates=[],
+        created_at=stamp,
+        updated_at=stamp,
+        **fields,
+    )
+    customer.overdue_days = customer.overdue_days or 0
+    customer.legal_dispute = bool(customer.legal_dispute)
+    customer.credit_rating = customer.credit_rating or "good"
+    customer.contacts = _contacts(data.get("contacts") or [])
+    derive(session, customer)
+    session.add(customer)
+    session.flush()
+    outbox.add(
+        session,
+        events.CustomerRegistered(
+            customer_id=customer.id,
+            name=customer.name,
+            type=customer.type,
+            region=customer.region,
+            owner=customer.owner,
+            grade=customer.grade,
+            size_tier=customer.size_tier,
+            cooperation_tier=customer.cooperation_tier,
+            risk_level=customer.risk_level,
+            registered_at=stamp.isoformat(),
+        ),
+        tenant_id=caller.tenant_id,
+        correlation_id=caller.correlation_id,
+    )
+    announce(session, outbox, customer, caller, None, None)
+    return customer
+
+
+def update_customer(
+    session: Session, outbox: Outbox, caller: Caller, customer_id: str, data: dict
+) -> Customer:
+    customer = get_customer(session, caller.tenant_id, customer_id)
+    for key in EDITABLE:
+        if key in data:
+            setattr(customer, key, data[key])
+    if "contacts" in data:
+        customer.contacts = _contacts(data["contacts"] or [])
+    session.flush()
+    reclassify(session, outbox, customer, caller)
+    return customer
+
+
+def record_purchase(
+    session: Session, outbox: Outbox, caller: Caller, customer_id: str, data: dict
+) -> Purchase:
+    customer = get_customer(session, caller.tenant_id, customer_id)
+    first = (
+        session.scalar(sa.select(sa.func.count()).where(Purchase.customer_id == customer.id)) == 0
+    )
+    purchase = Purchase(
+        id=new_id(),
+        tenant_id=caller.tenant_id,
+        customer_id=customer.id,
+        amount=data["amount"],
+        product=data["product"],
+        purchased_at=data["purchased_at"],
+        created_at=now(),
+    )
+    session.add(purchase)
+    session.flush()
+    reclassify(session, outbox, customer, caller)
+    outbox.add(
+        session,
+        events.PurchaseRecorded(
+            purchase_id=purchase.id,
+            customer_id=customer.id,
+            region=customer.region,
+            owner=customer.owner,
+            grade=customer.grade,
+            amount=str(purchase.amount),
+            product=purchase.product,
+            purchased_at=purchase.purchased_at.isoformat(),
+            first_purchase=first,
+        ),
+        tenant_id=caller.tenant_id,
+        correlation_id=caller.correlation_id,
+    )
+    return purchase
+
+
+def open_repair(session: Session, caller: Caller, customer_id: str, data: dict) -> Repair:
+    customer = get_customer(session, caller.tenant_id, customer_id)
+    repair = Repair(
+        id=new_id(),
+        tenant_id=caller.tenant_id,
+        customer_id=customer.id,
+        product=data["product"],
+        description=data["description"],
+        opened_at=data.get("opened_at") or now(),
+    )
+    session.add(repair)
+    session.flush()
+    return repair
+
+
+def close_repair(
+    session: Session, outbox: Outbox, caller: Caller, customer_id: str, repair_id: str, data: dict
+) -> Repair:
+    customer = get_customer(session, caller.tenant_id, customer_id)
+    repair = session.get(Repair, repair_id)
+    if repair is None or repair.customer_id != customer.id:
+        raise NotFound("repair")
+    if repair.closed_at is not None:
+        raise Conflict("repair is already closed")
+    repair.closed_at = data.get("closed_at") or now()
+    repair.result = data.get("result")
+    outbox.add(
+        session,
+        events.RepairClosed(
+            repair_id=repair.id,
+            customer_id=customer.id,
+            region=customer.region,
+            owner=customer.owner,
+            product=repair.product,
+            closed_at=repair.closed_at.isoformat(),
+        ),
+        tenant_id=caller.tenant_id,
+        correlation_id=caller.correlation_id,
+    )
+    return repair
+
+
+def regrade_tenant(session: Session, outbox: Outbox, caller: Caller) -> int:
+    """Reclassify every customer of a tenant (its policy changed, or the periodic sweep)."""
+    policy, timezone = policy_for(session, caller.tenant_id)
+    count = 0
+    for customer in session.scalars(
+        sa.select(Customer).where(Customer.tenant_id == caller.tenant_id).order_by(Customer.id)
+    ):
+        reclassify(session, outbox, customer, caller, policy=policy, timezone=timezone)
+        count += 1
+    return count
+
+
+def note_visit_satisfaction(
+    session: Session, outbox: Outbox, caller: Caller, customer_id: str, level: str
+) -> bool:
+    """A completed visit's overall satisfaction feeds the customer's score."""
+    customer = session.get(Customer, customer_id)
+    if customer is None or customer.tenant_id != caller.tenant_id:
+        return False  # a customer this service never knew: nothing to update
+    if level not in domain.SATISFACTION_LEVELS:
+        raise ValueError(f"unknown satisfaction level {level!r}")
+    customer.satisfaction_levels = [*(customer.satisfaction_levels or []), level][
+        -SATISFACTION_HISTORY:
+    ]
+    reclassify(session, outbox, customer, caller)
+    return True
+
+
+def note_complaint(
+    session: Session, outbox: Outbox, caller: Caller, customer_id: str, day: date
+) -> bool:
+    """A complaint raised against a customer counts towards its risk for 12 months."""
+    customer = session.get(Customer, customer_id)
+    if customer is None or customer.tenant_id != caller.tenant_id:
+        return False
+    customer.complaint_dates = [*(customer.complaint_dates or []), day.isoformat()][-200:]
+    reclassify(session, outbox, customer, caller)
+    return True

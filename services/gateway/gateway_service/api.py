@@ -1,0 +1,151 @@
+"""HTTP routes the gateway serves itself: tenants, API keys, settings.
+
+Authentication and the role table are applied before these run (``auth.py``); a route
+validates its input, calls one function of ``service.py`` in a transaction, and renders.
+"""
+
+from __future__ import annotations
+
+from flask import g
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from revisit_common.identity import current
+from revisit_common.paging import PageArgs
+from revisit_common.runtime import runtime
+
+from . import auth, service
+from .domain import SettingsError
+from .schemas import (
+    ApiKeyCreatedSchema,
+    ApiKeyInSchema,
+    ApiKeyPageSchema,
+    SettingsPatchSchema,
+    SettingsSchema,
+    TenantCreatedSchema,
+    TenantInSchema,
+    TenantSchema,
+)
+
+tenants_blp = Blueprint(
+    "tenants", __name__, url_prefix="/api/v1/tenants", description="Tenants (platform)"
+)
+keys_blp = Blueprint("api_keys", __name__, url_prefix="/api/v1/api-keys", description="API keys")
+settings_blp = Blueprint(
+    "settings", __name__, url_prefix="/api/v1/settings", description="Tenant settings"
+)
+BLUEPRINTS = (tenants_blp, keys_blp, settings_blp)
+
+
+def _run(fn, *args):
+    """Run one use case in a transaction, mapping its errors to problem responses."""
+    try:
+        with runtime().db.transaction() as session:
+            return fn(session, *args)
+    except service.NotFound as exc:
+        abort(404, message=f"{exc} not found")
+    except service.Conflict as exc:
+        abort(409, message=str(exc))
+    except SettingsError as exc:
+        abort(422, message="invalid settings", errors=exc.errors)
+
+
+def _columns(row) -> dict:
+    """A mapped row as a dict of its column values (for responses with an extra field)."""
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns}
+
+
+# --------------------------------------------------------------------------- tenants
+
+
+@tenants_blp.route("")
+class Tenants(MethodView):
+    @tenants_blp.arguments(TenantInSchema)
+    @tenants_blp.response(201, TenantCreatedSchema)
+    @tenants_blp.doc(
+        description="Needs the platform operator's token (REVISIT_ADMIN_TOKEN) as the bearer."
+    )
+    def post(self, data):
+        """Register a tenant with its first admin key and default settings."""
+        auth.require_platform_token()
+        rt = runtime()
+
+        def run(session):
+            tenant, key = service.register_tenant(
+                session, rt.outbox, request_id=g.get("request_id"), **data
+            )
+            return {**_columns(tenant), "admin_key": key}
+
+        return _run(run)
+
+
+@tenants_blp.route("/current")
+class CurrentTenant(MethodView):
+    @tenants_blp.response(200, TenantSchema)
+    def get(self):
+        """The tenant of the calling key."""
+        tenant_id = current().tenant_id
+        return _run(lambda s: service.get_tenant(s, tenant_id))
+
+
+# --------------------------------------------------------------------------- API keys
+
+
+@keys_blp.route("")
+class ApiKeys(MethodView):
+    @keys_blp.arguments(ApiKeyInSchema)
+    @keys_blp.response(201, ApiKeyCreatedSchema)
+    def post(self, data):
+        """Create a key; the key itself is in this response only."""
+        tenant_id = current().tenant_id
+
+        def run(session):
+            row, key = service.create_key(session, tenant_id, **data)
+            return {**_columns(row), "key": key}
+
+        return _run(run)
+
+    @keys_blp.arguments(PageArgs, location="query")
+    @keys_blp.response(200, ApiKeyPageSchema)
+    def get(self, args):
+        """The tenant's keys (revoked ones too), oldest first; never the keys themselves."""
+        tenant_id = current().tenant_id
+
+        def run(session):
+            items, cursor = service.list_keys(session, tenant_id, args["limit"], args["cursor"])
+            return {"items": items, "next_cursor": cursor}
+
+        return _run(run)
+
+
+@keys_blp.route("/<key_id>")
+class ApiKeyItem(MethodView):
+    @keys_blp.response(204)
+    def delete(self, key_id):
+        """Revoke a key: requests with it get 401 from now on."""
+        tenant_id = current().tenant_id
+        _run(lambda s: service.revoke_key(s, tenant_id, key_id))
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@settings_blp.route("")
+class Settings(MethodView):
+    @settings_blp.response(200, SettingsSchema)
+    def get(self):
+        """The effective settings document (defaults filled in) and its version."""
+        tenant_id = current().tenant_id
+        return _run(lambda s: service.read_settings(s, tenant_id))
+
+    @settings_blp.arguments(SettingsPatchSchema)
+    @settings_blp.response(200, SettingsSchema)
+    def patch(self, data):
+        """Change some settings; other sections and keys keep their values."""
+        tenant_id = current().tenant_id
+        rt = runtime()
+        return _run(
+            lambda s: service.change_settings(
+                s, rt.outbox, tenant_id, data, request_id=g.get("request_id")
+            )
+        )

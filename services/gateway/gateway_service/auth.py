@@ -1,0 +1,96 @@
+"""Who is calling: API keys on every ``/api/v1`` request, then the role table.
+
+Every request under ``/api/v1`` needs ``Authorization: Bearer <api-key>``, except the
+OpenAPI document, tenant registration (the platform operator's token, checked by the route)
+and survey answers (a single-use token in the URL). The key is looked up by its hash in the
+gateway's database on every request, with no cache, so a revoked key fails at once. Keys
+are never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, request
+from flask_smorest import abort
+
+from revisit_common.identity import Identity
+from revisit_common.problems import problem_response
+from revisit_common.runtime import runtime
+from revisit_common.webapp import API_PREFIX
+
+from . import domain, service
+
+log = logging.getLogger(__name__)
+
+OPENAPI_PATH = f"{API_PREFIX}/openapi.json"
+TENANTS_PATH = f"{API_PREFIX}/tenants"
+# Paths under these prefixes carry their own credential (a token in the URL).
+PUBLIC_PREFIXES = (f"{API_PREFIX}/survey-responses/",)
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="revisit"'}
+
+
+def bearer_token() -> str | None:
+    """The bearer credential of the request, or None."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return token
+
+
+def is_public(method: str, path: str) -> bool:
+    """Requests that need no API key (they may need another credential)."""
+    if path == OPENAPI_PATH:
+        return True
+    if path == TENANTS_PATH and method == "POST":
+        return True  # the platform operator's token instead
+    return path.startswith(PUBLIC_PREFIXES)
+
+
+def require_platform_token() -> None:
+    """Abort with 401 unless the bearer is the platform operator's token."""
+    if not domain.token_matches(bearer_token(), runtime().settings.admin_token):
+        abort(401, message="the platform operator's token is required", headers=CHALLENGE)
+
+
+def authenticate_request():
+    """``before_request`` hook: sets ``g.identity`` or answers 401/403/404."""
+    path = request.path
+    if not path.startswith(API_PREFIX + "/"):
+        return None
+    if any(segment in (".", "..") for segment in path.split("/")):
+        return _problem(404, "not found")
+    if path == TENANTS_PATH and request.method == "POST":
+        # the platform operator's token, checked before the body is even read
+        if not domain.token_matches(bearer_token(), runtime().settings.admin_token):
+            return _problem(401, "the platform operator's token is required", CHALLENGE)
+        return None
+    if is_public(request.method, path):
+        return None
+    token = bearer_token()
+    if token is None:
+        return _problem(401, "missing API key (Authorization: Bearer <key>)", CHALLENGE)
+    with runtime().db.read() as session:
+        key = service.authenticate(session, token)
+        if key is None:
+            return _problem(401, "invalid or revoked API key", CHALLENGE)
+        identity = Identity(
+            tenant_id=key.tenant_id, role=key.role, actor=key.id, department=key.department
+        )
+    if not domain.allowed(identity.role, request.method, path):
+        log.info(
+            "role refused", extra={"role": identity.role, "method": request.method, "path": path}
+        )
+        return _problem(403, f"role {identity.role!r} may not {request.method} this resource")
+    g.identity = identity
+    return None
+
+
+def _problem(status: int, detail: str, headers: dict | None = None):
+    return problem_response(status, detail, headers=headers, request_id=g.get("request_id"))
+
+
+def install(app: Flask) -> None:
+    app.before_request(authenticate_request)

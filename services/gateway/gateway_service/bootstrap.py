@@ -1,0 +1,72 @@
+"""Wiring of the gateway: its spec, and the app with auth, proxy and the merged OpenAPI.
+
+Standalone mode builds one :class:`ServiceRuntime` per service and passes each service's
+WSGI app to :func:`create_gateway_app` as an :class:`InProcessTransport`; distributed mode
+(gunicorn) calls :func:`create_app_from_env`, which reaches the services over HTTP at
+``REVISIT_<SERVICE>_URL``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Flask
+
+from revisit_common.config import Settings
+from revisit_common.runtime import ServiceRuntime, ServiceSpec
+
+from . import auth, openapi, proxy
+from .api import BLUEPRINTS
+from .proxy import HttpTransport, InProcessTransport, Transport
+
+__all__ = [
+    "SPEC",
+    "HttpTransport",
+    "InProcessTransport",
+    "Transport",
+    "create_app_from_env",
+    "create_gateway_app",
+    "http_transports",
+]
+
+SPEC = ServiceSpec(
+    name="gateway",
+    title="revisit gateway",
+    migrations=Path(__file__).parent / "migrations",
+    blueprints=BLUEPRINTS,
+    public=True,
+)
+
+
+def create_gateway_app(runtime: ServiceRuntime, transports: Mapping[str, Transport]) -> Flask:
+    """The gateway's Flask app: its own routes, API-key auth and the role table on every
+    ``/api/v1`` request, the catch-all proxy to ``transports`` (service name → transport;
+    a service left out answers 404 for its resources), and the merged OpenAPI document.
+
+    Forwarded requests carry ``runtime.internal_token``: every service must share it
+    (``Settings.internal_token``).
+    """
+    app = runtime.create_app()
+    auth.install(app)
+    proxy.install(app, transports, runtime.internal_token)
+    openapi.install(app, transports, runtime.internal_token)
+    return app
+
+
+def http_transports(settings: Settings) -> dict[str, Transport]:
+    """One :class:`HttpTransport` per service with a ``REVISIT_<SERVICE>_URL``."""
+    return {
+        name: HttpTransport(url)
+        for name, url in settings.service_urls.items()
+        if name in set(proxy.RESOURCE_SERVICES.values())
+    }
+
+
+def create_app_from_env() -> Flask:
+    """Distributed mode's WSGI app, for gunicorn:
+    ``gunicorn 'gateway_service.bootstrap:create_app_from_env()'``."""
+    settings = Settings.from_env()
+    if not settings.internal_token:
+        raise RuntimeError("REVISIT_INTERNAL_TOKEN must be set: the services check it")
+    return create_gateway_app(ServiceRuntime(SPEC, settings), http_transports(settings))

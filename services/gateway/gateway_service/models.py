@@ -1,0 +1,57 @@
+"""The gateway's tables: tenants, their API keys (hashed) and their settings document.
+
+The schema itself is made by the Alembic migrations in ``migrations/versions``; these
+classes map the same tables for queries.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from revisit_common.db import UtcDateTime, utcnow
+from revisit_common.ids import new_id
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="Asia/Shanghai")
+    region: Mapped[str | None] = mapped_column(sa.String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+    __table_args__ = (sa.Index("ix_api_keys_tenant_id", "tenant_id", "id"),)
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(sa.String(36), sa.ForeignKey("tenants.id"))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    role: Mapped[str] = mapped_column(sa.String(20))
+    department: Mapped[str | None] = mapped_column(sa.String(64))
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    key_prefix: Mapped[str] = mapped_column(sa.String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class TenantSettings(Base):
+    """A tenant's settings overrides; ``version`` counts changes (1 at registration)."""
+
+    __tablename__ = "settings"
+
+    tenant_id: Mapped[str] = mapped_column(
+        sa.String(36), sa.ForeignKey("tenants.id"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(sa.Integer)
+    document: Mapped[dict] = mapped_column(sa.JSON)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

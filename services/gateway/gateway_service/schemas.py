@@ -1,0 +1,138 @@
+"""Request and response bodies of the gateway's own API (marshmallow 4).
+
+Unknown fields are rejected (422 with per-field errors) and every string, list and object
+is size-bounded. Validators raise :class:`ValidationError` (marshmallow 4 ignores a
+validator that merely returns False).
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from revisit_common.identity import ROLES
+
+from .domain import DEFAULT_TIMEZONE, SECTIONS
+
+# Departments travel in HTTP headers and in routing keys (complaint.raised.<department>):
+# lower-case ASCII words only, no dots.
+DEPARTMENT_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
+
+
+def _text(max_len: int, **kw) -> fields.String:
+    return fields.String(validate=validate.Length(min=1, max=max_len), **kw)
+
+
+def _timezone(value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise ValidationError("not a known IANA time zone, e.g. Asia/Shanghai") from exc
+
+
+class TenantInSchema(Schema):
+    name = _text(200, required=True)
+    timezone = fields.String(
+        load_default=DEFAULT_TIMEZONE, validate=[validate.Length(min=1, max=64), _timezone]
+    )
+    region = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+
+
+class TenantSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    timezone = fields.String()
+    region = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class TenantCreatedSchema(TenantSchema):
+    admin_key = fields.String(metadata={"description": "the first admin key, shown only here"})
+
+
+class ApiKeyInSchema(Schema):
+    name = _text(200, required=True)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    department = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(
+            DEPARTMENT_PATTERN, error="lower-case letters, digits, '_' or '-', up to 64"
+        ),
+    )
+
+    @validates_schema
+    def _department_matches_role(self, data, **_kw):
+        if data.get("role") == "department" and not data.get("department"):
+            raise ValidationError("required for a department key", "department")
+        if data.get("role") not in (None, "department") and data.get("department"):
+            raise ValidationError("only department keys have a department", "department")
+
+
+class ApiKeySchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    role = fields.String()
+    department = fields.String(allow_none=True)
+    key_prefix = fields.String(metadata={"description": "the key's first characters"})
+    created_at = fields.DateTime()
+    revoked_at = fields.DateTime(allow_none=True)
+
+
+class ApiKeyCreatedSchema(ApiKeySchema):
+    key = fields.String(metadata={"description": "the API key, shown only here"})
+
+
+class ApiKeyPageSchema(Schema):
+    items = fields.List(fields.Nested(ApiKeySchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+# --------------------------------------------------------------------------- settings
+
+MAX_DEPTH = 4
+MAX_ITEMS = 1000
+MAX_STRING = 200
+
+
+def _bounded_json(value, depth: int = 0) -> None:
+    """Bound a free-form section: nesting, list/object sizes and string lengths."""
+    if depth > MAX_DEPTH:
+        raise ValidationError(f"nested deeper than {MAX_DEPTH} levels")
+    if isinstance(value, dict | list):
+        if len(value) > MAX_ITEMS:
+            raise ValidationError(f"more than {MAX_ITEMS} entries")
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            if isinstance(key, str) and len(key) > MAX_STRING:
+                raise ValidationError(f"a key is longer than {MAX_STRING} characters")
+            _bounded_json(item, depth + 1)
+    elif isinstance(value, str) and len(value) > MAX_STRING:
+        raise ValidationError(f"a value is longer than {MAX_STRING} characters")
+
+
+def _section_field() -> fields.Dict:
+    return fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=100)),
+        allow_none=True,
+        validate=_bounded_json,
+        metadata={
+            "description": "keys to change; null returns a key (or the section) to its default"
+        },
+    )
+
+
+# One field per registered section, so an unknown section is an unknown field (422).
+SettingsPatchSchema = Schema.from_dict(
+    {name: _section_field() for name in SECTIONS}, name="SettingsPatchSchema"
+)
+
+
+class SettingsSchema(Schema):
+    version = fields.Integer(metadata={"description": "1 at registration, +1 per change"})
+    updated_at = fields.DateTime()
+    timezone = fields.String()
+    settings = fields.Dict(
+        metadata={"description": "the effective document: every section, defaults filled in"}
+    )

@@ -1,0 +1,103 @@
+"""Shared fixtures: real RabbitMQ / PostgreSQL when reachable.
+
+Tests that need a real server ask for ``amqp_url`` or ``postgres_url``. When the server is
+unreachable they are skipped, unless ``REVISIT_REQUIRE_SERVICES=1`` (CI), which turns the
+skip into a failure: in CI the real-broker and real-database tests always run.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from urllib.parse import urlparse
+
+import pytest
+
+AMQP_URL = os.environ.get("REVISIT_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+POSTGRES_URL = os.environ.get(
+    "REVISIT_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+REQUIRED = os.environ.get("REVISIT_REQUIRE_SERVICES") == "1"
+
+
+def _reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _need(url: str, what: str) -> str:
+    if _reachable(url):
+        return url
+    message = f"{what} unreachable at {url}"
+    if REQUIRED:
+        pytest.fail(f"{message} and REVISIT_REQUIRE_SERVICES=1")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> str:
+    return _need(AMQP_URL, "RabbitMQ")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    return _need(POSTGRES_URL, "PostgreSQL")
+
+
+@pytest.fixture(scope="session")
+def pika_parameters(amqp_url):
+    """The same broker for pika, which spells the default vhost '%2F' where kombu says '//'."""
+    import pika
+
+    url = amqp_url[:-2] + "/%2F" if amqp_url.endswith("//") else amqp_url
+    return pika.URLParameters(url)
+
+
+@pytest.fixture
+def unique_prefix() -> str:
+    """A name prefix no other test uses (queues, schemas)."""
+    return f"t{secrets.token_hex(4)}"
+
+
+@pytest.fixture
+def broker_queues(amqp_url, unique_prefix):
+    """A queue prefix on the real broker; every queue named with it is deleted afterwards."""
+    from kombu import Connection
+
+    yield unique_prefix
+    with Connection(amqp_url) as conn:
+        channel = conn.channel()
+        for service in ("gateway", "customer", "visit", "complaint", "survey", "kpi", "test"):
+            for name in (f"{unique_prefix}.{service}", f"{unique_prefix}.{service}.dead"):
+                try:
+                    channel.queue_delete(name)
+                except Exception:  # noqa: BLE001 - queue never declared: nothing to delete
+                    channel = conn.channel()
+
+
+@pytest.fixture
+def postgres_schemas(postgres_url, unique_prefix):
+    """A schema prefix on the real PostgreSQL; its schemas are dropped afterwards."""
+    import sqlalchemy as sa
+
+    prefix = f"{unique_prefix}_"
+    yield prefix
+    url = postgres_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        names = (
+            conn.execute(
+                sa.text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"),
+                {"p": prefix + "%"},
+            )
+            .scalars()
+            .all()
+        )
+        for name in names:
+            conn.execute(sa.text(f'DROP SCHEMA "{name}" CASCADE'))
+    engine.dispose()

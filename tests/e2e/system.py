@@ -1,0 +1,70 @@
+"""The whole standalone system in this process (gateway + services + workers)."""
+
+from __future__ import annotations
+
+import time
+
+from revisit_common.config import Settings
+from revisit_runner.standalone import Standalone, build, prepare_settings
+
+ADMIN = "platform-token-for-tests"
+
+
+class Api:
+    """The gateway's HTTP API through Flask's test client, as a client with a key sees it."""
+
+    def __init__(self, system: Standalone, key: str | None = None):
+        self.http = system.app.test_client()
+        self.key = key
+
+    def _headers(self, extra=None):
+        headers = {"Authorization": f"Bearer {self.key}"} if self.key else {}
+        return {**headers, **(extra or {})}
+
+    def get(self, path, headers=None):
+        return self.http.get("/api/v1" + path, headers=self._headers(headers))
+
+    def post(self, path, json=None, headers=None, **kw):
+        return self.http.post("/api/v1" + path, json=json, headers=self._headers(headers), **kw)
+
+    def patch(self, path, json=None, headers=None):
+        return self.http.patch("/api/v1" + path, json=json, headers=self._headers(headers))
+
+    def delete(self, path, headers=None):
+        return self.http.delete("/api/v1" + path, headers=self._headers(headers))
+
+    def as_key(self, key: str) -> Api:
+        other = Api.__new__(Api)
+        other.http, other.key = self.http, key
+        return other
+
+    def new_tenant(self, name: str = "Acme") -> Api:
+        r = self.as_key(ADMIN).post("/tenants", {"name": name})
+        assert r.status_code == 201, r.json
+        return self.as_key(r.json["admin_key"])
+
+    def new_key(self, role: str, department: str | None = None) -> str:
+        body = {"name": f"{role} key", "role": role}
+        if department:
+            body["department"] = department
+        r = self.post("/api-keys", body)
+        assert r.status_code == 201, r.json
+        return r.json["key"]
+
+
+def start_system(settings: Settings) -> Standalone:
+    system = build(prepare_settings(settings))
+    system.start()
+    return system
+
+
+def eventually(check, timeout: float = 5.0, interval: float = 0.02):
+    """Poll ``check`` until it returns a truthy value; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")

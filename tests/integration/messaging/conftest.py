@@ -1,0 +1,77 @@
+"""Fixtures for the messaging integration tests: real RabbitMQ, SQLite or real PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from revisit_common.config import Settings
+from tests.support.fake_service import make_runtime
+from tests.support.rabbit import PikaClient
+
+
+def _settings(tmp_path, amqp_url: str, prefix: str, **overrides) -> Settings:
+    values = dict(
+        data_dir=tmp_path,
+        amqp_url=amqp_url,
+        queue_prefix=prefix,
+        region="eu-test",
+        publish_timeout=2.0,
+        relay_interval=0.05,
+        relay_batch=50,
+        consumer_retries=3,
+        consumer_backoff=0.02,
+        prefetch=20,
+    )
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def settings(request, tmp_path, amqp_url, broker_queues) -> Settings:
+    """Settings for the fake services: each test's own queues, and its own database."""
+    if request.param == "postgres":
+        postgres_url = request.getfixturevalue("postgres_url")
+        schemas = request.getfixturevalue("postgres_schemas")
+        return _settings(
+            tmp_path, amqp_url, broker_queues, database_url=postgres_url, db_schema_prefix=schemas
+        )
+    return _settings(tmp_path, amqp_url, broker_queues)
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path, amqp_url, broker_queues) -> Settings:
+    return _settings(tmp_path, amqp_url, broker_queues)
+
+
+@pytest.fixture
+def postgres_settings(tmp_path, amqp_url, broker_queues, postgres_url, postgres_schemas):
+    return _settings(
+        tmp_path,
+        amqp_url,
+        broker_queues,
+        database_url=postgres_url,
+        db_schema_prefix=postgres_schemas,
+    )
+
+
+@pytest.fixture
+def pika_client(amqp_url):
+    client = PikaClient(amqp_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def runtimes():
+    """``runtimes(settings, name=..., handlers=..., bus=...)``: runtimes closed after the test."""
+    made = []
+
+    def build(settings: Settings, **kwargs):
+        runtime = make_runtime(settings, **kwargs)
+        made.append(runtime)
+        return runtime
+
+    yield build
+    for runtime in made:
+        runtime.relay._drop_connection()  # a relay used through run_once keeps its connection
+        runtime.close()

@@ -1,0 +1,322 @@
+"""The messaging core against the real RabbitMQ, with SQLite and with real PostgreSQL.
+
+Producers are fake-service runtimes named "writer" (no handlers); the consumer is the
+runtime named "test". What reaches the broker is checked with a plain pika client, so the
+tests see the wire format, not kombu's view of it. Note events travel in the test's own
+lane (``note.<verb>.<queue prefix>``), so test runs sharing the broker stay apart.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections import Counter
+from datetime import datetime
+
+import pytest
+
+from revisit_common.bus import Bus
+from revisit_common.envelope import CONTENT_TYPE
+from revisit_common.outbox import PublishFailed, Relay, pending_count
+from tests.support.fake_service import (
+    HANDLERS,
+    TENANT,
+    NoteFlagged,
+    inbox_ids,
+    note_counts,
+    note_envelope,
+    outbox_rows,
+    record_note,
+    running,
+)
+from tests.support.polling import wait_until
+
+DOWN_URL = "amqp://guest:guest@127.0.0.1:1//"  # nothing listens on port 1
+ENVELOPE_ATTRIBUTES = {
+    "specversion",
+    "id",
+    "source",
+    "type",
+    "time",
+    "subject",
+    "datacontenttype",
+    "tenantid",
+    "region",
+    "dataversion",
+    "correlationid",
+    "data",
+}
+
+
+def _relay_all(relay: Relay, db, timeout: float = 10.0) -> int:
+    """Run relay passes until the outbox is empty; returns how many rows it marked sent."""
+    sent = 0
+    deadline = time.monotonic() + timeout
+    while pending_count(db):
+        assert time.monotonic() < deadline, "outbox not drained in time"
+        sent += relay.run_once()
+    return sent
+
+
+def _ids(messages) -> Counter:
+    return Counter(json.loads(m.body)["id"] for m in messages)
+
+
+def test_relayed_event_is_a_persistent_cloudevent_seen_by_a_pika_queue(
+    settings, runtimes, pika_client
+):
+    writer = runtimes(settings, name="writer", handlers={})
+    queue = pika_client.tap("note.*")
+    correlation_id = f"req-{uuid.uuid4()}"
+
+    # lane "": routed as plain "note.written", which a "note.*" binding matches
+    envelope = record_note(writer, "hello", correlation_id=correlation_id, lane="")
+    assert pending_count(writer.db) == 1
+    assert pika_client.collect(queue, {envelope.id}, timeout=0) == []  # not before the relay
+
+    assert writer.relay.run_once() == 1
+    assert writer.relay._producer.channel._confirm_selected, "relay channel not in confirm mode"
+
+    [message] = pika_client.collect(queue, {envelope.id})
+    assert message.routing_key == "note.written"
+    assert message.properties.content_type == "application/cloudevents+json"
+    assert message.properties.delivery_mode == 2
+    doc = json.loads(message.body)
+    assert set(doc) >= ENVELOPE_ATTRIBUTES
+    assert doc["specversion"] == "1.0"
+    assert doc["id"] == envelope.id and str(uuid.UUID(doc["id"])) == doc["id"]
+    assert doc["source"] == "revisit/test"
+    assert doc["type"] == "NoteWritten"
+    assert datetime.fromisoformat(doc["time"]).utcoffset() is not None
+    assert doc["subject"] == doc["data"]["note_id"]
+    assert doc["datacontenttype"] == "application/json"
+    assert doc["tenantid"] == TENANT
+    assert doc["region"] == "eu-test"
+    assert type(doc["dataversion"]) is int and doc["dataversion"] == 1
+    assert doc["correlationid"] == correlation_id
+    assert doc["data"] == {"note_id": doc["subject"], "text": "hello", "lane": ""}
+
+    [row] = outbox_rows(writer.db)
+    assert row.sent_at is not None and row.attempts == 0
+    assert writer.relay.run_once() == 0  # a sent row is never published again
+    assert pika_client.collect(queue, {envelope.id}, timeout=0) == []
+
+
+def test_broker_outage_delays_events_and_loses_none(settings, runtimes, pika_client, amqp_url):
+    down = Bus(DOWN_URL, publish_timeout=3.0)
+    writer = runtimes(settings, name="writer", handlers={}, bus=down)
+    queue = pika_client.tap(f"note.*.{settings.queue_prefix}")
+
+    written = []
+    durations = []
+    with running(writer):  # the relay keeps trying the dead broker all along
+        for i in range(20):
+            started = time.monotonic()
+            written.append(record_note(writer, f"outage-{i}").id)
+            durations.append(time.monotonic() - started)
+            time.sleep(0.02)  # spread the writes over the relay's attempts
+    assert max(durations) < 0.5, f"a write waited on the broker: {max(durations):.2f} s"
+    assert pending_count(writer.db) == 20
+
+    started = time.monotonic()
+    with pytest.raises(PublishFailed):
+        writer.relay.run_once()
+    assert time.monotonic() - started < down.publish_timeout
+    rows = outbox_rows(writer.db)
+    assert all(row.sent_at is None for row in rows)
+    assert rows[0].attempts >= 1 and rows[0].last_error
+    assert pika_client.collect(queue, set(written), timeout=0) == []
+
+    # The broker is back: a relay on the real broker sends every row exactly once.
+    relay = Relay("writer", writer.db, Bus(amqp_url, publish_timeout=2.0), writer.outbox, batch=7)
+    try:
+        assert _relay_all(relay, writer.db) == 20
+    finally:
+        relay._drop_connection()
+    delivered = _ids(pika_client.collect(queue, set(written)))
+    assert set(delivered) == set(written), "events lost"
+    assert max(delivered.values()) == 1, "events published twice"
+
+
+def test_event_delivered_twice_is_applied_once(settings, runtimes, pika_client):
+    consumer = runtimes(settings)
+    consumer.declare()
+    key, twice = note_envelope(settings, "twice")
+    _, after = note_envelope(settings, "after")
+
+    with running(consumer):
+        for body in (twice.to_json(), twice.to_json(), after.to_json()):
+            pika_client.publish(key, body, content_type=CONTENT_TYPE)
+        # One consumer handles its queue in order: once "after" is applied, so are both copies.
+        wait_until(lambda: after.id in inbox_ids(consumer.db), message="'after' applied")
+
+    assert note_counts(consumer.db) == {"twice": 1, "after": 1}
+    assert sorted(inbox_ids(consumer.db)) == sorted([twice.id, after.id])
+    assert pika_client.queue_depth(f"{settings.queue_prefix}.test") == 0  # the copy was acked
+
+
+def test_failing_handler_is_retried_then_dead_lettered_and_the_rest_applied(
+    settings, runtimes, pika_client
+):
+    calls: list[float] = []
+
+    def failing(session, envelope, context):
+        calls.append(time.monotonic())
+        HANDLERS["NoteFlagged"](session, envelope, context)
+
+    consumer = runtimes(settings, handlers={**HANDLERS, "NoteFlagged": failing})
+    writer = runtimes(settings, name="writer", handlers={})
+    consumer.declare()
+    flagged = record_note(writer, "poison", event_cls=NoteFlagged)
+    later = [record_note(writer, f"later-{i}").id for i in range(5)]
+    dead_queue = f"{settings.queue_prefix}.test.dead"
+
+    with running(consumer), running(writer):
+        wait_until(
+            lambda: set(later) <= set(inbox_ids(consumer.db)),
+            message="events after the poison message applied",
+        )
+        dead = wait_until(lambda: pika_client.get(dead_queue), message="dead letter")
+
+    assert json.loads(dead.body)["id"] == flagged.id
+    headers = dead.properties.headers
+    assert "NoteRejected" in headers["x-revisit-reason"]
+    assert headers["x-revisit-service"] == "test"
+    assert headers["x-revisit-attempts"] == settings.consumer_retries + 1
+    assert headers["x-revisit-routing-key"] == f"note.flagged.{settings.queue_prefix}"
+    assert dead.properties.delivery_mode == 2
+    # Bounded retries, each after a growing back-off.
+    assert len(calls) == settings.consumer_retries + 1
+    gaps = [b - a for a, b in zip(calls, calls[1:], strict=False)]
+    for attempt, gap in enumerate(gaps):
+        assert gap >= settings.consumer_backoff * 2**attempt * 0.9
+    assert note_counts(consumer.db) == {f"later-{i}": 1 for i in range(5)}
+    assert flagged.id not in inbox_ids(consumer.db)
+    assert pika_client.get(dead_queue) is None  # exactly one dead letter
+    assert pika_client.queue_depth(f"{settings.queue_prefix}.test") == 0
+
+
+def test_invalid_bodies_are_dead_lettered_and_the_consumer_goes_on(
+    sqlite_settings, runtimes, pika_client
+):
+    settings = sqlite_settings
+    consumer = runtimes(settings)
+    consumer.declare()
+    key, valid = note_envelope(settings, "valid")
+    not_json = b"\xff this is not json"
+    not_cloudevent = json.dumps({"hello": "world"}).encode()
+    dead_queue = f"{settings.queue_prefix}.test.dead"
+
+    with running(consumer):
+        pika_client.publish(key, not_json, content_type="text/plain")
+        pika_client.publish(key, not_cloudevent, content_type=CONTENT_TYPE)
+        pika_client.publish(key, valid.to_json(), content_type=CONTENT_TYPE)
+        wait_until(lambda: valid.id in inbox_ids(consumer.db), message="valid event applied")
+        first = wait_until(lambda: pika_client.get(dead_queue), message="first dead letter")
+        second = wait_until(lambda: pika_client.get(dead_queue), message="second dead letter")
+
+    assert first.body == not_json
+    assert "not JSON" in first.properties.headers["x-revisit-reason"]
+    assert first.properties.headers["x-revisit-attempts"] == 0
+    assert second.body == not_cloudevent
+    assert "not a revisit CloudEvent" in second.properties.headers["x-revisit-reason"]
+    assert note_counts(consumer.db) == {"valid": 1}
+    assert pika_client.queue_depth(f"{settings.queue_prefix}.test") == 0
+
+
+def test_two_relays_on_postgres_publish_every_row(
+    postgres_settings, runtimes, pika_client, amqp_url
+):
+    settings = postgres_settings
+    writer = runtimes(settings, name="writer", handlers={})
+    consumer = runtimes(settings)
+    consumer.declare()
+    queue = pika_client.tap(f"note.*.{settings.queue_prefix}")
+    total = 400
+    written = [record_note(writer, f"pg-{i}").id for i in range(total)]
+
+    # Two relays as two processes would be: their own engine and broker connection each.
+    other = runtimes(settings, name="writer", handlers={})
+    relays = [
+        Relay("writer", rt.db, Bus(amqp_url, publish_timeout=2.0), rt.outbox, batch=20)
+        for rt in (writer, other)
+    ]
+    sent = [0, 0]
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def drain(index: int) -> None:
+        try:
+            barrier.wait(5)
+            deadline = time.monotonic() + 10
+            while pending_count(writer.db) and time.monotonic() < deadline:
+                sent[index] += relays[index].run_once()
+        except BaseException as exc:  # noqa: BLE001 - reported by the test thread
+            errors.append(exc)
+        finally:
+            relays[index]._drop_connection()
+
+    threads = [threading.Thread(target=drain, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(15)
+    assert not errors, errors
+    assert pending_count(writer.db) == 0
+    assert all(sent), f"both relays should have taken rows: {sent}"
+
+    delivered = _ids(pika_client.collect(queue, set(written)))
+    assert set(delivered) == set(written), "rows lost"
+    duplicates = sum(delivered.values()) - total
+    assert sum(sent) == total + duplicates
+    print(f"two relays: {sent} rows each, {duplicates} duplicates")
+
+    with running(consumer):
+        wait_until(lambda: len(inbox_ids(consumer.db)) == total, message="all applied")
+    assert note_counts(consumer.db) == {f"pg-{i}": 1 for i in range(total)}
+
+
+def test_consumer_stopped_mid_stream_then_restarted_loses_nothing(settings, runtimes):
+    total = 150
+    applied = Counter()
+
+    def counted(session, envelope, context):
+        time.sleep(0.005)  # slow enough to be stopped half-way
+        HANDLERS["NoteWritten"](session, envelope, context)
+        applied[envelope.id] += 1
+
+    handlers = {"NoteWritten": counted}
+    writer = runtimes(settings, name="writer", handlers={})
+    first = runtimes(settings, handlers=handlers)
+    first.declare()
+    written = [record_note(writer, f"m-{i}").id for i in range(total)]
+    assert _relay_all(writer.relay, writer.db) == total
+
+    with running(first):
+        # Polled in memory: on SQLite a reader would queue behind the consumer's write lock.
+        wait_until(lambda: len(applied) >= 20, message="first consumer under way")
+    stopped_at = len(inbox_ids(first.db))
+    assert stopped_at < total, "the consumer finished before it was stopped: test proves nothing"
+
+    # A new process: a new runtime on the same database and queue.
+    second = runtimes(settings, handlers=handlers)
+    with running(second):
+        wait_until(lambda: len(applied) == total, message="all applied")
+    assert sorted(inbox_ids(second.db)) == sorted(written)
+    assert note_counts(second.db) == {f"m-{i}": 1 for i in range(total)}
+    assert max(applied.values()) == 1
+
+
+def test_the_same_runtime_can_stop_and_start_its_workers_again(sqlite_settings, runtimes):
+    settings = sqlite_settings
+    runtime = runtimes(settings)
+    writer = runtimes(settings, name="writer", handlers={})
+    with running(runtime), running(writer):
+        first = record_note(writer, "before restart")
+        wait_until(lambda: first.id in inbox_ids(runtime.db), message="first applied")
+    with running(runtime), running(writer):
+        second = record_note(writer, "after restart")
+        wait_until(lambda: second.id in inbox_ids(runtime.db), message="second applied")
+    assert note_counts(runtime.db) == {"before restart": 1, "after restart": 1}

@@ -1,0 +1,207 @@
+"""The messaging core on kombu's memory:// transport and SQLite: fast, no servers.
+
+memory:// state lives for the whole process, so every test uses its own queue prefix and
+deletes its queues afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+
+import pytest
+import sqlalchemy as sa
+from kombu import Connection, Producer
+
+from revisit_common import outbox as outbox_module
+from revisit_common.config import Settings
+from revisit_common.envelope import CONTENT_TYPE, parse
+from revisit_common.outbox import PublishFailed, pending_count
+from revisit_common.topology import EVENTS
+from tests.support.fake_service import (
+    HANDLERS,
+    TENANT,
+    NoteFlagged,
+    inbox_ids,
+    make_runtime,
+    note_counts,
+    note_envelope,
+    outbox_rows,
+    record_note,
+    running,
+)
+from tests.support.polling import wait_until
+
+
+@pytest.fixture
+def settings(tmp_path):
+    prefix = f"m{secrets.token_hex(4)}"
+    yield Settings(
+        data_dir=tmp_path,
+        amqp_url=None,
+        queue_prefix=prefix,
+        region="eu-test",
+        relay_interval=0.02,
+        consumer_retries=2,
+        consumer_backoff=0.01,
+    )
+    with Connection("memory://") as conn:
+        channel = conn.channel()
+        for name in (f"{prefix}.test", f"{prefix}.test.dead"):
+            channel.queue_delete(name)
+
+
+@pytest.fixture
+def runtimes():
+    made = []
+
+    def build(settings: Settings, **kwargs):
+        runtime = make_runtime(settings, **kwargs)
+        made.append(runtime)
+        return runtime
+
+    yield build
+    for runtime in made:
+        runtime.relay._drop_connection()
+        runtime.close()
+
+
+def _publish_raw(routing_key: str, *bodies: str | bytes) -> None:
+    with Connection("memory://") as conn:
+        producer = Producer(conn.channel(), exchange=EVENTS)
+        for body in bodies:
+            producer.publish(body, routing_key=routing_key, content_type=CONTENT_TYPE)
+
+
+def _queue_messages(runtime, dead: bool = False) -> list:
+    """Take every message waiting in the service's queue (or dead-letter queue)."""
+    queue = runtime.consumer.dead_queue if dead else runtime.consumer.queue
+    got = []
+    with Connection("memory://") as conn:
+        bound = queue(conn.channel())
+        while (message := bound.get(no_ack=True)) is not None:
+            got.append(message)
+    return got
+
+
+def test_event_is_relayed_consumed_and_applied_once(settings, runtimes):
+    seen = []
+    lock = threading.Lock()
+
+    def spy(session, envelope, context):
+        with lock:
+            seen.append(envelope)
+        HANDLERS["NoteWritten"](session, envelope, context)
+
+    consumer = runtimes(settings, handlers={"NoteWritten": spy})
+    writer = runtimes(settings, name="writer", handlers={})
+    with running(consumer), running(writer):
+        written = [record_note(writer, f"note-{i}", correlation_id=f"req-{i}") for i in range(5)]
+        wait_until(lambda: len(seen) == 5, message="five events applied")
+    assert note_counts(consumer.db) == {f"note-{i}": 1 for i in range(5)}
+    assert sorted(inbox_ids(consumer.db)) == sorted(e.id for e in written)
+    assert {e.id: e.correlationid for e in seen} == {e.id: e.correlationid for e in written}
+    assert all(e.tenantid == TENANT and e.region == "eu-test" for e in seen)
+    assert pending_count(writer.db) == 0
+
+
+def test_duplicate_delivery_is_acked_and_skipped(settings, runtimes):
+    consumer = runtimes(settings)
+    consumer.declare()
+    key, twice = note_envelope(settings, "twice")
+    _, after = note_envelope(settings, "after")
+    _publish_raw(key, twice.to_json(), twice.to_json(), after.to_json())
+
+    with running(consumer):
+        # One consumer handles its queue in order: once "after" is applied, so are both copies.
+        wait_until(lambda: after.id in inbox_ids(consumer.db), message="'after' applied")
+    assert note_counts(consumer.db) == {"twice": 1, "after": 1}
+    assert sorted(inbox_ids(consumer.db)) == sorted([twice.id, after.id])
+    assert _queue_messages(consumer) == []  # the copy was acked, not left behind
+
+
+def test_failing_handler_is_dead_lettered_and_the_rest_applied(settings, runtimes):
+    consumer = runtimes(settings)
+    writer = runtimes(settings, name="writer", handlers={})
+    consumer.declare()
+    flagged = record_note(writer, "poison", event_cls=NoteFlagged)
+    for i in range(3):
+        record_note(writer, f"later-{i}")
+    _publish_raw(f"note.written.{settings.queue_prefix}", b"{not json")
+
+    dead = []
+    with running(consumer), running(writer):
+        wait_until(
+            lambda: note_counts(consumer.db) == {f"later-{i}": 1 for i in range(3)},
+            message="events after the poison messages applied",
+        )
+        wait_until(
+            lambda: dead.extend(_queue_messages(consumer, dead=True)) or len(dead) >= 2,
+            message="two dead letters",
+        )
+    invalid, poison = dead
+    assert invalid.body == b"{not json"
+    assert "not JSON" in invalid.headers["x-revisit-reason"]
+    assert parse(poison.body).id == flagged.id
+    assert "NoteRejected" in poison.headers["x-revisit-reason"]
+    assert poison.headers["x-revisit-attempts"] == settings.consumer_retries + 1
+    assert flagged.id not in inbox_ids(consumer.db)
+    assert _queue_messages(consumer) == []
+
+
+def test_handler_sql_error_on_sqlite_is_dead_lettered_not_requeued(settings, runtimes):
+    """sqlite3 reports a SQL mistake as OperationalError: not a database outage."""
+
+    def bad_sql(session, envelope, context):
+        session.execute(sa.text("INSERT INTO no_such_table VALUES (1)"))
+
+    consumer = runtimes(settings, handlers={**HANDLERS, "NoteFlagged": bad_sql})
+    writer = runtimes(settings, name="writer", handlers={})
+    consumer.declare()
+    flagged = record_note(writer, "bad sql", event_cls=NoteFlagged)
+    later = record_note(writer, "later")
+
+    dead = []
+    with running(consumer), running(writer):
+        wait_until(lambda: later.id in inbox_ids(consumer.db), message="later event applied")
+        wait_until(
+            lambda: dead.extend(_queue_messages(consumer, dead=True)) or dead,
+            message="dead letter",
+        )
+    [poison] = dead
+    assert parse(poison.body).id == flagged.id
+    assert "no such table" in poison.headers["x-revisit-reason"]
+    assert poison.headers["x-revisit-attempts"] == settings.consumer_retries + 1
+
+
+def test_relay_marks_rows_sent_only_after_they_were_published(settings, runtimes, monkeypatch):
+    class FailingThirdPublish(Producer):
+        published = 0
+
+        def publish(self, *args, **kwargs):
+            if FailingThirdPublish.published == 2:
+                raise ConnectionError("broker went away")
+            result = super().publish(*args, **kwargs)
+            FailingThirdPublish.published += 1
+            return result
+
+    consumer = runtimes(settings)
+    writer = runtimes(settings, name="writer", handlers={})
+    consumer.declare()
+    written = [record_note(writer, f"n-{i}").id for i in range(5)]
+    assert _queue_messages(consumer) == []  # a commit alone publishes nothing
+
+    monkeypatch.setattr(outbox_module, "Producer", FailingThirdPublish)
+    with pytest.raises(PublishFailed, match="2 of 5"):
+        writer.relay.run_once()
+    rows = outbox_rows(writer.db)
+    assert [row.sent_at is not None for row in rows] == [True, True, False, False, False]
+    assert rows[2].attempts == 1 and "broker went away" in rows[2].last_error
+    assert [parse(m.body).id for m in _queue_messages(consumer)] == written[:2]
+
+    monkeypatch.undo()
+    assert writer.relay.run_once() == 3
+    assert pending_count(writer.db) == 0
+    assert [parse(m.body).id for m in _queue_messages(consumer)] == written[2:]
+    assert json.loads(rows[0].body)["id"] == written[0]

@@ -8,6 +8,13 @@ from revisit_common.config import Settings
 from revisit_runner.standalone import Standalone, build, prepare_settings
 
 ADMIN = "platform-token-for-tests"
+CUSTOMER = {
+    "name": "Huadong Trading",
+    "type": "dealer",
+    "region": "east",
+    "annual_purchase_amount": 500000,
+    "cooperation_start": "2019-03-01",
+}
 
 
 class Api:

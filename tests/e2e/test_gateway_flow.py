@@ -8,15 +8,7 @@ from hypothesis import strategies as st
 
 from revisit_common.config import Settings
 
-from .system import ADMIN, Api, eventually, start_system
-
-CUSTOMER = {
-    "name": "Huadong Trading",
-    "type": "dealer",
-    "region": "east",
-    "annual_purchase_amount": 500000,
-    "cooperation_start": "2019-03-01",
-}
+from .system import ADMIN, CUSTOMER, Api, eventually, start_system
 
 
 @pytest.fixture

@@ -54,11 +54,17 @@ class Envelope:
 
 
 def wrap(
-    event: Event, *, tenant_id: str, region: str, correlation_id: str | None = None
+    event: Event,
+    *,
+    tenant_id: str,
+    region: str,
+    correlation_id: str | None = None,
+    service: str | None = None,
 ) -> Envelope:
+    """Put ``event`` in its envelope; ``service`` is the publisher (default: the event's)."""
     return Envelope(
         id=str(uuid.uuid4()),
-        source=f"revisit/{event.source_service}",
+        source=f"revisit/{service or event.source_service}",
         type=event.type_name(),
         time=datetime.now(UTC).isoformat(timespec="microseconds"),
         subject=event.subject(),

@@ -143,6 +143,132 @@ class RepairClosed(Event):
     closed_at: str
 
 
+# --- visit -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class VisitScheduled(Event):
+    source_service = "visit"
+    routing = "visit.scheduled"
+    subject_field = "visit_id"
+    visit_id: str
+    customer_id: str
+    reason: str
+    method: str
+    assignee: str | None
+    region: str
+    due_date: str
+    trigger: str
+    scheduled_at: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class VisitCompleted(Event):
+    source_service = "visit"
+    routing = "visit.completed"
+    subject_field = "visit_id"
+    visit_id: str
+    customer_id: str
+    reason: str
+    method: str
+    assignee: str | None
+    region: str
+    due_date: str
+    completed_at: str
+    on_time: bool
+    satisfaction: str | None
+    recommend_score: int | None
+    repurchase_intent: bool | None
+    issue_ids: list
+    complaint_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class VisitOverdue(Event):
+    source_service = "visit"
+    routing = "visit.overdue"
+    subject_field = "visit_id"
+    visit_id: str
+    customer_id: str
+    reason: str
+    assignee: str | None
+    region: str
+    due_date: str
+    detected_at: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class VisitCancelled(Event):
+    source_service = "visit"
+    routing = "visit.cancelled"
+    subject_field = "visit_id"
+    visit_id: str
+    customer_id: str
+    reason: str
+    assignee: str | None
+    region: str
+    due_date: str
+    cancelled_at: str
+    why: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class VisitAudited(Event):
+    source_service = "visit"
+    routing = "visit.audited"
+    subject_field = "visit_id"
+    visit_id: str
+    audit_id: str
+    accurate: bool
+    auditor: str
+    assignee: str | None
+    region: str
+    due_date: str
+    audited_at: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssueRaised(Event):
+    source_service = "visit"
+    routing = "issue.raised"
+    subject_field = "issue_id"
+    by_department = True
+    issue_id: str
+    source: str  # "visit" or "complaint"
+    visit_id: str | None
+    complaint_id: str | None
+    customer_id: str
+    department: str
+    assisting_departments: list
+    category: str
+    region: str
+    assignee: str | None
+    raised_at: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssueResolved(Event):
+    """Published by the visit service (source "visit") and the complaint service (source
+    "complaint": a resolved complaint, which schedules the post-complaint visit)."""
+
+    source_service = "visit"
+    routing = "issue.resolved"
+    subject_field = "issue_id"
+    by_department = True
+    issue_id: str
+    source: str
+    visit_id: str | None
+    complaint_id: str | None
+    customer_id: str
+    department: str
+    category: str
+    region: str
+    assignee: str | None
+    raised_at: str
+    resolved_at: str
+    within_deadline: bool | None
+
+
 CATALOGUE: dict[str, type[Event]] = {
     cls.type_name(): cls
     for cls in (
@@ -153,5 +279,12 @@ CATALOGUE: dict[str, type[Event]] = {
         CustomerRiskChanged,
         PurchaseRecorded,
         RepairClosed,
+        VisitScheduled,
+        VisitCompleted,
+        VisitOverdue,
+        VisitCancelled,
+        VisitAudited,
+        IssueRaised,
+        IssueResolved,
     )
 }

@@ -46,8 +46,9 @@ class PublishFailed(RuntimeError):
 class Outbox:
     """Writes events into the current transaction and wakes the relay after commit."""
 
-    def __init__(self, region: str):
+    def __init__(self, region: str, service: str | None = None):
         self.region = region
+        self.service = service
         self._wake = threading.Event()
 
     @property
@@ -63,7 +64,11 @@ class Outbox:
         correlation_id: str | None = None,
     ) -> Envelope:
         envelope = wrap(
-            event, tenant_id=tenant_id, region=self.region, correlation_id=correlation_id
+            event,
+            tenant_id=tenant_id,
+            region=self.region,
+            correlation_id=correlation_id,
+            service=self.service,
         )
         session.execute(
             outbox_table.insert().values(

@@ -36,6 +36,8 @@ class ServiceSpec:
     handlers: Mapping[str, Handler] = field(default_factory=dict)
     routing_keys: Sequence[str] = ()
     public: bool = False  # the gateway: clients call it directly
+    # Background jobs the worker runs every N seconds, e.g. the overdue sweep.
+    periodic: Sequence[tuple[float, Callable[[ServiceRuntime], None]]] = ()
     on_start: Callable[[ServiceRuntime], None] | None = None
 
 
@@ -50,7 +52,7 @@ class ServiceRuntime:
         self.bus = bus or Bus(
             settings.amqp_url, publish_timeout=settings.publish_timeout, prefetch=settings.prefetch
         )
-        self.outbox = Outbox(settings.region)
+        self.outbox = Outbox(settings.region, spec.name)
         self.relay = Relay(
             spec.name,
             self.db,
@@ -112,6 +114,8 @@ class ServiceRuntime:
         targets = [("relay", self.relay.run)]
         if self.consumer is not None:
             targets.append(("consumer", self.consumer.run_forever))
+        for index, (interval, job) in enumerate(self.spec.periodic):
+            targets.append((f"periodic-{index}", self._periodic(interval, job)))
         for role, target in targets:
             thread = threading.Thread(
                 target=target, args=(stop,), name=f"{self.name}-{role}", daemon=True
@@ -119,6 +123,16 @@ class ServiceRuntime:
             thread.start()
             self.threads.append(thread)
         return self.threads
+
+    def _periodic(self, interval: float, job: Callable[[ServiceRuntime], None]):
+        def loop(stop: threading.Event) -> None:
+            while not stop.wait(interval):
+                try:
+                    job(self)
+                except Exception:  # noqa: BLE001 - reported; the next round tries again
+                    log.exception("periodic job %s failed", getattr(job, "__name__", job))
+
+        return loop
 
     def close(self) -> None:
         self.db.dispose()

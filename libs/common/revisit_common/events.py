@@ -269,6 +269,97 @@ class IssueResolved(Event):
     within_deadline: bool | None
 
 
+# --- complaint ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComplaintRaised(Event):
+    source_service = "complaint"
+    routing = "complaint.raised"
+    subject_field = "complaint_id"
+    by_department = True
+    complaint_id: str
+    number: str
+    customer_id: str
+    channel: str
+    severity: str
+    category: str
+    department: str
+    region: str
+    received_at: str
+    deadlines: dict
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComplaintEscalated(Event):
+    source_service = "complaint"
+    routing = "complaint.escalated"
+    subject_field = "complaint_id"
+    by_department = True
+    complaint_id: str
+    number: str
+    customer_id: str
+    severity: str
+    department: str
+    region: str
+    limit: str  # "first_response", "plan" or "resolve"
+    deadline: str
+    escalated_at: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComplaintClosed(Event):
+    source_service = "complaint"
+    routing = "complaint.closed"
+    subject_field = "complaint_id"
+    by_department = True
+    complaint_id: str
+    number: str
+    customer_id: str
+    severity: str
+    department: str
+    region: str
+    closed_at: str
+    satisfied: bool | None
+    visit_id: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComplaintReopened(Event):
+    source_service = "complaint"
+    routing = "complaint.reopened"
+    subject_field = "complaint_id"
+    by_department = True
+    complaint_id: str
+    number: str
+    customer_id: str
+    severity: str
+    department: str
+    region: str
+    reopened_at: str
+    why: str | None
+    visit_id: str | None
+
+
+# --- survey ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class SurveyResponded(Event):
+    source_service = "survey"
+    routing = "survey.responded"
+    subject_field = "response_id"
+    response_id: str
+    survey_id: str
+    invitation_id: str
+    customer_id: str
+    visit_id: str | None
+    satisfaction: str | None
+    recommend_score: int | None
+    average_rating: float | None
+    responded_at: str
+
+
 CATALOGUE: dict[str, type[Event]] = {
     cls.type_name(): cls
     for cls in (
@@ -286,5 +377,10 @@ CATALOGUE: dict[str, type[Event]] = {
         VisitAudited,
         IssueRaised,
         IssueResolved,
+        ComplaintRaised,
+        ComplaintEscalated,
+        ComplaintClosed,
+        ComplaintReopened,
+        SurveyResponded,
     )
 }

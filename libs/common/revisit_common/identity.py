@@ -41,12 +41,17 @@ class Identity:
         return headers
 
 
-def load_identity(internal_token: str | None) -> Identity | None:
-    """Read the identity of a request that came through the gateway (None otherwise)."""
+def gateway_token_ok(internal_token: str | None) -> bool:
+    """Whether the request carries the internal token shared with the gateway."""
     sent = request.headers.get(TOKEN_HEADER, "")
     if not internal_token or not sent:
-        return None
-    if not hmac.compare_digest(sent.encode(), internal_token.encode()):
+        return False
+    return hmac.compare_digest(sent.encode(), internal_token.encode())
+
+
+def load_identity(internal_token: str | None) -> Identity | None:
+    """Read the identity of a request that came through the gateway (None otherwise)."""
+    if not gateway_token_ok(internal_token):
         return None
     tenant = request.headers.get(TENANT_HEADER, "")
     role = request.headers.get(ROLE_HEADER, "")

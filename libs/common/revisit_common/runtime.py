@@ -36,6 +36,8 @@ class ServiceSpec:
     handlers: Mapping[str, Handler] = field(default_factory=dict)
     routing_keys: Sequence[str] = ()
     public: bool = False  # the gateway: clients call it directly
+    # Paths the gateway forwards without a tenant identity (they carry their own credential).
+    token_only_prefixes: Sequence[str] = ()
     # Background jobs the worker runs every N seconds, e.g. the overdue sweep.
     periodic: Sequence[tuple[float, Callable[[ServiceRuntime], None]]] = ()
     on_start: Callable[[ServiceRuntime], None] | None = None
@@ -101,6 +103,7 @@ class ServiceRuntime:
             ready_checks=(database, broker),
             extensions={"revisit": self},
             public=self.spec.public,
+            token_only_prefixes=self.spec.token_only_prefixes,
         )
 
     def declare(self) -> None:

@@ -64,6 +64,7 @@ def create_app(
     ready_checks: Iterable[Callable[[], None]] = (),
     extensions: dict | None = None,
     public: bool = False,
+    token_only_prefixes: Iterable[str] = (),
 ) -> Flask:
     """Build a service's Flask app.
 
@@ -88,6 +89,7 @@ def create_app(
         api.register_blueprint(blp)
     app.extensions["revisit_api"] = api
     checks = list(ready_checks)
+    token_only = tuple(token_only_prefixes)
 
     @app.before_request
     def _start():
@@ -97,6 +99,12 @@ def create_app(
         g.identity = None
         if public or not request.path.startswith(API_PREFIX) or request.path in OPEN_PATHS:
             return None
+        if token_only and request.path.startswith(token_only):
+            # Reached through the gateway with a credential of its own (e.g. a survey token
+            # in the URL): the gateway's token is required, a tenant identity is not.
+            if identity.gateway_token_ok(internal_token):
+                return None
+            return problem_response(401, "missing or invalid credentials", request_id=g.request_id)
         g.identity = identity.load_identity(internal_token)
         if g.identity is None:
             return problem_response(401, "missing or invalid credentials", request_id=g.request_id)

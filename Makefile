@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: run test test-unit test-integration test-e2e lint format clean
+.PHONY: run stack test test-unit test-integration test-e2e lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ $(VENV)/.installed-test: $(VENV)/.installed
 
 run: $(VENV)/.installed
 	$(BIN)/python -m revisit_runner
+
+# The distributed topology as native processes, against a local RabbitMQ and PostgreSQL.
+stack: $(VENV)/.installed
+	REVISIT_AMQP_URL=$${REVISIT_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672//} \
+	REVISIT_DATABASE_URL=$${REVISIT_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/revisit} \
+	$(BIN)/python -m revisit_runner.stack
 
 test: $(VENV)/.installed-test
 	$(PYTEST) tests

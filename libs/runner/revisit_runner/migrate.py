@@ -1,0 +1,38 @@
+"""Apply every service's database migrations and exit (the Helm pre-upgrade Job).
+
+python -m revisit_runner.migrate all
+python -m revisit_runner.migrate customer visit
+"""
+
+from __future__ import annotations
+
+import sys
+
+from revisit_common import logs, migrations
+from revisit_common.config import Settings
+from revisit_common.db import Database
+
+from .services import ALL
+
+
+def main(argv: list[str]) -> int:
+    names = list(ALL) if argv in ([], ["all"]) else argv
+    unknown = [n for n in names if n not in ALL]
+    if unknown:
+        print(f"unknown service(s) {', '.join(unknown)}; one of {', '.join(ALL)}", file=sys.stderr)
+        return 2
+    settings = Settings.from_env()
+    logs.configure(settings.log_level)
+    for name in names:
+        url, schema = settings.database_for(name)
+        db = Database(url, schema)
+        try:
+            migrations.upgrade(db, ALL[name].migrations)
+        finally:
+            db.dispose()
+        print(f"migrated {name}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

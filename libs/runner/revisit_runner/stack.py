@@ -1,0 +1,131 @@
+"""The distributed topology, natively: one process per role, against real servers.
+
+    REVISIT_AMQP_URL=amqp://guest:guest@127.0.0.1:5672// \
+    REVISIT_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/revisit \
+    python -m revisit_runner.stack
+
+For every backend service a gunicorn web process (ports 8101, 8102, ...) and a worker
+process (relay + consumers + periodic jobs); the gateway's web process on REVISIT_PORT
+(8080) and its worker. Every process's output is prefixed with its name. SIGINT/SIGTERM
+stops them all; if one dies, the others are stopped and the stack exits non-zero.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .services import ALL, BACKENDS
+
+GUNICORN_CONF = Path(__file__).resolve().parent / "gunicorn_conf.py"
+
+
+@dataclass
+class Role:
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+
+
+def roles(env: dict[str, str], base_port: int = 8101) -> list[Role]:
+    host = env.get("REVISIT_HOST", "127.0.0.1")
+    gateway_port = env.get("REVISIT_PORT", "8080")
+    ports = {name: base_port + i for i, name in enumerate(BACKENDS)}
+    shared = {**env}
+    shared.setdefault("REVISIT_INTERNAL_TOKEN", secrets.token_urlsafe(32))
+    for name, port in ports.items():
+        shared[f"REVISIT_{name.upper()}_URL"] = f"http://{host}:{port}"
+    result = []
+    for name in ALL:
+        port = gateway_port if name == "gateway" else str(ports[name])
+        metrics_dir = Path(env.get("REVISIT_DATA_DIR", "var")).resolve() / "metrics" / name
+        web_env = {
+            **shared,
+            "REVISIT_BIND": f"{host}:{port}",
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        }
+        result.append(
+            Role(
+                f"{name}-web",
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "-c",
+                    str(GUNICORN_CONF),
+                    f"revisit_runner.web:app({name!r})",
+                ],
+                web_env,
+            )
+        )
+        result.append(
+            Role(f"{name}-worker", [sys.executable, "-m", "revisit_runner.worker", name], shared)
+        )
+    return result
+
+
+def _pump(name: str, stream) -> None:
+    for line in iter(stream.readline, b""):
+        sys.stdout.write(f"{name:>18} | {line.decode(errors='replace')}")
+        sys.stdout.flush()
+
+
+def main() -> int:
+    env = dict(os.environ)
+    if not env.get("REVISIT_AMQP_URL") or not (
+        env.get("REVISIT_DATABASE_URL")
+        or all(env.get(f"REVISIT_{n.upper()}_DATABASE_URL") for n in ALL)
+    ):
+        print("the stack needs REVISIT_AMQP_URL and REVISIT_DATABASE_URL", file=sys.stderr)
+        return 2
+    if not env.get("REVISIT_ADMIN_TOKEN"):
+        env["REVISIT_ADMIN_TOKEN"] = "rva_" + secrets.token_urlsafe(32)
+        print(
+            f"stack: this run's platform token is:\n    {env['REVISIT_ADMIN_TOKEN']}",
+            file=sys.stderr,
+            flush=True,
+        )
+    subprocess.run([sys.executable, "-m", "revisit_runner.migrate", "all"], env=env, check=True)
+    procs: list[tuple[str, subprocess.Popen]] = []
+    stopping = threading.Event()
+
+    def stop(*_):
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for role in roles(env):
+        proc = subprocess.Popen(
+            role.argv, env=role.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        threading.Thread(target=_pump, args=(role.name, proc.stdout), daemon=True).start()
+        procs.append((role.name, proc))
+    code = 0
+    while not stopping.is_set():
+        for name, proc in procs:
+            if proc.poll() is not None:
+                print(f"stack: {name} exited with {proc.returncode}; stopping", file=sys.stderr)
+                code = 1
+                stopping.set()
+        time.sleep(0.2)
+    for _, proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    deadline = time.monotonic() + 15
+    for _, proc in procs:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: run stack test test-unit test-integration test-e2e lint format clean
+.PHONY: run stack test test-unit test-integration test-e2e test-chart lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(PIP) install -q -e '.[test]'
+	$(PIP) install -q -e '.[test,chart]'
 	touch $@
 
 run: $(VENV)/.installed
@@ -42,6 +42,9 @@ test-integration: $(VENV)/.installed-test
 
 test-e2e: $(VENV)/.installed-test
 	$(PYTEST) tests/e2e
+
+test-chart: $(VENV)/.installed-test
+	$(PYTEST) tests/chart
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import requests
+
 from revisit_common.config import Settings
 from revisit_runner.standalone import Standalone, build, prepare_settings
 
@@ -17,11 +19,69 @@ CUSTOMER = {
 }
 
 
-class Api:
-    """The gateway's HTTP API through Flask's test client, as a client with a key sees it."""
+class HttpResponse:
+    """A requests response shaped like Flask's test response (``.json`` is a property)."""
 
-    def __init__(self, system: Standalone, key: str | None = None):
-        self.http = system.app.test_client()
+    def __init__(self, response: requests.Response):
+        self.raw = response
+        self.status_code = response.status_code
+        self.headers = response.headers
+        self.content_type = response.headers.get("Content-Type", "")
+
+    @property
+    def json(self):
+        try:
+            return self.raw.json()
+        except ValueError:
+            return None
+
+    def get_data(self, as_text: bool = False):
+        return self.raw.text if as_text else self.raw.content
+
+
+class HttpClient:
+    """A real HTTP client with the few methods of Flask's test client the tests use."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.session = requests.Session()
+
+    def open(
+        self, method, path, json=None, headers=None, data=None, content_type=None, query_string=None
+    ):
+        headers = dict(headers or {})
+        if content_type:
+            headers["Content-Type"] = content_type
+        response = self.session.request(
+            method,
+            self.base + path,
+            json=json,
+            data=data,
+            headers=headers,
+            params=query_string,
+            timeout=30,
+        )
+        return HttpResponse(response)
+
+    def get(self, path, **kw):
+        return self.open("GET", path, **kw)
+
+    def post(self, path, **kw):
+        return self.open("POST", path, **kw)
+
+    def patch(self, path, **kw):
+        return self.open("PATCH", path, **kw)
+
+    def delete(self, path, **kw):
+        return self.open("DELETE", path, **kw)
+
+
+class Api:
+    """The gateway's HTTP API as a client with a key sees it: through Flask's test client
+    for an in-process system, or over real HTTP for a :class:`HttpClient`."""
+
+    def __init__(self, source: Standalone | HttpClient, key: str | None = None):
+        self.http = source.app.test_client() if hasattr(source, "app") else source
         self.key = key
 
     def _headers(self, extra=None):

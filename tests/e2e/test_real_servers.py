@@ -9,6 +9,7 @@ import pytest
 
 from revisit_common.config import Settings
 
+from .loops import complaint_loop, follow_up_loop
 from .system import ADMIN, CUSTOMER, Api, eventually, start_system
 
 
@@ -82,3 +83,11 @@ def test_settings_change_travels_over_rabbitmq_to_the_customer_service(system):
     eventually(lambda: api.get(f"/customers/{cid}").json["size_tier"] == "large", timeout=10)
     other = api.new_tenant("Other")
     assert other.get(f"/customers/{cid}").status_code == 404
+
+
+def test_follow_up_loop_over_rabbitmq(system):
+    follow_up_loop(Api(system).new_tenant(), kpi_timeout=10)
+
+
+def test_complaint_loop_over_rabbitmq(system):
+    complaint_loop(Api(system).new_tenant(), timeout=10)

@@ -244,6 +244,8 @@ class IssueRaised(Event):
     region: str
     assignee: str | None
     raised_at: str
+    description: str | None = None
+    due_date: str | None = None  # the issue's deadline (YYYY-MM-DD), when it has one
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -47,19 +47,24 @@ DEAD_LETTERS = Counter(
     "revisit_dead_letters_total", "Messages moved to the dead-letter queue", ["service"]
 )
 
-# (service, region) -> function returning the outbox backlog, registered by each runtime.
+# service -> (region, function returning the outbox backlog), registered by each runtime;
+# a runtime built again for the same service (tests) replaces the earlier reader.
 PendingReader = Callable[[], int]
-_outbox_readers: dict[tuple[str, str], PendingReader] = {}
-_extra_collectors: list = []
+_outbox_readers: dict[str, tuple[str, PendingReader]] = {}
+_extra_collectors: dict[object, object] = {}
 
 
 def register_outbox(service: str, region: str, reader: PendingReader) -> None:
-    _outbox_readers[(service, region)] = reader
+    _outbox_readers[service] = (region, reader)
 
 
-def register_collector(collector) -> None:
-    """A stateless collector read at scrape time (e.g. the KPI store)."""
-    _extra_collectors.append(collector)
+def register_collector(collector, key: str | None = None) -> None:
+    """A stateless collector read at scrape time (e.g. the KPI store).
+
+    A collector registered under a ``key`` already used replaces the earlier one (a runtime
+    built again in the same process, as tests do), so a scrape never reads a stale store.
+    """
+    _extra_collectors[object() if key is None else key] = collector
 
 
 class _OutboxCollector:
@@ -67,7 +72,7 @@ class _OutboxCollector:
         family = GaugeMetricFamily(
             "revisit_outbox_pending", "Outbox rows not yet confirmed", labels=["service", "region"]
         )
-        for (service, region), reader in sorted(_outbox_readers.items()):
+        for service, (region, reader) in sorted(_outbox_readers.items()):
             try:
                 family.add_metric([service, region], reader())
             except Exception:  # noqa: BLE001 - database down: leave the sample out, do not 500
@@ -84,6 +89,6 @@ def render() -> tuple[bytes, str]:
         base = REGISTRY
     extra = CollectorRegistry(auto_describe=False)
     extra.register(_OutboxCollector())
-    for collector in _extra_collectors:
+    for collector in list(_extra_collectors.values()):
         extra.register(collector)
     return generate_latest(base) + generate_latest(extra), CONTENT_TYPE_LATEST

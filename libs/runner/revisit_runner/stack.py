@@ -4,7 +4,8 @@
     REVISIT_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/revisit \
     python -m revisit_runner.stack
 
-For every backend service a gunicorn web process (ports 8101, 8102, ...) and a worker
+For every backend service a gunicorn web process (ports 8101, 8102, ... or from
+REVISIT_STACK_BASE_PORT) and a worker
 process (relay + consumers + periodic jobs); the gateway's web process on REVISIT_PORT
 (8080) and its worker. Every process's output is prefixed with its name. SIGINT/SIGTERM
 stops them all; if one dies, the others are stopped and the stack exits non-zero.
@@ -23,8 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .services import ALL, BACKENDS
-
-GUNICORN_CONF = Path(__file__).resolve().parent / "gunicorn_conf.py"
 
 
 @dataclass
@@ -59,7 +58,7 @@ def roles(env: dict[str, str], base_port: int = 8101) -> list[Role]:
                     "-m",
                     "gunicorn",
                     "-c",
-                    str(GUNICORN_CONF),
+                    "python:revisit_runner.gunicorn_conf",
                     f"revisit_runner.web:app({name!r})",
                 ],
                 web_env,
@@ -101,7 +100,7 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    for role in roles(env):
+    for role in roles(env, int(env.get("REVISIT_STACK_BASE_PORT") or 8101)):
         proc = subprocess.Popen(
             role.argv, env=role.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )

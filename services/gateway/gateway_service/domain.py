@@ -21,9 +21,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from complaint_service.domain import ComplaintPolicy
 from customer_service.domain import ClassificationPolicy
 from revisit_common.calendar import WorkCalendar
 from revisit_common.identity import ROLES
+from visit_service.domain import VisitPolicy
 
 # --------------------------------------------------------------------------- API keys
 
@@ -95,6 +97,7 @@ ROLE_RULES: tuple[Rule, ...] = (
     Rule(ANY, "/api-keys/**", ADMIN),
     Rule(READ, "/settings", frozenset({"admin", "manager"})),
     Rule(ANY, "/settings", ADMIN),
+    Rule(ANY, "/webhooks/**", frozenset({"admin", "manager"})),
     # supervision of visit records
     Rule(WRITE, "/visits/*/audit", frozenset({"auditor", "manager", "admin"})),
     # departments work on their own complaints and issues
@@ -157,6 +160,8 @@ class SettingsSection(Protocol):
 SECTIONS: dict[str, type[SettingsSection]] = {
     "classification": ClassificationPolicy,
     "calendar": WorkCalendar,
+    "visits": VisitPolicy,
+    "complaints": ComplaintPolicy,
 }
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"

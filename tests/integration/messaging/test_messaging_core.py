@@ -87,7 +87,7 @@ def test_relayed_event_is_a_persistent_cloudevent_seen_by_a_pika_queue(
     assert set(doc) >= ENVELOPE_ATTRIBUTES
     assert doc["specversion"] == "1.0"
     assert doc["id"] == envelope.id and str(uuid.UUID(doc["id"])) == doc["id"]
-    assert doc["source"] == "revisit/test"
+    assert doc["source"] == f"revisit/{writer.name}"  # the publishing service
     assert doc["type"] == "NoteWritten"
     assert datetime.fromisoformat(doc["time"]).utcoffset() is not None
     assert doc["subject"] == doc["data"]["note_id"]

@@ -37,8 +37,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/complaints"): STAFF,
     ("POST", "/complaints/k1/transitions"): STAFF | {"department"},
     ("PATCH", "/complaints/k1"): STAFF,
-    ("GET", "/webhooks"): READERS,
-    ("POST", "/webhooks"): STAFF,
+    ("GET", "/webhooks"): frozenset({"admin", "manager"}),
+    ("POST", "/webhooks"): frozenset({"admin", "manager"}),
     # surveys and KPIs
     ("GET", "/surveys/s1/results"): READERS,
     ("POST", "/surveys"): STAFF,

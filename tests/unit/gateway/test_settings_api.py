@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from complaint_service.domain import ComplaintPolicy
 from customer_service.domain import ClassificationPolicy
 from revisit_common.calendar import WorkCalendar
+from visit_service.domain import VisitPolicy
 
 from .conftest import auth
 
@@ -26,6 +28,8 @@ def test_get_settings_gives_the_effective_document(gateway, admin):
     assert body["settings"] == {
         "classification": ClassificationPolicy().to_dict(),
         "calendar": WorkCalendar().to_dict(),
+        "visits": VisitPolicy().to_dict(),
+        "complaints": ComplaintPolicy().to_dict(),
     }
 
 

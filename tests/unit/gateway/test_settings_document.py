@@ -6,16 +6,20 @@ import copy
 
 import pytest
 
+from complaint_service.domain import ComplaintPolicy
 from customer_service.domain import ClassificationPolicy
 from gateway_service import domain
 from gateway_service.domain import SettingsError, apply_patch, effective_settings
 from revisit_common.calendar import WorkCalendar
+from visit_service.domain import VisitPolicy
 
 
 def test_sections_registry():
     assert domain.SECTIONS["classification"] is ClassificationPolicy
     assert domain.SECTIONS["calendar"] is WorkCalendar
-    assert list(domain.SECTIONS) == ["classification", "calendar"]
+    assert domain.SECTIONS["visits"] is VisitPolicy
+    assert domain.SECTIONS["complaints"] is ComplaintPolicy
+    assert list(domain.SECTIONS) == ["classification", "calendar", "visits", "complaints"]
 
 
 def test_effective_defaults_are_the_validators_defaults():
@@ -23,6 +27,8 @@ def test_effective_defaults_are_the_validators_defaults():
     assert doc == {
         "classification": ClassificationPolicy().to_dict(),
         "calendar": WorkCalendar().to_dict(),
+        "visits": VisitPolicy().to_dict(),
+        "complaints": ComplaintPolicy().to_dict(),
     }
     assert doc["classification"]["grade_a_min"] == 80
     assert doc["calendar"]["weekend"] == [5, 6]
@@ -90,8 +96,8 @@ def test_null_section_returns_it_to_defaults():
 
 def test_unknown_section_is_an_error():
     with pytest.raises(SettingsError) as exc:
-        apply_patch({}, {"visits": {"cadence": 3}})
-    assert list(exc.value.errors) == ["visits"]
+        apply_patch({}, {"no_such_section": {"cadence": 3}})
+    assert list(exc.value.errors) == ["no_such_section"]
 
 
 def test_unknown_keys_are_errors_per_field():

@@ -1,0 +1,31 @@
+"""The complaint service, declared: its routes, migrations, events consumed, periodic jobs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from revisit_common import metrics as common_metrics
+from revisit_common.runtime import ServiceRuntime, ServiceSpec
+
+from . import api, handlers, jobs, metrics, webhook_api
+
+
+def register_metrics(runtime: ServiceRuntime) -> None:
+    common_metrics.register_collector(
+        metrics.DeadlineCollector(runtime.db), key="complaint-deadlines"
+    )
+
+
+SPEC = ServiceSpec(
+    name="complaint",
+    title="revisit complaint service",
+    migrations=Path(__file__).parent / "migrations",
+    blueprints=(api.blp, webhook_api.blp),
+    handlers=handlers.HANDLERS,
+    routing_keys=tuple(handlers.ROUTING_KEYS),
+    periodic=(
+        (jobs.ESCALATION_INTERVAL, jobs.escalation_sweep),
+        (jobs.DELIVERY_INTERVAL, jobs.webhook_delivery),
+    ),
+    on_start=register_metrics,
+)

@@ -1,0 +1,173 @@
+"""Sending webhook deliveries: signed POSTs, retried with back-off, every attempt logged.
+
+Runs as a periodic job of the worker (never in an HTTP request, never inside a database
+transaction): claim a batch of due deliveries (a short transaction that leases them, with
+SKIP LOCKED on PostgreSQL so workers share the work), POST them in parallel with short
+timeouts, then record each attempt (another short transaction). A failed attempt is retried
+after ``backoff * 2**(attempts-1)`` seconds (capped), up to ``max_attempts``; then the
+delivery is ``failed``. A worker that dies mid-send leaves its lease to expire, and the
+delivery is tried again.
+
+Each POST carries the CloudEvent JSON (``Content-Type: application/cloudevents+json``),
+``X-Revisit-Signature: sha256=<hex HMAC-SHA256 of the body with the webhook's secret>``,
+``X-Revisit-Event-Id``, ``X-Revisit-Event-Type`` and ``X-Revisit-Delivery-Id``. A 2xx
+answer is a success; anything else, or no answer, is a failure.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import requests
+import sqlalchemy as sa
+
+from revisit_common.db import Database
+from revisit_common.envelope import CONTENT_TYPE
+from revisit_common.ids import new_id
+
+from .models import Delivery, DeliveryAttempt, Webhook
+from .webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, sign
+
+log = logging.getLogger(__name__)
+USER_AGENT = "revisit-webhooks/1"
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    connect_timeout: float = 2.0
+    read_timeout: float = 5.0
+    backoff: float = 10.0  # seconds before the first retry; doubled each time
+    max_backoff: float = 3600.0
+    max_attempts: int = 10
+    batch: int = 50
+    workers: int = 8
+    lease: float = 60.0  # a claimed delivery is not claimed again before this
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> DeliveryConfig:
+        env = os.environ if env is None else env
+        return cls(
+            read_timeout=float(env.get("REVISIT_WEBHOOK_TIMEOUT") or 5.0),
+            backoff=float(env.get("REVISIT_WEBHOOK_BACKOFF") or 10.0),
+            max_attempts=int(env.get("REVISIT_WEBHOOK_MAX_ATTEMPTS") or 10),
+        )
+
+    def delay(self, attempts: int) -> timedelta:
+        return timedelta(seconds=min(self.max_backoff, self.backoff * 2 ** max(attempts - 1, 0)))
+
+
+@dataclass(frozen=True)
+class Claimed:
+    delivery_id: str
+    url: str
+    secret: str
+    body: str
+    event_id: str
+    event_type: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    delivery_id: str
+    at: datetime
+    ok: bool
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+
+def deliver_due(db: Database, config: DeliveryConfig, at: datetime | None = None) -> int:
+    """One round: claim, send, record. Returns how many deliveries were attempted."""
+    at = at or datetime.now(UTC)
+    claimed = claim(db, config, at)
+    if not claimed:
+        return 0
+    with ThreadPoolExecutor(max_workers=min(config.workers, len(claimed))) as pool:
+        outcomes = list(pool.map(lambda item: send(item, config), claimed))
+    record(db, config, outcomes, at)
+    return len(outcomes)
+
+
+def claim(db: Database, config: DeliveryConfig, at: datetime) -> list[Claimed]:
+    query = (
+        sa.select(Delivery, Webhook)
+        .join(Webhook, Webhook.id == Delivery.webhook_id)
+        .where(Delivery.status == "pending", Delivery.next_attempt_at <= at, Webhook.active)
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(config.batch)
+    )
+    if db.is_postgres:
+        query = query.with_for_update(of=Delivery, skip_locked=True)
+    with db.transaction() as session:
+        rows = session.execute(query).all()
+        lease_until = at + timedelta(seconds=config.lease)
+        for delivery, _ in rows:
+            delivery.next_attempt_at = lease_until
+        return [Claimed(d.id, w.url, w.secret, d.body, d.event_id, d.event_type) for d, w in rows]
+
+
+def send(item: Claimed, config: DeliveryConfig) -> Outcome:
+    body = item.body.encode("utf-8")
+    headers = {
+        "Content-Type": CONTENT_TYPE,
+        "User-Agent": USER_AGENT,
+        SIGNATURE_HEADER: sign(item.secret, body),
+        EVENT_ID_HEADER: item.event_id,
+        "X-Revisit-Event-Type": item.event_type,
+        "X-Revisit-Delivery-Id": item.delivery_id,
+    }
+    started_at = datetime.now(UTC)
+    started = time.perf_counter()
+    status_code = error = None
+    try:
+        with requests.post(
+            item.url,
+            data=body,
+            headers=headers,
+            timeout=(config.connect_timeout, config.read_timeout),
+            allow_redirects=False,
+            stream=True,
+        ) as response:
+            status_code = response.status_code
+            if not 200 <= status_code < 300:
+                snippet = response.raw.read(300, decode_content=True) or b""
+                error = f"HTTP {status_code}: {snippet.decode('utf-8', 'replace')}"
+    except requests.RequestException as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    duration_ms = int((time.perf_counter() - started) * 1000)
+    if error:
+        log.info("webhook delivery %s to %s failed: %s", item.delivery_id, item.url, error)
+    return Outcome(item.delivery_id, started_at, error is None, status_code, error, duration_ms)
+
+
+def record(db: Database, config: DeliveryConfig, outcomes: list[Outcome], at: datetime) -> None:
+    with db.transaction() as session:
+        for outcome in outcomes:
+            delivery = session.get(Delivery, outcome.delivery_id)
+            if delivery is None or delivery.status != "pending":
+                continue  # cancelled (webhook deleted) while it was being sent
+            delivery.attempts += 1
+            delivery.last_status = outcome.status_code
+            delivery.last_error = outcome.error[:1000] if outcome.error else None
+            delivery.attempt_log.append(
+                DeliveryAttempt(
+                    id=new_id(),
+                    at=outcome.at,
+                    status_code=outcome.status_code,
+                    error=delivery.last_error,
+                    duration_ms=outcome.duration_ms,
+                )
+            )
+            if outcome.ok:
+                delivery.status, delivery.delivered_at = "delivered", outcome.at
+                delivery.next_attempt_at = None
+            elif delivery.attempts >= config.max_attempts:
+                delivery.status, delivery.next_attempt_at = "failed", None
+            else:
+                delivery.next_attempt_at = at + config.delay(delivery.attempts)

@@ -1,0 +1,55 @@
+"""The post-complaint visit's answer: a satisfied customer closes the complaint, any other
+answer reopens it ("handled again until satisfied", DOMAIN.md §3)."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.orm import Session
+
+from revisit_common.outbox import Outbox
+
+from . import domain, lifecycle, service
+from .models import Complaint
+
+log = logging.getLogger(__name__)
+
+
+def apply_visit_outcome(
+    session: Session, outbox: Outbox, tenant_id: str, data: dict, correlation_id: str | None
+) -> str:
+    """Close or reopen the resolved complaint a completed visit followed up on.
+
+    Returns ``closed``, ``reopened`` or why nothing changed (``no_complaint``, ``unknown``,
+    ``not_resolved``, ``no_answer``): a visit for a complaint that is not resolved (a late or
+    repeated answer) changes nothing.
+    """
+    complaint_id = data.get("complaint_id")
+    if not complaint_id:
+        return "no_complaint"
+    complaint = session.get(Complaint, complaint_id, with_for_update=True)
+    if complaint is None or complaint.tenant_id != tenant_id:
+        log.warning("visit %s followed up unknown complaint %s", data.get("visit_id"), complaint_id)
+        return "unknown"
+    satisfaction = data.get("satisfaction")
+    action = domain.follow_up_action(satisfaction)
+    if action is None:
+        return "no_answer"
+    if complaint.status != "resolved":
+        log.info("complaint %s is %s: visit answer ignored", complaint.number, complaint.status)
+        return "not_resolved"
+    visit_id = data.get("visit_id")
+    lifecycle.apply_action(
+        session,
+        outbox,
+        complaint,
+        action,
+        at=service.now(),
+        by=f"visit:{visit_id}" if visit_id else "visit",
+        department=None,
+        note=f"post-complaint visit: customer {satisfaction}",
+        correlation_id=correlation_id,
+        visit_id=visit_id,
+        satisfied=action == "close",
+    )
+    return "closed" if action == "close" else "reopened"

@@ -1,0 +1,68 @@
+"""Deadline gauges read from the complaint store at every scrape (CONTRACT.md §3 extras).
+
+``revisit_complaints_overdue``: open complaints with a time limit already missed while the
+clock runs; ``revisit_complaints_due_soon``: open complaints not overdue yet whose next
+limit falls due within ``REVISIT_COMPLAINT_DUE_SOON_HOURS`` (default 4) hours. Labels
+``tenant``, ``region``, ``department``, ``severity``. The alert rules watch both.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import sqlalchemy as sa
+from prometheus_client.core import GaugeMetricFamily
+
+from revisit_common.db import Database, utcnow
+
+from .models import Complaint
+from .service import due_soon_clause, overdue_clause
+
+LABELS = ["tenant", "region", "department", "severity"]
+
+
+def due_soon_window() -> timedelta:
+    return timedelta(hours=float(os.environ.get("REVISIT_COMPLAINT_DUE_SOON_HOURS") or 4))
+
+
+class DeadlineCollector:
+    """Stateless: every scrape asks the database (an indexed count of open complaints)."""
+
+    def __init__(self, db: Database, window: timedelta | None = None):
+        self.db = db
+        self.window = window or due_soon_window()
+
+    def _counts(self, session, clause):
+        c = Complaint
+        query = (
+            sa.select(c.tenant_id, c.region, c.department, c.severity, sa.func.count())
+            .where(clause)
+            .group_by(c.tenant_id, c.region, c.department, c.severity)
+        )
+        return session.execute(query).all()
+
+    def collect(self):
+        now = utcnow()
+        overdue = GaugeMetricFamily(
+            "revisit_complaints_overdue", "Open complaints past a time limit", labels=LABELS
+        )
+        due_soon = GaugeMetricFamily(
+            "revisit_complaints_due_soon",
+            "Open complaints whose next time limit falls due soon",
+            labels=LABELS,
+        )
+        try:
+            with self.db.read() as session:
+                for family, clause in (
+                    (overdue, overdue_clause(now)),
+                    (due_soon, due_soon_clause(now, self.window)),
+                ):
+                    for tenant, region, department, severity, count in self._counts(
+                        session, clause
+                    ):
+                        family.add_metric([tenant, region, department, severity], count)
+        except sa.exc.SQLAlchemyError:
+            pass  # database down: /readyz says so; leave the samples out rather than fail
+        yield overdue
+        yield due_soon

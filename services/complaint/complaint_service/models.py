@@ -1,0 +1,168 @@
+"""The complaint service's tables (its own database; nobody else reads them)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from revisit_common.db import UtcDateTime
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Complaint(Base):
+    __tablename__ = "complaints"
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "number", name="uq_complaints_number"),
+        sa.Index("ix_complaints_tenant_id", "tenant_id", "id"),
+        sa.Index("ix_complaints_tenant_status", "tenant_id", "status"),
+        sa.Index("ix_complaints_customer", "tenant_id", "customer_id"),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.String(36))
+    number: Mapped[str] = mapped_column(sa.String(32))
+    status: Mapped[str] = mapped_column(sa.String(32))
+    severity: Mapped[str] = mapped_column(sa.String(16))
+    channel: Mapped[str] = mapped_column(sa.String(16))
+    category: Mapped[str] = mapped_column(sa.String(100))
+    department: Mapped[str] = mapped_column(sa.String(64))
+    customer_id: Mapped[str] = mapped_column(sa.String(64))
+    region: Mapped[str] = mapped_column(sa.String(100))
+    complainant: Mapped[str | None] = mapped_column(sa.String(200))
+    contact: Mapped[str | None] = mapped_column(sa.String(200))
+    product: Mapped[str | None] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The limits of the current round, already moved by the pauses that ended.
+    first_response_by: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    plan_by: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    resolve_by: Mapped[datetime] = mapped_column(UtcDateTime)
+    first_responded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    planned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    round: Mapped[int] = mapped_column(sa.Integer, default=1)
+    paused_from: Mapped[str | None] = mapped_column(sa.String(32))
+    paused_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    paused_seconds: Mapped[float] = mapped_column(sa.Float, default=0.0)
+    escalated_first_response: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    escalated_plan: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    escalated_resolve_round: Mapped[int] = mapped_column(sa.Integer, default=0)
+    resolution: Mapped[str | None] = mapped_column(sa.Text)
+    satisfied: Mapped[bool | None] = mapped_column(sa.Boolean)
+    created_by: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    ledger: Mapped[list[LedgerEntry]] = relationship(
+        back_populates="complaint",
+        cascade="all, delete-orphan",
+        order_by="LedgerEntry.id",
+        lazy="selectin",
+    )
+
+
+class LedgerEntry(Base):
+    """One step of a complaint's handling: when, who, which department, what."""
+
+    __tablename__ = "complaint_ledger"
+    __table_args__ = (sa.Index("ix_complaint_ledger_complaint", "complaint_id", "id"),)
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    complaint_id: Mapped[str] = mapped_column(sa.ForeignKey("complaints.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    action: Mapped[str] = mapped_column(sa.String(32))
+    from_status: Mapped[str | None] = mapped_column(sa.String(32))
+    status: Mapped[str] = mapped_column(sa.String(32))
+    by: Mapped[str] = mapped_column(sa.String(100))
+    department: Mapped[str | None] = mapped_column(sa.String(64))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+
+    complaint: Mapped[Complaint] = relationship(back_populates="ledger")
+
+
+class CustomerCopy(Base):
+    """The region of each customer, kept from the customer service's events."""
+
+    __tablename__ = "complaint_customers"
+
+    tenant_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    region: Mapped[str] = mapped_column(sa.String(100))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Webhook(Base):
+    __tablename__ = "webhooks"
+    __table_args__ = (sa.Index("ix_webhooks_tenant", "tenant_id", "id"),)
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.String(36))
+    url: Mapped[str] = mapped_column(sa.String(2000))
+    events: Mapped[list] = mapped_column(sa.JSON)
+    secret: Mapped[str] = mapped_column(sa.String(256))
+    department: Mapped[str | None] = mapped_column(sa.String(64))
+    description: Mapped[str | None] = mapped_column(sa.String(500))
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Delivery(Base):
+    """One event to send to one webhook, with its state and the log of its attempts."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        sa.UniqueConstraint("webhook_id", "event_id", name="uq_webhook_deliveries_event"),
+        sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        sa.Index("ix_webhook_deliveries_webhook", "webhook_id", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.String(36))
+    webhook_id: Mapped[str] = mapped_column(sa.ForeignKey("webhooks.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(sa.String(100))
+    event_type: Mapped[str] = mapped_column(sa.String(100))
+    routing_key: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(16))  # pending, delivered, failed, cancelled
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_status: Mapped[int | None] = mapped_column(sa.Integer)
+    last_error: Mapped[str | None] = mapped_column(sa.String(1000))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    attempt_log: Mapped[list[DeliveryAttempt]] = relationship(
+        cascade="all, delete-orphan", order_by="DeliveryAttempt.id", lazy="selectin"
+    )
+
+
+class DeliveryAttempt(Base):
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (sa.Index("ix_webhook_attempts_delivery", "delivery_id", "id"),)
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("webhook_deliveries.id", ondelete="CASCADE")
+    )
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status_code: Mapped[int | None] = mapped_column(sa.Integer)
+    error: Mapped[str | None] = mapped_column(sa.String(1000))
+    duration_ms: Mapped[int] = mapped_column(sa.Integer)
+
+
+# Serials per tenant per month: one row, incremented by one atomic upsert (numbering.py).
+counters_table = sa.Table(
+    "complaint_counters",
+    Base.metadata,
+    sa.Column("tenant_id", sa.String(36), primary_key=True),
+    sa.Column("period", sa.String(6), primary_key=True),
+    sa.Column("value", sa.Integer, nullable=False),
+)

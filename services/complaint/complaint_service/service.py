@@ -1,0 +1,242 @@
+"""The complaint service layer: each function is one use case, run inside a transaction.
+
+Routes, event handlers and the escalation sweep call these; they load rows, apply the
+domain rules, append to the ledger, and add the events the change causes to the outbox in
+the same transaction (lifecycle steps: lifecycle.py). Nothing here does network I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from revisit_common import events, tenant_settings
+from revisit_common.calendar import WorkCalendar
+from revisit_common.ids import new_id
+from revisit_common.outbox import Outbox
+
+from . import domain
+from .models import Complaint, CustomerCopy, LedgerEntry
+from .numbering import allocate_serial
+
+UNKNOWN_REGION = "unknown"  # a customer this service has not heard of (yet)
+SYSTEM = "system"
+INTAKE_FIELDS = (
+    "customer_id", "channel", "severity", "category", "department", "description",
+    "complainant", "contact", "product",
+)  # fmt: skip
+
+
+class NotFound(LookupError):
+    pass
+
+
+class Conflict(RuntimeError):
+    pass
+
+
+class Invalid(ValueError):
+    def __init__(self, errors: dict[str, list[str]]):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items()))
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who causes a change: tenant, actor (API key id or ``system``), role, department, and
+    the request id carried into events."""
+
+    tenant_id: str
+    actor: str = SYSTEM
+    role: str = SYSTEM
+    department: str | None = None
+    correlation_id: str | None = None
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def rules_for(session: Session, tenant_id: str) -> tuple[domain.ComplaintPolicy, WorkCalendar]:
+    """The tenant's time-limit policy and working calendar (defaults until its settings
+    arrive)."""
+    settings = tenant_settings.load(session, tenant_id)
+    policy = domain.ComplaintPolicy.from_dict(settings.section("complaints"))
+    calendar = settings.section("calendar")
+    calendar.setdefault("timezone", settings.timezone)
+    return policy, WorkCalendar.from_dict(calendar)
+
+
+def region_of(session: Session, tenant_id: str, customer_id: str) -> str:
+    copy = session.get(CustomerCopy, (tenant_id, customer_id))
+    return copy.region if copy is not None else UNKNOWN_REGION
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def get_complaint(
+    session: Session, caller: Caller, complaint_id: str, *, for_update: bool = False
+) -> Complaint:
+    """A complaint of the caller's tenant; a department key sees only its department's."""
+    complaint = session.get(Complaint, complaint_id, with_for_update=for_update or None)
+    if (
+        complaint is None
+        or complaint.tenant_id != caller.tenant_id
+        or (caller.role == "department" and complaint.department != caller.department)
+    ):
+        raise NotFound("complaint")
+    return complaint
+
+
+def deadlines_of(complaint: Complaint) -> domain.Deadlines:
+    return domain.Deadlines(
+        first_response_by=complaint.first_response_by,
+        plan_by=complaint.plan_by,
+        resolve_by=complaint.resolve_by,
+    )
+
+
+def clock_of(complaint: Complaint) -> domain.Clock:
+    escalated = {
+        limit
+        for limit, done in (
+            ("first_response", complaint.escalated_first_response),
+            ("plan", complaint.escalated_plan),
+            ("resolve", complaint.escalated_resolve_round >= complaint.round),
+        )
+        if done
+    }
+    return domain.Clock(
+        deadlines=deadlines_of(complaint),
+        met={
+            "first_response": complaint.first_responded_at,
+            "plan": complaint.planned_at,
+            "resolve": complaint.resolved_at,
+        },
+        escalated=frozenset(escalated),
+        paused=complaint.status == domain.WAITING,
+    )
+
+
+def overdue_clause(at: datetime):
+    """SQL for :meth:`domain.Clock.overdue`: running, and an unmet limit past due at ``at``."""
+    c = Complaint
+    return sa.and_(
+        c.status.in_(domain.RUNNING),
+        sa.or_(
+            c.resolve_by < at,
+            # IS NOT NULL first: NOT (NULL < at) would be NULL and drop rows from overdue=false
+            sa.and_(
+                c.first_response_by.is_not(None),
+                c.first_response_by < at,
+                c.first_responded_at.is_(None),
+            ),
+            sa.and_(c.plan_by.is_not(None), c.plan_by < at, c.planned_at.is_(None)),
+        ),
+    )
+
+
+def due_soon_clause(at: datetime, window: timedelta):
+    """Running, not overdue yet, but an unmet limit falls due within ``window``."""
+    return sa.and_(overdue_clause(at + window), sa.not_(overdue_clause(at)))
+
+
+def list_query(caller: Caller, args: dict, at: datetime) -> sa.Select:
+    query = sa.select(Complaint).where(Complaint.tenant_id == caller.tenant_id)
+    if caller.role == "department":
+        query = query.where(Complaint.department == caller.department)
+    for key in ("status", "severity", "department", "customer_id", "channel", "category"):
+        if args.get(key) is not None:
+            query = query.where(getattr(Complaint, key) == args[key])
+    if args.get("overdue") is not None:
+        clause = overdue_clause(at)
+        query = query.where(clause if args["overdue"] else sa.not_(clause))
+    return query
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def ledger_entry(
+    complaint: Complaint,
+    at: datetime,
+    action: str,
+    from_status: str | None,
+    by: str,
+    department: str | None,
+    note: str | None,
+) -> None:
+    complaint.ledger.append(
+        LedgerEntry(
+            id=new_id(),
+            at=at,
+            action=action,
+            from_status=from_status,
+            status=complaint.status,
+            by=by,
+            department=department,
+            note=note,
+        )
+    )
+
+
+def publish(session: Session, outbox: Outbox, complaint: Complaint, event, correlation_id):
+    outbox.add(session, event, tenant_id=complaint.tenant_id, correlation_id=correlation_id)
+
+
+def create_complaint(session: Session, outbox: Outbox, caller: Caller, data: dict) -> Complaint:
+    stamp = now()
+    received_at = (data.get("received_at") or stamp).astimezone(UTC)
+    policy, calendar = rules_for(session, caller.tenant_id)
+    deadlines = domain.initial_deadlines(data["severity"], received_at, policy, calendar)
+    period = domain.period_of(calendar.local_date(received_at))
+    complaint = Complaint(
+        id=new_id(),
+        tenant_id=caller.tenant_id,
+        status="received",
+        region=region_of(session, caller.tenant_id, data["customer_id"]),
+        received_at=received_at,
+        first_response_by=deadlines.first_response_by,
+        plan_by=deadlines.plan_by,
+        resolve_by=deadlines.resolve_by,
+        round=1,
+        paused_seconds=0.0,
+        escalated_first_response=False,
+        escalated_plan=False,
+        escalated_resolve_round=0,
+        created_by=caller.actor,
+        created_at=stamp,
+        updated_at=stamp,
+        **{key: data.get(key) for key in INTAKE_FIELDS},
+    )
+    # Last, so the counter row stays locked for as few statements as possible.
+    complaint.number = domain.format_number(
+        period, allocate_serial(session, caller.tenant_id, period)
+    )
+    note = data.get("note") or f"received by {complaint.channel}"
+    ledger_entry(complaint, stamp, "receive", None, caller.actor, caller.department, note)
+    session.add(complaint)
+    session.flush()
+    publish(
+        session,
+        outbox,
+        complaint,
+        events.ComplaintRaised(
+            complaint_id=complaint.id,
+            number=complaint.number,
+            customer_id=complaint.customer_id,
+            channel=complaint.channel,
+            severity=complaint.severity,
+            category=complaint.category,
+            department=complaint.department,
+            region=complaint.region,
+            received_at=received_at.isoformat(),
+            deadlines=deadlines.to_dict(),
+        ),
+        caller.correlation_id,
+    )
+    return complaint

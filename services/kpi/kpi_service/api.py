@@ -1,0 +1,48 @@
+"""HTTP routes of the KPI service: validate the query, read the aggregates, render."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from marshmallow import RAISE
+
+from revisit_common.identity import current
+from revisit_common.runtime import runtime
+
+from . import service
+from .domain import PeriodError
+from .schemas import KpiArgs, KpiSchema, RankingArgs, RankingSchema
+
+blp = Blueprint("kpis", __name__, url_prefix="/api/v1/kpis", description="KPIs")
+
+
+def _read(args: dict, fn):
+    """Resolve the period in the tenant's zone and run ``fn`` on the aggregates."""
+    tenant = current().tenant_id
+    with runtime().db.read() as session:
+        try:
+            start, end = service.period_of(session, tenant, args)
+        except PeriodError as exc:
+            abort(422, message="invalid period", errors={exc.field: [str(exc)]})
+        return fn(session, tenant, start, end)
+
+
+@blp.route("")
+class Kpis(MethodView):
+    @blp.arguments(KpiArgs, location="query", unknown=RAISE)
+    @blp.response(200, KpiSchema)
+    def get(self, args):
+        """Every KPI of DOMAIN.md §5 for a period (default: this month), optionally grouped."""
+        group_by = args.get("group_by")
+        return _read(args, lambda s, t, a, b: service.kpis(s, t, a, b, group_by))
+
+
+@blp.route("/ranking")
+class Ranking(MethodView):
+    @blp.arguments(RankingArgs, location="query", unknown=RAISE)
+    @blp.response(200, RankingSchema)
+    def get(self, args):
+        """Staff ranked for an assessment period: by ``metric`` (default visit completion
+        rate), then satisfaction rate, then visits completed."""
+        metric = args["metric"]
+        return _read(args, lambda s, t, a, b: service.ranking(s, t, a, b, metric))

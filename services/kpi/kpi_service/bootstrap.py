@@ -1,0 +1,31 @@
+"""The KPI service, declared: its routes, migrations, every event, and its metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from revisit_common import metrics
+from revisit_common.runtime import ServiceRuntime, ServiceSpec
+
+from . import api, handlers
+from .collector import KpiCollector
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def register_metrics(runtime: ServiceRuntime) -> None:
+    """Business counters and gauges, read from this runtime's store at every scrape."""
+    metrics.register_collector(
+        KpiCollector(runtime.db), key=runtime.name
+    )
+
+
+SPEC = ServiceSpec(
+    name="kpi",
+    title="revisit kpi service",
+    migrations=MIGRATIONS,
+    blueprints=(api.blp,),
+    handlers=handlers.HANDLERS,
+    routing_keys=tuple(handlers.ROUTING_KEYS),
+    on_start=register_metrics,
+)

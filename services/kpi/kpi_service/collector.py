@@ -1,0 +1,142 @@
+"""Business metrics (CONTRACT.md §3), read from ``kpi_totals`` at every scrape.
+
+The collector holds no numbers: each scrape reads the store, so the figures survive restarts
+and every replica reports the same. Counters are the all-time counts ``GET /kpis`` reports
+for the same tenant and region (cohort counts, so a cancelled visit lowers
+``revisit_visits_due_total``; Prometheus reads a decrease as a counter reset). Labels:
+``tenant`` and ``region`` on every series, then ``reason`` (visits), ``department`` (issues,
+complaints), ``severity`` and ``channel`` (complaints); never a staff member.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from revisit_common.db import Database
+
+from . import store
+from .domain import COUNTS, LEVELS
+
+log = logging.getLogger(__name__)
+
+Value = Callable[[Mapping[str, int]], int]
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    doc: str
+    gauge: bool
+    kind: str  # the fact kind whose totals feed it
+    labels: tuple[str, ...]  # after tenant and region
+    samples: tuple[tuple[dict[str, str], Value], ...]  # extra labels, value
+
+
+def _one(name: str, doc: str, kind: str, labels: tuple[str, ...], count: str, gauge=False):
+    return Family(name, doc, gauge, kind, labels, (({}, lambda c: c[count]),))
+
+
+def _split(name: str, doc: str, kind: str, labels, label: str, part: str, total: str):
+    """A family whose ``label`` is "true" for ``part`` and "false" for the rest of ``total``."""
+    samples = (
+        ({label: "true"}, lambda c: c[part]),
+        ({label: "false"}, lambda c: c[total] - c[part]),
+    )
+    return Family(name, doc, False, kind, labels, samples)
+
+
+VISIT, ISSUE, COMPLAINT = ("reason",), ("department",), ("department", "severity", "channel")
+RATINGS = tuple(({"satisfaction": level}, lambda c, lv=level: c[f"rated_{lv}"]) for level in LEVELS)
+FAMILIES = (
+    _one("revisit_visits_due", "Visits due, not cancelled", "visit", VISIT, "visits_due"),
+    _one("revisit_visits_completed", "Visits completed", "visit", VISIT, "visits_completed"),
+    _one(
+        "revisit_visits_completed_on_time",
+        "Visits completed on time",
+        "visit",
+        VISIT,
+        "visits_completed_on_time",
+    ),
+    Family(
+        "revisit_visit_ratings", "Visits rated, by satisfaction", False, "visit", VISIT, RATINGS
+    ),
+    _one("revisit_visits_overdue", "Visits overdue", "visit", VISIT, "visits_overdue", gauge=True),
+    _split(
+        "revisit_complaint_follow_ups",
+        "Rated post-complaint visits, by satisfied",
+        "visit",
+        (),
+        "satisfied",
+        "complaint_follow_ups_satisfied",
+        "complaint_follow_ups",
+    ),
+    _one("revisit_issues_raised", "Issues raised on visits", "issue", ISSUE, "issues_raised"),
+    _one("revisit_issues_resolved", "Issues resolved", "issue", ISSUE, "issues_resolved"),
+    _split(
+        "revisit_visit_audits", "Visit audits", "audit", (), "accurate", "audits_accurate", "audits"
+    ),
+    _one("revisit_complaints_raised", "Complaints received", "complaint", COMPLAINT, "complaints"),
+    _split(
+        "revisit_complaints_resolved",
+        "Complaints resolved, by within deadline",
+        "complaint",
+        COMPLAINT,
+        "within_deadline",
+        "complaints_resolved_on_time",
+        "complaints_resolved",
+    ),
+    _one(
+        "revisit_complaints_open",
+        "Complaints not closed",
+        "complaint",
+        COMPLAINT,
+        "complaints_open",
+        gauge=True,
+    ),
+    _one("revisit_purchases", "Purchases recorded", "purchase", (), "purchases"),
+    _one("revisit_customers", "Customers registered", "customer", (), "customers"),
+)
+
+
+def families(rows: Iterable[Mapping]) -> list[Metric]:
+    """The metric families for ``kpi_totals`` rows (pure: no database)."""
+    rows = list(rows)
+    out = []
+    for spec in FAMILIES:
+        names = ("tenant", "region", *spec.labels)
+        extra = tuple(spec.samples[0][0])
+        make = GaugeMetricFamily if spec.gauge else CounterMetricFamily
+        family = make(spec.name, spec.doc, labels=[*names, *extra])
+        grouped: dict[tuple, dict[str, int]] = {}
+        for row in rows:
+            if row["kind"] != spec.kind:
+                continue
+            key = (row["tenant_id"], *(row[name] for name in names[1:]))
+            sums = grouped.setdefault(key, {})
+            for name in COUNTS:
+                sums[name] = sums.get(name, 0) + row[name]
+        for key in sorted(grouped):
+            for labels, value in spec.samples:
+                family.add_metric([*key, *labels.values()], value(grouped[key]))
+        out.append(family)
+    return out
+
+
+class KpiCollector:
+    """A stateless collector: every ``collect`` reads the store."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def collect(self) -> Iterable[Metric]:
+        try:
+            with self.db.read() as session:
+                rows = store.all_totals(session)
+        except Exception:  # noqa: BLE001 - database down: report it, serve the families empty
+            log.exception("kpi metrics: the store could not be read")
+            rows = []
+        yield from families(rows)

@@ -1,0 +1,515 @@
+"""KPI rules with no I/O: how events merge into facts, what a fact contributes, the formulas.
+
+Facts
+-----
+Every event the KPIs use belongs to one entity, a *fact*: a visit, an issue, an audit, a
+purchase, a customer or a complaint (:data:`RULES`). A fact is a set of fields; each event
+offers some of them, stamped with a version ``(stage, clock, event id)``: the lifecycle
+stage of the event type (scheduled 0 < overdue 1 < completed/cancelled 2 for a visit; raised
+0 < escalated 1 < resolved 2 < closed/reopened 3 for a complaint), then the event's own
+instant (``completed_at``, ``resolved_at``, ...; the envelope time if it has none), then the
+event id as a tie-break. A field keeps the value of the highest version that offered it.
+That merge is a per-field maximum, so it is commutative, associative and idempotent: the
+same events in any order, redelivered or not, give the same fact, and a field set by a
+later lifecycle stage is never undone by an older event arriving late.
+
+Semantics of the figures
+------------------------
+Every day is a date in the tenant's time zone (its settings copy; when the zone changes,
+every fact's day is derived again). ``region`` is the business region in the event data
+(the customer's), not the publishing deployment's.
+
+* Visits are a cohort by due date. ``visits_due``: visits known to exist (any of
+  VisitScheduled/Overdue/Completed/Cancelled seen) and not cancelled, due in the period; a
+  completed visit counts even if a cancellation was also seen. ``visits_completed``,
+  ``visits_completed_on_time`` (the visit service's ``on_time``), ``visits_rated`` (with an
+  overall satisfaction) and ``visits_satisfied`` (very satisfied or satisfied) are of those.
+  ``nps_responses``/``nps_promoters`` (9-10)/``nps_detractors`` (0-6) count completed
+  visits with a recommend score. ``complaint_follow_ups``: completed ``post_complaint``
+  visits with a satisfaction; ``..._satisfied``: of those, very satisfied or satisfied.
+  ``visits_overdue`` (a gauge): VisitOverdue seen, neither completed nor cancelled.
+  VisitAudited does not touch the visit fact (it is an audit fact).
+* Issues (source "visit") are a cohort by raised day: ``issues_raised``, and
+  ``issues_resolved`` of those. IssueRaised/IssueResolved with source "complaint" are about
+  a complaint: IssueResolved is that complaint's resolution, IssueRaised is logged only.
+* ``audits``/``audits_accurate`` by audit day; ``purchases`` by purchase day;
+  ``customers`` by registration day (the API reports customers registered up to the end of
+  the period). A customer's region follows its newest Customer* event.
+* Complaints are a cohort by received day: ``complaints``; ``complaints_resolved`` of those
+  (resolved and not reopened since); ``complaints_resolved_on_time`` (that resolution was
+  within its deadline). ``complaints_open`` (a gauge): not closed, or reopened since.
+* Rates are fractions 0..1, ``None`` when the denominator is 0. ``complaint_incidence_rate``
+  (complaints / purchases) and ``complaint_rate`` (complaints / customers) are ratios of
+  different populations, so they are >= 0 and may exceed 1. NPS is % promoters − %
+  detractors over ``nps_responses``, on the −100..100 scale, ``None`` without responses.
+
+A fact contributes one vector of counts to one bucket (:class:`Contribution`); the store
+keeps the contribution it applied and, on every change, subtracts the old one and adds the
+new one (:func:`deltas`).
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+LEVELS = ("very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied")
+SATISFIED = frozenset({"very_satisfied", "satisfied"})
+DIM_MAX = 200
+
+# The counts CONTRACT.md §1 names, then ours: NPS parts, gauges, ratings per level.
+CONTRACT_COUNTS = (
+    "visits_due",
+    "visits_completed",
+    "visits_completed_on_time",
+    "visits_rated",
+    "visits_satisfied",
+    "issues_raised",
+    "issues_resolved",
+    "audits",
+    "audits_accurate",
+    "complaints",
+    "complaints_resolved",
+    "complaints_resolved_on_time",
+    "complaint_follow_ups",
+    "complaint_follow_ups_satisfied",
+    "purchases",
+    "customers",
+)
+EXTRA_COUNTS = (
+    "nps_responses",
+    "nps_promoters",
+    "nps_detractors",
+    "visits_overdue",
+    "complaints_open",
+)
+API_COUNTS = CONTRACT_COUNTS + EXTRA_COUNTS
+COUNTS = API_COUNTS + tuple(f"rated_{level}" for level in LEVELS)
+
+DAILY_DIMS = ("day", "region", "department", "assignee")
+GROUPS = DAILY_DIMS[1:]  # what GET /kpis may group by
+TOTAL_DIMS = ("kind", "region", "department", "reason", "severity", "channel")
+
+
+# --------------------------------------------------------------------------- merging
+
+
+@dataclass(frozen=True)
+class Observed:
+    """One event as the rules see it."""
+
+    type: str
+    id: str
+    time: str
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Events of one type feed fact ``kind`` (keyed by ``data[id_field]``) at ``stage``.
+
+    ``clock`` is the data field (an instant) that orders events of one stage, the envelope
+    time when absent; ``fields`` are the data fields copied into the fact; ``stamp`` is a
+    fact field set to the clock's instant.
+    """
+
+    kind: str
+    id_field: str
+    stage: int
+    clock: str
+    fields: tuple[str, ...]
+    stamp: str | None = None
+
+
+VISIT = ("customer_id", "reason", "method", "assignee", "region", "due_date")
+COMPLETION = ("completed_at", "on_time", "satisfaction", "recommend_score")
+ISSUE = ("department", "region", "assignee", "category", "raised_at")
+COMPLAINT = ("customer_id", "channel", "severity", "category", "department", "region")
+RESOLUTION = ("department", "region", "raised_at", "resolved_at", "within_deadline")
+STATE = ("severity", "department", "region")  # what later complaint events restate
+COMPLAINT_RESOLVED = "ComplaintResolved"  # IssueResolved with source "complaint"
+
+RULES: dict[str, Rule] = {
+    "VisitScheduled": Rule("visit", "visit_id", 0, "scheduled_at", VISIT),
+    "VisitOverdue": Rule("visit", "visit_id", 1, "detected_at", VISIT, stamp="overdue_at"),
+    "VisitCompleted": Rule("visit", "visit_id", 2, "completed_at", VISIT + COMPLETION),
+    "VisitCancelled": Rule("visit", "visit_id", 2, "cancelled_at", (*VISIT, "cancelled_at")),
+    "VisitAudited": Rule(
+        "audit", "audit_id", 0, "audited_at", ("accurate", "assignee", "region", "audited_at")
+    ),
+    "IssueRaised": Rule("issue", "issue_id", 0, "raised_at", ISSUE),
+    "IssueResolved": Rule(
+        "issue", "issue_id", 1, "resolved_at", (*ISSUE, "resolved_at", "within_deadline")
+    ),
+    "CustomerRegistered": Rule(
+        "customer", "customer_id", 0, "registered_at", ("region", "registered_at")
+    ),
+    "CustomerGraded": Rule("customer", "customer_id", 0, "graded_at", ("region",)),
+    "CustomerRiskChanged": Rule("customer", "customer_id", 0, "changed_at", ("region",)),
+    "PurchaseRecorded": Rule(
+        "purchase", "purchase_id", 0, "purchased_at", ("region", "purchased_at")
+    ),
+    "ComplaintRaised": Rule(
+        "complaint", "complaint_id", 0, "received_at", (*COMPLAINT, "received_at")
+    ),
+    "ComplaintEscalated": Rule("complaint", "complaint_id", 1, "escalated_at", STATE),
+    COMPLAINT_RESOLVED: Rule("complaint", "complaint_id", 2, "resolved_at", RESOLUTION),
+    "ComplaintClosed": Rule("complaint", "complaint_id", 3, "closed_at", STATE, "closed_at"),
+    "ComplaintReopened": Rule("complaint", "complaint_id", 3, "reopened_at", STATE, "reopened_at"),
+}
+
+
+def target(event: Observed) -> tuple[Rule, str] | None:
+    """The rule for ``event`` and the id of the fact it feeds; None if no figure uses it."""
+    name = event.type
+    if name in ("IssueRaised", "IssueResolved") and event.data.get("source") == "complaint":
+        if name == "IssueRaised":
+            return None
+        name = COMPLAINT_RESOLVED
+    rule = RULES.get(name)
+    if rule is None:
+        return None
+    entity = event.data.get(rule.id_field)
+    if entity in (None, ""):
+        raise ValueError(f"{event.type} {event.id} has no {rule.id_field}")
+    return rule, str(entity)
+
+
+def merge(state: Mapping[str, Any], event: Observed, rule: Rule) -> dict[str, Any]:
+    """The fact ``state`` with ``event`` merged in (a new dict; ``state`` is not changed)."""
+    values = dict(state.get("fields") or {})
+    versions = dict(state.get("versions") or {})
+    clock = event.data.get(rule.clock) or event.time
+    version = [rule.stage, utc_stamp(clock), event.id]
+    offered = {name: event.data[name] for name in rule.fields if name in event.data}
+    if rule.stamp:
+        offered[rule.stamp] = clock
+    for name, value in offered.items():
+        if name not in versions or list(versions[name]) < version:
+            values[name] = value
+            versions[name] = version
+    return {"fields": values, "versions": versions}
+
+
+# --------------------------------------------------------------------------- time
+
+
+def parse_instant(value: Any) -> datetime:
+    """An ISO 8601 instant (naive means UTC)."""
+    moment = datetime.fromisoformat(str(value).strip())
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def utc_stamp(value: Any) -> str:
+    return parse_instant(value).astimezone(UTC).isoformat(timespec="microseconds")
+
+
+@lru_cache(maxsize=256)
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):  # the gateway validates zones; be safe
+        return ZoneInfo(DEFAULT_TIMEZONE)
+
+
+def day_of(value: Any, timezone: str) -> date:
+    """The tenant-local date of an instant; a plain date is taken as it is."""
+    text = str(value).strip()
+    if len(text) == 10:
+        return date.fromisoformat(text)
+    return parse_instant(text).astimezone(zone(timezone)).date()
+
+
+def _after(later: Any, earlier: Any) -> bool:
+    return (
+        later is not None and earlier is not None and parse_instant(later) > parse_instant(earlier)
+    )
+
+
+# --------------------------------------------------------------------------- contributions
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """What one fact adds to the aggregates: counts in one bucket."""
+
+    kind: str
+    day: date
+    region: str = ""
+    department: str = ""
+    assignee: str = ""
+    reason: str = ""
+    severity: str = ""
+    channel: str = ""
+    counts: Mapping[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        doc = {name: getattr(self, name) for name in TOTAL_DIMS + DAILY_DIMS}
+        return {**doc, "day": self.day.isoformat(), "counts": dict(self.counts)}
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any] | None) -> Contribution | None:
+        if not doc:
+            return None
+        dims = {name: doc.get(name, "") for name in TOTAL_DIMS + DAILY_DIMS if name != "day"}
+        return cls(day=date.fromisoformat(doc["day"]), counts=dict(doc["counts"]), **dims)
+
+
+def _dim(value: Any) -> str:
+    return "" if value is None else str(value)[:DIM_MAX]
+
+
+def _flag(counts: dict[str, int], name: str, condition: bool) -> None:
+    if condition:
+        counts[name] = 1
+
+
+def _visit(f: Mapping[str, Any], tz: str) -> Contribution | None:
+    completed = f.get("completed_at") is not None
+    if not f.get("due_date") or (f.get("cancelled_at") is not None and not completed):
+        return None
+    counts = {"visits_due": 1}
+    satisfaction = f.get("satisfaction") if completed else None
+    score = f.get("recommend_score") if completed else None
+    rated = satisfaction in LEVELS
+    follow_up = f.get("reason") == "post_complaint" and rated
+    _flag(counts, "visits_completed", completed)
+    _flag(counts, "visits_completed_on_time", completed and f.get("on_time") is True)
+    _flag(counts, "visits_rated", rated)
+    _flag(counts, f"rated_{satisfaction}", rated)
+    _flag(counts, "visits_satisfied", satisfaction in SATISFIED)
+    _flag(counts, "complaint_follow_ups", follow_up)
+    _flag(counts, "complaint_follow_ups_satisfied", follow_up and satisfaction in SATISFIED)
+    if isinstance(score, int) and not isinstance(score, bool) and 0 <= score <= 10:
+        counts["nps_responses"] = 1
+        _flag(counts, "nps_promoters", score >= 9)
+        _flag(counts, "nps_detractors", score <= 6)
+    _flag(counts, "visits_overdue", not completed and f.get("overdue_at") is not None)
+    return Contribution(
+        "visit",
+        day_of(f["due_date"], tz),
+        region=_dim(f.get("region")),
+        assignee=_dim(f.get("assignee")),
+        reason=_dim(f.get("reason")),
+        counts=counts,
+    )
+
+
+def _issue(f: Mapping[str, Any], tz: str) -> Contribution | None:
+    if not f.get("raised_at"):
+        return None
+    counts = {"issues_raised": 1}
+    _flag(counts, "issues_resolved", f.get("resolved_at") is not None)
+    return Contribution(
+        "issue",
+        day_of(f["raised_at"], tz),
+        region=_dim(f.get("region")),
+        department=_dim(f.get("department")),
+        assignee=_dim(f.get("assignee")),
+        counts=counts,
+    )
+
+
+def _audit(f: Mapping[str, Any], tz: str) -> Contribution | None:
+    if not f.get("audited_at"):
+        return None
+    counts = {"audits": 1}
+    _flag(counts, "audits_accurate", f.get("accurate") is True)
+    return Contribution(
+        "audit",
+        day_of(f["audited_at"], tz),
+        region=_dim(f.get("region")),
+        assignee=_dim(f.get("assignee")),
+        counts=counts,
+    )
+
+
+def _purchase(f: Mapping[str, Any], tz: str) -> Contribution | None:
+    if not f.get("purchased_at"):
+        return None
+    day = day_of(f["purchased_at"], tz)
+    return Contribution("purchase", day, region=_dim(f.get("region")), counts={"purchases": 1})
+
+
+def _customer(f: Mapping[str, Any], tz: str) -> Contribution | None:
+    if not f.get("registered_at"):
+        return None
+    day = day_of(f["registered_at"], tz)
+    return Contribution("customer", day, region=_dim(f.get("region")), counts={"customers": 1})
+
+
+def _complaint(f: Mapping[str, Any], tz: str) -> Contribution | None:
+    received = f.get("received_at") or f.get("raised_at")
+    if not received:
+        return None
+    reopened = f.get("reopened_at")
+    resolved = f.get("resolved_at") is not None and not _after(reopened, f.get("resolved_at"))
+    closed = f.get("closed_at") is not None and not _after(reopened, f.get("closed_at"))
+    counts = {"complaints": 1}
+    _flag(counts, "complaints_resolved", resolved)
+    _flag(counts, "complaints_resolved_on_time", resolved and f.get("within_deadline") is True)
+    _flag(counts, "complaints_open", not closed)
+    return Contribution(
+        "complaint",
+        day_of(received, tz),
+        region=_dim(f.get("region")),
+        department=_dim(f.get("department")),
+        severity=_dim(f.get("severity")),
+        channel=_dim(f.get("channel")),
+        counts=counts,
+    )
+
+
+CONTRIBUTORS: dict[str, Callable[[Mapping[str, Any], str], Contribution | None]] = {
+    "visit": _visit,
+    "issue": _issue,
+    "audit": _audit,
+    "purchase": _purchase,
+    "customer": _customer,
+    "complaint": _complaint,
+}
+
+
+def contribution(kind: str, state: Mapping[str, Any], timezone: str) -> Contribution | None:
+    """What a fact adds to the aggregates now (None: nothing yet, or nothing any more)."""
+    return CONTRIBUTORS[kind](state.get("fields") or {}, timezone)
+
+
+def daily_key(c: Contribution) -> tuple:
+    return tuple(getattr(c, name) for name in DAILY_DIMS)
+
+
+def totals_key(c: Contribution) -> tuple:
+    return tuple(getattr(c, name) for name in TOTAL_DIMS)
+
+
+def deltas(
+    old: Contribution | None, new: Contribution | None, key: Callable[[Contribution], tuple]
+) -> dict[tuple, dict[str, int]]:
+    """Per bucket ``key``, the counts to add so that ``old`` becomes ``new`` (no zeros)."""
+    out: dict[tuple, dict[str, int]] = {}
+    for part, sign in ((old, -1), (new, 1)):
+        if part is None:
+            continue
+        bucket = out.setdefault(key(part), {})
+        for name, value in part.counts.items():
+            bucket[name] = bucket.get(name, 0) + sign * value
+    cleaned = {k: {n: v for n, v in c.items() if v} for k, c in out.items()}
+    return {k: c for k, c in cleaned.items() if c}
+
+
+# --------------------------------------------------------------------------- formulas
+
+RATES: dict[str, tuple[str, str]] = {
+    "visit_completion_rate": ("visits_completed", "visits_due"),
+    "visit_on_time_rate": ("visits_completed_on_time", "visits_completed"),
+    "satisfaction_rate": ("visits_satisfied", "visits_rated"),
+    "issue_resolution_rate": ("issues_resolved", "issues_raised"),
+    "record_accuracy_rate": ("audits_accurate", "audits"),
+    "complaint_timeliness_rate": ("complaints_resolved_on_time", "complaints_resolved"),
+    "complaint_satisfaction_rate": ("complaint_follow_ups_satisfied", "complaint_follow_ups"),
+    "complaint_incidence_rate": ("complaints", "purchases"),
+    "complaint_rate": ("complaints", "customers"),
+}
+
+
+def ratio(numerator: int, denominator: int) -> float | None:
+    return None if denominator == 0 else numerator / denominator
+
+
+def nps(counts: Mapping[str, int]) -> float | None:
+    """% promoters − % detractors, −100..100; None without a recommend score."""
+    responses = counts.get("nps_responses", 0)
+    if responses == 0:
+        return None
+    return 100.0 * (counts.get("nps_promoters", 0) - counts.get("nps_detractors", 0)) / responses
+
+
+def figures(counts: Mapping[str, int]) -> dict[str, float | None]:
+    """Every rate of DOMAIN.md §5 (and the on-time rate) plus NPS, from summed counts."""
+    out = {name: ratio(counts.get(n, 0), counts.get(d, 0)) for name, (n, d) in RATES.items()}
+    out["nps"] = nps(counts)
+    return out
+
+
+def zero_counts() -> dict[str, int]:
+    return dict.fromkeys(COUNTS, 0)
+
+
+# --------------------------------------------------------------------------- ranking
+
+RANKING_METRICS = (
+    "visit_completion_rate",
+    "satisfaction_rate",
+    "visit_on_time_rate",
+    "record_accuracy_rate",
+    "issue_resolution_rate",
+    "nps",
+)
+
+
+def _descending(value: float | None) -> tuple[int, float]:
+    return (1, 0.0) if value is None else (0, -value)
+
+
+def rank_staff(
+    staff: Iterable[tuple[str, Mapping[str, int]]], metric: str = "visit_completion_rate"
+) -> list[dict[str, Any]]:
+    """Staff ordered for an assessment: ``metric`` (highest first, unknown last), then the
+    satisfaction rate, then volume (visits completed). Equal on all three: the same rank
+    (1, 2, 2, 4); ties keep a stable order by name."""
+    if metric not in RANKING_METRICS:
+        raise ValueError(f"unknown ranking metric {metric!r}")
+    scored = []
+    for name, counts in staff:
+        rates = figures(counts)
+        key = (
+            _descending(rates[metric]),
+            _descending(rates["satisfaction_rate"]),
+            -counts.get("visits_completed", 0),
+        )
+        scored.append((key, name, rates, counts))
+    scored.sort(key=lambda item: (item[0], item[1]))
+    ranked, previous = [], None
+    for position, (key, name, rates, counts) in enumerate(scored, start=1):
+        rank = ranked[-1]["rank"] if key == previous else position
+        previous = key
+        ranked.append({"rank": rank, "assignee": name, **rates, "counts": dict(counts)})
+    return ranked
+
+
+# --------------------------------------------------------------------------- periods
+
+MAX_SPAN_DAYS = 3 * 366
+
+
+class PeriodError(ValueError):
+    def __init__(self, field_name: str, message: str):
+        super().__init__(message)
+        self.field = field_name
+
+
+def month_end(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def resolve_period(start: date | None, end: date | None, today: date) -> tuple[date, date]:
+    """The period asked for: both bounds given, or a calendar month by default (the month
+    of the bound given, or of ``today``); at most :data:`MAX_SPAN_DAYS` days."""
+    if start is None and end is None:
+        start, end = today.replace(day=1), month_end(today)
+    elif start is None:
+        start = end.replace(day=1)
+    elif end is None:
+        end = month_end(start)
+    if end < start:
+        raise PeriodError("to", "must not be before from")
+    if (end - start).days + 1 > MAX_SPAN_DAYS:
+        raise PeriodError("to", f"a period spans at most {MAX_SPAN_DAYS} days")
+    return start, end

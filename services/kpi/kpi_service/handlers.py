@@ -1,0 +1,49 @@
+"""Events the KPI service consumes: all of them, each into the event log and the store.
+
+One handler for every type: it logs the event and merges it into its fact (service.record);
+types no figure uses yet are logged only, so a later rebuild can use them. The inbox makes
+a redelivered event a no-op; the fact merge makes a repeated or late one harmless anyway.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from revisit_common.consumer import HandlerContext
+from revisit_common.envelope import Envelope
+
+from . import service
+
+
+def event_recorded(session: Session, envelope: Envelope, ctx: HandlerContext) -> None:
+    service.record(session, envelope)
+
+
+HANDLERS = {
+    # gateway: the tenant's time zone decides what "a day" is
+    "TenantRegistered": event_recorded,
+    "TenantSettingsChanged": event_recorded,
+    # customer
+    "CustomerRegistered": event_recorded,
+    "CustomerGraded": event_recorded,
+    "CustomerRiskChanged": event_recorded,
+    "PurchaseRecorded": event_recorded,
+    "RepairClosed": event_recorded,
+    # visit
+    "VisitScheduled": event_recorded,
+    "VisitCompleted": event_recorded,
+    "VisitOverdue": event_recorded,
+    "VisitCancelled": event_recorded,
+    "VisitAudited": event_recorded,
+    "IssueRaised": event_recorded,
+    "IssueResolved": event_recorded,
+    # complaint
+    "ComplaintRaised": event_recorded,
+    "ComplaintEscalated": event_recorded,
+    "ComplaintClosed": event_recorded,
+    "ComplaintReopened": event_recorded,
+    # survey
+    "SurveyResponded": event_recorded,
+}
+
+ROUTING_KEYS = ["#"]

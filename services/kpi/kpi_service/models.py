@@ -1,0 +1,84 @@
+"""The KPI store (its own database): the event log, facts, daily aggregates and totals.
+
+* ``kpi_event_log``: every event applied, in arrival order (``sequence``), for rebuilds.
+* ``kpi_facts``: one row per visit, issue, audit, purchase, customer or complaint: the
+  merged fields (``state``) and the contribution last added to the aggregates (``applied``).
+* ``kpi_daily``: counts per tenant, tenant-local day, region, department and assignee; what
+  ``GET /kpis`` sums.
+* ``kpi_totals``: all-time counts per tenant, fact kind and the metric labels (region,
+  department, reason, severity, channel); what ``/metrics`` reads.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from revisit_common.db import UtcDateTime
+
+from .domain import COUNTS
+
+metadata = sa.MetaData()
+DIM = sa.String(200)
+ID = sa.String(100)
+
+
+def _counts() -> list[sa.Column]:
+    return [sa.Column(name, sa.Integer, nullable=False, server_default="0") for name in COUNTS]
+
+
+event_log = sa.Table(
+    "kpi_event_log",
+    metadata,
+    sa.Column(
+        "sequence",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("event_id", ID, nullable=False, unique=True),
+    sa.Column("tenant_id", ID, nullable=False),
+    sa.Column("type", ID, nullable=False),
+    sa.Column("time", sa.String(64), nullable=False),
+    sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("region", DIM, nullable=False),
+    sa.Column("dataversion", sa.Integer, nullable=False),
+    sa.Column("correlationid", sa.String(200)),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("logged_at", UtcDateTime, nullable=False),
+)
+
+facts = sa.Table(
+    "kpi_facts",
+    metadata,
+    sa.Column("tenant_id", ID, primary_key=True),
+    sa.Column("kind", sa.String(20), primary_key=True),
+    sa.Column("entity_id", ID, primary_key=True),
+    sa.Column("state", sa.JSON, nullable=False),
+    sa.Column("applied", sa.JSON),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+daily = sa.Table(
+    "kpi_daily",
+    metadata,
+    sa.Column("tenant_id", ID, primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("region", DIM, primary_key=True),
+    sa.Column("department", DIM, primary_key=True),
+    sa.Column("assignee", DIM, primary_key=True),
+    *_counts(),
+)
+
+totals = sa.Table(
+    "kpi_totals",
+    metadata,
+    sa.Column("tenant_id", ID, primary_key=True),
+    sa.Column("kind", sa.String(20), primary_key=True),
+    sa.Column("region", DIM, primary_key=True),
+    sa.Column("department", DIM, primary_key=True),
+    sa.Column("reason", DIM, primary_key=True),
+    sa.Column("severity", DIM, primary_key=True),
+    sa.Column("channel", DIM, primary_key=True),
+    *_counts(),
+)

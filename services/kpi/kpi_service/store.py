@@ -1,0 +1,216 @@
+"""The KPI store's SQL: log events, merge them into facts, keep the aggregates in step.
+
+Every change to a fact subtracts the contribution it last made and adds its new one, in the
+transaction that changed it, on both ``kpi_daily`` and ``kpi_totals`` (upserts that add to
+the row, so concurrent writers on PostgreSQL never lose an increment). The fact row is read
+``FOR UPDATE``; two replicas creating the same fact at once collide on its primary key and
+the loser's event is retried by the consumer, finding the row. Rows whose counts all come
+back to zero are deleted, so the aggregates depend only on the facts, never on the path
+that led to them. Reads (``GET /kpis``, ``/metrics``) touch only the aggregates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from functools import lru_cache
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from revisit_common import tenant_settings
+from revisit_common.db import utcnow
+from revisit_common.envelope import Envelope
+
+from . import domain
+from .domain import COUNTS, DAILY_DIMS, TOTAL_DIMS, Contribution
+from .models import daily, event_log, facts, totals
+
+FACT_KEY = ("tenant_id", "kind", "entity_id")
+_TARGETS = ((daily, DAILY_DIMS, domain.daily_key), (totals, TOTAL_DIMS, domain.totals_key))
+
+
+# --------------------------------------------------------------------------- event log
+
+
+def log_event(session: Session, envelope: Envelope) -> None:
+    row = {
+        "event_id": envelope.id,
+        "tenant_id": envelope.tenantid,
+        "type": envelope.type,
+        "time": envelope.time,
+        "source": envelope.source,
+        "subject": envelope.subject or "",
+        "region": envelope.region or "",
+        "dataversion": envelope.dataversion,
+        "correlationid": envelope.correlationid,
+        "data": envelope.data,
+        "logged_at": utcnow(),
+    }
+    session.execute(event_log.insert(), row)
+
+
+def logged_events(session: Session, batch: int) -> Iterator[Envelope]:
+    """The event log in order, read ``batch`` rows at a time."""
+    last = 0
+    while True:
+        rows = session.execute(
+            sa.select(event_log)
+            .where(event_log.c.sequence > last)
+            .order_by(event_log.c.sequence)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        for row in rows:
+            yield Envelope(
+                id=row.event_id,
+                source=row.source,
+                type=row.type,
+                time=row.time,
+                subject=row.subject,
+                tenantid=row.tenant_id,
+                region=row.region,
+                dataversion=row.dataversion,
+                correlationid=row.correlationid,
+                data=dict(row.data),
+            )
+        last = rows[-1].sequence
+
+
+# --------------------------------------------------------------------------- facts
+
+_FACT_KEY = tuple(facts.c[name] == sa.bindparam(f"k_{name}") for name in FACT_KEY)
+_FACT_READ = sa.select(facts.c.state, facts.c.applied).where(*_FACT_KEY).with_for_update()
+_FACT_WRITE = facts.update().where(*_FACT_KEY)
+
+
+def _fact_key(tenant: str, kind: str, entity: str) -> dict[str, str]:
+    return {"k_tenant_id": tenant, "k_kind": kind, "k_entity_id": entity}
+
+
+def apply_event(session: Session, envelope: Envelope) -> None:
+    """Merge ``envelope`` into its fact and move the fact's contribution accordingly."""
+    event = domain.Observed(envelope.type, envelope.id, envelope.time, envelope.data)
+    found = domain.target(event)
+    if found is None:
+        return
+    rule, entity = found
+    tenant = envelope.tenantid
+    key = _fact_key(tenant, rule.kind, entity)
+    row = session.execute(_FACT_READ, key).first()
+    state = dict(row.state) if row is not None else {}
+    merged = domain.merge(state, event, rule)
+    if row is not None and merged == state:
+        return
+    timezone = tenant_settings.load(session, tenant).timezone
+    new = domain.contribution(rule.kind, merged, timezone)
+    old = Contribution.from_json(row.applied) if row is not None else None
+    values = {"state": merged, "applied": new.to_json() if new else None, "updated_at": utcnow()}
+    if row is None:
+        ident = {"tenant_id": tenant, "kind": rule.kind, "entity_id": entity}
+        session.execute(facts.insert(), {**ident, **values})
+    else:
+        session.execute(_FACT_WRITE, {**key, **values})
+    move(session, tenant, old, new)
+
+
+def recompute_tenant(session: Session, tenant: str, timezone: str, batch: int = 500) -> int:
+    """Re-derive every fact's contribution of ``tenant`` (its time zone changed)."""
+    changed, after = 0, ("", "")
+    while True:
+        rows = session.execute(
+            sa.select(facts.c.kind, facts.c.entity_id, facts.c.state, facts.c.applied)
+            .where(facts.c.tenant_id == tenant, sa.tuple_(facts.c.kind, facts.c.entity_id) > after)
+            .order_by(facts.c.kind, facts.c.entity_id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return changed
+        for row in rows:
+            old = Contribution.from_json(row.applied)
+            new = domain.contribution(row.kind, row.state, timezone)
+            if new == old:
+                continue
+            key = _fact_key(tenant, row.kind, row.entity_id)
+            values = {"state": row.state, "applied": new.to_json() if new else None}
+            session.execute(_FACT_WRITE, {**key, **values, "updated_at": utcnow()})
+            move(session, tenant, old, new)
+            changed += 1
+        after = (rows[-1].kind, rows[-1].entity_id)
+
+
+# --------------------------------------------------------------------------- aggregates
+
+
+def move(session: Session, tenant: str, old: Contribution | None, new: Contribution | None):
+    """Subtract ``old`` and add ``new`` in the daily aggregates and the totals."""
+    for table, dims, key in _TARGETS:
+        for bucket, counts in domain.deltas(old, new, key).items():
+            _add(session, table, dims, tenant, bucket, counts)
+
+
+def _add(session: Session, table: sa.Table, dims, tenant: str, bucket: tuple, counts) -> None:
+    upsert, prune = _statements(session.get_bind().dialect.name, table.name)
+    keys = {"tenant_id": tenant, **dict(zip(dims, bucket, strict=True))}
+    session.execute(upsert, {**keys, **dict.fromkeys(COUNTS, 0), **counts})
+    if any(value < 0 for value in counts.values()):
+        session.execute(prune, {f"k_{name}": value for name, value in keys.items()})
+
+
+@lru_cache(maxsize=8)
+def _statements(dialect: str, name: str) -> tuple:
+    """The upsert adding counts to a row, and the delete of that row once all zero (built
+    once: they are the same for every bucket, so they compile once too)."""
+    table = {t.name: t for t in (daily, totals)}[name]
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    keys = [column.name for column in table.primary_key.columns]
+    stmt = insert(table)
+    upsert = stmt.on_conflict_do_update(
+        index_elements=keys,
+        set_={name: table.c[name] + stmt.excluded[name] for name in COUNTS},
+    )
+    prune = table.delete().where(
+        *(table.c[key] == sa.bindparam(f"k_{key}") for key in keys),
+        *(table.c[name] == 0 for name in COUNTS),
+    )
+    return upsert, prune
+
+
+def _sums(table: sa.Table) -> list:
+    return [sa.func.coalesce(sa.func.sum(table.c[name]), 0).label(name) for name in COUNTS]
+
+
+def period_counts(
+    session: Session, tenant: str, start: date, end: date, by: str | None = None
+) -> dict[str | None, dict[str, int]]:
+    """Summed counts of the days ``start``..``end``, per value of dimension ``by``."""
+    group = [daily.c[by]] if by else []
+    query = sa.select(*group, *_sums(daily)).where(
+        daily.c.tenant_id == tenant, daily.c.day >= start, daily.c.day <= end
+    )
+    if by:
+        query = query.group_by(daily.c[by])
+    out = {}
+    for row in session.execute(query).mappings():
+        out[row[by] if by else None] = {name: int(row[name]) for name in COUNTS}
+    return out
+
+
+def customers_up_to(
+    session: Session, tenant: str, end: date, by_region: bool = False
+) -> dict[str | None, int]:
+    """Customers registered on or before ``end`` (per region when asked)."""
+    group = [daily.c.region] if by_region else []
+    query = sa.select(*group, sa.func.coalesce(sa.func.sum(daily.c.customers), 0)).where(
+        daily.c.tenant_id == tenant, daily.c.day <= end
+    )
+    if by_region:
+        query = query.group_by(daily.c.region)
+    return {(row[0] if by_region else None): int(row[-1]) for row in session.execute(query)}
+
+
+def all_totals(session: Session) -> list[dict]:
+    """Every row of ``kpi_totals``: the all-time counts behind ``/metrics``."""
+    return [dict(row) for row in session.execute(sa.select(totals)).mappings()]

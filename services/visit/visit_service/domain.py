@@ -1,0 +1,490 @@
+"""Follow-up visit rules: due dates, assignment, state machines, audits (DOMAIN.md §2).
+
+Standard library only (no Flask, SQLAlchemy or kombu): the HTTP layer, the event handlers
+and the overdue sweep all call the same code. Every number a policy leaves open is a
+per-tenant setting in :class:`VisitPolicy` (settings section ``visits``), with DOMAIN.md's
+default; working days come from the tenant's :class:`~revisit_common.calendar.WorkCalendar`.
+
+Due dates (:func:`due_date`), from the *base date*: the tenant-local date of what triggered
+the visit (purchase, repair closed, grading, complaint resolved, project or event, care day):
+
+* ``new_customer``: base + ``new_customer_days`` (30) calendar days;
+* ``repair``: base + ``repair_days`` (14) calendar days;
+* ``periodic``: base + 3 / 6 / 12 months for grade A / B / C (``periodic_months_*``);
+* ``key_account``: base + each of ``key_account_offsets_days`` (2, 7, 30, 90, 180) — one visit
+  per offset;
+* ``post_project`` / ``post_complaint`` / ``post_event``: the 5th / 3rd / 5th working day
+  after the base (the base day itself never counts);
+* ``care``: the base date itself (the holiday or birthday).
+
+A calendar-day due date (new_customer, repair, periodic, key_account) that falls on a day
+off moves to the next working day while ``due_on_working_day`` is on (the default).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from calendar import monthrange
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import date, datetime, timedelta
+from decimal import ROUND_CEILING, Decimal
+from typing import Any
+
+from revisit_common.calendar import WorkCalendar
+
+__all__ = [
+    "CALENDAR_DAY_REASONS",
+    "GRADES",
+    "ISSUE_CATEGORIES",
+    "ISSUE_STATUSES",
+    "METHODS",
+    "RATING_KEYS",
+    "REASONS",
+    "SATISFACTION_LEVELS",
+    "VISIT_STATUSES",
+    "WORKING_DAY_REASONS",
+    "IllegalTransition",
+    "PolicyError",
+    "VisitPolicy",
+    "add_months",
+    "audit_sample",
+    "check_auditable",
+    "choose_assignee",
+    "due_date",
+    "is_overdue",
+    "issue_transition",
+    "key_account_schedule",
+    "on_time",
+    "periodic_due",
+    "sample_size",
+    "visit_transition",
+    "within_deadline",
+]
+
+REASONS = (
+    "new_customer",
+    "repair",
+    "periodic",
+    "key_account",
+    "post_project",
+    "post_complaint",
+    "post_event",
+    "care",
+)
+CALENDAR_DAY_REASONS = ("new_customer", "repair", "periodic", "key_account")
+WORKING_DAY_REASONS = ("post_project", "post_complaint", "post_event")
+METHODS = ("phone", "email", "on_site", "online_survey")
+GRADES = ("A", "B", "C")
+VISIT_STATUSES = ("planned", "completed", "cancelled")
+ISSUE_STATUSES = ("open", "resolved")
+SATISFACTION_LEVELS = (
+    "very_satisfied",
+    "satisfied",
+    "neutral",
+    "dissatisfied",
+    "very_dissatisfied",
+)
+ISSUE_CATEGORIES = ("product_quality", "service_quality", "technical", "price", "other")
+# Service quality ratings of a completed visit, each 1..5 (DOMAIN.md §2).
+RATING_KEYS = (
+    "sales_attitude",
+    "sales_expertise",
+    "sales_response",
+    "aftersales_timeliness",
+    "aftersales_problem_solving",
+    "aftersales_attitude",
+)
+
+MAX_DAYS = 3650  # ten years: any longer "within N days" is a typo
+MAX_REGIONS = 500
+MAX_AGENTS = 500
+MAX_NAME = 100
+
+
+# --------------------------------------------------------------------------- policy
+
+
+class PolicyError(ValueError):
+    """An invalid policy. ``errors`` maps each setting to its messages (``_schema`` for the
+    whole section), ready for a 422 ``errors`` member."""
+
+    def __init__(self, errors: Mapping[str, list[str]]) -> None:
+        self.errors = {key: list(messages) for key, messages in errors.items()}
+        detail = "; ".join(f"{key}: {', '.join(msgs)}" for key, msgs in self.errors.items())
+        super().__init__(f"invalid visit policy: {detail}")
+
+
+def _setting(default: Any, kind: str, **bounds: Any) -> Any:
+    """A policy field of ``kind`` int, share (a number 0..1), bool, method, offsets or
+    agents; ``minimum``/``maximum`` are inclusive bounds, ``above`` an exclusive one."""
+    meta = {"kind": kind, "minimum": None, "above": None, "maximum": None, **bounds}
+    if isinstance(default, dict):
+        return field(default_factory=lambda: dict(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class VisitPolicy:
+    """The per-tenant numbers of DOMAIN.md §2, with its defaults (settings section ``visits``).
+
+    Values are checked on construction (so also by :func:`dataclasses.replace`); a bad one
+    raises :class:`PolicyError` (a ``ValueError``). The JSON name of each setting is its
+    field name.
+    """
+
+    # Calendar-day due dates ("within 30 days of purchase", "within 14 days").
+    new_customer_days: int = _setting(30, "int", minimum=0, maximum=MAX_DAYS)
+    repair_days: int = _setting(14, "int", minimum=0, maximum=MAX_DAYS)
+    # Periodic visits of existing customers, every N months by grade.
+    periodic_months_a: int = _setting(3, "int", minimum=1, maximum=120)
+    periodic_months_b: int = _setting(6, "int", minimum=1, maximum=120)
+    periodic_months_c: int = _setting(12, "int", minimum=1, maximum=120)
+    # Key accounts: one visit this many days after each purchase (delivery) of an A customer.
+    key_account_offsets_days: tuple = _setting((2, 7, 30, 90, 180), "offsets")
+    # Working-day due dates ("within 5 working days").
+    post_project_working_days: int = _setting(5, "int", minimum=0, maximum=365)
+    post_complaint_working_days: int = _setting(3, "int", minimum=0, maximum=365)
+    post_event_working_days: int = _setting(5, "int", minimum=0, maximum=365)
+    # A calendar-day due date on a day off moves to the next working day.
+    due_on_working_day: bool = _setting(True, "bool")
+    # Methods of visits planned from events (key accounts are visited on site).
+    default_method: str = _setting("phone", "method")
+    key_account_method: str = _setting("on_site", "method")
+    # Supervisors spot-check this share of completed visits.
+    audit_share: float = _setting(0.1, "share", above=0, maximum=1)
+    # Agents of each region, for round-robin assignment of customers without an owner.
+    agents_by_region: dict = _setting({}, "agents")
+    # Rollout targets (alert thresholds): visit at least this share of repair / new customers.
+    rollout_target_repair: float = _setting(0.5, "share", minimum=0, maximum=1)
+    rollout_target_new_customer: float = _setting(0.1, "share", minimum=0, maximum=1)
+
+    def __post_init__(self) -> None:
+        errors: dict[str, list[str]] = {}
+        for f in fields(self):
+            try:
+                value = _coerce(getattr(self, f.name), f.metadata)
+            except ValueError as exc:
+                errors.setdefault(f.name, []).append(str(exc))
+                continue
+            object.__setattr__(self, f.name, value)
+        if errors:
+            raise PolicyError(errors)
+
+    def periodic_months(self, grade: str) -> int:
+        """Months between periodic visits of a customer of ``grade``."""
+        _check_choice("grade", grade, GRADES)
+        return {"A": self.periodic_months_a, "B": self.periodic_months_b}.get(
+            grade, self.periodic_months_c
+        )
+
+    def agents_for(self, region: str | None) -> tuple[str, ...]:
+        return tuple(self.agents_by_region.get(region or "", ()))
+
+    def method_for(self, reason: str) -> str:
+        return self.key_account_method if reason == "key_account" else self.default_method
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], base: VisitPolicy | None = None) -> VisitPolicy:
+        """A policy from a (partial) JSON object of overrides on ``base`` (the defaults when
+        ``None``). Unknown keys and invalid values raise :class:`PolicyError`."""
+        if not isinstance(data, Mapping):
+            raise PolicyError({"_schema": [f"must be a JSON object, got {type(data).__name__}"]})
+        known = {f.name for f in fields(cls)}
+        unknown = [str(key) for key in data if key not in known]
+        if unknown:
+            raise PolicyError({key: ["unknown setting"] for key in unknown})
+        return replace(base if base is not None else cls(), **data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every setting as JSON-ready values; ``from_dict(to_dict())`` is an equal policy."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.metadata["kind"] == "agents":
+                value = {region: list(agents) for region, agents in value.items()}
+            elif f.metadata["kind"] == "offsets":
+                value = list(value)
+            out[f.name] = value
+        return out
+
+
+def _coerce(value: Any, meta: Mapping[str, Any]) -> Any:
+    kind = meta["kind"]
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ValueError(f"must be true or false, got {value!r}")
+        return value
+    if kind == "method":
+        _check_choice("method", value, METHODS)
+        return value
+    if kind == "offsets":
+        return _offsets(value)
+    if kind == "agents":
+        return _agents(value)
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"must be a whole number, got {value!r}")
+        number: float | int = value
+    else:  # share
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+            raise ValueError(f"must be a number, got {value!r}")
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError(f"must be a finite number, got {value!r}")
+    if meta["above"] is not None and not number > meta["above"]:
+        raise ValueError(f"must be greater than {meta['above']}, got {value!r}")
+    if meta["minimum"] is not None and number < meta["minimum"]:
+        raise ValueError(f"must be at least {meta['minimum']}, got {value!r}")
+    if meta["maximum"] is not None and number > meta["maximum"]:
+        raise ValueError(f"must be at most {meta['maximum']}, got {value!r}")
+    return number
+
+
+def _offsets(value: Any) -> tuple[int, ...]:
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise ValueError(f"must be a list of whole numbers of days, got {value!r}")
+    items = list(value)
+    if not 1 <= len(items) <= 20:
+        raise ValueError("must hold 1 to 20 offsets")
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, int) or not 0 <= item <= MAX_DAYS:
+            raise ValueError(f"offsets must be whole numbers of days 0..{MAX_DAYS}, got {item!r}")
+    if len(set(items)) != len(items):
+        raise ValueError("offsets must not repeat")
+    return tuple(sorted(items))
+
+
+def _agents(value: Any) -> dict[str, tuple[str, ...]]:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"must be an object of region -> list of agents, got {value!r}")
+    if len(value) > MAX_REGIONS:
+        raise ValueError(f"at most {MAX_REGIONS} regions")
+    result: dict[str, tuple[str, ...]] = {}
+    for region, agents in value.items():
+        if not isinstance(region, str) or not 1 <= len(region) <= MAX_NAME:
+            raise ValueError(f"regions must be strings of 1..{MAX_NAME} characters: {region!r}")
+        if isinstance(agents, str | bytes) or not isinstance(agents, list | tuple):
+            raise ValueError(f"agents of {region!r} must be a list of names")
+        if len(agents) > MAX_AGENTS:
+            raise ValueError(f"at most {MAX_AGENTS} agents per region")
+        for agent in agents:
+            if not isinstance(agent, str) or not 1 <= len(agent) <= MAX_NAME:
+                raise ValueError(f"agent names must be strings of 1..{MAX_NAME} characters")
+        if len(set(agents)) != len(agents):
+            raise ValueError(f"agents of {region!r} must not repeat")
+        result[region] = tuple(agents)
+    return dict(sorted(result.items()))
+
+
+def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+
+
+def _check_date(name: str, value: Any) -> None:
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise ValueError(f"{name} must be a date, got {value!r}")
+
+
+# --------------------------------------------------------------------------- due dates
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` plus whole calendar months; a day missing in the target month is its last
+    (31 January + 1 month = 28 or 29 February)."""
+    _check_date("day", day)
+    if isinstance(months, bool) or not isinstance(months, int):
+        raise ValueError(f"months must be a whole number, got {months!r}")
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
+
+
+def _working(day: date, policy: VisitPolicy, calendar: WorkCalendar) -> date:
+    if policy.due_on_working_day and not calendar.is_working_day(day):
+        return calendar.next_working_day(day)
+    return day
+
+
+def due_date(
+    reason: str,
+    base: date,
+    policy: VisitPolicy,
+    calendar: WorkCalendar,
+    *,
+    grade: str | None = None,
+    offset_days: int | None = None,
+) -> date:
+    """When a visit for ``reason`` triggered on ``base`` falls due (see the module doc).
+
+    ``periodic`` needs the customer's ``grade``; ``key_account`` takes ``offset_days``
+    (default: the first of the tenant's offsets)."""
+    _check_choice("reason", reason, REASONS)
+    _check_date("base", base)
+    if reason == "new_customer":
+        return _working(base + timedelta(days=policy.new_customer_days), policy, calendar)
+    if reason == "repair":
+        return _working(base + timedelta(days=policy.repair_days), policy, calendar)
+    if reason == "periodic":
+        months = policy.periodic_months(grade or "C")
+        return _working(add_months(base, months), policy, calendar)
+    if reason == "key_account":
+        offset = policy.key_account_offsets_days[0] if offset_days is None else offset_days
+        return _working(base + timedelta(days=offset), policy, calendar)
+    if reason == "care":
+        return base
+    days = {
+        "post_project": policy.post_project_working_days,
+        "post_complaint": policy.post_complaint_working_days,
+        "post_event": policy.post_event_working_days,
+    }[reason]
+    return calendar.add_working_days(base, days)
+
+
+def key_account_schedule(
+    base: date, policy: VisitPolicy, calendar: WorkCalendar
+) -> list[tuple[int, date]]:
+    """The key-account cadence after a purchase on ``base``: (offset in days, due date)."""
+    return [
+        (offset, due_date("key_account", base, policy, calendar, offset_days=offset))
+        for offset in policy.key_account_offsets_days
+    ]
+
+
+def periodic_due(
+    anchor: date, grade: str, policy: VisitPolicy, calendar: WorkCalendar, today: date
+) -> date:
+    """The next periodic visit: the grade's cadence after ``anchor`` (the last periodic visit,
+    or the grading when there was none), never before ``today`` (a cadence already missed is
+    due at once)."""
+    _check_date("today", today)
+    due = due_date("periodic", anchor, policy, calendar, grade=grade)
+    return max(due, today)
+
+
+# --------------------------------------------------------------------------- assignment
+
+
+def choose_assignee(
+    owner: str | None, agents: Iterable[str], counter: int
+) -> tuple[str | None, int]:
+    """DOMAIN.md §2 "Assignment": the customer's owner (the one who knows the customer);
+    else the next agent of the region in turn (``agents[counter % len]``); else nobody.
+    Returns the assignee and the region's new round-robin counter."""
+    if isinstance(counter, bool) or not isinstance(counter, int) or counter < 0:
+        raise ValueError(f"counter must be a whole number >= 0, got {counter!r}")
+    if owner:
+        return owner, counter
+    pool = tuple(agents)
+    if not pool:
+        return None, counter
+    return pool[counter % len(pool)], counter + 1
+
+
+# --------------------------------------------------------------------------- state machines
+
+
+class IllegalTransition(ValueError):
+    """An action not allowed from the current status (HTTP 409)."""
+
+
+VISIT_TRANSITIONS: Mapping[str, Mapping[str, str]] = {
+    "planned": {"complete": "completed", "cancel": "cancelled"},
+    "completed": {},
+    "cancelled": {},
+}
+ISSUE_TRANSITIONS: Mapping[str, Mapping[str, str]] = {
+    "open": {"resolve": "resolved"},
+    "resolved": {},
+}
+
+
+def _transition(machine: Mapping[str, Mapping[str, str]], what: str, status: str, action: str):
+    if status not in machine:
+        raise ValueError(f"unknown {what} status {status!r}")
+    target = machine[status].get(action)
+    if target is None:
+        raise IllegalTransition(f"cannot {action} a {status} {what}")
+    return target
+
+
+def visit_transition(status: str, action: str) -> str:
+    """planned → completed (``complete``) | cancelled (``cancel``); anything else raises
+    :class:`IllegalTransition`."""
+    return _transition(VISIT_TRANSITIONS, "visit", status, action)
+
+
+def issue_transition(status: str, action: str) -> str:
+    """open → resolved (``resolve``); resolving twice raises :class:`IllegalTransition`."""
+    return _transition(ISSUE_TRANSITIONS, "issue", status, action)
+
+
+def check_auditable(status: str, already_audited: bool) -> None:
+    """Only completed visits are audited, each once."""
+    if status != "completed":
+        raise IllegalTransition(f"only completed visits are audited; this one is {status}")
+    if already_audited:
+        raise IllegalTransition("this visit has been audited already")
+
+
+# --------------------------------------------------------------------------- timeliness
+
+
+def on_time(completed_at: datetime, due: date, calendar: WorkCalendar) -> bool:
+    """Completed on or before the due date, in the tenant's time zone."""
+    return calendar.local_date(completed_at) <= due
+
+
+def is_overdue(status: str, due: date, today: date) -> bool:
+    """A planned visit whose due date has passed (tenant-local ``today``) is overdue."""
+    return status == "planned" and due < today
+
+
+def within_deadline(resolved_at: datetime, deadline: date | None, calendar: WorkCalendar):
+    """Whether an issue was resolved by its deadline (tenant-local date); ``None`` when it
+    had none."""
+    if deadline is None:
+        return None
+    return calendar.local_date(resolved_at) <= deadline
+
+
+# --------------------------------------------------------------------------- audits
+
+
+def sample_size(population: int, share: float) -> int:
+    """How many of ``population`` records to audit: ``ceil(share * population)`` (computed
+    in decimal, so 10% of 30 is 3), at least one when there are any."""
+    if isinstance(population, bool) or not isinstance(population, int) or population < 0:
+        raise ValueError(f"population must be a whole number >= 0, got {population!r}")
+    share_d = Decimal(repr(float(share)))
+    if not 0 < share_d <= 1:
+        raise ValueError(f"share must be in (0, 1], got {share!r}")
+    if population == 0:
+        return 0
+    wanted = int((share_d * population).to_integral_value(rounding=ROUND_CEILING))
+    return min(population, max(1, wanted))
+
+
+@dataclass(frozen=True)
+class SampleGroup:
+    assignee: str | None
+    population: int
+    sampled: tuple[str, ...]
+
+
+def audit_sample(
+    candidates: Iterable[tuple[str, str | None]], share: float, rng: random.Random
+) -> list[SampleGroup]:
+    """A random sample of ``share`` of the candidate visits ``(visit_id, assignee)`` of each
+    assignee (at least one per assignee with any). Groups are sorted by assignee (nobody
+    last), sampled ids sorted; with a seeded ``rng`` the result is reproducible."""
+    groups: dict[str | None, list[str]] = {}
+    for visit_id, assignee in candidates:
+        groups.setdefault(assignee, []).append(visit_id)
+    result = []
+    for assignee in sorted(groups, key=lambda a: (a is None, a or "")):
+        ids = sorted(groups[assignee])
+        picked = rng.sample(ids, sample_size(len(ids), share))
+        result.append(SampleGroup(assignee, len(ids), tuple(sorted(picked))))
+    return result

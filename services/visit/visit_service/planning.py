@@ -1,0 +1,275 @@
+"""Visits planned from other services' events (DOMAIN.md §2, the trigger column).
+
+Every plan is idempotent on its own, besides the consumer's inbox: a visit is not planned
+again for a trigger that already has an open visit, or a visit of any status planned for
+the same or a later occurrence (a redelivered or late event). A complaint resolved again
+after a reopening is a later occurrence, so it gets its own follow-up visit.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from revisit_common.outbox import Outbox
+
+from . import domain
+from .models import CustomerCopy, Visit
+from .service import (
+    Caller,
+    CustomerInfo,
+    TenantContext,
+    annotate,
+    cancel,
+    info_of,
+    note_customer,
+    plan_visit,
+    tenant_context,
+)
+
+PERIODIC = "periodic"  # the trigger of periodic visits: one open periodic visit per customer
+
+
+def instant(value: object, default: datetime | None = None) -> datetime:
+    """An aware datetime from an event's ISO 8601 string (naive ones are read as UTC)."""
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        try:
+            parsed = datetime.fromisoformat(str(value))
+        except (TypeError, ValueError):
+            if default is None:
+                raise ValueError(f"not an ISO 8601 time: {value!r}") from None
+            return default
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def planned_before(
+    session: Session, caller: Caller, customer_id: str, reason: str, trigger: str, at: datetime
+) -> bool:
+    """Whether this trigger's occurrence at ``at`` already has its visit (see module doc)."""
+    rows = session.scalars(
+        sa.select(Visit).where(
+            Visit.tenant_id == caller.tenant_id,
+            Visit.customer_id == customer_id,
+            Visit.reason == reason,
+            Visit.trigger == trigger,
+        )
+    )
+    return any(v.status == "planned" or (v.trigger_at and v.trigger_at >= at) for v in rows)
+
+
+def plan_for_event(
+    session: Session,
+    outbox: Outbox,
+    caller: Caller,
+    ctx: TenantContext,
+    customer: CustomerInfo,
+    *,
+    reason: str,
+    trigger: str,
+    at: datetime,
+    offset_days: int | None = None,
+    complaint_id: str | None = None,
+) -> Visit | None:
+    if planned_before(session, caller, customer.customer_id, reason, trigger, at):
+        return None
+    due = domain.due_date(
+        reason, ctx.local_date(at), ctx.policy, ctx.calendar, offset_days=offset_days
+    )
+    return plan_visit(
+        session,
+        outbox,
+        caller,
+        ctx,
+        customer,
+        reason=reason,
+        due=due,
+        trigger=trigger,
+        trigger_at=at,
+        complaint_id=complaint_id,
+    )
+
+
+def purchase_recorded(
+    session: Session, outbox: Outbox, caller: Caller, data: dict, sent_at: datetime
+) -> list[Visit]:
+    """A first purchase plans the new-customer visit; an A customer's purchase the
+    key-account cadence (one visit per offset, trigger ``<purchase_id>:<offset>``)."""
+    copy, _ = note_customer(
+        session,
+        caller.tenant_id,
+        data["customer_id"],
+        sent_at,
+        region=data.get("region"),
+        owner=data.get("owner"),
+        grade=data.get("grade"),
+    )
+    ctx = tenant_context(session, caller.tenant_id)
+    customer = info_of(copy)
+    at = instant(data["purchased_at"])
+    planned = []
+    if data.get("first_purchase"):
+        planned.append(
+            plan_for_event(
+                session,
+                outbox,
+                caller,
+                ctx,
+                customer,
+                reason="new_customer",
+                trigger=data["purchase_id"],
+                at=at,
+            )
+        )
+    if data.get("grade") == "A":
+        for offset in ctx.policy.key_account_offsets_days:
+            planned.append(
+                plan_for_event(
+                    session,
+                    outbox,
+                    caller,
+                    ctx,
+                    customer,
+                    reason="key_account",
+                    trigger=f"{data['purchase_id']}:{offset}",
+                    at=at,
+                    offset_days=offset,
+                )
+            )
+    return [v for v in planned if v is not None]
+
+
+def repair_closed(
+    session: Session, outbox: Outbox, caller: Caller, data: dict, sent_at: datetime
+) -> Visit | None:
+    copy, _ = note_customer(
+        session,
+        caller.tenant_id,
+        data["customer_id"],
+        sent_at,
+        region=data.get("region"),
+        owner=data.get("owner"),
+    )
+    ctx = tenant_context(session, caller.tenant_id)
+    return plan_for_event(
+        session,
+        outbox,
+        caller,
+        ctx,
+        info_of(copy),
+        reason="repair",
+        trigger=data["repair_id"],
+        at=instant(data["closed_at"]),
+    )
+
+
+def complaint_resolved(session: Session, outbox: Outbox, caller: Caller, data: dict):
+    """A resolved complaint: confirm the customer is satisfied (post_complaint visit)."""
+    copy = session.get(CustomerCopy, (caller.tenant_id, data["customer_id"]))
+    customer = (
+        info_of(copy)
+        if copy is not None
+        else CustomerInfo(data["customer_id"], data.get("region") or "")
+    )
+    ctx = tenant_context(session, caller.tenant_id)
+    return plan_for_event(
+        session,
+        outbox,
+        caller,
+        ctx,
+        customer,
+        reason="post_complaint",
+        trigger=data["complaint_id"],
+        at=instant(data["resolved_at"]),
+        complaint_id=data["complaint_id"],
+    )
+
+
+def customer_graded(
+    session: Session, outbox: Outbox, caller: Caller, data: dict, sent_at: datetime
+) -> Visit | None:
+    """A new grade: the periodic visit follows its cadence. A planned periodic visit of
+    another grade's cadence is cancelled and replaced; a stale grading (the customer has been
+    graded otherwise since) changes nothing. The grade may already be known from a newer
+    event (a purchase overtaking its grading): the cadence is still planned."""
+    copy, _ = note_customer(
+        session,
+        caller.tenant_id,
+        data["customer_id"],
+        sent_at,
+        region=data.get("region"),
+        owner=data.get("owner"),
+        grade=data.get("grade"),
+    )
+    if copy.grade != data.get("grade"):
+        return None
+    graded_at = instant(data.get("graded_at"), sent_at)
+    return replan_periodic(session, outbox, caller, info_of(copy), graded_at)
+
+
+def replan_periodic(
+    session: Session, outbox: Outbox, caller: Caller, customer: CustomerInfo, at: datetime
+) -> Visit | None:
+    current = session.scalar(
+        sa.select(Visit).where(
+            Visit.tenant_id == caller.tenant_id,
+            Visit.customer_id == customer.customer_id,
+            Visit.reason == "periodic",
+            Visit.status == "planned",
+        )
+    )
+    if current is not None and current.customer_grade == customer.grade:
+        return None  # already on this grade's cadence
+    if current is not None:
+        cancel(session, outbox, caller, current, f"customer regraded to {customer.grade}")
+        session.flush()
+    last = session.scalar(
+        sa.select(sa.func.max(Visit.completed_at)).where(
+            Visit.tenant_id == caller.tenant_id,
+            Visit.customer_id == customer.customer_id,
+            Visit.reason == "periodic",
+            Visit.status == "completed",
+        )
+    )
+    ctx = tenant_context(session, caller.tenant_id)
+    anchor = ctx.local_date(instant(last) if last else at)
+    return schedule_periodic(session, outbox, caller, ctx, customer, anchor, at)
+
+
+def schedule_periodic(
+    session: Session,
+    outbox: Outbox,
+    caller: Caller,
+    ctx: TenantContext,
+    customer: CustomerInfo,
+    anchor,
+    at: datetime,
+) -> Visit | None:
+    grade = customer.grade or "C"
+    due = domain.periodic_due(anchor, grade, ctx.policy, ctx.calendar, ctx.today)
+    visit = plan_visit(
+        session, outbox, caller, ctx, customer, reason="periodic", due=due, trigger=PERIODIC,
+        trigger_at=at,
+    )  # fmt: skip
+    return annotate([visit], ctx.today)[0] if visit else None
+
+
+def next_periodic(
+    session: Session, outbox: Outbox, caller: Caller, ctx: TenantContext, visit: Visit
+) -> Visit | None:
+    """A periodic visit done: the next one falls due a cadence after it."""
+    copy = session.get(CustomerCopy, (caller.tenant_id, visit.customer_id))
+    customer = (
+        info_of(copy)
+        if copy is not None
+        else CustomerInfo(visit.customer_id, visit.region, None, visit.customer_grade)
+    )
+    if customer.grade is None:
+        customer = CustomerInfo(
+            customer.customer_id, customer.region, customer.owner, visit.customer_grade
+        )
+    anchor = ctx.local_date(visit.completed_at)
+    return schedule_periodic(session, outbox, caller, ctx, customer, anchor, visit.completed_at)

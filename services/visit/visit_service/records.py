@@ -1,0 +1,327 @@
+"""Visit records: completion with its issues, audits and audit samples, issue resolution."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from revisit_common import events
+from revisit_common.ids import new_id
+from revisit_common.outbox import Outbox
+
+from . import domain, planning
+from .models import Audit, Issue, IssueDepartment, Visit
+from .service import (
+    Caller,
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    annotate,
+    get_visit,
+    now,
+    publish,
+    tenant_context,
+)
+
+RECORD_FIELDS = (
+    "satisfaction",
+    "repurchase_intent",
+    "recommend_score",
+    "ratings",
+    "product_feedback",
+    "service_feedback",
+    "needs",
+    "competitor_info",
+)
+
+
+# --------------------------------------------------------------------------- completion
+
+
+def complete_visit(
+    session: Session, outbox: Outbox, caller: Caller, visit_id: str, data: dict
+) -> Visit:
+    """Record a visit; each issue found is raised to its lead department (IssueRaised),
+    then VisitCompleted; a periodic visit plans the next one of its cadence."""
+    visit = get_visit(session, caller.tenant_id, visit_id)
+    ctx = tenant_context(session, caller.tenant_id)
+    try:
+        visit.status = domain.visit_transition(visit.status, "complete")
+    except domain.IllegalTransition as exc:
+        raise Conflict(str(exc)) from None
+    stamp = now()
+    completed_at = data.get("completed_at") or stamp
+    if completed_at > stamp + timedelta(minutes=5):
+        raise Invalid({"completed_at": ["must not be in the future"]})
+    for key in RECORD_FIELDS:
+        setattr(visit, key, data.get(key))
+    if data.get("notes"):
+        visit.notes = data["notes"]
+    visit.completed_at = completed_at.astimezone(UTC)
+    visit.completed_by = caller.actor
+    visit.on_time = domain.on_time(visit.completed_at, visit.due_date, ctx.calendar)
+    visit.updated_at = stamp
+    raised = [raise_issue(session, visit, item, stamp) for item in data.get("issues") or ()]
+    session.flush()
+    for issue in raised:
+        publish(session, outbox, caller, issue_raised(issue))
+    publish(
+        session,
+        outbox,
+        caller,
+        events.VisitCompleted(
+            visit_id=visit.id,
+            customer_id=visit.customer_id,
+            reason=visit.reason,
+            method=visit.method,
+            assignee=visit.assignee,
+            region=visit.region,
+            due_date=visit.due_date.isoformat(),
+            completed_at=visit.completed_at.isoformat(),
+            on_time=visit.on_time,
+            satisfaction=visit.satisfaction,
+            recommend_score=visit.recommend_score,
+            repurchase_intent=visit.repurchase_intent,
+            issue_ids=[issue.id for issue in raised],
+            complaint_id=visit.complaint_id,
+        ),
+    )
+    if visit.reason == "periodic":
+        planning.next_periodic(session, outbox, caller, ctx, visit)
+    return annotate([visit], ctx.today)[0]
+
+
+def complete_by_survey(session: Session, outbox: Outbox, caller: Caller, data: dict) -> bool:
+    """An online survey answer completes its visit: the one the invitation named, else the
+    customer's earliest planned ``online_survey`` visit. False when there is none."""
+    query = sa.select(Visit).where(
+        Visit.tenant_id == caller.tenant_id,
+        Visit.customer_id == data["customer_id"],
+        Visit.method == "online_survey",
+        Visit.status == "planned",
+    )
+    if data.get("visit_id"):
+        query = query.where(Visit.id == data["visit_id"])
+    visit = session.scalars(query.order_by(Visit.due_date, Visit.id).limit(1)).first()
+    if visit is None:
+        return False
+    answered = planning.instant(data.get("responded_at"), now())
+    record = {"completed_at": min(answered, now())}
+    if data.get("satisfaction"):
+        record["satisfaction"] = data["satisfaction"]
+    if data.get("recommend_score") is not None:
+        record["recommend_score"] = data["recommend_score"]
+    complete_visit(session, outbox, caller, visit.id, record)
+    return True
+
+
+def raise_issue(session: Session, visit: Visit, item: dict, stamp: datetime) -> Issue:
+    lead = item["department"]
+    assisting = list(dict.fromkeys(d for d in item.get("assisting_departments") or () if d != lead))
+    issue = Issue(
+        id=new_id(),
+        tenant_id=visit.tenant_id,
+        visit_id=visit.id,
+        complaint_id=visit.complaint_id,
+        customer_id=visit.customer_id,
+        region=visit.region,
+        assignee=visit.assignee,
+        category=item["category"],
+        description=item["description"],
+        department=lead,
+        assisting_departments=assisting,
+        status="open",
+        due_date=item.get("due_date"),
+        stages=[_stage(s) for s in item.get("stages") or ()],
+        raised_at=stamp,
+        departments=[
+            IssueDepartment(department=d, tenant_id=visit.tenant_id, lead=d == lead)
+            for d in (lead, *assisting)
+        ],
+    )
+    visit.issues.append(issue)
+    session.add(issue)
+    return issue
+
+
+def _stage(stage: dict) -> dict:
+    return {
+        "name": stage["name"],
+        "owner": stage.get("owner"),
+        "due_date": stage["due_date"].isoformat() if stage.get("due_date") else None,
+    }
+
+
+def issue_raised(issue: Issue) -> events.IssueRaised:
+    return events.IssueRaised(
+        issue_id=issue.id,
+        source="visit",
+        visit_id=issue.visit_id,
+        complaint_id=issue.complaint_id,
+        customer_id=issue.customer_id,
+        department=issue.department,
+        assisting_departments=list(issue.assisting_departments),
+        category=issue.category,
+        region=issue.region,
+        assignee=issue.assignee,
+        raised_at=issue.raised_at.isoformat(),
+        description=issue.description,
+        due_date=issue.due_date.isoformat() if issue.due_date else None,
+    )
+
+
+# --------------------------------------------------------------------------- audits
+
+
+def audit_visit(
+    session: Session, outbox: Outbox, caller: Caller, visit_id: str, data: dict
+) -> Audit:
+    """A supervisor marks a completed record accurate or not (once per visit)."""
+    visit = get_visit(session, caller.tenant_id, visit_id)
+    try:
+        domain.check_auditable(visit.status, visit.audit is not None)
+    except domain.IllegalTransition as exc:
+        raise Conflict(str(exc)) from None
+    audit = Audit(
+        id=new_id(),
+        tenant_id=caller.tenant_id,
+        visit_id=visit.id,
+        accurate=data["accurate"],
+        note=data.get("note"),
+        auditor=caller.actor or caller.role,
+        audited_at=now(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(audit)
+            session.flush()
+    except IntegrityError:
+        raise Conflict("this visit has been audited already") from None
+    publish(
+        session,
+        outbox,
+        caller,
+        events.VisitAudited(
+            visit_id=visit.id,
+            audit_id=audit.id,
+            accurate=audit.accurate,
+            auditor=audit.auditor,
+            assignee=visit.assignee,
+            region=visit.region,
+            due_date=visit.due_date.isoformat(),
+            audited_at=audit.audited_at.isoformat(),
+        ),
+    )
+    return audit
+
+
+def audit_sample(session: Session, caller: Caller, args: dict) -> dict:
+    """A random ``share`` of the completed, unaudited visits of each assignee whose visit
+    was completed from ``from`` to ``to`` (tenant-local dates, inclusive)."""
+    ctx = tenant_context(session, caller.tenant_id)
+    share = args.get("share") or ctx.policy.audit_share
+    zone = ZoneInfo(ctx.calendar.timezone)
+    query = (
+        sa.select(Visit.id, Visit.assignee)
+        .outerjoin(Audit, Audit.visit_id == Visit.id)
+        .where(Visit.tenant_id == caller.tenant_id, Visit.status == "completed")
+        .where(Audit.id.is_(None))
+    )
+    if "assignee" in args:
+        query = query.where(Visit.assignee == args["assignee"])
+    if args.get("from"):
+        query = query.where(Visit.completed_at >= _local_midnight(args["from"], zone))
+    if args.get("to"):
+        query = query.where(Visit.completed_at < _local_midnight(args["to"] + timedelta(1), zone))
+    candidates = [(row.id, row.assignee) for row in session.execute(query)]
+    rng = random.Random(args.get("seed"))
+    groups = domain.audit_sample(candidates, share, rng)
+    ids = [visit_id for group in groups for visit_id in group.sampled]
+    visits = session.scalars(sa.select(Visit).where(Visit.id.in_(ids)).order_by(Visit.id)).all()
+    return {
+        "share": share,
+        "from": args.get("from"),
+        "to": args.get("to"),
+        "population": len(candidates),
+        "groups": [
+            {"assignee": g.assignee, "population": g.population, "sampled": len(g.sampled)}
+            for g in groups
+        ],
+        "items": annotate(visits, ctx.today),
+    }
+
+
+def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, zone).astimezone(UTC)
+
+
+# --------------------------------------------------------------------------- issues
+
+
+def involving(department: str):
+    """Issues whose lead or an assisting department is ``department``."""
+    return Issue.id.in_(
+        sa.select(IssueDepartment.issue_id).where(IssueDepartment.department == department)
+    )
+
+
+def issue_query(caller: Caller, args: dict) -> sa.Select:
+    query = sa.select(Issue).where(Issue.tenant_id == caller.tenant_id)
+    if caller.role == "department":
+        query = query.where(involving(caller.department or ""))
+    for key in ("status", "customer_id", "visit_id", "category"):
+        if key in args:
+            query = query.where(getattr(Issue, key) == args[key])
+    if "department" in args:
+        query = query.where(involving(args["department"]))
+    return query
+
+
+def get_issue(session: Session, caller: Caller, issue_id: str) -> Issue:
+    """An issue of the caller's tenant; a department sees only issues it takes part in."""
+    issue = session.scalar(issue_query(caller, {}).where(Issue.id == issue_id))
+    if issue is None:
+        raise NotFound("issue")
+    return issue
+
+
+def resolve_issue(
+    session: Session, outbox: Outbox, caller: Caller, issue_id: str, data: dict
+) -> Issue:
+    issue = get_issue(session, caller, issue_id)
+    if caller.role == "department" and caller.department != issue.department:
+        raise Forbidden("only the lead department resolves an issue")
+    try:
+        issue.status = domain.issue_transition(issue.status, "resolve")
+    except domain.IllegalTransition as exc:
+        raise Conflict(str(exc)) from None
+    ctx = tenant_context(session, caller.tenant_id)
+    issue.resolution = data["resolution"]
+    issue.resolved_by = caller.actor
+    issue.resolved_at = now()
+    publish(
+        session,
+        outbox,
+        caller,
+        events.IssueResolved(
+            issue_id=issue.id,
+            source="visit",
+            visit_id=issue.visit_id,
+            complaint_id=issue.complaint_id,
+            customer_id=issue.customer_id,
+            department=issue.department,
+            category=issue.category,
+            region=issue.region,
+            assignee=issue.assignee,
+            raised_at=issue.raised_at.isoformat(),
+            resolved_at=issue.resolved_at.isoformat(),
+            within_deadline=domain.within_deadline(issue.resolved_at, issue.due_date, ctx.calendar),
+        ),
+    )
+    return issue

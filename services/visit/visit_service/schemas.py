@@ -1,0 +1,270 @@
+"""Request and response bodies of the visit API (marshmallow 4; unknown fields → 422).
+
+Every string, list and object is size-bounded; validators raise (marshmallow 4 ignores a
+validator that merely returns False).
+"""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from .domain import (
+    ISSUE_CATEGORIES,
+    ISSUE_STATUSES,
+    METHODS,
+    RATING_KEYS,
+    REASONS,
+    SATISFACTION_LEVELS,
+    VISIT_STATUSES,
+)
+
+# Departments travel in routing keys (issue.raised.<department>): lower-case words, no dots.
+DEPARTMENT = validate.Regexp(
+    r"^[a-z][a-z0-9_-]{0,63}$", error="lower-case letters, digits, '_' or '-', up to 64"
+)
+ID = validate.Length(min=1, max=64)
+EARLIEST, LATEST = "2000-01-01", "2100-12-31"
+
+
+def _text(max_len: int, **kw) -> fields.String:
+    return fields.String(validate=validate.Length(min=1, max=max_len), **kw)
+
+
+def _optional(max_len: int) -> fields.String:
+    return fields.String(validate=validate.Length(max=max_len), allow_none=True)
+
+
+def _day(**kw) -> fields.Date:
+    from datetime import date
+
+    return fields.Date(
+        validate=validate.Range(min=date.fromisoformat(EARLIEST), max=date.fromisoformat(LATEST)),
+        **kw,
+    )
+
+
+# --------------------------------------------------------------------------- visits
+
+
+class VisitInSchema(Schema):
+    customer_id = fields.String(required=True, validate=ID)
+    reason = fields.String(required=True, validate=validate.OneOf(REASONS))
+    method = fields.String(validate=validate.OneOf(METHODS))
+    due_date = _day()
+    event_date = _day(
+        metadata={"description": "when the trigger happened (default today): base of due_date"}
+    )
+    assignee = fields.String(validate=validate.Length(min=1, max=100))
+    trigger = fields.String(validate=validate.Length(min=1, max=200))
+    complaint_id = fields.String(validate=ID)
+    focus = _optional(2000)
+    notes = _optional(2000)
+
+
+RATING = validate.Range(min=1, max=5)
+# Service-quality ratings, each 1..5 (sales attitude, expertise, response; after-sales
+# timeliness, problem solving, attitude).
+RatingsSchema = Schema.from_dict(
+    {
+        key: fields.Integer(strict=True, validate=validate.Range(min=1, max=5))
+        for key in RATING_KEYS
+    },
+    name="Ratings",
+)
+
+
+class ProductFeedbackSchema(Schema):
+    familiarity = _optional(2000)
+    performance = _optional(2000)
+    suggestions = _optional(2000)
+
+
+class CompetitorInfoSchema(Schema):
+    products = fields.List(
+        fields.String(validate=validate.Length(min=1, max=200)), validate=validate.Length(max=50)
+    )
+    strengths = _optional(2000)
+    weaknesses = _optional(2000)
+    promotions = _optional(2000)
+    effect = _optional(2000)
+
+
+class StageSchema(Schema):
+    name = _text(200, required=True)
+    owner = fields.String(validate=validate.Length(min=1, max=100), allow_none=True)
+    due_date = _day(allow_none=True)
+
+
+class IssueInSchema(Schema):
+    category = fields.String(required=True, validate=validate.OneOf(ISSUE_CATEGORIES))
+    description = _text(2000, required=True)
+    department = fields.String(required=True, validate=DEPARTMENT)
+    assisting_departments = fields.List(
+        fields.String(validate=DEPARTMENT), validate=validate.Length(max=10), load_default=list
+    )
+    due_date = _day(metadata={"description": "deadline of the resolution"})
+    stages = fields.List(fields.Nested(StageSchema), validate=validate.Length(max=20))
+
+
+class CompleteSchema(Schema):
+    satisfaction = fields.String(required=True, validate=validate.OneOf(SATISFACTION_LEVELS))
+    repurchase_intent = fields.Boolean(allow_none=True)
+    recommend_score = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(min=0, max=10)
+    )
+    ratings = fields.Nested(RatingsSchema, allow_none=True)
+    product_feedback = fields.Nested(ProductFeedbackSchema, allow_none=True)
+    service_feedback = _optional(2000)
+    needs = _optional(2000)
+    competitor_info = fields.Nested(CompetitorInfoSchema, allow_none=True)
+    notes = _optional(2000)
+    completed_at = fields.AwareDateTime(
+        metadata={"description": "when the visit took place (default now)"}
+    )
+    issues = fields.List(fields.Nested(IssueInSchema), validate=validate.Length(max=50))
+
+
+class CancelSchema(Schema):
+    reason = _optional(500)
+
+
+class AuditInSchema(Schema):
+    accurate = fields.Boolean(required=True)
+    note = _optional(2000)
+
+
+class IssueOutSchema(Schema):
+    id = fields.String()
+    visit_id = fields.String(allow_none=True)
+    complaint_id = fields.String(allow_none=True)
+    customer_id = fields.String()
+    region = fields.String()
+    assignee = fields.String(allow_none=True)
+    category = fields.String()
+    description = fields.String()
+    department = fields.String()
+    assisting_departments = fields.List(fields.String())
+    status = fields.String()
+    due_date = fields.Date(allow_none=True)
+    stages = fields.List(fields.Dict())
+    resolution = fields.String(allow_none=True)
+    resolved_by = fields.String(allow_none=True)
+    raised_at = fields.DateTime()
+    resolved_at = fields.DateTime(allow_none=True)
+
+
+class AuditOutSchema(Schema):
+    id = fields.String()
+    visit_id = fields.String()
+    accurate = fields.Boolean()
+    note = fields.String(allow_none=True)
+    auditor = fields.String()
+    audited_at = fields.DateTime()
+
+
+class VisitOutSchema(Schema):
+    id = fields.String()
+    customer_id = fields.String()
+    region = fields.String()
+    reason = fields.String()
+    method = fields.String()
+    due_date = fields.Date()
+    assignee = fields.String(allow_none=True)
+    status = fields.String()
+    overdue = fields.Boolean()
+    trigger = fields.String()
+    complaint_id = fields.String(allow_none=True)
+    focus = fields.String(allow_none=True)
+    notes = fields.String(allow_none=True)
+    created_by = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    completed_at = fields.DateTime(allow_none=True)
+    completed_by = fields.String(allow_none=True)
+    on_time = fields.Boolean(allow_none=True)
+    satisfaction = fields.String(allow_none=True)
+    repurchase_intent = fields.Boolean(allow_none=True)
+    recommend_score = fields.Integer(allow_none=True)
+    ratings = fields.Dict(allow_none=True)
+    product_feedback = fields.Dict(allow_none=True)
+    service_feedback = fields.String(allow_none=True)
+    needs = fields.String(allow_none=True)
+    competitor_info = fields.Dict(allow_none=True)
+    overdue_notified_at = fields.DateTime(allow_none=True)
+    cancelled_at = fields.DateTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+    issues = fields.List(fields.Nested(IssueOutSchema))
+    audit = fields.Nested(AuditOutSchema, allow_none=True)
+
+
+class _PageArgs(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    cursor = fields.String(load_default=None, validate=validate.Length(max=200))
+
+
+class VisitListArgs(_PageArgs):
+    status = fields.String(validate=validate.OneOf(VISIT_STATUSES))
+    overdue = fields.Boolean()
+    assignee = fields.String(validate=validate.Length(min=1, max=100))
+    customer_id = fields.String(validate=ID)
+    reason = fields.String(validate=validate.OneOf(REASONS))
+    region = fields.String(validate=validate.Length(min=1, max=100))
+    due_from = _day()
+    due_to = _day()
+
+    @validates_schema
+    def _range(self, data, **_kw):
+        if "due_from" in data and "due_to" in data and data["due_from"] > data["due_to"]:
+            raise ValidationError("must not be before due_from", "due_to")
+
+
+class VisitPageSchema(Schema):
+    items = fields.List(fields.Nested(VisitOutSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class AuditSampleArgs(Schema):
+    assignee = fields.String(validate=validate.Length(min=1, max=100))
+    from_ = _day(data_key="from", attribute="from")
+    to = _day()
+    share = fields.Float(validate=validate.Range(min=0, max=1, min_inclusive=False))
+    seed = fields.Integer(strict=False, validate=validate.Range(min=0, max=2**63 - 1))
+
+    @validates_schema
+    def _range(self, data, **_kw):
+        if data.get("from") and data.get("to") and data["from"] > data["to"]:
+            raise ValidationError("must not be before from", "to")
+
+
+class SampleGroupSchema(Schema):
+    assignee = fields.String(allow_none=True)
+    population = fields.Integer()
+    sampled = fields.Integer()
+
+
+class AuditSampleSchema(Schema):
+    share = fields.Float()
+    from_ = fields.Date(data_key="from", attribute="from", allow_none=True)
+    to = fields.Date(allow_none=True)
+    population = fields.Integer()
+    groups = fields.List(fields.Nested(SampleGroupSchema))
+    items = fields.List(fields.Nested(VisitOutSchema))
+
+
+# --------------------------------------------------------------------------- issues
+
+
+class IssueListArgs(_PageArgs):
+    status = fields.String(validate=validate.OneOf(ISSUE_STATUSES))
+    department = fields.String(validate=DEPARTMENT)
+    customer_id = fields.String(validate=ID)
+    visit_id = fields.String(validate=ID)
+    category = fields.String(validate=validate.OneOf(ISSUE_CATEGORIES))
+
+
+class IssuePageSchema(Schema):
+    items = fields.List(fields.Nested(IssueOutSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class ResolveSchema(Schema):
+    resolution = _text(2000, required=True)

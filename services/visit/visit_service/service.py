@@ -1,0 +1,351 @@
+"""The visit service layer: planning, reading and cancelling visits (one use case each).
+
+Routes and event handlers call these inside one transaction; each loads rows, applies the
+domain rules and adds the events the change causes to the outbox in that transaction.
+Completion, audits and issues are in :mod:`records`; plans made from events in
+:mod:`planning`; the overdue sweep in :mod:`sweep`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from revisit_common import events, tenant_settings
+from revisit_common.calendar import WorkCalendar
+from revisit_common.ids import new_id
+from revisit_common.outbox import Outbox
+
+from . import domain
+from .models import CustomerCopy, RoundRobin, Visit
+
+
+class NotFound(LookupError):
+    pass
+
+
+class Conflict(RuntimeError):
+    pass
+
+
+class Forbidden(PermissionError):
+    pass
+
+
+class Invalid(ValueError):
+    """Input the schema could not judge alone (422); ``errors`` maps fields to messages."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items()))
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who causes a change: tenant, actor and role, and the request id carried into events."""
+
+    tenant_id: str
+    correlation_id: str | None = None
+    actor: str | None = None
+    role: str = "admin"
+    department: str | None = None
+
+
+@dataclass(frozen=True)
+class TenantContext:
+    """The tenant's visit policy and working calendar (from its settings copy)."""
+
+    policy: domain.VisitPolicy
+    calendar: WorkCalendar
+
+    @property
+    def today(self) -> date:
+        return self.calendar.local_date(now())
+
+    def local_date(self, instant: datetime) -> date:
+        return self.calendar.local_date(instant)
+
+
+@dataclass(frozen=True)
+class CustomerInfo:
+    customer_id: str
+    region: str
+    owner: str | None = None
+    grade: str | None = None
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def tenant_context(session: Session, tenant_id: str) -> TenantContext:
+    settings = tenant_settings.load(session, tenant_id)
+    calendar = {"timezone": settings.timezone, **settings.section("calendar")}
+    return TenantContext(
+        domain.VisitPolicy.from_dict(settings.section("visits")),
+        WorkCalendar.from_dict(calendar),
+    )
+
+
+def publish(session: Session, outbox: Outbox, caller: Caller, event: events.Event) -> None:
+    outbox.add(session, event, tenant_id=caller.tenant_id, correlation_id=caller.correlation_id)
+
+
+# --------------------------------------------------------------------------- customers
+
+
+def get_customer(session: Session, tenant_id: str, customer_id: str) -> CustomerCopy:
+    customer = session.get(CustomerCopy, (tenant_id, customer_id))
+    if customer is None:
+        raise NotFound("customer")  # another tenant's customer is as unknown as a missing one
+    return customer
+
+
+def info_of(customer: CustomerCopy) -> CustomerInfo:
+    return CustomerInfo(customer.customer_id, customer.region, customer.owner, customer.grade)
+
+
+_KEEP = object()
+
+
+def note_customer(
+    session: Session,
+    tenant_id: str,
+    customer_id: str,
+    at: datetime,
+    *,
+    region: str | None = None,
+    owner: object = _KEEP,
+    name: str | None = None,
+    grade: str | None = None,
+) -> tuple[CustomerCopy, bool]:
+    """Keep the customer copy up to date from an event of time ``at``; facts from an event
+    older than those held are ignored. Returns the copy and whether ``grade`` was taken."""
+    row = session.get(CustomerCopy, (tenant_id, customer_id))
+    if row is None:
+        row = CustomerCopy(
+            tenant_id=tenant_id, customer_id=customer_id, region=region or "", info_at=at
+        )
+        session.add(row)
+    if at >= row.info_at:
+        row.region = region or row.region
+        row.name = name or row.name
+        if owner is not _KEEP:
+            row.owner = owner  # type: ignore[assignment]
+        row.info_at = at
+    took_grade = False
+    if grade in domain.GRADES and (row.grade_at is None or at >= row.grade_at):
+        row.grade, row.grade_at, took_grade = grade, at, True
+    session.flush()
+    return row, took_grade
+
+
+# --------------------------------------------------------------------------- visits
+
+
+def get_visit(session: Session, tenant_id: str, visit_id: str) -> Visit:
+    visit = session.get(Visit, visit_id)
+    if visit is None or visit.tenant_id != tenant_id:
+        raise NotFound("visit")
+    return visit
+
+
+def annotate(visits, today: date):
+    """Set each visit's derived ``overdue`` flag for rendering; returns the visits."""
+    for visit in visits:
+        visit.overdue = domain.is_overdue(visit.status, visit.due_date, today)
+    return visits
+
+
+def open_visit(
+    session: Session, tenant_id: str, customer_id: str, reason: str, trigger: str
+) -> Visit | None:
+    return session.scalar(
+        sa.select(Visit).where(
+            Visit.tenant_id == tenant_id,
+            Visit.customer_id == customer_id,
+            Visit.reason == reason,
+            Visit.trigger == trigger,
+            Visit.status == "planned",
+        )
+    )
+
+
+def next_assignee(
+    session: Session, tenant_id: str, customer: CustomerInfo, policy: domain.VisitPolicy
+) -> str | None:
+    """The owner, else the region's next agent in turn (the counter moves on)."""
+    agents = policy.agents_for(customer.region)
+    if customer.owner or not agents:
+        return domain.choose_assignee(customer.owner, agents, 0)[0]
+    key = {"tenant_id": tenant_id, "region": customer.region}
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(insert(RoundRobin).values(**key, counter=0).on_conflict_do_nothing())
+    turn = session.scalar(
+        sa.select(RoundRobin).filter_by(**key).with_for_update()  # one turn at a time
+    )
+    assignee, turn.counter = domain.choose_assignee(None, agents, turn.counter)
+    return assignee
+
+
+def plan_visit(
+    session: Session,
+    outbox: Outbox,
+    caller: Caller,
+    ctx: TenantContext,
+    customer: CustomerInfo,
+    *,
+    reason: str,
+    due: date,
+    trigger: str,
+    trigger_at: datetime | None = None,
+    method: str | None = None,
+    assignee: str | None = None,
+    complaint_id: str | None = None,
+    focus: str | None = None,
+    notes: str | None = None,
+) -> Visit | None:
+    """Plan one visit and publish VisitScheduled; ``None`` when the customer already has an
+    open visit for this reason and trigger (checked first, and by the unique index)."""
+    if open_visit(session, caller.tenant_id, customer.customer_id, reason, trigger):
+        return None
+    stamp = now()
+    try:
+        with session.begin_nested():
+            visit = Visit(
+                id=new_id(),
+                tenant_id=caller.tenant_id,
+                customer_id=customer.customer_id,
+                region=customer.region,
+                reason=reason,
+                method=method or ctx.policy.method_for(reason),
+                due_date=due,
+                assignee=assignee or next_assignee(session, caller.tenant_id, customer, ctx.policy),
+                status="planned",
+                trigger=trigger,
+                trigger_at=trigger_at,
+                customer_grade=customer.grade,
+                complaint_id=complaint_id,
+                focus=focus,
+                notes=notes,
+                created_by=caller.actor,
+                created_at=stamp,
+                updated_at=stamp,
+                issues=[],
+                audit=None,
+            )
+            session.add(visit)
+            session.flush()
+    except IntegrityError:
+        if open_visit(session, caller.tenant_id, customer.customer_id, reason, trigger) is None:
+            raise
+        return None  # planned concurrently by someone else: already planned
+    publish(
+        session,
+        outbox,
+        caller,
+        events.VisitScheduled(
+            visit_id=visit.id,
+            customer_id=visit.customer_id,
+            reason=visit.reason,
+            method=visit.method,
+            assignee=visit.assignee,
+            region=visit.region,
+            due_date=visit.due_date.isoformat(),
+            trigger=visit.trigger,
+            scheduled_at=stamp.isoformat(),
+        ),
+    )
+    return visit
+
+
+def create_visit(session: Session, outbox: Outbox, caller: Caller, data: dict) -> Visit:
+    """A visit planned by hand (post_project, post_event, care, or any other reason)."""
+    customer = get_customer(session, caller.tenant_id, data["customer_id"])
+    ctx = tenant_context(session, caller.tenant_id)
+    reason = data["reason"]
+    if reason == "periodic" and data.get("trigger"):
+        raise Invalid({"trigger": ["periodic visits have no trigger of their own"]})
+    base = data.get("event_date") or ctx.today
+    due = data.get("due_date") or domain.due_date(
+        reason, base, ctx.policy, ctx.calendar, grade=customer.grade
+    )
+    trigger = "periodic" if reason == "periodic" else data.get("trigger") or base.isoformat()
+    visit = plan_visit(
+        session,
+        outbox,
+        caller,
+        ctx,
+        info_of(customer),
+        reason=reason,
+        due=due,
+        trigger=trigger,
+        method=data.get("method"),
+        assignee=data.get("assignee"),
+        complaint_id=data.get("complaint_id"),
+        focus=data.get("focus"),
+        notes=data.get("notes"),
+    )
+    if visit is None:
+        raise Conflict(
+            f"customer already has an open {reason} visit for trigger {trigger!r}; "
+            "complete or cancel it first"
+        )
+    return annotate([visit], ctx.today)[0]
+
+
+def cancel(
+    session: Session, outbox: Outbox, caller: Caller, visit: Visit, why: str | None
+) -> Visit:
+    visit.status = domain.visit_transition(visit.status, "cancel")
+    visit.cancelled_at = visit.updated_at = now()
+    visit.cancel_reason = why
+    publish(
+        session,
+        outbox,
+        caller,
+        events.VisitCancelled(
+            visit_id=visit.id,
+            customer_id=visit.customer_id,
+            reason=visit.reason,
+            assignee=visit.assignee,
+            region=visit.region,
+            due_date=visit.due_date.isoformat(),
+            cancelled_at=visit.cancelled_at.isoformat(),
+            why=why,
+        ),
+    )
+    return visit
+
+
+def cancel_visit(
+    session: Session, outbox: Outbox, caller: Caller, visit_id: str, data: dict
+) -> Visit:
+    visit = get_visit(session, caller.tenant_id, visit_id)
+    try:
+        cancel(session, outbox, caller, visit, data.get("reason"))
+    except domain.IllegalTransition as exc:
+        raise Conflict(str(exc)) from None
+    return annotate([visit], tenant_context(session, caller.tenant_id).today)[0]
+
+
+def visit_query(tenant_id: str, args: dict, today: date) -> sa.Select:
+    """The visits of a tenant matching the list filters."""
+    query = sa.select(Visit).where(Visit.tenant_id == tenant_id)
+    for key in ("status", "assignee", "customer_id", "reason", "region"):
+        if key in args:
+            query = query.where(getattr(Visit, key) == args[key])
+    if "due_from" in args:
+        query = query.where(Visit.due_date >= args["due_from"])
+    if "due_to" in args:
+        query = query.where(Visit.due_date <= args["due_to"])
+    if args.get("overdue") is True:
+        query = query.where(Visit.status == "planned", Visit.due_date < today)
+    elif args.get("overdue") is False:
+        query = query.where(sa.or_(Visit.status != "planned", Visit.due_date >= today))
+    return query

@@ -1,0 +1,245 @@
+"""The loops the issues ask to see working end to end, run against any system.
+
+Each takes an :class:`Api` for a fresh tenant and the time events may take to propagate
+(2 s standalone, per CONTRACT.md; more over real servers and processes).
+"""
+
+from __future__ import annotations
+
+from .system import CUSTOMER, Api, eventually
+
+ALL_TIME = "from=2026-01-01&to=2028-12-31"  # the longest period /kpis takes
+
+
+def counts(api: Api, window: str = ALL_TIME) -> dict:
+    r = api.get(f"/kpis?{window}")
+    assert r.status_code == 200, r.json
+    return r.json["counts"]
+
+
+def wait_for_counts(api: Api, expected: dict, timeout: float, window: str = ALL_TIME) -> dict:
+    """Wait until every named count has the expected value."""
+
+    seen: list[dict] = []
+
+    def check():
+        seen.append(counts(api, window))
+        return all(seen[-1][k] == v for k, v in expected.items()) and seen[-1]
+
+    try:
+        return eventually(check, timeout=timeout)
+    except AssertionError:
+        got = {k: seen[-1].get(k) for k in expected} if seen else None
+        raise AssertionError(f"counts {got} never reached {expected}") from None
+
+
+def new_customer(api: Api, **fields) -> str:
+    r = api.post("/customers", {**CUSTOMER, "owner": "li.wei", **fields})
+    assert r.status_code == 201, r.json
+    return r.json["id"]
+
+
+def planned_visit(api: Api, customer_id: str, reason: str, timeout: float) -> dict:
+    def find():
+        items = api.get(f"/visits?customer_id={customer_id}&reason={reason}&status=planned")
+        return items.json["items"][0] if items.json["items"] else None
+
+    return eventually(find, timeout=timeout)
+
+
+def follow_up_loop(api: Api, kpi_timeout: float) -> None:
+    """First purchase → a new_customer visit; completing it with a rating and an issue moves
+    the satisfaction and issue figures; resolving the issue and auditing the record move
+    theirs."""
+    cid = new_customer(api)
+    r = api.post(
+        f"/customers/{cid}/purchases",
+        {"amount": 2000, "product": "Pump X", "purchased_at": "2026-11-20T09:30:00+08:00"},
+    )
+    assert r.status_code == 201
+    visit = planned_visit(api, cid, "new_customer", kpi_timeout)
+    assert visit["assignee"] == "li.wei"  # the customer's owner
+    assert visit["due_date"] == "2026-12-21"  # 30 days on is a Sunday: next working day
+    # registering graded the customer too: its periodic visit is due as well
+    planned = eventually(lambda: len(api.get("/visits?limit=500").json["items"]) >= 2, kpi_timeout)
+    listed = len(api.get("/visits?limit=500").json["items"])
+    assert planned and listed == 2
+    before = wait_for_counts(api, {"visits_due": listed, "purchases": 1}, kpi_timeout)
+
+    r = api.post(
+        f"/visits/{visit['id']}/complete",
+        {
+            "satisfaction": "satisfied",
+            "recommend_score": 9,
+            "repurchase_intent": True,
+            "issues": [
+                {
+                    "category": "product_quality",
+                    "description": "seal leaks",
+                    "department": "product",
+                }
+            ],
+        },
+    )
+    assert r.status_code == 200, r.json
+    assert r.json["status"] == "completed"
+    issue_id = r.json["issues"][0]["id"]
+    after = wait_for_counts(
+        api,
+        {
+            "visits_completed": before["visits_completed"] + 1,
+            "visits_satisfied": before["visits_satisfied"] + 1,
+            "issues_raised": before["issues_raised"] + 1,
+        },
+        kpi_timeout,
+    )
+    kpis = api.get(f"/kpis?{ALL_TIME}").json
+    assert kpis["satisfaction_rate"] == 1.0
+    assert kpis["nps"] == 100
+    assert kpis["issue_resolution_rate"] == 0.0
+
+    resolved = api.post(f"/issues/{issue_id}/resolve", {"resolution": "seal replaced"})
+    assert resolved.status_code == 200
+    assert api.post(f"/issues/{issue_id}/resolve", {"resolution": "again"}).status_code == 409
+    assert api.post(f"/visits/{visit['id']}/audit", {"accurate": True}).status_code == 200
+    wait_for_counts(
+        api,
+        {
+            "issues_resolved": after["issues_resolved"] + 1,
+            "audits": after["audits"] + 1,
+            "audits_accurate": after["audits_accurate"] + 1,
+        },
+        kpi_timeout,
+    )
+    kpis = api.get(f"/kpis?{ALL_TIME}").json
+    assert kpis["issue_resolution_rate"] == 1.0
+    assert kpis["record_accuracy_rate"] == 1.0
+
+
+def _resolve(api: Api, complaint_id: str, first: str) -> None:
+    steps = [first, "propose", "implement"] if first else ["propose", "implement"]
+    for action in steps:
+        r = api.post(f"/complaints/{complaint_id}/transitions", {"action": action})
+        assert r.status_code == 200, (action, r.json)
+    r = api.post(
+        f"/complaints/{complaint_id}/transitions",
+        {"action": "resolve", "resolution": "replaced the pump", "note": "done"},
+    )
+    assert r.status_code == 200, r.json
+    assert r.json["status"] == "resolved"
+
+
+def complaint_loop(api: Api, timeout: float) -> None:
+    """A complaint resolved → a post_complaint visit; a dissatisfied answer reopens the
+    complaint, a satisfied one after the second resolution closes it."""
+    cid = new_customer(api)
+    r = api.post(
+        "/complaints",
+        {
+            "customer_id": cid,
+            "channel": "phone",
+            "severity": "general",
+            "category": "product_quality",
+            "department": "product",
+            "description": "The pump stopped after two days.",
+        },
+    )
+    assert r.status_code == 201, r.json
+    complaint = r.json
+    assert complaint["number"].startswith("CMP-")
+    assert complaint["deadlines"]["resolve_by"]
+    assert (
+        api.post(
+            f"/complaints/{complaint['id']}/transitions", {"action": "acknowledge"}
+        ).status_code
+        == 200
+    )
+    _resolve(api, complaint["id"], "investigate")
+
+    visit = planned_visit(api, cid, "post_complaint", timeout)
+    r = api.post(f"/visits/{visit['id']}/complete", {"satisfaction": "dissatisfied"})
+    assert r.status_code == 200, r.json
+    eventually(
+        lambda: api.get(f"/complaints/{complaint['id']}").json["status"] == "reopened", timeout
+    )
+
+    _resolve(api, complaint["id"], "investigate")
+    second = eventually(
+        lambda: (
+            (v := planned_visit(api, cid, "post_complaint", timeout))["id"] != visit["id"] and v
+        ),
+        timeout,
+    )
+    r = api.post(f"/visits/{second['id']}/complete", {"satisfaction": "very_satisfied"})
+    assert r.status_code == 200, r.json
+    closed = eventually(
+        lambda: (c := api.get(f"/complaints/{complaint['id']}").json)["status"] == "closed" and c,
+        timeout,
+    )
+    assert [e["action"] for e in closed["ledger"]].count("resolve") == 2
+    wait_for_counts(
+        api,
+        {"complaints": 1, "complaint_follow_ups": 2, "complaint_follow_ups_satisfied": 1},
+        timeout,
+    )
+
+
+def survey_loop(api: Api, timeout: float) -> None:
+    """An online_survey visit is completed by its customer's answer to the invitation."""
+    cid = new_customer(api)
+    r = api.post(
+        "/visits",
+        {"customer_id": cid, "reason": "post_event", "method": "online_survey"},
+    )
+    if r.status_code == 404:  # the visit service learns of the customer from its event
+        r = eventually(
+            lambda: (
+                (
+                    x := api.post(
+                        "/visits",
+                        {"customer_id": cid, "reason": "post_event", "method": "online_survey"},
+                    )
+                ).status_code
+                == 201
+                and x
+            ),
+            timeout,
+        )
+    assert r.status_code == 201, r.json
+    visit_id = r.json["id"]
+    survey = api.post(
+        "/surveys",
+        {
+            "title": "After the trade fair",
+            "questions": [
+                {"id": "overall", "kind": "satisfaction", "text": "How satisfied are you?"},
+                {"id": "nps", "kind": "nps", "text": "Would you recommend us?"},
+                {"id": "service", "kind": "rating", "text": "Our service"},
+            ],
+        },
+    )
+    assert survey.status_code == 201, survey.json
+    sid = survey.json["id"]
+    r = api.post(
+        f"/surveys/{sid}/invitations", {"customer_ids": [cid], "visit_ids": {cid: visit_id}}
+    )
+    assert r.status_code == 201, r.json
+    token = r.json["items"][0]["token"]
+    assert len(token) >= 22  # at least 128 bits, URL-safe
+
+    anonymous = Api(api.http)
+    answers = {"answers": {"overall": "very_satisfied", "nps": 10, "service": 5}}
+    assert anonymous.post(f"/survey-responses/{token}", answers).status_code == 201
+    assert anonymous.post(f"/survey-responses/{token}", answers).status_code == 409
+    assert anonymous.post("/survey-responses/not-a-token", answers).status_code == 404
+
+    done = eventually(
+        lambda: (v := api.get(f"/visits/{visit_id}").json)["status"] == "completed" and v,
+        timeout,
+    )
+    assert done["satisfaction"] == "very_satisfied"
+    assert done["recommend_score"] == 10
+    results = api.get(f"/surveys/{sid}/results").json
+    assert results["responses"] == 1
+    assert results["nps"] == 100
+    assert results["average_rating"] == 5

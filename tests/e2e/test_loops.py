@@ -1,0 +1,32 @@
+"""Issue #3 and #4 acceptance: the follow-up, complaint and survey loops through the
+gateway, standalone in one process (memory bus, SQLite): within 2 seconds."""
+
+from __future__ import annotations
+
+import pytest
+
+from revisit_common.config import Settings
+
+from .loops import complaint_loop, follow_up_loop, survey_loop
+from .system import ADMIN, Api, start_system
+
+
+@pytest.fixture
+def api(tmp_path, unique_prefix):
+    system = start_system(
+        Settings(data_dir=tmp_path, admin_token=ADMIN, queue_prefix=unique_prefix)
+    )
+    yield Api(system).new_tenant()
+    system.close()
+
+
+def test_follow_up_loop(api):
+    follow_up_loop(api, kpi_timeout=2.0)
+
+
+def test_complaint_loop(api):
+    complaint_loop(api, timeout=2.0)
+
+
+def test_survey_loop(api):
+    survey_loop(api, timeout=2.0)

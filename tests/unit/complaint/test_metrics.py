@@ -1,0 +1,49 @@
+"""The deadline gauges the alert rules watch, read from the complaint store at scrape time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+from complaint_service.metrics import DeadlineCollector
+
+
+def gauges(collector) -> dict[str, dict[tuple, float]]:
+    registry = CollectorRegistry()
+    registry.register(collector)
+    text = generate_latest(registry).decode()
+    result: dict[str, dict[tuple, float]] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            key = tuple(sorted(sample.labels.items()))
+            result.setdefault(sample.name, {})[key] = sample.value
+    return result
+
+
+def test_overdue_and_due_soon_are_counted_apart(client, runtime):
+    long_ago = (datetime.now(UTC) - timedelta(days=60)).isoformat()
+    client.create(received_at=long_ago)
+    client.create(received_at=long_ago, department="sales")
+    client.create()  # general: resolve within 5 working days from now
+    closed_late = client.create(received_at=long_ago)
+    for action in ("acknowledge", "investigate", "propose", "implement"):
+        client.post(f"/api/v1/complaints/{closed_late['id']}/transitions", {"action": action})
+    r = client.post(
+        f"/api/v1/complaints/{closed_late['id']}/transitions",
+        {"action": "resolve", "resolution": "replaced"},
+    )
+    assert r.status_code == 200
+
+    found = gauges(DeadlineCollector(runtime.db, window=timedelta(days=30)))
+    overdue = found["revisit_complaints_overdue"]
+    assert sum(overdue.values()) == 2  # the resolved one no longer counts
+    departments = {dict(k)["department"] for k in overdue}
+    assert departments == {"product", "sales"}
+    assert all(dict(k)["tenant"] == "tenant-a" for k in overdue)
+    assert sum(found["revisit_complaints_due_soon"].values()) == 1
+
+    narrow = gauges(DeadlineCollector(runtime.db, window=timedelta(minutes=1)))
+    assert sum(narrow.get("revisit_complaints_due_soon", {}).values()) == 0
+    assert sum(narrow["revisit_complaints_overdue"].values()) == 2

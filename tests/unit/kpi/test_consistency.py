@@ -1,0 +1,181 @@
+"""A randomized scenario against a recomputation from the truth: delivered shuffled, with
+redeliveries and republished copies, before and after a rebuild, and through /metrics."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import defaultdict
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from prometheus_client.parser import text_string_to_metric_families
+
+from kpi_service.models import daily, facts, totals
+from kpi_service.rebuild import rebuild
+
+from .conftest import Client
+from .recompute import expected, generate, rates
+from .scenario import LEVELS, republished
+
+ALL_TIME = (date(2024, 12, 1), date(2026, 12, 31))
+GROUPS = (None, "region", "department", "assignee")
+
+
+def check(client: Client, truth, start: date, end: date, group_by: str | None) -> None:
+    body = client.kpis(**{"from": start.isoformat(), "to": end.isoformat()}, group_by=group_by)
+    want = expected(truth, start, end, group_by)
+    got = {group["key"]: group for group in body["groups"]} if group_by else {None: body}
+    assert set(got) == set(want), (start, end, group_by)
+    for key, counts in want.items():
+        assert {name: got[key]["counts"][name] for name in counts} == counts, (key, group_by)
+        for name, value in rates(counts).items():
+            assert got[key][name] == pytest.approx(value), (key, group_by, name)
+
+
+def check_all(client: Client, truth, rng: random.Random) -> None:
+    periods = [
+        ALL_TIME,
+        (date(2025, 3, 1), date(2025, 3, 31)),
+        (date(2026, 1, 1), date(2026, 3, 31)),
+    ]
+    for _ in range(3):
+        start = ALL_TIME[0] + (ALL_TIME[1] - ALL_TIME[0]) * rng.random()
+        periods.append((start, start + (ALL_TIME[1] - start) * rng.random()))
+    for start, end in periods:
+        for group_by in GROUPS:
+            check(client, truth, start, end, group_by)
+
+
+def snapshot(runtime) -> dict:
+    with runtime.db.engine.connect() as conn:
+        return {
+            table.name: sorted(tuple(row) for row in conn.execute(sa.select(table)).all())
+            for table in (daily, totals)
+        } | {
+            "facts": sorted(
+                (r.kind, r.entity_id, repr(r.state), repr(r.applied))
+                for r in conn.execute(sa.select(facts)).all()
+            )
+        }
+
+
+def metric_samples(app) -> dict[tuple, float]:
+    """(sample name, tenant, region, extra label) -> value, summed over the other labels."""
+    text = app.test_client().get("/metrics").data.decode()
+    out: dict[tuple, float] = defaultdict(float)
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels = dict(sample.labels)
+            if "tenant" not in labels:
+                continue
+            extra = next(
+                (
+                    f"{k}={labels[k]}"
+                    for k in ("satisfaction", "accurate", "within_deadline", "satisfied")
+                    if k in labels
+                ),
+                "",
+            )
+            out[(sample.name, labels["tenant"], labels["region"], extra)] += sample.value
+    return out
+
+
+def check_metrics(app, client: Client) -> None:
+    """The /metrics text agrees with the all-time /kpis counts, region by region."""
+    samples = metric_samples(app)
+    body = client.kpis(**{"from": "2024-12-01", "to": "2026-12-31"}, group_by="region")
+    assert body["groups"]
+    for group in body["groups"]:
+        check_region(samples, client.tenant, group["key"] or "", group["counts"])
+
+
+def check_region(samples: dict, tenant: str, region: str, counts: dict) -> None:
+    def value(name: str, extra: str = "") -> float:
+        return samples.get((name, tenant, region, extra), 0.0)
+
+    def split(name: str, label: str) -> tuple[float, float]:
+        yes, no = value(name, f"{label}=true"), value(name, f"{label}=false")
+        return yes, yes + no
+
+    assert value("revisit_visits_due_total") == counts["visits_due"]
+    assert value("revisit_visits_completed_total") == counts["visits_completed"]
+    on_time = value("revisit_visits_completed_on_time_total")
+    assert on_time == counts["visits_completed_on_time"]
+    levels = {
+        level: value("revisit_visit_ratings_total", f"satisfaction={level}") for level in LEVELS
+    }
+    assert sum(levels.values()) == counts["visits_rated"]
+    assert levels["very_satisfied"] + levels["satisfied"] == counts["visits_satisfied"]
+    assert value("revisit_visits_overdue") == counts["visits_overdue"]
+    assert value("revisit_issues_raised_total") == counts["issues_raised"]
+    assert value("revisit_issues_resolved_total") == counts["issues_resolved"]
+    audits = split("revisit_visit_audits_total", "accurate")
+    assert audits == (counts["audits_accurate"], counts["audits"])
+    assert value("revisit_complaints_raised_total") == counts["complaints"]
+    resolved = split("revisit_complaints_resolved_total", "within_deadline")
+    assert resolved == (counts["complaints_resolved_on_time"], counts["complaints_resolved"])
+    assert value("revisit_complaints_open") == counts["complaints_open"]
+    follow_ups = split("revisit_complaint_follow_ups_total", "satisfied")
+    assert follow_ups == (counts["complaint_follow_ups_satisfied"], counts["complaint_follow_ups"])
+    assert value("revisit_purchases_total") == counts["purchases"]
+    assert value("revisit_customers_total") == counts["customers"]
+
+
+def test_randomized_scenario_matches_a_recomputation(runtime, app, client, feed):
+    rng = random.Random(20261122)
+    truth = generate(rng, visits=1000)
+    events = truth.events(client.tenant)
+    assert len(events) > 3000
+    stream = events + rng.sample(events, 300) + [republished(e) for e in rng.sample(events, 300)]
+    rng.shuffle(stream)  # the tenant's time zone arrives somewhere in the middle
+    outcomes = feed(*stream)
+    assert outcomes.count("duplicate") == 300
+
+    check_all(client, truth, random.Random(1))
+    check_metrics(app, client)
+    before = snapshot(runtime)
+
+    assert rebuild(runtime.db, batch=250) == len(stream) - 300
+    assert snapshot(runtime) == before
+    check_all(client, truth, random.Random(1))
+    check_metrics(app, client)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(seed=st.integers(0, 2**32 - 1), data=st.data())
+def test_shuffled_streams_with_redeliveries_give_the_same_figures(app, feed, seed, data):
+    rng = random.Random(seed)
+    zone = data.draw(st.sampled_from(["Asia/Shanghai", "America/New_York", "Pacific/Kiritimati"]))
+    truth = generate(rng, visits=20, timezone=zone)
+    client = Client(app, f"t-{uuid.uuid4().hex[:12]}")  # a fresh tenant per example
+    events = truth.events(client.tenant)
+    extra = data.draw(st.lists(st.sampled_from(events), max_size=15))
+    stream = data.draw(st.permutations(events + [republished(e) for e in extra]))
+    feed(*stream, *data.draw(st.lists(st.sampled_from(stream), max_size=10)))
+    for group_by in GROUPS:
+        check(client, truth, *ALL_TIME, group_by)
+
+
+def test_rebuild_command(runtime, client, feed, tmp_path, monkeypatch, capsys):
+    from kpi_service import rebuild as command
+
+    truth = generate(random.Random(7), visits=30)
+    feed(*truth.events(client.tenant))
+    before = snapshot(runtime)
+    with runtime.db.engine.begin() as conn:  # damage the aggregates
+        conn.execute(daily.delete())
+    monkeypatch.setenv("REVISIT_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("REVISIT_DATABASE_URL", raising=False)
+    monkeypatch.delenv("REVISIT_KPI_DATABASE_URL", raising=False)
+    assert command.main([]) == 0
+    assert "rebuilt the kpi store" in capsys.readouterr().out
+    assert snapshot(runtime) == before
+    check(client, truth, *ALL_TIME, "assignee")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import subprocess
 from urllib.parse import urlparse
 
 import pytest
@@ -40,8 +41,29 @@ def _need(url: str, what: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def amqp_url() -> str:
-    return _need(AMQP_URL, "RabbitMQ")
+def amqp_url():
+    """The real broker, in a virtual host of this test session's own when ``rabbitmqctl``
+    can make one (so nothing another run publishes on ``revisit.events`` reaches these
+    tests, and nothing is left behind); the URL's own vhost otherwise."""
+    url = _need(AMQP_URL, "RabbitMQ")
+    vhost = f"revisit-test-{secrets.token_hex(4)}"
+    if not _rabbitmqctl("add_vhost", vhost):
+        yield url
+        return
+    _rabbitmqctl(
+        "set_permissions", "-p", vhost, urlparse(url).username or "guest", ".*", ".*", ".*"
+    )
+    parsed = urlparse(url)
+    yield parsed._replace(path=f"/{vhost}").geturl()
+    _rabbitmqctl("delete_vhost", vhost)
+
+
+def _rabbitmqctl(*args: str) -> bool:
+    try:
+        done = subprocess.run(["rabbitmqctl", *args], capture_output=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
 
 
 @pytest.fixture(scope="session")

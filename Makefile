@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: run stack test test-unit test-integration test-e2e test-chart lint format clean
+.PHONY: run stack test test-unit test-integration test-e2e test-chart test-faults lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,9 @@ test-e2e: $(VENV)/.installed-test
 
 test-chart: $(VENV)/.installed-test
 	$(PYTEST) tests/chart
+
+test-faults: $(VENV)/.installed-test
+	$(PYTEST) tests/faults
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -51,7 +51,20 @@ class Settings:
     consumer_retries: int = 3
     consumer_backoff: float = 0.05
     prefetch: int = 100
+    amqp_heartbeat: float = 60.0  # seconds; 0 turns AMQP heartbeats off
     log_level: str = "INFO"
+    # Gateway rate limits, in the syntax of the ``limits`` library ("600/minute",
+    # "20/second;600/minute"); "off" turns limiting off. Per API key (a ceiling against
+    # runaway clients: 100 requests a second on average), and per client IP for calls
+    # without a valid key (tenant registration, survey answers, bad or missing keys).
+    rate_limit: str = "6000/minute"
+    rate_limit_anonymous: str = "120/minute"
+    # Where the counters live: memory:// (per process) or e.g. redis://host:6379/0, shared
+    # by every gateway replica and worker.
+    rate_limit_storage_url: str = "memory://"
+    # How many proxies in front of the gateway append to X-Forwarded-For (the client IP of
+    # the per-IP limit is taken that many hops back); 0 trusts no forwarding header.
+    trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -84,7 +97,12 @@ class Settings:
             consumer_retries=_int(env, "REVISIT_CONSUMER_RETRIES", 3),
             consumer_backoff=_float(env, "REVISIT_CONSUMER_BACKOFF", 0.05),
             prefetch=_int(env, "REVISIT_PREFETCH", 100),
+            amqp_heartbeat=_float(env, "REVISIT_AMQP_HEARTBEAT", 60.0),
             log_level=env.get("REVISIT_LOG_LEVEL") or "INFO",
+            rate_limit=env.get("REVISIT_RATE_LIMIT") or "6000/minute",
+            rate_limit_anonymous=env.get("REVISIT_RATE_LIMIT_ANONYMOUS") or "120/minute",
+            rate_limit_storage_url=env.get("REVISIT_RATE_LIMIT_STORAGE_URL") or "memory://",
+            trusted_proxies=_int(env, "REVISIT_TRUSTED_PROXIES", 0),
         )
 
     def database_for(self, service: str) -> tuple[str, str | None]:

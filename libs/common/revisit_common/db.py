@@ -6,6 +6,7 @@ import time (gunicorn forks).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -18,11 +19,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 
 def make_engine(url: str, schema: str | None = None) -> Engine:
+    # Stored data (webhook secrets, personal data) must not reach the logs: SQL parameters
+    # stay out of log lines and exception messages, and result rows out of DEBUG logs.
+    _no_rows_in_logs()
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            hide_parameters=True,
+        )
         _tune_sqlite(engine)
         return engine
     if url.startswith("postgresql://"):
@@ -31,8 +39,26 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
     if schema:
         connect_args["options"] = f"-csearch_path={schema}"
     return create_engine(
-        url, connect_args=connect_args, pool_pre_ping=True, pool_size=10, max_overflow=10
+        url,
+        connect_args=connect_args,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        hide_parameters=True,
     )
+
+
+class _NoResultRows(logging.Filter):
+    """Drops the result rows SQLAlchemy logs when its engine logger is at DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != "Row %r"
+
+
+def _no_rows_in_logs() -> None:
+    engine_logger = logging.getLogger("sqlalchemy.engine.Engine")
+    if not any(isinstance(f, _NoResultRows) for f in engine_logger.filters):
+        engine_logger.addFilter(_NoResultRows())
 
 
 def _tune_sqlite(engine: Engine) -> None:

@@ -3,12 +3,22 @@
 :class:`Outbox` adds rows; :class:`Relay` publishes them with publisher confirms and marks
 them sent only after the broker confirmed. Rows left unsent (broker down, process killed)
 are simply found again on the next pass, so a broker outage delays events, never loses them.
+
+On RabbitMQ the relay publishes a whole batch and then waits for the broker's confirms of
+all of it (a window of confirms in flight, instead of one round trip per message); the rows
+marked sent are the longest run, in id order, whose confirms were acks: a nack or a timeout
+leaves that row and every later one of the batch unsent (published again on a later pass;
+consumers are idempotent). On PostgreSQL a commit that added outbox rows also sends a
+``NOTIFY``, so a relay in another process (the worker, while the rows are written by the web
+process) starts publishing at once instead of at its next poll.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+import time
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -20,6 +30,7 @@ from .bus import Bus
 from .db import Database
 from .envelope import CONTENT_TYPE, Envelope, wrap
 from .events import Event
+from .faults import fault_point
 from .topology import EVENTS
 
 log = logging.getLogger(__name__)
@@ -41,6 +52,17 @@ outbox_table = sa.Table(
 
 class PublishFailed(RuntimeError):
     """The broker did not confirm a publish; unconfirmed rows stay in the outbox."""
+
+
+class NotConfirmed(RuntimeError):
+    """The broker nacked a message, or its confirm did not come in time."""
+
+
+# One channel for every outbox of a database; the payload is the schema whose outbox got
+# rows, so a relay wakes only for its own.
+NOTIFY_CHANNEL = "revisit_outbox"
+_NOTIFY = sa.text(f"SELECT pg_notify('{NOTIFY_CHANNEL}', current_schema())")
+_ADDED = "revisit_outbox_transaction"
 
 
 class Outbox:
@@ -79,8 +101,19 @@ class Outbox:
                 attempts=0,
             )
         )
-        sa.event.listen(session, "after_commit", lambda _s: self._wake.set(), once=True)
+        self._announce(session)
         return envelope
+
+    def _announce(self, session: Session) -> None:
+        """Once per transaction: wake the relays when it commits (this process's through the
+        event, another process's through NOTIFY, which PostgreSQL sends only on commit)."""
+        transaction = session.get_transaction()
+        if session.info.get(_ADDED) is transaction:
+            return
+        session.info[_ADDED] = transaction
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(_NOTIFY)
+        sa.event.listen(session, "after_commit", lambda _s: self._wake.set(), once=True)
 
 
 def pending_count(db: Database) -> int:
@@ -113,24 +146,35 @@ class Relay:
         self.interval = interval
         self._conn = None
         self._producer: Producer | None = None
+        self._confirms: _ConfirmWindow | None = None
 
     def _ensure_producer(self) -> Producer:
         if self._producer is None:
-            self._conn = self.bus.connect()
+            windowed = not self.bus.is_memory
+            self._conn = self.bus.connect(confirm_each=not windowed)
             self._conn.ensure_connection(max_retries=1, timeout=self.bus.publish_timeout)
             channel = self._conn.channel()
+            if windowed:
+                self._confirms = _ConfirmWindow(channel)
             self._producer = Producer(channel, exchange=EVENTS)
             EVENTS(channel).declare()
         return self._producer
 
-    def _drop_connection(self) -> None:
+    def _drop_connection(self, graceful: bool = False) -> None:
+        """Forget the connection. After a failure the socket is simply closed: the AMQP
+        close handshake would wait forever on a broker that stopped reading from us (a
+        resource alarm blocks a publishing connection until the alarm clears)."""
         try:
             if self._conn is not None:
-                self._conn.release()
+                if graceful:
+                    self._conn.release()
+                else:
+                    self._conn.collect()
         except Exception:  # noqa: BLE001 - the connection is already broken; we only tidy up
             log.debug("closing a broken relay connection failed", exc_info=True)
         self._conn = None
         self._producer = None
+        self._confirms = None
 
     def run_once(self) -> int:
         """Publish one batch; returns how many rows were confirmed and marked sent.
@@ -148,6 +192,8 @@ class Relay:
             with self.db.transaction() as session:
                 rows = session.execute(query.with_for_update(skip_locked=True)).all()
                 confirmed, failure = self._publish_rows(rows)
+                if confirmed:
+                    fault_point("relay_after_confirm")
                 self._record(session, rows, confirmed, failure)
         else:
             # SQLite: a transaction locks the whole database (BEGIN IMMEDIATE), and writes
@@ -155,6 +201,8 @@ class Relay:
             with self.db.transaction() as session:
                 rows = session.execute(query).all()
             confirmed, failure = self._publish_rows(rows)
+            if confirmed:
+                fault_point("relay_after_confirm")
             if confirmed or failure is not None:
                 with self.db.transaction() as session:
                     self._record(session, rows, confirmed, failure)
@@ -193,6 +241,8 @@ class Relay:
 
     def _publish(self, rows, confirmed: list[int]) -> None:
         producer = self._ensure_producer()
+        window = self._confirms
+        first = window.next_tag if window is not None else 0
         for row in rows:
             producer.publish(
                 row.body.encode("utf-8"),
@@ -204,10 +254,36 @@ class Relay:
                 timeout=self.bus.publish_timeout,
                 confirm_timeout=self.bus.publish_timeout,
             )
-            confirmed.append(row.id)
+            if window is None:
+                confirmed.append(row.id)  # memory://: published is delivered
+            else:
+                window.sent()
+        if window is not None:
+            failure = None
+            try:
+                window.wait(self._conn, first, len(rows), self.bus.publish_timeout)
+            except NotConfirmed as exc:
+                failure = exc  # the rows acked before it still count
+            for index, row in enumerate(rows):
+                if not window.acked(first + index):
+                    break
+                confirmed.append(row.id)
+            window.forget(first, len(rows))
+            if failure is not None:
+                raise failure
+            if len(confirmed) < len(rows):
+                raise NotConfirmed(f"the broker nacked message {first + len(confirmed)}")
 
     def run(self, stop: threading.Event) -> None:
         """Loop until ``stop`` is set: publish whenever woken, and every ``interval``."""
+        if self.db.is_postgres:
+            listener = threading.Thread(
+                target=_listen,
+                args=(self.db, self.outbox.wake_event, stop),
+                name=f"{self.service}-outbox-listener",
+                daemon=True,
+            )
+            listener.start()
         backoff = self.interval
         while not stop.is_set():
             try:
@@ -223,6 +299,116 @@ class Relay:
                 backoff = min(backoff * 2, 5.0)
             if sent >= self.batch:
                 continue  # more waiting
+            self._keep_alive()
             self.outbox.wake_event.wait(backoff)
             self.outbox.wake_event.clear()
-        self._drop_connection()
+        self._drop_connection(graceful=True)
+
+    def _keep_alive(self) -> None:
+        """Heartbeats on an idle connection: read the broker's, send ours when due. A broker
+        silent for two intervals (a dead link) drops the connection; the next pass reconnects."""
+        if self._conn is None or not self.bus.heartbeat or self.bus.is_memory:
+            return
+        try:
+            with contextlib.suppress(TimeoutError):
+                self._conn.drain_events(timeout=0.001)  # frames waiting: heartbeats
+            self._conn.heartbeat_check()
+        except Exception as exc:  # noqa: BLE001 - any failure: a new connection next time
+            log.warning("relay: idle connection lost (%r); reconnecting", exc)
+            self._drop_connection()
+
+
+class _ConfirmWindow:
+    """Publisher confirms on one py-amqp channel, for many messages in flight at once.
+
+    The channel is put in confirm mode; the broker then numbers the messages published on it
+    1, 2, 3, ... and acks or nacks them, one tag at a time or "every tag up to this one".
+    """
+
+    def __init__(self, channel):
+        channel.confirm_select()
+        channel._confirm_selected = True  # py-amqp's own flag: confirm mode is on
+        channel.events["basic_ack"].add(self._on_ack)
+        channel.events["basic_nack"].add(self._on_nack)
+        self.next_tag = 1
+        self._settled: dict[int, bool] = {}
+        self._floor = 0  # every tag up to here is settled
+
+    def sent(self) -> None:
+        self.next_tag += 1
+
+    def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
+        self._settle(delivery_tag, multiple, True)
+
+    def _on_nack(self, delivery_tag: int, multiple: bool) -> None:
+        self._settle(delivery_tag, multiple, False)
+
+    def _settle(self, tag: int, multiple: bool, ok: bool) -> None:
+        if multiple:
+            for each in range(self._floor + 1, tag + 1):
+                self._settled.setdefault(each, ok)
+            self._floor = max(self._floor, tag)
+        else:
+            self._settled.setdefault(tag, ok)
+        while self._floor + 1 in self._settled:
+            self._floor += 1
+
+    def _all_settled(self, first: int, count: int) -> bool:
+        last = first + count - 1
+        return self._floor >= last or all(
+            tag in self._settled for tag in range(max(first, self._floor + 1), last + 1)
+        )
+
+    def wait(self, connection, first: int, count: int, timeout: float) -> None:
+        """Read the broker's answers until tags first..first+count-1 are all settled.
+
+        Raises :class:`NotConfirmed` when ``timeout`` passes first (the tags settled by
+        then still count: :meth:`acked` tells which)."""
+        deadline = time.monotonic() + timeout
+        while not self._all_settled(first, count):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise NotConfirmed(f"no confirm within {timeout} s")
+            try:
+                connection.drain_events(timeout=remaining)
+            except TimeoutError as exc:
+                if self._all_settled(first, count):
+                    return
+                raise NotConfirmed(f"no confirm within {timeout} s") from exc
+
+    def acked(self, tag: int) -> bool:
+        return self._settled.get(tag) is True
+
+    def forget(self, first: int, count: int) -> None:
+        for tag in range(first, first + count):
+            self._settled.pop(tag, None)
+
+
+def _listen(db: Database, wake: threading.Event, stop: threading.Event) -> None:
+    """Set ``wake`` whenever a transaction adds rows to this schema's outbox (LISTEN).
+
+    Best effort: while it cannot listen, the relay still polls every ``interval``."""
+    while not stop.is_set():
+        raw = None
+        try:
+            raw = db.engine.raw_connection()
+            conn = raw.driver_connection
+            raw.detach()  # ours for as long as we listen, never back to the pool
+            conn.rollback()
+            conn.autocommit = True
+            schema = conn.execute("SELECT current_schema()").fetchone()[0]
+            conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+            wake.set()  # rows added while nobody listened
+            while not stop.is_set():
+                for note in conn.notifies(timeout=1.0):
+                    if note.payload == schema:
+                        wake.set()
+                    if stop.is_set():
+                        break
+        except Exception:  # noqa: BLE001 - database unreachable: poll, and try again later
+            log.debug("outbox listener lost its connection", exc_info=True)
+            stop.wait(1.0)
+        finally:
+            if raw is not None:
+                with contextlib.suppress(Exception):  # already broken
+                    raw.close()

@@ -52,7 +52,10 @@ class ServiceRuntime:
         self.db = Database(url, schema)
         migrations.upgrade(self.db, spec.migrations)
         self.bus = bus or Bus(
-            settings.amqp_url, publish_timeout=settings.publish_timeout, prefetch=settings.prefetch
+            settings.amqp_url,
+            publish_timeout=settings.publish_timeout,
+            prefetch=settings.prefetch,
+            heartbeat=settings.amqp_heartbeat,
         )
         self.outbox = Outbox(settings.region, spec.name)
         self.relay = Relay(

@@ -11,6 +11,7 @@ them into an app with the common behaviour:
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -52,6 +53,35 @@ class ProblemApi(Api):
             headers=data.get("headers") or dict(getattr(error, "headers", None) or {}),
             request_id=g.get("request_id"),
         )
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def has_unpaired_surrogate(body: bytes) -> bool:
+    """Whether a JSON text holds a string with an unpaired UTF-16 surrogate (a lone
+    ``\\ud800`` escape): json.loads accepts it, but no UTF-8 text (a database, a response)
+    can hold it. Malformed JSON is left to the parser."""
+    if not _SURROGATE_ESCAPE.search(body):
+        return False
+    try:
+        json.dumps(json.loads(body), ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    except (ValueError, RecursionError):
+        return False
+    return False
+
+
+def reject_unpaired_surrogates():
+    """``before_request`` hook: 400 for a JSON body :func:`has_unpaired_surrogate`."""
+    if request.is_json and has_unpaired_surrogate(request.get_data(cache=True)):
+        return problem_response(
+            400,
+            "malformed JSON: a \\u escape is an unpaired surrogate (not a character)",
+            request_id=g.get("request_id"),
+        )
+    return None
 
 
 def create_app(
@@ -110,6 +140,10 @@ def create_app(
             return problem_response(401, "missing or invalid credentials", request_id=g.request_id)
         return None
 
+    if not public:
+        # (the gateway adds it itself, once a chunked body has been read within its limit)
+        app.before_request(reject_unpaired_surrogates)
+
     @app.after_request
     def _finish(response: Response):
         response.headers["X-Request-ID"] = g.get("request_id", "")
@@ -130,6 +164,15 @@ def create_app(
                 request_id=g.get("request_id"),
             )
         return _unexpected(exc)
+
+    @app.errorhandler(RecursionError)
+    def _too_deep(exc: RecursionError):
+        # json.loads recurses once per nesting level: "[[[[...]]]]" a few thousand deep
+        # (a few KiB) exhausts the stack while the body is parsed. Bad input, not our fault.
+        log.warning("request body nested too deeply: %s", type(exc).__name__)
+        return problem_response(
+            400, "malformed JSON: nested too deeply", request_id=g.get("request_id")
+        )
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import requests
 import sqlalchemy as sa
@@ -142,8 +143,23 @@ def send(item: Claimed, config: DeliveryConfig) -> Outcome:
         error = f"{type(exc).__name__}: {exc}"
     duration_ms = int((time.perf_counter() - started) * 1000)
     if error:
-        log.info("webhook delivery %s to %s failed: %s", item.delivery_id, item.url, error)
+        # The attempt log (the tenant's own) keeps the whole error; the process log gets
+        # neither the URL's path, query or user info nor the exception text, which may hold
+        # credentials the URL carries.
+        log.info(
+            "webhook delivery %s to %s failed: %s",
+            item.delivery_id,
+            origin_of(item.url),
+            f"HTTP {status_code}" if status_code is not None else error.split(":", 1)[0],
+        )
     return Outcome(item.delivery_id, started_at, error is None, status_code, error, duration_ms)
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of a URL: what may be logged of a webhook's address."""
+    parts = urlsplit(url)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname or '?'}{port}"
 
 
 def record(db: Database, config: DeliveryConfig, outcomes: list[Outcome], at: datetime) -> None:

@@ -26,9 +26,12 @@ def _optional(max_len: int) -> fields.String:
 
 def _department(**kw) -> fields.String:
     return fields.String(
-        validate=validate.Regexp(
-            domain.DEPARTMENT_PATTERN, error="lower-case letters, digits, '_' or '-', up to 64"
-        ),
+        validate=[
+            validate.Regexp(
+                domain.DEPARTMENT_PATTERN, error="lower-case letters, digits, '_' or '-', up to 64"
+            ),
+            validate.Length(max=64),  # what the pattern allows, stated for the OpenAPI document
+        ],
         **kw,
     )
 

@@ -2,21 +2,42 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .domain import CREDIT_RATINGS, CUSTOMER_TYPES
 
 MONEY = {"places": 2, "as_string": False}
+EARLIEST, LATEST = datetime(1900, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
 AMOUNT_MAX = 10**15
+# Amounts are read as JSON numbers (or numeric strings) and written as strings with two
+# decimals ("1200.00"), which keeps them exact; the OpenAPI document says so.
+MONEY_OUT = {
+    "places": 2,
+    "as_string": True,
+    "metadata": {"type": "string", "format": "decimal", "examples": ["1200.00"]},
+}
 
 
 def _text(max_len: int, **kw) -> fields.String:
     return fields.String(validate=validate.Length(min=1, max=max_len), **kw)
 
 
+def _moment(**kw) -> fields.AwareDateTime:
+    """A time with its offset, within years any record can have (a far-off year, such as
+    0001 with +14:00, cannot even be converted to UTC)."""
+    return fields.AwareDateTime(validate=validate.Range(min=EARLIEST, max=LATEST), **kw)
+
+
 def _money(**kw) -> fields.Decimal:
     return fields.Decimal(
-        validate=validate.Range(min=0, max=AMOUNT_MAX), allow_nan=False, **MONEY, **kw
+        validate=validate.Range(min=0, max=AMOUNT_MAX),
+        allow_nan=False,
+        # numbers in the document (apispec would write the bounds as Decimal strings)
+        metadata={"minimum": 0, "maximum": AMOUNT_MAX},
+        **MONEY,
+        **kw,
     )
 
 
@@ -77,7 +98,7 @@ class CustomerOutSchema(Schema):
     address = fields.String(allow_none=True)
     legal_representative = fields.String(allow_none=True)
     business_scope = fields.String(allow_none=True)
-    annual_purchase_amount = fields.Decimal(**MONEY)
+    annual_purchase_amount = fields.Decimal(**MONEY_OUT)
     purchase_frequency = fields.String(allow_none=True)
     cooperation_start = fields.Date()
     overdue_days = fields.Integer()
@@ -113,13 +134,13 @@ class CustomerPageSchema(Schema):
 class PurchaseInSchema(Schema):
     amount = _money(required=True)
     product = _text(200, required=True)
-    purchased_at = fields.AwareDateTime(required=True)
+    purchased_at = _moment(required=True)
 
 
 class PurchaseOutSchema(Schema):
     id = fields.String()
     customer_id = fields.String()
-    amount = fields.Decimal(**MONEY)
+    amount = fields.Decimal(**MONEY_OUT)
     product = fields.String()
     purchased_at = fields.DateTime()
     created_at = fields.DateTime()
@@ -133,12 +154,12 @@ class PurchasePageSchema(Schema):
 class RepairInSchema(Schema):
     product = _text(200, required=True)
     description = _text(2000, required=True)
-    opened_at = fields.AwareDateTime()
+    opened_at = _moment()
 
 
 class RepairCloseSchema(Schema):
     result = fields.String(validate=validate.Length(max=2000), allow_none=True)
-    closed_at = fields.AwareDateTime()
+    closed_at = _moment()
 
 
 class RepairOutSchema(Schema):

@@ -1,4 +1,4 @@
-"""HTTP routes the gateway serves itself: tenants, API keys, settings.
+"""HTTP routes the gateway serves itself: tenants, API keys, settings, the audit log.
 
 Authentication and the role table are applied before these run (``auth.py``); a route
 validates its input, calls one function of ``service.py`` in a transaction, and renders.
@@ -9,17 +9,20 @@ from __future__ import annotations
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
+from marshmallow import RAISE
 
 from revisit_common.identity import current
 from revisit_common.paging import PageArgs
 from revisit_common.runtime import runtime
 
-from . import auth, service
+from . import audit, auth, service
 from .domain import SettingsError
 from .schemas import (
     ApiKeyCreatedSchema,
     ApiKeyInSchema,
     ApiKeyPageSchema,
+    AuditLogArgs,
+    AuditPageSchema,
     SettingsPatchSchema,
     SettingsSchema,
     TenantCreatedSchema,
@@ -34,7 +37,13 @@ keys_blp = Blueprint("api_keys", __name__, url_prefix="/api/v1/api-keys", descri
 settings_blp = Blueprint(
     "settings", __name__, url_prefix="/api/v1/settings", description="Tenant settings"
 )
-BLUEPRINTS = (tenants_blp, keys_blp, settings_blp)
+audit_blp = Blueprint(
+    "audit_log",
+    __name__,
+    url_prefix="/api/v1/audit-log",
+    description="Audit log of writes (tenant admins)",
+)
+BLUEPRINTS = (tenants_blp, keys_blp, settings_blp, audit_blp)
 
 
 def _run(fn, *args):
@@ -149,3 +158,31 @@ class Settings(MethodView):
                 s, rt.outbox, tenant_id, data, request_id=g.get("request_id")
             )
         )
+
+
+# --------------------------------------------------------------------------- audit log
+
+
+@audit_blp.route("")
+class AuditLog(MethodView):
+    @audit_blp.arguments(AuditLogArgs, location="query", unknown=RAISE)
+    @audit_blp.response(200, AuditPageSchema)
+    def get(self, args):
+        """Every write of the tenant through the API (who, when, what, status, request id),
+        oldest first; never bodies or keys."""
+        tenant_id = current().tenant_id
+
+        def run(session):
+            items, cursor = audit.list_entries(
+                session,
+                tenant_id,
+                start=args.get("from"),
+                end=args.get("to"),
+                actor=args.get("actor"),
+                method=args.get("method"),
+                limit=args["limit"],
+                cursor=args["cursor"],
+            )
+            return {"items": items, "next_cursor": cursor}
+
+        return _run(run)

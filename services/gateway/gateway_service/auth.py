@@ -5,11 +5,16 @@ OpenAPI document, tenant registration (the platform operator's token, checked by
 and survey answers (a single-use token in the URL). The key is looked up by its hash in the
 gateway's database on every request, with no cache, so a revoked key fails at once. Keys
 are never logged.
+
+Two ``before_request`` hooks with the rate limiter (``ratelimit.py``) between them:
+:func:`identify_request` finds the caller and decides, :func:`refuse_unidentified` answers
+401/403 when it refused, so refused calls are counted too.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from flask import Flask, g, request
 from flask_smorest import abort
@@ -55,42 +60,68 @@ def require_platform_token() -> None:
         abort(401, message="the platform operator's token is required", headers=CHALLENGE)
 
 
-def authenticate_request():
-    """``before_request`` hook: sets ``g.identity`` or answers 401/403/404."""
+def identify_request():
+    """First ``before_request`` hook: who is calling, and may they call this?
+
+    Sets ``g.caller`` (the identity of an active API key, whatever the role table says, for
+    the rate limiter and the audit log) and ``g.identity`` (the same, once the role table
+    allows the call). A refusal (401/403/404) is kept in ``g.refusal`` and answered by
+    :func:`refuse_unidentified`, so the rate limiter, which runs in between, counts it.
+    """
+    g.caller = None
+    g.refusal = None
     path = request.path
     if not path.startswith(API_PREFIX + "/"):
-        return None
+        return
     if any(segment in (".", "..") for segment in path.split("/")):
-        return _problem(404, "not found")
+        g.refusal = (404, "not found", None)
+        return
     if path == TENANTS_PATH and request.method == "POST":
         # the platform operator's token, checked before the body is even read
         if not domain.token_matches(bearer_token(), runtime().settings.admin_token):
-            return _problem(401, "the platform operator's token is required", CHALLENGE)
-        return None
+            g.refusal = (401, "the platform operator's token is required", CHALLENGE)
+        return
     if is_public(request.method, path):
-        return None
+        return
     token = bearer_token()
     if token is None:
-        return _problem(401, "missing API key (Authorization: Bearer <key>)", CHALLENGE)
+        g.refusal = (401, "missing API key (Authorization: Bearer <key>)", CHALLENGE)
+        return
     with runtime().db.read() as session:
         key = service.authenticate(session, token)
         if key is None:
-            return _problem(401, "invalid or revoked API key", CHALLENGE)
+            g.refusal = (401, "invalid or revoked API key", CHALLENGE)
+            return
         identity = Identity(
             tenant_id=key.tenant_id, role=key.role, actor=key.id, department=key.department
         )
+    g.caller = identity
     if not domain.allowed(identity.role, request.method, path):
         log.info(
             "role refused", extra={"role": identity.role, "method": request.method, "path": path}
         )
-        return _problem(403, f"role {identity.role!r} may not {request.method} this resource")
+        g.refusal = (403, f"role {identity.role!r} may not {request.method} this resource", None)
+        return
     g.identity = identity
-    return None
+
+
+def refuse_unidentified():
+    """Last auth ``before_request`` hook: answer the refusal :func:`identify_request` found."""
+    refusal = g.get("refusal")
+    if refusal is None:
+        return None
+    status, detail, headers = refusal
+    return _problem(status, detail, headers)
 
 
 def _problem(status: int, detail: str, headers: dict | None = None):
     return problem_response(status, detail, headers=headers, request_id=g.get("request_id"))
 
 
-def install(app: Flask) -> None:
-    app.before_request(authenticate_request)
+def install(app: Flask, between: Callable[[Flask], object] | None = None) -> None:
+    """Identify callers, run ``between(app)`` (the rate limiter installs its own hook
+    there), then refuse what was refused."""
+    app.before_request(identify_request)
+    if between is not None:
+        between(app)
+    app.before_request(refuse_unidentified)

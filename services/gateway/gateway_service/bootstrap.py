@@ -13,10 +13,11 @@ from pathlib import Path
 
 from flask import Flask
 
+from revisit_common import webapp
 from revisit_common.config import Settings
 from revisit_common.runtime import ServiceRuntime, ServiceSpec
 
-from . import auth, openapi, proxy
+from . import audit, auth, openapi, proxy, ratelimit
 from .api import BLUEPRINTS
 from .proxy import HttpTransport, InProcessTransport, Transport
 
@@ -40,16 +41,19 @@ SPEC = ServiceSpec(
 
 
 def create_gateway_app(runtime: ServiceRuntime, transports: Mapping[str, Transport]) -> Flask:
-    """The gateway's Flask app: its own routes, API-key auth and the role table on every
-    ``/api/v1`` request, the catch-all proxy to ``transports`` (service name → transport;
-    a service left out answers 404 for its resources), and the merged OpenAPI document.
+    """The gateway's Flask app: its own routes, API-key auth, rate limits and the role table
+    on every ``/api/v1`` request, the audit log of writes, the catch-all proxy to
+    ``transports`` (service name → transport; a service left out answers 404 for its
+    resources), and the merged OpenAPI document.
 
     Forwarded requests carry ``runtime.internal_token``: every service must share it
     (``Settings.internal_token``).
     """
     app = runtime.create_app()
-    auth.install(app)
+    auth.install(app, between=lambda a: ratelimit.install(a, runtime.settings))
+    audit.install(app)
     proxy.install(app, transports, runtime.internal_token)
+    app.before_request(webapp.reject_unpaired_surrogates)  # after the body is read in full
     openapi.install(app, transports, runtime.internal_token)
     return app
 

@@ -73,6 +73,7 @@ READERS = frozenset({"admin", "manager", "agent", "auditor", "viewer"})
 WRITERS = frozenset({"admin", "manager", "agent"})
 DEPARTMENT = frozenset({"department"})
 ADMIN = frozenset({"admin"})
+SUPERVISORS = frozenset({"auditor", "manager", "admin"})
 
 
 @dataclass(frozen=True)
@@ -95,11 +96,13 @@ class Rule:
 ROLE_RULES: tuple[Rule, ...] = (
     # the tenant's own administration
     Rule(ANY, "/api-keys/**", ADMIN),
+    Rule(ANY, "/audit-log/**", ADMIN),
     Rule(READ, "/settings", frozenset({"admin", "manager"})),
     Rule(ANY, "/settings", ADMIN),
     Rule(ANY, "/webhooks/**", frozenset({"admin", "manager"})),
     # supervision of visit records
-    Rule(WRITE, "/visits/*/audit", frozenset({"auditor", "manager", "admin"})),
+    Rule(WRITE, "/visits/*/audit", SUPERVISORS),
+    Rule(READ, "/visits/audit-sample", SUPERVISORS),
     # departments work on their own complaints and issues
     Rule(frozenset({"POST"}), "/issues/*/resolve", WRITERS | DEPARTMENT),
     Rule(frozenset({"POST"}), "/complaints/*/transitions", WRITERS | DEPARTMENT),

@@ -1,4 +1,5 @@
-"""The gateway's tables: tenants, their API keys (hashed) and their settings document.
+"""The gateway's tables: tenants, their API keys (hashed), their settings document, and the
+audit log of writes.
 
 The schema itself is made by the Alembic migrations in ``migrations/versions``; these
 classes map the same tables for queries.
@@ -55,3 +56,21 @@ class TenantSettings(Base):
     version: Mapped[int] = mapped_column(sa.Integer)
     document: Mapped[dict] = mapped_column(sa.JSON)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class AuditEntry(Base):
+    """One write through the gateway: who (key id and role), when, what (method, path),
+    the answer's status and the request id. Never a body, a query string or a key."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (sa.Index("ix_audit_log_tenant_id", "tenant_id", "id"),)
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(sa.String(36))
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(sa.String(36))
+    role: Mapped[str] = mapped_column(sa.String(20))
+    method: Mapped[str] = mapped_column(sa.String(10))
+    path: Mapped[str] = mapped_column(sa.String(500))
+    status: Mapped[int] = mapped_column(sa.Integer)
+    request_id: Mapped[str | None] = mapped_column(sa.String(128))

@@ -43,7 +43,7 @@ RESOURCE_SERVICES: dict[str, str] = {
     "kpis": "kpi",
 }
 # Served by the gateway itself (a method its routes lack is 405, not forwarded).
-GATEWAY_RESOURCES = frozenset({"tenants", "api-keys", "settings", "openapi.json"})
+GATEWAY_RESOURCES = frozenset({"tenants", "api-keys", "settings", "audit-log", "openapi.json"})
 
 FORWARDED_REQUEST_HEADERS = (
     "Accept",
@@ -67,6 +67,8 @@ PASSED_RESPONSE_HEADERS = (
     "Link",
 )
 PROXY_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+# What may stay unquoted in a forwarded path (RFC 3986 pchar and "/"); the rest is quoted.
+PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
 def resource_of(path: str) -> str:
@@ -119,7 +121,8 @@ class InProcessTransport:
 
     def send(self, req: ForwardRequest) -> ForwardResponse:
         builder = EnvironBuilder(
-            path=req.path,
+            # quoted, as over HTTP: a decoded path may hold "?" or "#" (werkzeug unquotes it)
+            path=quote(req.path, safe=PATH_SAFE),
             method=req.method,
             query_string=req.query_string.decode("latin-1"),
             headers=list(req.headers.items()),
@@ -181,7 +184,7 @@ class HttpTransport:
         return session
 
     def send(self, req: ForwardRequest) -> ForwardResponse:
-        url = self.base_url + quote(req.path, safe="/:@!$&'()*+,;=-._~")
+        url = self.base_url + quote(req.path, safe=PATH_SAFE)
         if req.query_string:
             url += "?" + req.query_string.decode("latin-1")
         session = self._retrying if req.method in self.IDEMPOTENT else self._once

@@ -7,11 +7,13 @@ validator that merely returns False).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from revisit_common.identity import ROLES
+from revisit_common.paging import PageArgs
 
 from .domain import DEFAULT_TIMEZONE, SECTIONS
 
@@ -57,9 +59,12 @@ class ApiKeyInSchema(Schema):
     department = fields.String(
         load_default=None,
         allow_none=True,
-        validate=validate.Regexp(
-            DEPARTMENT_PATTERN, error="lower-case letters, digits, '_' or '-', up to 64"
-        ),
+        validate=[
+            validate.Regexp(
+                DEPARTMENT_PATTERN, error="lower-case letters, digits, '_' or '-', up to 64"
+            ),
+            validate.Length(max=64),  # what the pattern allows, stated for the OpenAPI document
+        ],
     )
 
     @validates_schema
@@ -112,13 +117,26 @@ def _bounded_json(value, depth: int = 0) -> None:
         raise ValidationError(f"a value is longer than {MAX_STRING} characters")
 
 
+def bounded_json_schema(depth: int) -> dict:
+    """What :func:`_bounded_json` accepts at ``depth``, as JSON Schema: any value, strings
+    and lists and objects bounded, nested at most :data:`MAX_DEPTH` levels."""
+    schema: dict = {"maxLength": MAX_STRING, "maxItems": MAX_ITEMS, "maxProperties": MAX_ITEMS}
+    if depth >= MAX_DEPTH:
+        schema.update(maxItems=0, maxProperties=0)
+    else:
+        schema["items"] = schema["additionalProperties"] = bounded_json_schema(depth + 1)
+    return schema
+
+
 def _section_field() -> fields.Dict:
     return fields.Dict(
         keys=fields.String(validate=validate.Length(min=1, max=100)),
+        values=fields.Raw(allow_none=True, metadata=bounded_json_schema(1)),
         allow_none=True,
         validate=_bounded_json,
         metadata={
-            "description": "keys to change; null returns a key (or the section) to its default"
+            "description": "keys to change; null returns a key (or the section) to its default",
+            "maxProperties": MAX_ITEMS,
         },
     )
 
@@ -136,3 +154,46 @@ class SettingsSchema(Schema):
     settings = fields.Dict(
         metadata={"description": "the effective document: every section, defaults filled in"}
     )
+
+
+# --------------------------------------------------------------------------- audit log
+
+
+# A far-off year (0001 with +14:00) cannot even be converted to UTC: bound the filters.
+MOMENTS = validate.Range(min=datetime(1970, 1, 1, tzinfo=UTC), max=datetime(2200, 1, 1, tzinfo=UTC))
+
+
+class AuditLogArgs(PageArgs):
+    from_ = fields.AwareDateTime(
+        data_key="from",
+        attribute="from",
+        validate=MOMENTS,
+        metadata={"description": "entries at or after"},
+    )
+    to = fields.AwareDateTime(validate=MOMENTS, metadata={"description": "entries at or before"})
+    actor = fields.String(
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "an API key's id, or 'platform'"},
+    )
+    method = fields.String(validate=validate.OneOf(("DELETE", "PATCH", "POST", "PUT")))
+
+    @validates_schema
+    def _range(self, data, **_kw):
+        if data.get("from") and data.get("to") and data["from"] > data["to"]:
+            raise ValidationError("must not be before from", "to")
+
+
+class AuditEntrySchema(Schema):
+    id = fields.String()
+    at = fields.DateTime()
+    actor = fields.String(metadata={"description": "the API key's id, or 'platform'"})
+    role = fields.String()
+    method = fields.String()
+    path = fields.String()
+    status = fields.Integer()
+    request_id = fields.String(allow_none=True)
+
+
+class AuditPageSchema(Schema):
+    items = fields.List(fields.Nested(AuditEntrySchema))
+    next_cursor = fields.String(allow_none=True)

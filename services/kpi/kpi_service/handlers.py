@@ -1,7 +1,8 @@
 """Events the KPI service consumes: all of them, each into the event log and the store.
 
-One handler for every type: it logs the event and merges it into its fact (service.record);
-types no figure uses yet are logged only, so a later rebuild can use them. The inbox makes
+One handler for every type: it logs the event and merges it into its fact (service.record,
+or service.record_many for a batch); types no figure uses yet are logged only, so a later
+rebuild can use them. The inbox makes
 a redelivered event a no-op; the fact merge makes a repeated or late one harmless anyway.
 """
 
@@ -9,14 +10,22 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from revisit_common.consumer import HandlerContext
+from revisit_common.consumer import BatchHandler, HandlerContext
 from revisit_common.envelope import Envelope
 
 from . import service
 
 
-def event_recorded(session: Session, envelope: Envelope, ctx: HandlerContext) -> None:
+def _record_one(session: Session, envelope: Envelope, ctx: HandlerContext) -> None:
     service.record(session, envelope)
+
+
+def _record_many(session: Session, envelopes: list[Envelope], ctx: HandlerContext) -> None:
+    service.record_many(session, envelopes)
+
+
+# One event at a time, or a consumer batch's events at once (the same effect, fewer queries).
+event_recorded = BatchHandler(_record_one, _record_many)
 
 
 HANDLERS = {

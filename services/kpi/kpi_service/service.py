@@ -21,6 +21,22 @@ def record(session: Session, envelope: Envelope) -> None:
     project(session, envelope)
 
 
+def record_many(session: Session, envelopes: list[Envelope]) -> None:
+    """``record`` for each of ``envelopes`` in order, with a few statements for all of them:
+    the log in one insert, the facts and aggregates merged in runs between settings events
+    (a settings event may move every fact of its tenant to another day, so it is a barrier)."""
+    store.log_events(session, envelopes)
+    run: list[Envelope] = []
+    for envelope in envelopes:
+        if envelope.type in SETTINGS_EVENTS:
+            store.apply_events(session, run)
+            run = []
+            project(session, envelope)
+        else:
+            run.append(envelope)
+    store.apply_events(session, run)
+
+
 def project(session: Session, envelope: Envelope) -> None:
     """Apply one event to the facts and aggregates (the live consumer and rebuilds)."""
     if envelope.type in SETTINGS_EVENTS:

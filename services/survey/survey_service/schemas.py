@@ -10,7 +10,14 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from revisit_common.paging import PageArgs
 
-from .domain import KINDS, MAX_OPTION, MAX_OPTIONS, MAX_QUESTION_TEXT, MAX_QUESTIONS
+from .domain import (
+    KINDS,
+    MAX_OPTION,
+    MAX_OPTIONS,
+    MAX_QUESTION_TEXT,
+    MAX_QUESTIONS,
+    MAX_TEXT_ANSWER,
+)
 from .service import MAX_INVITATIONS
 
 CUSTOMER_TYPES = ("dealer", "agent", "end_user")
@@ -93,7 +100,10 @@ class InvitationInSchema(Schema):
         keys=fields.String(validate=ID),
         values=fields.String(validate=ID),
         validate=validate.Length(max=MAX_INVITATIONS),
-        metadata={"description": "customer id → the online_survey visit its answer completes"},
+        metadata={
+            "description": "customer id → the online_survey visit its answer completes",
+            "maxProperties": MAX_INVITATIONS,
+        },
     )
     reinvite = fields.Boolean(
         load_default=False,
@@ -145,13 +155,31 @@ class InvitationPageSchema(Schema):
     next_cursor = fields.String(allow_none=True)
 
 
+# What a valid answer looks like, for the OpenAPI document; ``domain.validate_answers``
+# checks each answer against its question (and reports per question id).
+ANSWER_SCHEMA = {
+    "anyOf": [
+        {"type": ["number", "null"]},
+        {"type": "string", "maxLength": MAX_TEXT_ANSWER},
+        {
+            "type": "array",
+            "maxItems": MAX_OPTIONS,
+            "items": {"type": "string", "maxLength": MAX_OPTION},
+        },
+    ]
+}
+
+
 class AnswersInSchema(Schema):
     answers = fields.Dict(
         keys=fields.String(validate=ID),
-        values=fields.Raw(allow_none=True),
+        values=fields.Raw(allow_none=True, metadata=ANSWER_SCHEMA),
         required=True,
         validate=validate.Length(max=MAX_QUESTIONS),
-        metadata={"description": "question id → answer (int, option, [options] or text)"},
+        metadata={
+            "description": "question id → answer (int, option, [options] or text)",
+            "maxProperties": MAX_QUESTIONS,
+        },
     )
 
 

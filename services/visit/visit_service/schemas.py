@@ -6,6 +6,8 @@ validator that merely returns False).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .domain import (
@@ -19,9 +21,12 @@ from .domain import (
 )
 
 # Departments travel in routing keys (issue.raised.<department>): lower-case words, no dots.
-DEPARTMENT = validate.Regexp(
-    r"^[a-z][a-z0-9_-]{0,63}$", error="lower-case letters, digits, '_' or '-', up to 64"
-)
+DEPARTMENT = [
+    validate.Regexp(
+        r"^[a-z][a-z0-9_-]{0,63}$", error="lower-case letters, digits, '_' or '-', up to 64"
+    ),
+    validate.Length(max=64),  # what the pattern allows, stated for the OpenAPI document
+]
 ID = validate.Length(min=1, max=64)
 EARLIEST, LATEST = "2000-01-01", "2100-12-31"
 
@@ -119,7 +124,12 @@ class CompleteSchema(Schema):
     competitor_info = fields.Nested(CompetitorInfoSchema, allow_none=True)
     notes = _optional(2000)
     completed_at = fields.AwareDateTime(
-        metadata={"description": "when the visit took place (default now)"}
+        # within the years of due dates (a far-off year cannot even be converted to UTC)
+        validate=validate.Range(
+            min=datetime.fromisoformat(f"{EARLIEST}T00:00:00+00:00"),
+            max=datetime.fromisoformat(f"{LATEST}T23:59:59+00:00"),
+        ),
+        metadata={"description": "when the visit took place (default now)"},
     )
     issues = fields.List(fields.Nested(IssueInSchema), validate=validate.Length(max=50))
 

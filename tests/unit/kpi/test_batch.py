@@ -1,0 +1,41 @@
+"""service.record_many (a consumer batch) leaves the store exactly as service.record one
+event at a time would: here on SQLite (the portable statements of bulk.py); the PostgreSQL
+statements are checked the same way in tests/integration/messaging/test_consumer_batch.py."""
+
+from __future__ import annotations
+
+import random
+
+from kpi_service import service
+from kpi_service.bootstrap import SPEC
+from revisit_common.config import Settings
+from revisit_common.runtime import ServiceRuntime
+
+from .recompute import generate
+from .scenario import republished
+from .test_consistency import snapshot
+
+
+def test_record_many_matches_record(tmp_path):
+    rng = random.Random(5)
+    truth = generate(rng, visits=300)
+    events = truth.events("tenant-a")
+    stream = events + [republished(e) for e in rng.sample(events, 40)]
+    rng.shuffle(stream)
+
+    one = ServiceRuntime(SPEC, Settings(data_dir=tmp_path / "one"))
+    many = ServiceRuntime(SPEC, Settings(data_dir=tmp_path / "many"))
+    try:
+        with one.db.transaction() as session:
+            for envelope in stream:
+                service.record(session, envelope)
+        position = 0
+        while position < len(stream):
+            size = rng.choice((1, 3, 40, 200))
+            with many.db.transaction() as session:
+                service.record_many(session, stream[position : position + size])
+            position += size
+        assert snapshot(many) == snapshot(one)
+    finally:
+        one.close()
+        many.close()

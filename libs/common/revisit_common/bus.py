@@ -6,9 +6,115 @@ own with :meth:`Bus.connect`.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+from collections.abc import Iterator
+
+from amqp.transport import TCPTransport
 from kombu import Connection
+from kombu.transport import pyamqp
 
 MEMORY_URL = "memory://"
+
+# Bytes asked of the socket per read: a few dozen of our messages.
+READ_AHEAD = 16 * 1024
+# Bytes of frames a corked connection gathers before it writes them out.
+WRITE_CHUNK = 64 * 1024
+
+
+class _TcpTransport(TCPTransport):
+    """py-amqp's TCP transport with fewer system calls, the same frames.
+
+    py-amqp reads exactly the bytes it needs next (a frame's header, its payload, its end
+    octet: nine ``recv`` calls for one message) and writes each frame with its own
+    ``sendall``. Profiled, those calls were a fifth of the consumer's time and a quarter of
+    the relay's. Here a read takes what the socket already has (up to ``READ_AHEAD``; the
+    rest stays in py-amqp's own read buffer), and inside :meth:`corked` writes are gathered
+    and sent in chunks (the relay publishes a batch at once, then waits for its confirms)."""
+
+    def _setup_transport(self) -> None:
+        super()._setup_transport()
+        self._corked: list[bytes] | None = None
+        self._corked_bytes = 0
+
+    def _read(self, n, initial=False, _errnos=(errno.EAGAIN, errno.EINTR)):
+        recv = self._quick_recv
+        rbuf = self._read_buffer
+        try:
+            while len(rbuf) < n:
+                try:
+                    s = recv(max(n - len(rbuf), READ_AHEAD))
+                except OSError as exc:
+                    if exc.errno in _errnos:
+                        if initial and self.raise_on_initial_eintr:
+                            raise TimeoutError() from exc
+                        continue
+                    raise
+                if not s:
+                    raise OSError("Server unexpectedly closed connection")
+                rbuf += s
+        except BaseException:
+            self._read_buffer = rbuf  # what was read stays for the next read (py-amqp's way)
+            raise
+        result, self._read_buffer = rbuf[:n], rbuf[n:]
+        return result
+
+    def write(self, s) -> None:
+        if self._corked is None:
+            super().write(s)
+            return
+        self._corked.append(bytes(s))  # a copy: py-amqp reuses the buffer ``s`` views
+        self._corked_bytes += len(s)
+        if self._corked_bytes >= WRITE_CHUNK:
+            self._uncork()
+
+    def _uncork(self) -> None:
+        data, self._corked, self._corked_bytes = b"".join(self._corked), [], 0
+        super().write(data)
+
+    @contextlib.contextmanager
+    def corked(self) -> Iterator[None]:
+        """Gather writes; send what is left at the end (not after an error: the caller
+        drops a connection that failed mid-batch, and the unsent frames with it)."""
+        self._corked, self._corked_bytes = [], 0
+        try:
+            yield
+            self._uncork()
+        finally:
+            self._corked = None
+
+
+class _AmqpConnection(pyamqp.Connection):
+    def Transport(  # noqa: N802 - py-amqp's name
+        self, host, connect_timeout, ssl=False, read_timeout=None, write_timeout=None, **kw
+    ):
+        if ssl:
+            return super().Transport(host, connect_timeout, ssl, read_timeout, write_timeout, **kw)
+        return _TcpTransport(
+            host,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            write_timeout=write_timeout,
+            **kw,
+        )
+
+
+class AmqpTransport(pyamqp.Transport):
+    """kombu's py-amqp transport on :class:`_TcpTransport`."""
+
+    Connection = _AmqpConnection
+
+
+@contextlib.contextmanager
+def corked(connection: Connection) -> Iterator[None]:
+    """Writes on ``connection`` gathered into few ``sendall`` calls (a no-op where the
+    transport cannot: memory://, TLS)."""
+    transport = getattr(connection.connection, "transport", None)
+    if isinstance(transport, _TcpTransport):
+        with transport.corked():
+            yield
+    else:
+        yield
 
 
 class Bus:
@@ -40,6 +146,7 @@ class Bus:
             return Connection(self.url, transport_options={"polling_interval": 0.01})
         return Connection(
             self.url,
+            transport=AmqpTransport if self.url.startswith("amqp://") else None,
             connect_timeout=self.publish_timeout,
             transport_options={"confirm_publish": confirm_each},
             heartbeat=self.heartbeat,

@@ -47,10 +47,14 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     publish_timeout: float = 5.0
     relay_interval: float = 0.2
-    relay_batch: int = 200
+    # The relay publishes a batch, then waits for all its confirms: the batch is its window
+    # of confirms in flight (bench: 1,000 rows reach several times the rate of 200).
+    relay_batch: int = 1000
     consumer_retries: int = 3
     consumer_backoff: float = 0.05
-    prefetch: int = 100
+    # A consumer on PostgreSQL applies up to half its prefetch in one transaction (bench:
+    # batches of 200 cost the consumer and PostgreSQL less per event than batches of 50).
+    prefetch: int = 400
     amqp_heartbeat: float = 60.0  # seconds; 0 turns AMQP heartbeats off
     log_level: str = "INFO"
     # Gateway rate limits, in the syntax of the ``limits`` library ("600/minute",
@@ -65,6 +69,10 @@ class Settings:
     # How many proxies in front of the gateway append to X-Forwarded-For (the client IP of
     # the per-IP limit is taken that many hops back); 0 trusts no forwarding header.
     trusted_proxies: int = 0
+    # PostgreSQL's synchronous_commit for the gateway's audit entries (and key lookups):
+    # "off" commits them without waiting for the WAL flush (a server crash can lose the
+    # last fraction of a second of entries), "on" waits for it.
+    audit_synchronous_commit: str = "off"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -93,16 +101,17 @@ class Settings:
             max_body_bytes=_int(env, "REVISIT_MAX_BODY_BYTES", 1024 * 1024),
             publish_timeout=_float(env, "REVISIT_PUBLISH_TIMEOUT", 5.0),
             relay_interval=_float(env, "REVISIT_RELAY_INTERVAL", 0.2),
-            relay_batch=_int(env, "REVISIT_RELAY_BATCH", 200),
+            relay_batch=_int(env, "REVISIT_RELAY_BATCH", 1000),
             consumer_retries=_int(env, "REVISIT_CONSUMER_RETRIES", 3),
             consumer_backoff=_float(env, "REVISIT_CONSUMER_BACKOFF", 0.05),
-            prefetch=_int(env, "REVISIT_PREFETCH", 100),
+            prefetch=_int(env, "REVISIT_PREFETCH", 400),
             amqp_heartbeat=_float(env, "REVISIT_AMQP_HEARTBEAT", 60.0),
             log_level=env.get("REVISIT_LOG_LEVEL") or "INFO",
             rate_limit=env.get("REVISIT_RATE_LIMIT") or "6000/minute",
             rate_limit_anonymous=env.get("REVISIT_RATE_LIMIT_ANONYMOUS") or "120/minute",
             rate_limit_storage_url=env.get("REVISIT_RATE_LIMIT_STORAGE_URL") or "memory://",
             trusted_proxies=_int(env, "REVISIT_TRUSTED_PROXIES", 0),
+            audit_synchronous_commit=env.get("REVISIT_AUDIT_SYNCHRONOUS_COMMIT") or "off",
         )
 
     def database_for(self, service: str) -> tuple[str, str | None]:

@@ -215,11 +215,7 @@ class EventConsumer(ConsumerMixin):
                             raise
                         break
                     elapsed = 0
-                    while self._pending and len(self._pending) < self.batch:
-                        try:
-                            conn.drain_events(timeout=GATHER_SECONDS)
-                        except TimeoutError:
-                            break
+                    self._gather(conn)
                     self._flush()
                     if time.monotonic() - beat > 1.0:
                         conn.heartbeat_check()
@@ -228,6 +224,21 @@ class EventConsumer(ConsumerMixin):
             finally:
                 # Not applied, not acked: the broker delivers them again.
                 self._pending = []
+
+    def _gather(self, conn) -> None:
+        """Take the messages already waiting, up to ``batch``: read until none comes within
+        ``GATHER_SECONDS``. The socket timeout is set once for the whole gathering (a
+        ``drain_events(timeout=...)`` per message sets and resets it, two system calls
+        each); most messages then come from what an earlier read already took in."""
+        if not self._pending or len(self._pending) >= self.batch:
+            return
+        transport = conn.connection.transport
+        with transport.having_timeout(GATHER_SECONDS):
+            while len(self._pending) < self.batch:
+                try:
+                    conn.drain_events()  # no timeout of its own: the socket's, set above
+                except TimeoutError:
+                    break
 
     # -- per message -------------------------------------------------------------------
 

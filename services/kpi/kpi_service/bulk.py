@@ -1,11 +1,14 @@
 """The KPI store's statements for many rows at once (a consumer batch, see store.apply_events).
 
-On PostgreSQL each one is a single statement whose text does not depend on the number of
-rows: the rows travel as one JSON array parameter, turned back into rows by
-``json_to_recordset``, so the statement is parsed once, the server runs one statement, not
+On PostgreSQL a batch takes two statements whose text does not depend on the number of
+rows: :func:`read` logs the events and reads (and locks) the facts and the tenants' time
+zones; :func:`write` writes the facts and adds the counts to every aggregate (data-modifying
+``WITH`` queries), returning the aggregate rows that came back to zero, which a third
+statement deletes (rare). The rows travel as JSON array parameters, turned back into rows by
+``json_to_recordset``, so each statement is parsed once, the server runs one statement, not
 one per row, and the client encodes the rows with the C JSON encoder (arrays as parameters
 cost more: psycopg escapes every element of a text array in Python). Elsewhere (SQLite)
-they are plain SQLAlchemy executemany calls with the same effect.
+they are plain SQLAlchemy statements with the same effect.
 """
 
 from __future__ import annotations
@@ -19,11 +22,23 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
+from revisit_common import tenant_settings
+
 from .domain import COUNTS
-from .models import daily, event_log, facts, totals
+from .models import AGGREGATES, event_log, facts
 
 FACT_KEY = ("tenant_id", "kind", "entity_id")
+LOG_NAMES = tuple(c.name for c in event_log.columns if c.name not in ("sequence", "logged_at"))
 Key = tuple[str, str, str]
+
+
+def _iso(value):
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+_dumps = json.JSONEncoder(separators=(",", ":"), default=_iso).encode
 
 
 def _postgres(session: Session) -> bool:
@@ -40,172 +55,175 @@ def _pg_type(column: sa.Column) -> str:
     return "varchar"
 
 
-def _rows(columns: Iterable[sa.Column], alias: str = "u") -> str:
-    """``json_to_recordset(CAST(:rows AS json)) AS u(a type, ...)`` for ``columns``."""
+def _rows(columns: Iterable[sa.Column], param: str = "rows", alias: str = "u") -> str:
+    """``json_to_recordset(CAST(:param AS json)) AS alias(a type, ...)`` for ``columns``."""
     names = ", ".join(f"{c.name} {_pg_type(c)}" for c in columns)
-    return f"json_to_recordset(CAST(:rows AS json)) AS {alias}({names})"
+    return f"json_to_recordset(CAST(:{param} AS json)) AS {alias}({names})"
 
 
-def _json(rows: list[dict], names: Iterable[str]) -> str:
-    """The ``:rows`` parameter: ``rows`` (only ``names``) as one JSON array."""
-    names = list(names)
-    return json.dumps([{name: row[name] for name in names} for row in rows], default=_iso)
+def _on(keys: Iterable[str], left: str, right: str = "u") -> str:
+    return " AND ".join(f"{left}.{name} = {right}.{name}" for name in keys)
 
 
-def _iso(value):
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-# --------------------------------------------------------------------------- event log
-
-_LOG_COLUMNS = [c for c in event_log.columns if c.name not in ("sequence", "logged_at")]
+# --------------------------------------------------------------------------- read
 
 
 @lru_cache(maxsize=1)
-def _log_insert() -> sa.TextClause:
-    names = ", ".join(c.name for c in _LOG_COLUMNS)
+def _read_statement() -> sa.TextClause:
+    names = ", ".join(LOG_NAMES)
+    keys = ", ".join(f"f.{name}" for name in FACT_KEY)
+    zones = tenant_settings.settings_table.name
     return sa.text(
-        f"INSERT INTO {event_log.name} ({names}, logged_at) "
-        f"SELECT {names}, :logged_at FROM {_rows(_LOG_COLUMNS)}"
+        f"WITH logged AS (INSERT INTO {event_log.name} ({names}, logged_at) "
+        f"SELECT {names}, :now FROM {_rows([event_log.c[n] for n in LOG_NAMES], 'log', 'l')}) "
+        f"SELECT * FROM (SELECT {keys}, f.state, f.applied FROM {facts.name} AS f "
+        f"JOIN {_rows((facts.c[n] for n in FACT_KEY), 'keys')} ON {_on(FACT_KEY, 'f')} "
+        f"ORDER BY {keys} FOR UPDATE OF f) AS locked "
+        f"UNION ALL SELECT s.tenant_id, NULL, NULL, to_json(s.timezone), NULL FROM {zones} AS s "
+        f"WHERE s.tenant_id IN (SELECT json_array_elements_text(CAST(:tenants AS json)))"
     )
 
 
-def insert_log(session: Session, rows: list[dict], logged_at: datetime) -> None:
-    """Rows of ``kpi_event_log`` (without sequence and logged_at), in this order."""
-    if not rows:
-        return
-    if _postgres(session):
-        params = {"rows": _json(rows, [c.name for c in _LOG_COLUMNS]), "logged_at": logged_at}
-        session.execute(_log_insert(), params)
-    else:
-        session.execute(event_log.insert(), [{**r, "logged_at": logged_at} for r in rows])
+def read(
+    session: Session, keys: list[Key], log: list[dict], now: datetime
+) -> tuple[dict[Key, tuple], dict[str, str]]:
+    """Log ``log`` (rows of ``kpi_event_log`` without sequence and logged_at, in order);
+    then the (state, applied) of the stored facts among ``keys`` (sorted), locked FOR UPDATE
+    in key order, and the time zone of each of their tenants."""
+    tenants = sorted({key[0] for key in keys})
+    stored: dict[Key, tuple] = {}
+    zones = dict.fromkeys(tenants, tenant_settings.DEFAULT_TIMEZONE)
+    if not _postgres(session):
+        if log:
+            session.execute(event_log.insert(), [{**r, "logged_at": now} for r in log])
+        zones = {tenant: tenant_settings.load(session, tenant).timezone for tenant in tenants}
+        for start in range(0, len(keys), 500):
+            stored.update(_read_sqlite(session, keys[start : start + 500]))
+        return stored, zones
+    params = {
+        "log": _dumps(log),
+        "now": now,
+        "keys": _dumps([dict(zip(FACT_KEY, key, strict=True)) for key in keys]),
+        "tenants": _dumps(tenants),
+    }
+    for tenant, kind, entity, state, applied in session.execute(_read_statement(), params):
+        if kind is None:
+            zones[tenant] = state
+        else:
+            stored[tenant, kind, entity] = (state, applied)
+    return stored, zones
 
 
-# --------------------------------------------------------------------------- facts
+def _read_sqlite(session: Session, keys: list[Key]) -> dict[Key, tuple]:
+    columns = [facts.c[name] for name in FACT_KEY]
+    rows = session.execute(
+        sa.select(*columns, facts.c.state, facts.c.applied)
+        .where(sa.tuple_(*columns).in_(keys))
+        .order_by(*columns)
+        .with_for_update()
+    )
+    return {(r.tenant_id, r.kind, r.entity_id): (r.state, r.applied) for r in rows}
 
-_KEY_COLUMNS = [facts.c[name] for name in FACT_KEY]
-_VALUE_COLUMNS = [facts.c.state, facts.c.applied]
+
+# --------------------------------------------------------------------------- write
+
+
+def _zero(table: sa.Table) -> str:
+    return " AND ".join(f"{table.name}.{name} = 0" for name in COUNTS)
 
 
 @lru_cache(maxsize=1)
-def _fact_statements() -> tuple[sa.TextClause, sa.TextClause, sa.TextClause]:
+def _write_statement() -> sa.TextClause:
     keys = ", ".join(FACT_KEY)
-    on = " AND ".join(f"f.{name} = u.{name}" for name in FACT_KEY)
-    read = sa.text(
-        f"SELECT f.tenant_id, f.kind, f.entity_id, f.state, f.applied "
-        f"FROM {facts.name} AS f JOIN {_rows(_KEY_COLUMNS)} ON {on} "
-        f"ORDER BY f.tenant_id, f.kind, f.entity_id FOR UPDATE OF f"
+    values = [facts.c[name] for name in (*FACT_KEY, "state", "applied")]
+    parts = [
+        f"new_facts AS (INSERT INTO {facts.name} ({keys}, state, applied, updated_at) "
+        f"SELECT {keys}, state, applied, :now FROM {_rows(values, 'inserts')})",
+        f"changed_facts AS (UPDATE {facts.name} AS f SET state = u.state, applied = u.applied, "
+        f"updated_at = :now FROM {_rows(values, 'updates')} WHERE {_on(FACT_KEY, 'f')})",
+    ]
+    zeros = []
+    for table in AGGREGATES:
+        bucket = [c.name for c in table.primary_key.columns]
+        columns = ", ".join(bucket + list(COUNTS))
+        # Counts left out of a row are zero.
+        values = ", ".join(bucket + [f"coalesce({n}, 0)" for n in COUNTS])
+        adds = ", ".join(f"{n} = {table.name}.{n} + excluded.{n}" for n in COUNTS)
+        returned = ", ".join(f"{table.name}.{n}" for n in bucket)
+        source = _rows(list(table.primary_key.columns) + [table.c[n] for n in COUNTS], table.name)
+        parts.append(
+            f"add_{table.name} AS (INSERT INTO {table.name} ({columns}) "
+            f"SELECT {values} FROM {source} ON CONFLICT ({', '.join(bucket)}) DO UPDATE SET "
+            f"{adds} RETURNING {returned}, {_zero(table)} AS zero)"
+        )
+        zeros.append(
+            f"SELECT '{table.name}' AS aggregate, row_to_json(z) AS bucket "
+            f"FROM add_{table.name} AS z WHERE z.zero"
+        )
+    return sa.text(f"WITH {', '.join(parts)} {' UNION ALL '.join(zeros)}")
+
+
+@lru_cache(maxsize=4)
+def _prune_statement(name: str) -> sa.TextClause:
+    table = {t.name: t for t in AGGREGATES}[name]
+    keys = list(table.primary_key.columns)
+    return sa.text(
+        f"DELETE FROM {table.name} USING {_rows(keys)} "
+        f"WHERE {_on((c.name for c in keys), table.name)} AND {_zero(table)}"
     )
-    insert = sa.text(
-        f"INSERT INTO {facts.name} ({keys}, state, applied, updated_at) "
-        f"SELECT {keys}, state, applied, :updated_at "
-        f"FROM {_rows(_KEY_COLUMNS + _VALUE_COLUMNS)}"
-    )
-    update = sa.text(
-        f"UPDATE {facts.name} AS f SET state = u.state, applied = u.applied, "
-        f"updated_at = :updated_at FROM {_rows(_KEY_COLUMNS + _VALUE_COLUMNS)} WHERE {on}"
-    )
-    return read, insert, update
 
 
-def read_facts(session: Session, keys: list[Key], chunk: int = 1000) -> dict[Key, tuple]:
-    """(state, applied) of the stored facts among ``keys``, locked FOR UPDATE in key order."""
-    out: dict[Key, tuple] = {}
-    for start in range(0, len(keys), chunk):
-        part = keys[start : start + chunk]
-        if _postgres(session):
-            read = _fact_statements()[0]
-            keys_json = json.dumps([dict(zip(FACT_KEY, k, strict=True)) for k in part])
-            rows = session.execute(read, {"rows": keys_json})
-        else:
-            rows = session.execute(
-                sa.select(*_KEY_COLUMNS, facts.c.state, facts.c.applied)
-                .where(sa.tuple_(*_KEY_COLUMNS).in_(part))
-                .order_by(*_KEY_COLUMNS)
-                .with_for_update()
-            )
-        for row in rows:
-            out[(row.tenant_id, row.kind, row.entity_id)] = (row.state, row.applied)
-    return out
-
-
-def write_facts(session: Session, inserts: list[dict], updates: list[dict], now) -> None:
+def write(
+    session: Session, inserts: list[dict], updates: list[dict], counts: dict[str, list], now
+) -> None:
     """New facts (a key another writer creates first is an IntegrityError, as with one
-    insert each) and changed ones; rows: tenant_id, kind, entity_id, state, applied."""
-    names = [*FACT_KEY, "state", "applied"]
-    if _postgres(session):
-        _, insert, update = _fact_statements()
-        for rows, statement in ((inserts, insert), (updates, update)):
-            if rows:
-                session.execute(statement, {"rows": _json(rows, names), "updated_at": now})
+    insert each) and changed ones (rows: tenant_id, kind, entity_id, state, applied); then
+    for each aggregate table (``counts``: name -> rows of a bucket's keys and the counts to
+    add, the others zero, in bucket order) the counts added, each bucket created at zero
+    when missing, and the buckets whose counts all came back to zero deleted."""
+    if not _postgres(session):
+        _write_sqlite(session, inserts, updates, counts, now)
         return
+    params = {name: _dumps(counts.get(name, ())) for name in (t.name for t in AGGREGATES)}
+    params.update(inserts=_dumps(inserts), updates=_dumps(updates), now=now)
+    zeros: dict[str, list] = {}
+    for name, bucket in session.execute(_write_statement(), params):
+        zeros.setdefault(name, []).append(bucket)
+    for name, buckets in zeros.items():
+        session.execute(_prune_statement(name), {"rows": _dumps(buckets)})
+
+
+def _write_sqlite(session, inserts, updates, counts, now) -> None:
     if inserts:
         session.execute(facts.insert(), [{**r, "updated_at": now} for r in inserts])
     if updates:
         where = [facts.c[name] == sa.bindparam(f"k_{name}") for name in FACT_KEY]
         rows = [
-            {
-                **{f"k_{n}": r[n] for n in FACT_KEY},
-                "state": r["state"],
-                "applied": r["applied"],
-                "updated_at": now,
-            }
+            {**{f"k_{n}": r[n] for n in FACT_KEY}, "updated_at": now}
+            | {"state": r["state"], "applied": r["applied"]}
             for r in updates
         ]
         session.execute(facts.update().where(*where), rows)
+    for table in AGGREGATES:
+        rows = counts.get(table.name)
+        if rows:
+            _add_sqlite(session, table, rows)
 
 
-# --------------------------------------------------------------------------- aggregates
-
-
-def _key_columns(table: sa.Table) -> list[sa.Column]:
-    return list(table.primary_key.columns)
-
-
-@lru_cache(maxsize=4)
-def _count_statements(name: str) -> tuple[sa.TextClause, sa.TextClause]:
-    table = {t.name: t for t in (daily, totals)}[name]
-    keys = _key_columns(table)
-    counts = [table.c[n] for n in COUNTS]
-    columns = ", ".join(c.name for c in keys + counts)
-    key_names = ", ".join(c.name for c in keys)
-    adds = ", ".join(f"{n} = {table.name}.{n} + excluded.{n}" for n in COUNTS)
-    # Counts left out of a row are zero.
-    values = ", ".join([c.name for c in keys] + [f"coalesce({n}, 0)" for n in COUNTS])
-    upsert = sa.text(
-        f"INSERT INTO {table.name} ({columns}) SELECT {values} FROM {_rows(keys + counts)} "
-        f"ON CONFLICT ({key_names}) DO UPDATE SET {adds}"
-    )
-    on = " AND ".join(f"t.{c.name} = u.{c.name}" for c in keys)
-    zero = " AND ".join(f"t.{n} = 0" for n in COUNTS)
-    prune = sa.text(f"DELETE FROM {table.name} AS t USING {_rows(keys)} WHERE {on} AND {zero}")
-    return upsert, prune
-
-
-def add_counts(session: Session, table: sa.Table, rows: list[dict], prunes: list[dict]) -> None:
-    """Add each row's counts to its bucket (created at zero when missing), in row order;
-    then delete those of ``prunes`` (bucket keys) whose counts are all zero. A row is its
-    bucket's keys and the counts to add (those left out: zero)."""
-    if not rows:
-        return
-    keys = [c.name for c in _key_columns(table)]
-    if _postgres(session):
-        upsert, prune = _count_statements(table.name)
-        session.execute(upsert, {"rows": json.dumps(rows, default=_iso)})
-        if prunes:
-            session.execute(prune, {"rows": _json(prunes, keys)})
-        return
-    rows = [{**dict.fromkeys(COUNTS, 0), **row} for row in rows]
+def _add_sqlite(session: Session, table: sa.Table, rows: list[dict]) -> None:
+    keys = [c.name for c in table.primary_key.columns]
     stmt = sqlite.insert(table)
     upsert = stmt.on_conflict_do_update(
         index_elements=keys, set_={n: table.c[n] + stmt.excluded[n] for n in COUNTS}
     )
-    session.execute(upsert, rows)
+    session.execute(upsert, [{**dict.fromkeys(COUNTS, 0), **row} for row in rows])
+    # Only a bucket something was taken from can have come back to zero.
+    prunes = [
+        {f"k_{k}": row[k] for k in keys} for row in rows if any(row.get(n, 0) < 0 for n in COUNTS)
+    ]
     if prunes:
         delete = table.delete().where(
             *(table.c[k] == sa.bindparam(f"k_{k}") for k in keys),
             *(table.c[n] == 0 for n in COUNTS),
         )
-        session.execute(delete, [{f"k_{k}": p[k] for k in keys} for p in prunes])
+        session.execute(delete, prunes)

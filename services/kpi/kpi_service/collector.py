@@ -19,7 +19,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from revisit_common.db import Database
 
 from . import store
-from .domain import COUNTS, LEVELS
+from .domain import LEVELS
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +34,11 @@ class Family:
     kind: str  # the fact kind whose totals feed it
     labels: tuple[str, ...]  # after tenant and region
     samples: tuple[tuple[dict[str, str], Value], ...]  # extra labels, value
+    counts: tuple[str, ...]  # the counts its values read
 
 
 def _one(name: str, doc: str, kind: str, labels: tuple[str, ...], count: str, gauge=False):
-    return Family(name, doc, gauge, kind, labels, (({}, lambda c: c[count]),))
+    return Family(name, doc, gauge, kind, labels, (({}, lambda c: c[count]),), (count,))
 
 
 def _split(name: str, doc: str, kind: str, labels, label: str, part: str, total: str):
@@ -46,7 +47,7 @@ def _split(name: str, doc: str, kind: str, labels, label: str, part: str, total:
         ({label: "true"}, lambda c: c[part]),
         ({label: "false"}, lambda c: c[total] - c[part]),
     )
-    return Family(name, doc, False, kind, labels, samples)
+    return Family(name, doc, False, kind, labels, samples, (part, total))
 
 
 VISIT, ISSUE, COMPLAINT = ("reason",), ("department",), ("department", "severity", "channel")
@@ -62,7 +63,13 @@ FAMILIES = (
         "visits_completed_on_time",
     ),
     Family(
-        "revisit_visit_ratings", "Visits rated, by satisfaction", False, "visit", VISIT, RATINGS
+        "revisit_visit_ratings",
+        "Visits rated, by satisfaction",
+        False,
+        "visit",
+        VISIT,
+        RATINGS,
+        tuple(f"rated_{level}" for level in LEVELS),
     ),
     _one("revisit_visits_overdue", "Visits overdue", "visit", VISIT, "visits_overdue", gauge=True),
     _split(
@@ -103,8 +110,13 @@ FAMILIES = (
 
 
 def families(rows: Iterable[Mapping]) -> list[Metric]:
-    """The metric families for ``kpi_totals`` rows (pure: no database)."""
-    rows = list(rows)
+    """The metric families for ``kpi_totals`` rows (pure: no database).
+
+    Runs at every scrape: each family goes over the rows of its own fact kind only and
+    sums only the counts it reports."""
+    by_kind: dict[str, list[Mapping]] = {}
+    for row in rows:
+        by_kind.setdefault(row["kind"], []).append(row)
     out = []
     for spec in FAMILIES:
         names = ("tenant", "region", *spec.labels)
@@ -112,13 +124,13 @@ def families(rows: Iterable[Mapping]) -> list[Metric]:
         make = GaugeMetricFamily if spec.gauge else CounterMetricFamily
         family = make(spec.name, spec.doc, labels=[*names, *extra])
         grouped: dict[tuple, dict[str, int]] = {}
-        for row in rows:
-            if row["kind"] != spec.kind:
-                continue
+        for row in by_kind.get(spec.kind, ()):
             key = (row["tenant_id"], *(row[name] for name in names[1:]))
-            sums = grouped.setdefault(key, {})
-            for name in COUNTS:
-                sums[name] = sums.get(name, 0) + row[name]
+            sums = grouped.get(key)
+            if sums is None:
+                sums = grouped[key] = dict.fromkeys(spec.counts, 0)
+            for name in spec.counts:
+                sums[name] += row[name]
         for key in sorted(grouped):
             for labels, value in spec.samples:
                 family.add_metric([*key, *labels.values()], value(grouped[key]))

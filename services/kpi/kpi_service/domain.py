@@ -53,7 +53,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -93,6 +93,7 @@ API_COUNTS = CONTRACT_COUNTS + EXTRA_COUNTS
 COUNTS = API_COUNTS + tuple(f"rated_{level}" for level in LEVELS)
 
 DAILY_DIMS = ("day", "region", "department", "assignee")
+MONTHLY_DIMS = ("month", "region", "department", "assignee")
 GROUPS = DAILY_DIMS[1:]  # what GET /kpis may group by
 TOTAL_DIMS = ("kind", "region", "department", "reason", "severity", "channel")
 
@@ -385,6 +386,10 @@ def daily_key(c: Contribution) -> tuple:
     return tuple(getattr(c, name) for name in DAILY_DIMS)
 
 
+def monthly_key(c: Contribution) -> tuple:
+    return (c.day.replace(day=1), c.region, c.department, c.assignee)
+
+
 def totals_key(c: Contribution) -> tuple:
     return tuple(getattr(c, name) for name in TOTAL_DIMS)
 
@@ -497,6 +502,37 @@ class PeriodError(ValueError):
 
 def month_end(day: date) -> date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+Days = tuple[date, date]
+
+
+def split_period(start: date, end: date) -> tuple[Days | None, list[Days]]:
+    """``start``..``end`` as its whole calendar months, (first, last) by their first days or
+    None if it covers none, and the days outside them: at most two (from, to) ranges, the
+    partial months at either edge. Sums over the months plus the days are the period's."""
+    first = start if start.day == 1 else _after_month(start)
+    last = end if end == month_end(end) else _before_month(end)
+    if first is None or last is None or first > last:
+        return None, [(start, end)]
+    days = []
+    if start < first:
+        days.append((start, first - timedelta(days=1)))
+    if last < end:
+        days.append((last + timedelta(days=1), end))
+    return (first, last.replace(day=1)), days
+
+
+def _after_month(day: date) -> date | None:
+    """The first day of the month after ``day``'s (None after the calendar's last month)."""
+    end = month_end(day)
+    return None if end == date.max else end + timedelta(days=1)
+
+
+def _before_month(day: date) -> date | None:
+    """The last day of the month before ``day``'s (None before the calendar's first)."""
+    start = day.replace(day=1)
+    return None if start == date.min else start - timedelta(days=1)
 
 
 def resolve_period(start: date | None, end: date | None, today: date) -> tuple[date, date]:

@@ -5,6 +5,8 @@
   merged fields (``state``) and the contribution last added to the aggregates (``applied``).
 * ``kpi_daily``: counts per tenant, tenant-local day, region, department and assignee; what
   ``GET /kpis`` sums.
+* ``kpi_monthly``: the same counts per tenant-local month (its first day): ``GET /kpis``
+  sums whole months here and only the days of partial months in ``kpi_daily``.
 * ``kpi_totals``: all-time counts per tenant, fact kind and the metric labels (region,
   department, reason, severity, channel); what ``/metrics`` reads.
 """
@@ -70,6 +72,17 @@ daily = sa.Table(
     *_counts(),
 )
 
+monthly = sa.Table(
+    "kpi_monthly",
+    metadata,
+    sa.Column("tenant_id", ID, primary_key=True),
+    sa.Column("month", sa.Date, primary_key=True),
+    sa.Column("region", DIM, primary_key=True),
+    sa.Column("department", DIM, primary_key=True),
+    sa.Column("assignee", DIM, primary_key=True),
+    *_counts(),
+)
+
 totals = sa.Table(
     "kpi_totals",
     metadata,
@@ -82,3 +95,5 @@ totals = sa.Table(
     sa.Column("channel", DIM, primary_key=True),
     *_counts(),
 )
+
+AGGREGATES = (daily, monthly, totals)  # every table of counts a fact's contribution moves

@@ -1,8 +1,8 @@
 """Rebuild the KPI store from its event log: ``python -m kpi_service.rebuild``.
 
-Facts, daily aggregates and totals are cleared and the event log is replayed in order into
-fresh ones, read in bounded batches, in one transaction: readers keep seeing the old
-figures until the new ones are complete. Because facts merge order-independently, events
+Facts, daily and monthly aggregates and totals are cleared and the event log is replayed in
+order into fresh ones, read in bounded batches, in one transaction: readers keep seeing the
+old figures until the new ones are complete. Because facts merge order-independently, events
 the live consumer applies meanwhile are merged again harmlessly. The tenant settings copy
 is kept (it holds the newest version already, so replayed settings events change nothing).
 """
@@ -18,7 +18,7 @@ from revisit_common.db import Database
 
 from . import service, store
 from .bootstrap import MIGRATIONS
-from .models import daily, facts, totals
+from .models import AGGREGATES, facts
 
 log = logging.getLogger(__name__)
 SERVICE = "kpi"
@@ -28,7 +28,7 @@ def rebuild(db: Database, batch: int = 1000) -> int:
     """Replay the event log into fresh facts and aggregates; returns the events replayed."""
     replayed = 0
     with db.transaction() as session:
-        for table in (facts, daily, totals):
+        for table in (facts, *AGGREGATES):
             session.execute(table.delete())
         for envelope in store.logged_events(session, batch):
             service.project(session, envelope)

@@ -24,17 +24,17 @@ def record(session: Session, envelope: Envelope) -> None:
 def record_many(session: Session, envelopes: list[Envelope]) -> None:
     """``record`` for each of ``envelopes`` in order, with a few statements for all of them:
     the log in one insert, the facts and aggregates merged in runs between settings events
-    (a settings event may move every fact of its tenant to another day, so it is a barrier)."""
-    store.log_events(session, envelopes)
-    run: list[Envelope] = []
+    (a settings event may move every fact of its tenant to another day, so it is a barrier).
+    The log insert travels with the first run's reads."""
+    log, run = list(envelopes), []
     for envelope in envelopes:
         if envelope.type in SETTINGS_EVENTS:
-            store.apply_events(session, run)
-            run = []
+            store.apply_events(session, run, log)
+            log, run = [], []
             project(session, envelope)
         else:
             run.append(envelope)
-    store.apply_events(session, run)
+    store.apply_events(session, run, log)
 
 
 def project(session: Session, envelope: Envelope) -> None:

@@ -1,17 +1,18 @@
 """The KPI store's SQL: log events, merge them into facts, keep the aggregates in step.
 
 Every change to a fact subtracts the contribution it last made and adds its new one, in the
-transaction that changed it, on both ``kpi_daily`` and ``kpi_totals`` (upserts that add to
-the row, so concurrent writers on PostgreSQL never lose an increment). The fact row is read
+transaction that changed it, on ``kpi_daily``, ``kpi_monthly`` and ``kpi_totals`` (upserts that
+add to the row, so concurrent writers on PostgreSQL never lose an increment). The fact row is read
 ``FOR UPDATE``; two replicas creating the same fact at once collide on its primary key and
 the loser's event is retried by the consumer, finding the row. Rows whose counts all come
 back to zero are deleted, so the aggregates depend only on the facts, never on the path
-that led to them. Reads (``GET /kpis``, ``/metrics``) touch only the aggregates.
+that led to them. Reads (``GET /kpis``, ``/metrics``) touch only the aggregates: a period's
+whole months in ``kpi_monthly``, the days of its partial edge months in ``kpi_daily``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from functools import lru_cache
 
@@ -24,17 +25,21 @@ from revisit_common.db import utcnow
 from revisit_common.envelope import Envelope
 
 from . import bulk, domain
-from .domain import COUNTS, DAILY_DIMS, TOTAL_DIMS, Contribution
-from .models import daily, event_log, facts, totals
+from .domain import COUNTS, DAILY_DIMS, MONTHLY_DIMS, TOTAL_DIMS, Contribution
+from .models import AGGREGATES, daily, event_log, facts, monthly, totals
 
 FACT_KEY = ("tenant_id", "kind", "entity_id")
-_TARGETS = ((daily, DAILY_DIMS, domain.daily_key), (totals, TOTAL_DIMS, domain.totals_key))
+_TARGETS = (
+    (daily, DAILY_DIMS, domain.daily_key),
+    (monthly, MONTHLY_DIMS, domain.monthly_key),
+    (totals, TOTAL_DIMS, domain.totals_key),
+)
 
 
 # --------------------------------------------------------------------------- event log
 
 
-def _log_row(envelope: Envelope, now) -> dict:
+def _log_row(envelope: Envelope) -> dict:
     return {
         "event_id": envelope.id,
         "tenant_id": envelope.tenantid,
@@ -46,20 +51,11 @@ def _log_row(envelope: Envelope, now) -> dict:
         "dataversion": envelope.dataversion,
         "correlationid": envelope.correlationid,
         "data": envelope.data,
-        "logged_at": now,
     }
 
 
 def log_event(session: Session, envelope: Envelope) -> None:
-    session.execute(event_log.insert(), _log_row(envelope, utcnow()))
-
-
-def log_events(session: Session, envelopes: list[Envelope]) -> None:
-    """``log_event`` for many, in arrival order, in one statement."""
-    rows = [_log_row(envelope, None) for envelope in envelopes]
-    for row in rows:
-        del row["logged_at"]
-    bulk.insert_log(session, rows, utcnow())
+    session.execute(event_log.insert(), {**_log_row(envelope), "logged_at": utcnow()})
 
 
 def logged_events(session: Session, batch: int) -> Iterator[Envelope]:
@@ -127,13 +123,16 @@ def apply_event(session: Session, envelope: Envelope) -> None:
     move(session, tenant, old, new)
 
 
-def apply_events(session: Session, envelopes: list[Envelope]) -> None:
+def apply_events(
+    session: Session, envelopes: Sequence[Envelope], log: Sequence[Envelope] = ()
+) -> None:
     """``apply_event`` for each of ``envelopes`` in order, with the same resulting facts and
-    aggregates, in a few statements (bulk.py): the facts read and locked at once (in key
-    order), the merges done in memory (a fact seen twice merges twice), each changed fact
+    aggregates, in two statements on PostgreSQL (bulk.py): ``log`` logged as ``log_event``
+    would, the facts read and locked at once (in key order) with their tenants' time zones;
+    the merges done in memory (a fact seen twice merges twice); then each changed fact
     written once, and its move from the contribution it had to the one it ends with summed
-    per bucket into one upsert for all buckets. Settings events must not be among them
-    (service.record_many applies those one at a time).
+    per bucket into one upsert per aggregate table. Settings events must not be among
+    ``envelopes`` (service.record_many applies those one at a time).
     """
     items = []
     for envelope in envelopes:
@@ -142,10 +141,12 @@ def apply_events(session: Session, envelopes: list[Envelope]) -> None:
         if found is not None:
             rule, entity = found
             items.append(((envelope.tenantid, rule.kind, entity), event, rule))
-    if not items:
+    if not items and not log:
         return
-    stored = bulk.read_facts(session, sorted({key for key, _, _ in items}))
-    states = {key: dict(state) for key, (state, _) in stored.items()}
+    now = utcnow()
+    keys = sorted({key for key, _, _ in items})
+    stored, zones = bulk.read(session, keys, [_log_row(e) for e in log], now)
+    states = {key: state for key, (state, _) in stored.items()}  # merge copies, never mutates
     changed: set[tuple] = set()
     for key, event, rule in items:
         state = states.get(key, {})
@@ -154,13 +155,10 @@ def apply_events(session: Session, envelopes: list[Envelope]) -> None:
             continue
         states[key] = merged
         changed.add(key)
-    zones: dict[str, str] = {}
     inserts, updates = [], []
-    sums: dict[str, dict[tuple, dict[str, int]]] = {daily.name: {}, totals.name: {}}
+    sums: dict[str, dict[tuple, dict[str, int]]] = {table.name: {} for table, _, _ in _TARGETS}
     for key in sorted(changed):
         tenant, kind, entity = key
-        if tenant not in zones:
-            zones[tenant] = tenant_settings.load(session, tenant).timezone
         new = domain.contribution(kind, states[key], zones[tenant])
         old = Contribution.from_json(stored[key][1]) if key in stored else None
         row = {
@@ -177,9 +175,21 @@ def apply_events(session: Session, envelopes: list[Envelope]) -> None:
                 into = into_table.setdefault((tenant, *bucket), {})
                 for name, value in counts.items():
                     into[name] = into.get(name, 0) + value
-    bulk.write_facts(session, inserts, updates, utcnow())
-    for table, dims, _ in _TARGETS:
-        _add_many(session, table, dims, sums[table.name])
+    if changed:
+        rows = {table.name: _count_rows(dims, sums[table.name]) for table, dims, _ in _TARGETS}
+        bulk.write(session, inserts, updates, rows, now)
+
+
+def _count_rows(dims: tuple[str, ...], buckets: dict[tuple, dict]) -> list[dict]:
+    """Rows of bucket keys and counts ((tenant, *dims) -> counts), in bucket order, those
+    whose moves cancel out left out (their row is as it was)."""
+    rows = []
+    for bucket in sorted(buckets):
+        counts = {name: value for name, value in buckets[bucket].items() if value}
+        if counts:
+            keys = dict(zip(dims, bucket[1:], strict=True))
+            rows.append({"tenant_id": bucket[0], **keys, **counts})
+    return rows
 
 
 def recompute_tenant(session: Session, tenant: str, timezone: str, batch: int = 500) -> int:
@@ -211,7 +221,7 @@ def recompute_tenant(session: Session, tenant: str, timezone: str, batch: int = 
 
 
 def move(session: Session, tenant: str, old: Contribution | None, new: Contribution | None):
-    """Subtract ``old`` and add ``new`` in the daily aggregates and the totals."""
+    """Subtract ``old`` and add ``new`` in the daily and monthly aggregates and the totals."""
     for table, dims, key in _TARGETS:
         for bucket, counts in domain.deltas(old, new, key).items():
             _add(session, table, dims, tenant, bucket, counts)
@@ -225,26 +235,11 @@ def _add(session: Session, table: sa.Table, dims, tenant: str, bucket: tuple, co
         session.execute(prune, {f"k_{name}": value for name, value in keys.items()})
 
 
-def _add_many(session: Session, table: sa.Table, dims, buckets: dict[tuple, dict]) -> None:
-    """``_add`` for many buckets ((tenant, *dims) -> counts), in bucket order: one upsert
-    for all, one delete for those that may have come back to zero."""
-    rows, prunes = [], []
-    for bucket in sorted(buckets):
-        counts = {name: value for name, value in buckets[bucket].items() if value}
-        if not counts:
-            continue  # the moves into this bucket cancel out: the row is as it was
-        keys = {"tenant_id": bucket[0], **dict(zip(dims, bucket[1:], strict=True))}
-        rows.append({**keys, **counts})
-        if any(value < 0 for value in counts.values()):
-            prunes.append(keys)
-    bulk.add_counts(session, table, rows, prunes)
-
-
 @lru_cache(maxsize=8)
 def _statements(dialect: str, name: str) -> tuple:
     """The upsert adding counts to a row, and the delete of that row once all zero (built
     once: they are the same for every bucket, so they compile once too)."""
-    table = {t.name: t for t in (daily, totals)}[name]
+    table = {t.name: t for t in AGGREGATES}[name]
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     keys = [column.name for column in table.primary_key.columns]
     stmt = insert(table)
@@ -259,20 +254,32 @@ def _statements(dialect: str, name: str) -> tuple:
     return upsert, prune
 
 
-def _sums(table: sa.Table) -> list:
-    return [sa.func.coalesce(sa.func.sum(table.c[name]), 0).label(name) for name in COUNTS]
+def _slices(tenant: str, start: date, end: date, by: str | None, names) -> sa.Subquery:
+    """The aggregate rows of ``start``..``end``: whole months from ``kpi_monthly``, the days
+    of partial months from ``kpi_daily`` (column ``by``, if any, then ``names``)."""
+    months, days = domain.split_period(start, end)
+    ranges = [(monthly, monthly.c.month, *months)] if months else []
+    ranges += [(daily, daily.c.day, lo, hi) for lo, hi in days]
+    selects = [
+        sa.select(*([table.c[by]] if by else []), *(table.c[name] for name in names)).where(
+            table.c.tenant_id == tenant, column >= lo, column <= hi
+        )
+        for table, column, lo, hi in ranges
+    ]
+    return (sa.union_all(*selects) if len(selects) > 1 else selects[0]).subquery()
+
+
+def _summed(rows: sa.Subquery, by: str | None, names) -> sa.Select:
+    sums = [sa.func.coalesce(sa.func.sum(rows.c[name]), 0).label(name) for name in names]
+    query = sa.select(*([rows.c[by]] if by else []), *sums)
+    return query.group_by(rows.c[by]) if by else query
 
 
 def period_counts(
     session: Session, tenant: str, start: date, end: date, by: str | None = None
 ) -> dict[str | None, dict[str, int]]:
     """Summed counts of the days ``start``..``end``, per value of dimension ``by``."""
-    group = [daily.c[by]] if by else []
-    query = sa.select(*group, *_sums(daily)).where(
-        daily.c.tenant_id == tenant, daily.c.day >= start, daily.c.day <= end
-    )
-    if by:
-        query = query.group_by(daily.c[by])
+    query = _summed(_slices(tenant, start, end, by, COUNTS), by, COUNTS)
     out = {}
     for row in session.execute(query).mappings():
         out[row[by] if by else None] = {name: int(row[name]) for name in COUNTS}
@@ -283,12 +290,8 @@ def customers_up_to(
     session: Session, tenant: str, end: date, by_region: bool = False
 ) -> dict[str | None, int]:
     """Customers registered on or before ``end`` (per region when asked)."""
-    group = [daily.c.region] if by_region else []
-    query = sa.select(*group, sa.func.coalesce(sa.func.sum(daily.c.customers), 0)).where(
-        daily.c.tenant_id == tenant, daily.c.day <= end
-    )
-    if by_region:
-        query = query.group_by(daily.c.region)
+    by = "region" if by_region else None
+    query = _summed(_slices(tenant, date.min, end, by, ["customers"]), by, ["customers"])
     return {(row[0] if by_region else None): int(row[-1]) for row in session.execute(query)}
 
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
-from kpi_service.models import daily, facts, totals
+from kpi_service.models import daily, facts, monthly, totals
 from kpi_service.rebuild import rebuild
 
 from .conftest import Client
@@ -54,7 +54,7 @@ def snapshot(runtime) -> dict:
     with runtime.db.engine.connect() as conn:
         return {
             table.name: sorted(tuple(row) for row in conn.execute(sa.select(table)).all())
-            for table in (daily, totals)
+            for table in (daily, monthly, totals)
         } | {
             "facts": sorted(
                 (r.kind, r.entity_id, repr(r.state), repr(r.applied))

@@ -1,0 +1,77 @@
+"""kpi_monthly: the daily counts rolled up per tenant-local month, backfilled from kpi_daily
+
+GET /kpis sums whole months of a period here and only the days of its partial edge months
+in kpi_daily, so its cost no longer grows with the length of the period.
+
+Revision ID: 0002
+Revises: 0001
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+DIM = sa.String(200)
+ID = sa.String(100)
+# as in 0001 (a migration does not import the code it migrates for)
+COUNTS = (
+    "visits_due",
+    "visits_completed",
+    "visits_completed_on_time",
+    "visits_rated",
+    "visits_satisfied",
+    "issues_raised",
+    "issues_resolved",
+    "audits",
+    "audits_accurate",
+    "complaints",
+    "complaints_resolved",
+    "complaints_resolved_on_time",
+    "complaint_follow_ups",
+    "complaint_follow_ups_satisfied",
+    "purchases",
+    "customers",
+    "nps_responses",
+    "nps_promoters",
+    "nps_detractors",
+    "visits_overdue",
+    "complaints_open",
+    "rated_very_satisfied",
+    "rated_satisfied",
+    "rated_neutral",
+    "rated_dissatisfied",
+    "rated_very_dissatisfied",
+)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "kpi_monthly",
+        sa.Column("tenant_id", ID, primary_key=True),
+        sa.Column("month", sa.Date, primary_key=True),  # the month's first day
+        sa.Column("region", DIM, primary_key=True),
+        sa.Column("department", DIM, primary_key=True),
+        sa.Column("assignee", DIM, primary_key=True),
+        *(sa.Column(n, sa.Integer, nullable=False, server_default="0") for n in COUNTS),
+    )
+    postgres = op.get_bind().dialect.name == "postgresql"
+    if postgres:  # no daily row changes while the months are summed (writers wait)
+        op.execute("LOCK TABLE kpi_daily IN SHARE ROW EXCLUSIVE MODE")
+    month = "CAST(date_trunc('month', day) AS date)" if postgres else "date(day, 'start of month')"
+    dims = "tenant_id, month, region, department, assignee"
+    sums = ", ".join(f"sum({n})" for n in COUNTS)
+    nonzero = " OR ".join(f"sum({n}) <> 0" for n in COUNTS)
+    op.execute(
+        f"INSERT INTO kpi_monthly ({dims}, {', '.join(COUNTS)}) "
+        f"SELECT tenant_id, {month} AS month, region, department, assignee, {sums} "
+        f"FROM kpi_daily GROUP BY tenant_id, {month}, region, department, assignee "
+        f"HAVING {nonzero}"
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("kpi_monthly")

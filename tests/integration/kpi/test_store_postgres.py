@@ -1,0 +1,118 @@
+"""The KPI store on a real PostgreSQL (bulk.py's statements): a consumer's batches give the
+same facts and aggregates as one event at a time, kpi_monthly stays the rollup of kpi_daily
+(batches, a time zone change, a rebuild, the migration's backfill), and period sums from
+months plus edge days equal the sums of the days alone."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kpi_service import service
+from kpi_service.bootstrap import MIGRATIONS
+from kpi_service.domain import COUNTS
+from kpi_service.models import AGGREGATES, facts
+from revisit_common import migrations
+from revisit_common.db import Database
+from tests.unit.kpi.periods import (
+    FIRST,
+    LAST,
+    TENANTS,
+    check_backfill,
+    check_period,
+    check_time_zone_change,
+    feed,
+    monthly_rows,
+    rolled_up,
+    special_periods,
+)
+
+pytestmark = pytest.mark.services
+
+
+@pytest.fixture
+def databases(postgres_url, postgres_schemas):
+    """Fresh KPI stores on PostgreSQL, each in a schema of its own."""
+    made = []
+
+    def make(name: str, migrate: bool = True) -> Database:
+        db = Database(postgres_url, f"{postgres_schemas}{name}")
+        if migrate:
+            migrations.upgrade(db, MIGRATIONS)
+        made.append(db)
+        return db
+
+    yield make
+    for db in made:
+        db.dispose()
+
+
+@pytest.fixture
+def stream(databases) -> tuple[Database, list]:
+    db = databases("fed")
+    return db, feed(db)
+
+
+@pytest.fixture
+def fed(stream) -> Database:
+    return stream[0]
+
+
+def snapshot(db: Database) -> dict:
+    with db.read() as session:
+        out = {
+            t.name: sorted(tuple(r) for r in session.execute(sa.select(t)).all())
+            for t in AGGREGATES
+        }
+        out["facts"] = sorted(
+            (r.tenant_id, r.kind, r.entity_id, json.dumps(r.state), json.dumps(r.applied))
+            for r in session.execute(sa.select(facts)).all()
+        )
+    return out
+
+
+def test_batches_give_the_same_store_as_one_event_at_a_time(databases, stream):
+    fed, events = stream
+    one = databases("one")
+    with one.transaction() as session:
+        for envelope in events:
+            service.record(session, envelope)
+    assert snapshot(fed) == snapshot(one)
+    assert monthly_rows(fed) == rolled_up(fed)
+    for table in AGGREGATES:  # buckets that came back to zero were deleted
+        zero = sa.and_(*(table.c[n] == 0 for n in COUNTS))
+        with fed.read() as session:
+            assert session.execute(sa.select(sa.func.count()).where(zero)).scalar() == 0
+
+
+@pytest.mark.parametrize("tenant", TENANTS)
+def test_special_periods_sum_as_the_days_do(fed, tenant):
+    for start, end in special_periods():
+        check_period(fed, tenant, start, end)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    tenant=st.sampled_from(sorted(TENANTS)),
+    start=st.dates(FIRST, LAST),
+    length=st.one_of(st.integers(0, 35), st.integers(0, 800)),
+)
+def test_random_periods_sum_as_the_days_do(fed, tenant, start, length):
+    check_period(fed, tenant, start, start + timedelta(days=length))
+
+
+def test_time_zone_change_and_rebuild_keep_months_in_step(databases):
+    check_time_zone_change(databases("moved"))
+
+
+def test_the_migration_backfills_months_from_the_days(databases, fed):
+    check_backfill(databases("old", migrate=False), fed)

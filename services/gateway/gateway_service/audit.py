@@ -17,12 +17,11 @@ import logging
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from sqlalchemy.orm import Session
 
 from revisit_common.db import utcnow
 from revisit_common.paging import page
-from revisit_common.runtime import runtime
 from revisit_common.webapp import API_PREFIX
 
 from .auth import TENANTS_PATH
@@ -35,8 +34,9 @@ PLATFORM = "platform"
 MAX_PATH = 500
 
 
-def entry_for(response: Response) -> AuditEntry | None:
-    """The entry the current request makes, or None when it is not recorded."""
+def entry_for(response: Response) -> dict | None:
+    """The entry the current request makes (AuditEntry's columns), or None when it is not
+    recorded."""
     if request.method not in WRITES or not request.path.startswith(API_PREFIX + "/"):
         return None
     if response.status_code == 429:
@@ -51,25 +51,25 @@ def entry_for(response: Response) -> AuditEntry | None:
             return None
     else:
         return None
-    return AuditEntry(
-        tenant_id=tenant_id,
-        at=utcnow(),
-        actor=actor,
-        role=role,
-        method=request.method,
-        path=request.path[:MAX_PATH],
-        status=response.status_code,
-        request_id=g.get("request_id"),
-    )
+    return {
+        "tenant_id": tenant_id,
+        "at": utcnow(),
+        "actor": actor,
+        "role": role,
+        "method": request.method,
+        "path": request.path[:MAX_PATH],
+        "status": response.status_code,
+        "request_id": g.get("request_id"),
+    }
 
 
 def record_write(response: Response) -> Response:
-    """``after_request`` hook: add the request's entry in a transaction of its own."""
+    """``after_request`` hook: add the request's entry in a transaction of its own (one
+    statement, see ``store.py``)."""
     try:
         entry = entry_for(response)
         if entry is not None:
-            with runtime().db.transaction() as session:
-                session.add(entry)
+            current_app.extensions["gateway_store"].add_entry(entry)
     except Exception:  # noqa: BLE001 - reported; the answer must go out regardless
         log.exception(
             "audit entry not recorded",

@@ -3,8 +3,8 @@
 Every request under ``/api/v1`` needs ``Authorization: Bearer <api-key>``, except the
 OpenAPI document, tenant registration (the platform operator's token, checked by the route)
 and survey answers (a single-use token in the URL). The key is looked up by its hash in the
-gateway's database on every request, with no cache, so a revoked key fails at once. Keys
-are never logged.
+gateway's database on every request (``store.py``: one indexed query), with no cache, so a
+revoked key fails at once. Keys are never logged.
 
 Two ``before_request`` hooks with the rate limiter (``ratelimit.py``) between them:
 :func:`identify_request` finds the caller and decides, :func:`refuse_unidentified` answers
@@ -16,15 +16,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask_smorest import abort
 
-from revisit_common.identity import Identity
 from revisit_common.problems import problem_response
 from revisit_common.runtime import runtime
 from revisit_common.webapp import API_PREFIX
 
-from . import domain, service
+from . import domain
+from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,11 @@ def is_public(method: str, path: str) -> bool:
     if path == TENANTS_PATH and method == "POST":
         return True  # the platform operator's token instead
     return path.startswith(PUBLIC_PREFIXES)
+
+
+def store() -> Store:
+    """The app's :class:`Store` (the key lookup and the audit insert)."""
+    return current_app.extensions["gateway_store"]
 
 
 def require_platform_token() -> None:
@@ -87,14 +92,10 @@ def identify_request():
     if token is None:
         g.refusal = (401, "missing API key (Authorization: Bearer <key>)", CHALLENGE)
         return
-    with runtime().db.read() as session:
-        key = service.authenticate(session, token)
-        if key is None:
-            g.refusal = (401, "invalid or revoked API key", CHALLENGE)
-            return
-        identity = Identity(
-            tenant_id=key.tenant_id, role=key.role, actor=key.id, department=key.department
-        )
+    identity = store().find_key(token)
+    if identity is None:
+        g.refusal = (401, "invalid or revoked API key", CHALLENGE)
+        return
     g.caller = identity
     if not domain.allowed(identity.role, request.method, path):
         log.info(

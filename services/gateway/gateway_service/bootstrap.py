@@ -20,6 +20,7 @@ from revisit_common.runtime import ServiceRuntime, ServiceSpec
 from . import audit, auth, openapi, proxy, ratelimit
 from .api import BLUEPRINTS
 from .proxy import HttpTransport, InProcessTransport, Transport
+from .store import Store
 
 __all__ = [
     "SPEC",
@@ -50,6 +51,9 @@ def create_gateway_app(runtime: ServiceRuntime, transports: Mapping[str, Transpo
     (``Settings.internal_token``).
     """
     app = runtime.create_app()
+    app.extensions["gateway_store"] = Store(
+        runtime.db, synchronous_commit=runtime.settings.audit_synchronous_commit
+    )
     auth.install(app, between=lambda a: ratelimit.install(a, runtime.settings))
     audit.install(app)
     proxy.install(app, transports, runtime.internal_token)

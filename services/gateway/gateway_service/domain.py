@@ -14,6 +14,7 @@ Plain functions and data, no Flask or SQL, so they are easy to read and to test:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -121,9 +122,9 @@ def allowed(role: str, method: str, path: str) -> bool:
     if role not in ROLES:
         return False
     method = method.upper()
-    path = _relative(path)
+    have = [s for s in _relative(path).split("/") if s]
     for rule in ROLE_RULES:
-        if rule.matches(method, path):
+        if method in rule.methods and _segments_match(rule.pattern, have):
             return role in rule.roles
     return False
 
@@ -135,10 +136,21 @@ def _relative(path: str) -> str:
 
 
 def _path_matches(pattern: str, path: str) -> bool:
-    want = [s for s in pattern.split("/") if s]
-    have = [s for s in path.split("/") if s]
+    return _segments_match(pattern, [s for s in path.split("/") if s])
+
+
+@functools.cache
+def _pattern(pattern: str) -> tuple[tuple[str, ...], bool]:
+    """A pattern's segments, and whether it ends in ``**`` (which is left out)."""
+    want = tuple(s for s in pattern.split("/") if s)
     if want and want[-1] == "**":
-        want = want[:-1]
+        return want[:-1], True
+    return want, False
+
+
+def _segments_match(pattern: str, have: list[str]) -> bool:
+    want, open_ended = _pattern(pattern)
+    if open_ended:
         if len(have) < len(want):
             return False
         have = have[: len(want)]

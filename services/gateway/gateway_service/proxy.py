@@ -10,19 +10,24 @@ Client-sent ``X-Revisit-*`` headers never pass: only the headers listed in
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import io
 import logging
+import re
+import select
+import socket
+import ssl
+import threading
+import time
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
-from urllib.parse import quote
+from urllib.parse import quote, quote_from_bytes, urlsplit
 
-import requests
 from flask import Flask, Response, current_app, g, request
 from flask_smorest import abort
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ReadTimeoutError
-from urllib3.util.retry import Retry
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from revisit_common.identity import TOKEN_HEADER
@@ -69,6 +74,9 @@ PASSED_RESPONSE_HEADERS = (
 PROXY_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # What may stay unquoted in a forwarded path (RFC 3986 pchar and "/"); the rest is quoted.
 PATH_SAFE = "/:@!$&'()*+,;=-._~"
+# What may stay unquoted in a forwarded query string (RFC 3986 query characters, and "%"
+# so that the client's escapes pass unchanged).
+QUERY_SAFE = "/?:@!$&'()*+,;=-._~%[]"
 
 
 def resource_of(path: str) -> str:
@@ -144,9 +152,20 @@ class InProcessTransport:
 
 
 class HttpTransport:
-    """Distributed mode: HTTP to the service, with timeouts; only GET/HEAD are retried."""
+    """Distributed mode: HTTP/1.1 to the service with timeouts; only GET/HEAD are retried
+    (on a connection failure, a timeout, or a 502/504 answer).
+
+    Connections are kept alive in a small pool per transport (one connection per request in
+    flight), so a forwarded request costs one round trip on an open connection. A
+    connection idle longer than :attr:`IDLE_SECONDS` (below the services' keep-alive
+    timeout, gunicorn's 5 s) or closed by the service is not reused. The HTTP/1.1 client is
+    a small one of our own (:class:`_Connection`): ``requests`` and ``http.client`` cost
+    several times more CPU per request, mostly parsing headers with the ``email`` package.
+    """
 
     IDEMPOTENT = frozenset({"GET", "HEAD"})
+    RETRY_STATUSES = frozenset({502, 504})
+    IDLE_SECONDS = 2.0
 
     def __init__(
         self,
@@ -156,75 +175,276 @@ class HttpTransport:
         read_timeout: float = 30.0,
         retries: int = 2,
         backoff: float = 0.1,
+        pool_size: int = 32,
     ):
         self.base_url = base_url.rstrip("/")
-        self.timeout = (connect_timeout, read_timeout)
-        self._retrying = self._session(
-            Retry(
-                total=retries,
-                connect=retries,
-                read=retries,
-                status=retries,
-                status_forcelist=(502, 504),
-                allowed_methods=self.IDEMPOTENT,
-                backoff_factor=backoff,
-                raise_on_status=False,
-                respect_retry_after_header=False,
-            )
-        )
-        self._once = self._session(Retry(total=0, read=False, raise_on_status=False))
-
-    @staticmethod
-    def _session(retry: Retry) -> requests.Session:
-        session = requests.Session()
-        adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=32)
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        session.trust_env = False  # no proxies or netrc from the environment inside a cluster
-        return session
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {base_url!r}")
+        self._https = parts.scheme == "https"
+        self._host = parts.hostname
+        self._port = parts.port or (443 if self._https else 80)
+        default_port = self._port == (443 if self._https else 80)
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        self._host_header = host if default_port else f"{host}:{self._port}"
+        self._prefix = parts.path
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.pool_size = pool_size
+        self._idle: list[tuple[_Connection, float]] = []  # newest last
+        self._lock = threading.Lock()
 
     def send(self, req: ForwardRequest) -> ForwardResponse:
-        url = self.base_url + quote(req.path, safe=PATH_SAFE)
+        target = self._prefix + quote(req.path, safe=PATH_SAFE)
         if req.query_string:
-            url += "?" + req.query_string.decode("latin-1")
-        session = self._retrying if req.method in self.IDEMPOTENT else self._once
+            # escapes stay as they are; spaces, control and non-ASCII bytes, "#"... get one
+            target += "?" + quote_from_bytes(req.query_string, safe=QUERY_SAFE)
+        head = _request_head(req.method, target, self._host_header, req.headers, req.body)
+        attempts = 1 + max(0, self.retries) if req.method in self.IDEMPOTENT else 1
+        error: Exception | None = None
+        for attempt in range(attempts):
+            if attempt > 1 and self.backoff > 0:  # as urllib3: the first retry at once
+                time.sleep(self.backoff * 2 ** (attempt - 1))
+            try:
+                resp = self._exchange(req.method, head, req.body)
+            except (ServiceUnavailable, ServiceTimeout) as exc:
+                error = exc
+                continue
+            if resp.status in self.RETRY_STATUSES and attempt + 1 < attempts:
+                continue
+            return resp
+        assert error is not None
+        raise error
+
+    def _exchange(self, method: str, head: bytes, body: bytes) -> ForwardResponse:
+        conn = self._checkout()
         try:
-            resp = session.request(
-                req.method,
-                url,
-                data=req.body or None,
-                headers=dict(req.headers),
-                timeout=self.timeout,
-                allow_redirects=False,
-            )
-        except requests.ConnectTimeout as exc:
-            raise ServiceUnavailable(f"connect to {self.base_url} timed out") from exc
-        except requests.ReadTimeout as exc:
+            status, headers, data, reusable = conn.exchange(method, head, body)
+        except TimeoutError as exc:
+            conn.close()
             raise ServiceTimeout(f"{self.base_url} did not answer in time") from exc
-        except requests.ConnectionError as exc:
-            reason = getattr(exc.args[0], "reason", None) if exc.args else None
-            if isinstance(reason, ReadTimeoutError):
-                raise ServiceTimeout(f"{self.base_url} did not answer in time") from exc
-            raise ServiceUnavailable(f"{self.base_url} unreachable: {exc}") from exc
-        except requests.RequestException as exc:
-            raise ServiceUnavailable(f"{self.base_url} failed: {exc}") from exc
-        # requests has already undone any Content-Encoding, so that header must not pass.
-        return ForwardResponse(resp.status_code, list(resp.headers.items()), resp.content)
+        except (OSError, ValueError) as exc:
+            conn.close()
+            raise ServiceUnavailable(f"{self.base_url} failed: {exc!r}") from exc
+        except BaseException:
+            conn.close()
+            raise
+        if reusable:
+            self._checkin(conn)
+        else:
+            conn.close()
+        encoding = next((v for k, v in headers if k.lower() == "content-encoding"), "")
+        encoding = encoding.strip().lower()
+        if encoding in ("gzip", "x-gzip", "deflate") and data:
+            # (Content-Encoding is not passed on, so the body must go out decoded)
+            try:
+                data = zlib.decompress(data, 16 + zlib.MAX_WBITS if "gzip" in encoding else 0)
+            except zlib.error as exc:
+                raise ServiceUnavailable(f"{self.base_url} sent a bad {encoding} body") from exc
+        return ForwardResponse(status, headers, data)
+
+    # ---- the pool
+
+    def _checkout(self) -> _Connection:
+        now = time.monotonic()
+        stale: list[_Connection] = []
+        conn = None
+        with self._lock:
+            while self._idle:
+                candidate, since = self._idle.pop()
+                if now - since > self.IDLE_SECONDS:  # and every older one below it
+                    stale.append(candidate)
+                    stale.extend(c for c, _ in self._idle)
+                    self._idle.clear()
+                    break
+                if candidate.dropped():
+                    stale.append(candidate)
+                    continue
+                conn = candidate
+                break
+        for each in stale:
+            each.close()
+        return conn if conn is not None else self._connect()
+
+    def _checkin(self, conn: _Connection) -> None:
+        with self._lock:
+            if len(self._idle) < self.pool_size:
+                self._idle.append((conn, time.monotonic()))
+                return
+        conn.close()
+
+    def _connect(self) -> _Connection:
+        try:
+            sock = socket.create_connection((self._host, self._port), self.connect_timeout)
+        except TimeoutError as exc:
+            raise ServiceUnavailable(f"connect to {self.base_url} timed out") from exc
+        except OSError as exc:
+            raise ServiceUnavailable(f"{self.base_url} unreachable: {exc!r}") from exc
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self._https:
+                sock = _tls_context().wrap_socket(sock, server_hostname=self._host)
+            sock.settimeout(self.read_timeout)
+        except OSError as exc:
+            sock.close()
+            raise ServiceUnavailable(f"{self.base_url} unreachable: {exc!r}") from exc
+        return _Connection(sock)
 
     def close(self) -> None:
-        self._retrying.close()
-        self._once.close()
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn, _ in idle:
+            conn.close()
+
+
+# ---- a small HTTP/1.1 client (we talk to our own services: gunicorn, werkzeug)
+
+MAX_LINE = 65536
+MAX_HEADERS = 200
+BODYLESS_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS", "TRACE"})
+
+
+def _request_head(
+    method: str, target: str, host: str, headers: Mapping[str, str], body: bytes
+) -> bytes:
+    """The request line and headers, as http.client would send them (latin-1)."""
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {host}", "Accept-Encoding: identity"]
+    for name, value in headers.items():
+        value = str(value)
+        if _UNSAFE_HEADER.search(name) or "\r" in value or "\n" in value:
+            raise ValueError(f"invalid header {name!r}")
+        lines.append(f"{name}: {value}")
+    if body or method not in BODYLESS_METHODS:
+        lines.append(f"Content-Length: {len(body)}")
+    lines.append("\r\n")
+    return "\r\n".join(lines).encode("latin-1")
+
+
+_UNSAFE_HEADER = re.compile(r"[^!#$%&'*+\-.^_`|~0-9A-Za-z]")
+
+
+class _Connection:
+    """One keep-alive connection: send a request, read its whole answer."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.rfile = sock.makefile("rb")
+
+    def exchange(
+        self, method: str, head: bytes, body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes, bool]:
+        """(status, headers, body, whether the connection may be reused)."""
+        self.sock.sendall(head + body if len(body) < 65536 else head)
+        if len(body) >= 65536:
+            self.sock.sendall(body)
+        while True:
+            version, status = self._status_line()
+            headers = self._headers()
+            if not 100 <= status < 200 or status == 101:
+                break  # (an interim 1xx answer is followed by the real one)
+        values = {}
+        for name, value in headers:
+            values.setdefault(name.lower(), value)
+        connection = values.get("connection", "").lower()
+        reusable = "close" not in connection and (
+            version == "HTTP/1.1" or "keep-alive" in connection
+        )
+        if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
+            return status, headers, b"", reusable
+        if "chunked" in values.get("transfer-encoding", "").lower():
+            return status, headers, self._chunked(), reusable
+        length = values.get("content-length")
+        if length is not None:
+            size = int(length)
+            if size < 0:
+                raise ValueError(f"bad Content-Length {length!r}")
+            return status, headers, self._exactly(size), reusable
+        return status, headers, self.rfile.read(), False  # until the service closes
+
+    def _line(self) -> bytes:
+        line = self.rfile.readline(MAX_LINE + 1)
+        if not line:
+            raise ConnectionResetError("the service closed the connection")
+        if len(line) > MAX_LINE:
+            raise ValueError("line too long")
+        return line
+
+    def _status_line(self) -> tuple[str, int]:
+        parts = self._line().decode("latin-1").rstrip("\r\n").split(" ", 2)
+        if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
+            raise ValueError(f"bad status line {parts!r}")
+        return parts[0], int(parts[1])
+
+    def _headers(self) -> list[tuple[str, str]]:
+        headers = []
+        while True:
+            line = self._line()
+            if line in (b"\r\n", b"\n"):
+                return headers
+            if len(headers) >= MAX_HEADERS:
+                raise ValueError("too many headers")
+            name, sep, value = line.decode("latin-1").partition(":")
+            if not sep:
+                raise ValueError(f"bad header line {line[:100]!r}")
+            headers.append((name.strip(), value.strip()))
+
+    def _exactly(self, size: int) -> bytes:
+        data = self.rfile.read(size)
+        if len(data) != size:
+            raise ConnectionResetError(f"body cut short ({len(data)} of {size} bytes)")
+        return data
+
+    def _chunked(self) -> bytes:
+        chunks = []
+        while True:
+            size = int(self._line().split(b";", 1)[0].strip(), 16)
+            if size == 0:
+                while self._line() not in (b"\r\n", b"\n"):  # trailers
+                    pass
+                return b"".join(chunks)
+            chunks.append(self._exactly(size))
+            self._line()  # the CRLF after the chunk
+
+    def dropped(self) -> bool:
+        """Whether the idle connection was closed by the other end (readable: EOF)."""
+        try:
+            poller = select.poll()
+            poller.register(self.sock, select.POLLIN)
+            return bool(poller.poll(0))
+        except (OSError, ValueError):
+            return True
+
+    def close(self) -> None:
+        for each in (self.rfile, self.sock):
+            with contextlib.suppress(OSError):
+                each.close()
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    return ssl.create_default_context()
 
 
 # --------------------------------------------------------------------------- forwarding
 
 
+def _environ_key(name: str) -> str:
+    key = name.upper().replace("-", "_")
+    return key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"
+
+
+# (WSGI environ key, header name) of FORWARDED_REQUEST_HEADERS: read straight from the environ
+_FORWARDED_ENVIRON = tuple((_environ_key(name), name) for name in FORWARDED_REQUEST_HEADERS)
+_PASSED_LOWER = {name.lower(): name for name in PASSED_RESPONSE_HEADERS}
+
+
 def outgoing_headers(internal_token: str) -> dict[str, str]:
     """The headers a forwarded request carries: allowed client headers, the request id,
     and the identity (for public paths only the internal token, which says "via gateway")."""
-    headers = {
-        name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS if name in request.headers
-    }
+    environ = request.environ
+    headers = {name: environ[key] for key, name in _FORWARDED_ENVIRON if key in environ}
     headers["X-Request-ID"] = g.get("request_id") or ""
     identity = g.get("identity")
     if identity is not None:
@@ -237,10 +457,14 @@ def outgoing_headers(internal_token: str) -> dict[str, str]:
 def to_flask_response(resp: ForwardResponse) -> Response:
     out = Response(resp.body, status=resp.status)
     out.headers.pop("Content-Type", None)
-    for name in PASSED_RESPONSE_HEADERS:
-        value = resp.header(name)
-        if value is not None:
-            out.headers[name] = value
+    passed: dict[str, str] = {}
+    for name, value in resp.headers:
+        canonical = _PASSED_LOWER.get(name.lower())
+        if canonical is not None and canonical not in passed:  # the first of each, as before
+            passed[canonical] = value
+    for name in PASSED_RESPONSE_HEADERS:  # in the same order as before
+        if name in passed:
+            out.headers[name] = passed[name]
     return out
 
 

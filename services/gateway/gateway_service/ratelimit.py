@@ -1,6 +1,6 @@
 """Rate limits on ``/api/v1``: per API key, and per client IP for calls without a valid key.
 
-flask-limiter counts every request in one window per caller, across all routes:
+The gateway counts every request in one window per caller, across all routes:
 
 * a request with an active API key counts against that key (``REVISIT_RATE_LIMIT``,
   default 6000/minute), whatever the role table then says about it;
@@ -11,27 +11,38 @@ flask-limiter counts every request in one window per caller, across all routes:
 
 It runs after :func:`auth.identify_request` (which tells who the caller is) and before
 :func:`auth.refuse_unidentified` (which answers 401/403), so refused calls count as well.
-Over the limit the answer is 429 problem+json with ``Retry-After`` (seconds). Counters are in
-memory (one set per process) unless ``REVISIT_RATE_LIMIT_STORAGE_URL`` names a shared store
-such as Redis, which several gateway replicas need; if that store is down, each process falls
-back to its own memory and requests go on.
+Over the limit the answer is 429 problem+json with ``Retry-After`` (seconds). Windows are
+fixed: a caller's window opens with its first request and lasts the limit's period. Counters
+are in memory (one set per process, a dict under a lock: no thread or timer per request)
+unless ``REVISIT_RATE_LIMIT_STORAGE_URL`` names a shared store such as Redis, which several
+gateway replicas need (counted there with the ``limits`` library's fixed-window strategy);
+if that store is down, each process falls back to its own memory and requests go on, and
+the store is tried again after a back-off (2, 4, ... up to 60 seconds).
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import threading
 import time
 
 from flask import Flask, g, request
-from flask_limiter import Limiter, RateLimitExceeded
-from limits import parse_many
+from limits import RateLimitItem, parse_many
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from revisit_common.config import Settings
 from revisit_common.problems import problem_response
 from revisit_common.webapp import API_PREFIX
 
+log = logging.getLogger(__name__)
+
 OFF = frozenset({"off", "none", "0", "false", "disabled"})
+KEY_PREFIX = "revisit"
+SWEEP_SECONDS = 10.0  # how often ended windows are dropped from memory
+MAX_BACKOFF = 60.0  # seconds before a failed shared store is tried again, at most
 
 
 def client_key() -> str:
@@ -56,46 +67,110 @@ def check_limit(name: str, value: str) -> None:
         raise ValueError(f"{name}={value!r} is not a rate limit such as 600/minute") from exc
 
 
-def install(app: Flask, settings: Settings) -> Limiter | None:
+def _limits(value: str) -> tuple[RateLimitItem, ...]:
+    """The limits of a setting, shortest period first (the first one exceeded answers)."""
+    return () if is_off(value) else tuple(sorted(parse_many(value)))
+
+
+class MemoryWindows:
+    """Fixed windows in this process's memory: counter -> [end of window, requests]."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, list] = {}
+        self._lock = threading.Lock()
+        self._next_sweep = 0.0
+
+    def hit(self, item: RateLimitItem, key: str) -> tuple[bool, float]:
+        """Count one request: (within the limit, when the window ends (``time.time()``))."""
+        now = time.time()
+        name = item.key_for(KEY_PREFIX, key)
+        with self._lock:
+            window = self._counts.get(name)
+            if window is None or window[0] <= now:
+                window = self._counts[name] = [now + item.get_expiry(), 0]
+            window[1] += 1
+            if now >= self._next_sweep:
+                self._next_sweep = now + SWEEP_SECONDS
+                for ended in [n for n, (end, _) in self._counts.items() if end <= now]:
+                    del self._counts[ended]
+            return window[1] <= item.amount, window[0]
+
+
+class StorageWindows:
+    """Fixed windows in a shared store (``limits`` storage URL, e.g. redis://...)."""
+
+    def __init__(self, url: str) -> None:
+        self.strategy = FixedWindowRateLimiter(storage_from_string(url))
+
+    def hit(self, item: RateLimitItem, key: str) -> tuple[bool, float]:
+        if self.strategy.hit(item, KEY_PREFIX, key):
+            return True, 0.0
+        return False, self.strategy.get_window_stats(item, KEY_PREFIX, key).reset_time
+
+
+class GatewayLimiter:
+    """Counts each ``/api/v1`` request against its caller's limits (a ``before_request``
+    hook); answers 429 over a limit."""
+
+    def __init__(self, per_key: str, per_ip: str, storage_url: str) -> None:
+        self.per_key = _limits(per_key)
+        self.per_ip = _limits(per_ip)
+        self.memory = MemoryWindows()
+        in_memory = storage_url.split(":", 1)[0].lower() == "memory"
+        self.shared = None if in_memory else StorageWindows(storage_url)
+        self._failures = 0
+        self._retry_at = 0.0
+
+    def check(self):
+        if not request.path.startswith(API_PREFIX + "/"):
+            return None  # health, readiness, metrics
+        items = self.per_key if g.get("caller") is not None else self.per_ip
+        if not items:
+            return None
+        key = client_key()
+        for item in items:
+            within, window_end = self._hit(item, key)
+            if not within:
+                log.info("rate limit exceeded", extra={"limit": str(item), "counter": key})
+                wait = window_end - time.time()
+                return problem_response(
+                    429,
+                    f"rate limit exceeded ({item}); retry later",
+                    headers={"Retry-After": str(max(1, math.ceil(wait)))},
+                    request_id=g.get("request_id"),
+                )
+        return None
+
+    def _hit(self, item: RateLimitItem, key: str) -> tuple[bool, float]:
+        if self.shared is not None and time.monotonic() >= self._retry_at:
+            try:
+                result = self.shared.hit(item, key)
+            except Exception:  # noqa: BLE001 - a broken counter store must not break the API
+                self._failures += 1
+                backoff = min(MAX_BACKOFF, 2.0**self._failures)
+                self._retry_at = time.monotonic() + backoff
+                log.warning(
+                    "rate-limit store unavailable; counting in memory for %.0f s",
+                    backoff,
+                    exc_info=True,
+                )
+            else:
+                self._failures = 0
+                return result
+        return self.memory.hit(item, key)
+
+
+def install(app: Flask, settings: Settings) -> GatewayLimiter | None:
     """Count ``/api/v1`` requests; returns the limiter, or None when limits are off."""
     check_limit("REVISIT_RATE_LIMIT", settings.rate_limit)
     check_limit("REVISIT_RATE_LIMIT_ANONYMOUS", settings.rate_limit_anonymous)
     if settings.trusted_proxies > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)
-    per_key, per_ip = settings.rate_limit, settings.rate_limit_anonymous
-    if is_off(per_key) and is_off(per_ip):
+    if is_off(settings.rate_limit) and is_off(settings.rate_limit_anonymous):
         return None
-
-    def limit_for_caller() -> str:
-        return per_key if g.get("caller") is not None else per_ip
-
-    def exempt() -> bool:
-        """Outside /api/v1 (health, metrics), or limits off for this kind of caller."""
-        return not request.path.startswith(API_PREFIX + "/") or is_off(limit_for_caller())
-
-    limiter = Limiter(
-        client_key,
-        application_limits=[limit_for_caller],
-        storage_uri=settings.rate_limit_storage_url,
-        strategy="fixed-window",
-        key_prefix="revisit",
-        headers_enabled=False,  # Retry-After only on a 429, see below
-        in_memory_fallback_enabled=True,
-        swallow_errors=True,  # a broken counter store must not break the API
+    limiter = GatewayLimiter(
+        settings.rate_limit, settings.rate_limit_anonymous, settings.rate_limit_storage_url
     )
-    limiter.init_app(app)
-    limiter.request_filter(exempt)
-
-    @app.errorhandler(RateLimitExceeded)
-    def too_many_requests(exc: RateLimitExceeded):
-        current = limiter.current_limit
-        wait = current.window.reset_time - time.time() if current is not None else 1
-        return problem_response(
-            429,
-            f"rate limit exceeded ({exc.limit.limit}); retry later",
-            headers={"Retry-After": str(max(1, math.ceil(wait)))},
-            request_id=g.get("request_id"),
-        )
-
+    app.before_request(limiter.check)
     app.extensions["gateway_limiter"] = limiter
     return limiter

@@ -1,0 +1,114 @@
+"""The gateway's per-request queries on a real PostgreSQL (``gateway_service/store.py``):
+revocation seen at once, entries visible at once, a broken connection costing no request,
+an unreachable database raised as SQLAlchemy's OperationalError (a 503)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
+
+from gateway_service import service
+from gateway_service.bootstrap import SPEC
+from gateway_service.models import AuditEntry
+from gateway_service.store import Store
+from revisit_common.config import Settings
+from revisit_common.outbox import Outbox
+from revisit_common.runtime import ServiceRuntime
+
+
+@pytest.fixture
+def runtime(postgres_url, postgres_schemas):
+    settings = Settings(
+        database_url=postgres_url,
+        db_schema_prefix=postgres_schemas,
+        admin_token="platform",
+        internal_token="internal",
+    )
+    runtime = ServiceRuntime(SPEC, settings)
+    yield runtime
+    runtime.close()
+
+
+def _tenant(runtime) -> tuple[str, str]:
+    with runtime.db.transaction() as session:
+        tenant, key = service.register_tenant(
+            session, Outbox("local", "gateway"), name="Acme", timezone="UTC", region=None
+        )
+        return tenant.id, key
+
+
+def _entry(tenant_id: str, **extra) -> dict:
+    return {
+        "tenant_id": tenant_id,
+        "at": datetime.now(UTC),
+        "actor": "k1",
+        "role": "admin",
+        "method": "POST",
+        "path": "/api/v1/customers",
+        "status": 201,
+        "request_id": "r1",
+        **extra,
+    }
+
+
+def test_keys_are_found_and_revocation_is_seen_at_once(runtime):
+    store = Store(runtime.db)
+    tenant_id, _ = _tenant(runtime)
+    with runtime.db.transaction() as session:
+        _, key = service.create_key(session, tenant_id, name="v", role="viewer", department=None)
+    found = store.find_key(key)
+    assert found is not None and found.tenant_id == tenant_id and found.role == "viewer"
+    assert store.find_key(key + "x") is None
+    assert store.find_key("") is None and store.find_key("k" * 1000) is None
+    with runtime.db.transaction() as session:
+        service.revoke_key(session, tenant_id, found.actor)
+    assert store.find_key(key) is None
+    store.close()
+
+
+def test_entries_are_committed_at_once_without_waiting_for_the_flush(runtime):
+    store = Store(runtime.db)
+    tenant_id, _ = _tenant(runtime)
+    store.add_entry(_entry(tenant_id))
+    with runtime.db.read() as session:
+        rows = session.scalars(sa.select(AuditEntry)).all()
+    assert [(r.tenant_id, r.status, r.request_id) for r in rows] == [(tenant_id, 201, "r1")]
+    assert rows[0].at.tzinfo is not None
+    conn = store._pg._local.conn
+    assert conn.execute("SHOW synchronous_commit").fetchone()[0] == "off"
+    store.close()
+    durable = Store(runtime.db, synchronous_commit="on")
+    durable.add_entry(_entry(tenant_id))
+    assert durable._pg._local.conn.execute("SHOW synchronous_commit").fetchone()[0] == "on"
+    durable.close()
+
+
+def test_a_bad_synchronous_commit_setting_stops_the_start(runtime):
+    with pytest.raises(ValueError, match="REVISIT_AUDIT_SYNCHRONOUS_COMMIT"):
+        Store(runtime.db, synchronous_commit="sometimes")
+
+
+def test_a_connection_closed_by_the_server_costs_no_request(runtime):
+    store = Store(runtime.db)
+    tenant_id, key = _tenant(runtime)
+    assert store.find_key(key) is not None
+    pid = store._pg._local.conn.info.backend_pid
+    with runtime.db.engine.connect() as conn:
+        conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    assert store.find_key(key) is not None  # on a fresh connection
+    assert store._pg._local.conn.info.backend_pid != pid
+    store.add_entry(_entry(tenant_id))
+    store.close()
+
+
+def test_an_unreachable_database_is_an_operational_error(runtime, monkeypatch):
+    store = Store(runtime.db)
+    url = sa.make_url(store._pg.conninfo).set(port=1)
+    monkeypatch.setattr(store._pg, "conninfo", url.render_as_string(hide_password=False))
+    with pytest.raises(OperationalError):
+        store.find_key("rvk_anything")
+    with pytest.raises(OperationalError):
+        store.add_entry(_entry("t1"))

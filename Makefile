@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: run stack test test-unit test-integration test-e2e test-chart test-faults lint format clean
+.PHONY: run stack test test-unit test-integration test-e2e test-chart test-faults bench lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ test-chart: $(VENV)/.installed-test
 
 test-faults: $(VENV)/.installed-test
 	$(PYTEST) tests/faults
+
+# Measures the event pipeline, the gateway and the KPI store against the local RabbitMQ and
+# PostgreSQL; prints a table and writes bench/results/latest.json (BENCH_ARGS=--quick: smaller).
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -1,0 +1,355 @@
+"""Sections "pipeline", "latency" and "memory": our own event pipeline on the real servers.
+
+The visit service's outbox (PostgreSQL, migrated schema) is the producer and the KPI
+service the consumer, each worker role in a process of its own (``bench.pipeline_worker``):
+
+(a) relay alone: N rows already in the outbox, committed at once, until all are confirmed
+    and marked sent;
+(b) one KPI consumer alone: those N events waiting on the KPI queue, until all are applied;
+(c) the pipeline: N rows committed at once while the relay and the consumer both run,
+    until all are applied; its ratio to the raw figure of the stage that limits it (the
+    consumer: raw consume-with-ack; else the relay: raw windowed-confirm publish);
+(d) end to end: events written through ``Outbox.add`` (from a few threads, several
+    stories a transaction: one commit each waits for the WAL flush, which here would limit
+    a writer long before the pipeline) while the relay and the consumer run, until all are
+    applied (the writers' own rate in its note: they share the 2 cores);
+(e) latency: 200 events/s offered, one transaction each, commit-to-applied from the
+    outbox's ``created_at`` (written just before the producer's commit) to the KPI inbox's
+    ``applied_at`` (written in the consumer's transaction, just before its commit): both
+    from the same clock.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from kombu import Connection
+
+from kpi_service.bootstrap import SPEC as KPI
+from revisit_common import migrations
+from revisit_common.db import Database
+from revisit_common.envelope import wrap
+from revisit_common.outbox import NOTIFY_CHANNEL, Outbox, outbox_table
+from revisit_common.topology import service_queue
+from visit_service.bootstrap import SPEC as VISIT
+
+from . import procs, raw
+from .context import Bench
+from .events import Stream
+from .stats import percentile, rate
+
+SCHEMAS = "bench_"
+QUEUES = "bench"
+LATENCY_RATE = 200  # events/s offered in (e)
+# Writers in (d) and (e): each commit waits for PostgreSQL's WAL flush (a few ms here),
+# so one thread alone would measure the disk, not the pipeline.
+WRITERS = 4
+STORIES = 10  # stories (a few events each) per transaction in (d)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Worker:
+    """``python -m bench.pipeline_worker <role> <service>``, started and awaited."""
+
+    def __init__(self, bench: Bench, role: str, service: str):
+        self.name = f"{service}-{role}"
+        env = {
+            **os.environ,
+            "REVISIT_AMQP_URL": bench.amqp_url,
+            "REVISIT_DATABASE_URL": bench.postgres_url,
+            "REVISIT_DB_SCHEMA_PREFIX": SCHEMAS,
+            "REVISIT_QUEUE_PREFIX": QUEUES,
+            "REVISIT_REGION": "bench",
+            "REVISIT_LOG_LEVEL": os.environ.get("REVISIT_LOG_LEVEL", "WARNING"),
+        }
+        self.log = bench.workdir / f"{self.name}.log"
+        with self.log.open("wb") as err:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bench.pipeline_worker", role, service],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                text=True,
+            )
+        line = self.process.stdout.readline()  # "ready <time>", or "" if it died
+        if not line.startswith("ready"):
+            self.stop()
+            raise RuntimeError(f"{self.name} did not start: {self.log.read_text()[-2000:]}")
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time the process used so far."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def peak_mb(self) -> float | None:
+        return procs.tree_peak_mb(self.process.pid)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process.stdout.close()
+
+
+class Pipeline:
+    """The two schemas, the KPI queue and the stream of events the section writes."""
+
+    def __init__(self, bench: Bench):
+        self.visit = Database(bench.postgres_url, f"{SCHEMAS}visit")
+        self.kpi = Database(bench.postgres_url, f"{SCHEMAS}kpi")
+        migrations.upgrade(self.visit, VISIT.migrations)
+        migrations.upgrade(self.kpi, KPI.migrations)
+        with Connection(bench.amqp_url) as conn:  # so nothing relayed before (b) is lost
+            service_queue("kpi", list(KPI.routing_keys), prefix=QUEUES)(conn.channel()).declare()
+        self.stream = Stream(tenants=10)
+        self.outbox = Outbox("bench", "visit")
+
+    def close(self) -> None:
+        self.visit.dispose()
+        self.kpi.dispose()
+
+    def unsent(self) -> int:
+        with self.visit.engine.connect() as conn:
+            return conn.execute(
+                sa.select(sa.func.count())
+                .select_from(outbox_table)
+                .where(outbox_table.c.sent_at.is_(None))
+            ).scalar_one()
+
+    def applied(self) -> int:
+        with self.kpi.engine.connect() as conn:
+            return conn.execute(sa.text("SELECT count(*) FROM inbox")).scalar_one()
+
+    def insert_rows(self, count: int) -> None:
+        """``count`` outbox rows in one transaction (and the NOTIFY a commit sends)."""
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "event_id": envelope.id,
+                "routing_key": event.routing_key(),
+                "body": envelope.to_json(),
+                "created_at": now,
+                "attempts": 0,
+            }
+            for tenant, event in self.stream.events(count)
+            for envelope in [wrap(event, tenant_id=tenant, region="bench", service="visit")]
+        ]
+        with self.visit.transaction() as session:
+            session.execute(outbox_table.insert(), rows)
+            session.execute(sa.text(f"SELECT pg_notify('{NOTIFY_CHANNEL}', current_schema())"))
+
+    def write_stories(self, count: int) -> None:
+        """``count`` events through ``Outbox.add``, ``STORIES`` stories a transaction, from
+        ``WRITERS`` threads at once (as several web workers would write)."""
+        share = [count // WRITERS + (i < count % WRITERS) for i in range(WRITERS)]
+        streams = [Stream(tenants=10, seed=100 + i) for i in range(WRITERS)]
+        _threads([lambda n=n, s=s: self._write(n, s) for n, s in zip(share, streams, strict=True)])
+
+    def _write(self, count: int, stream: Stream) -> None:
+        written = 0
+        while written < count:
+            with self.visit.transaction() as session:
+                for _ in range(STORIES):
+                    if written >= count:
+                        break
+                    tenant, story = stream.story()
+                    for event in story[: count - written]:
+                        self.outbox.add(session, event, tenant_id=tenant)
+                        written += 1
+
+    def write_paced(self, per_second: int, seconds: float) -> float:
+        """One event per transaction, ``per_second`` of them for ``seconds``, each at its
+        scheduled moment (from ``WRITERS`` threads, so one slow commit does not delay the
+        next ones); the rate actually offered."""
+        total = int(per_second * seconds)
+        events = list(self.stream.events(total))
+        started = time.perf_counter()
+
+        def write(first: int) -> None:
+            for index in range(first, total, WRITERS):
+                delay = started + index / per_second - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                tenant, event = events[index]
+                with self.visit.transaction() as session:
+                    self.outbox.add(session, event, tenant_id=tenant)
+
+        _threads([lambda i=i: write(i) for i in range(WRITERS)])
+        return rate(total, time.perf_counter() - started)
+
+    def latencies_ms(self, since_id: int) -> list[float]:
+        """Commit-to-applied of every outbox row after ``since_id`` applied by the KPI."""
+        query = sa.text(
+            f"SELECT EXTRACT(EPOCH FROM (i.applied_at - o.created_at)) * 1000 "
+            f"FROM {SCHEMAS}visit.outbox o JOIN {SCHEMAS}kpi.inbox i "
+            "ON i.event_id = o.event_id AND i.consumer = 'kpi' WHERE o.id > :since"
+        )
+        with self.visit.engine.connect() as conn:
+            return [float(v) for v in conn.execute(query, {"since": since_id}).scalars()]
+
+    def last_id(self) -> int:
+        with self.visit.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.max(outbox_table.c.id))).scalar() or 0
+
+
+def _threads(targets) -> None:
+    threads = [threading.Thread(target=target) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def wait_until(done, timeout: float, poll: float = 0.05) -> float | None:
+    """Poll ``done()`` until true; the moment it was seen true, or None at ``timeout``."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        if done():
+            return time.perf_counter()
+        time.sleep(poll)
+    return None
+
+
+def run(bench: Bench) -> None:
+    n = 2_000 if bench.quick else 20_000
+    e2e = 2_000 if bench.quick else 15_000
+    latency_seconds = 3 if bench.quick else 15
+    data: dict = {"events": {"relay": n, "consumer": n, "end_to_end": e2e}}
+    bench.extra["pipeline"] = data
+    pipe = Pipeline(bench)
+    workers: list[Worker] = []
+    try:
+        relay = Worker(bench, "relay", "visit")
+        workers.append(relay)
+
+        # (a) relay alone: rows committed at once, until all confirmed and marked sent.
+        pipe.insert_rows(n)
+        started, cpu = time.perf_counter(), relay.cpu_seconds()
+        ended = wait_until(lambda: pipe.unsent() == 0, timeout=60 + n / 500)
+        relay_rate = rate(n, ended - started) if ended else None
+        data["relay_cpu_us_per_event"] = round((relay.cpu_seconds() - cpu) / n * 1e6)
+        note = "" if relay_rate else "timed out"
+        bench.add("pipeline", "relay alone: outbox -> confirmed", relay_rate, "events/s", note=note)
+
+        # (b) one KPI consumer alone: the N events waiting on its queue, until all applied.
+        consumer = Worker(bench, "consume", "kpi")
+        workers.append(consumer)
+        started = time.perf_counter()  # from "ready": its start-up is not counted
+        cpu = consumer.cpu_seconds()
+        ended = wait_until(lambda: pipe.applied() >= n, timeout=60 + n / 200)
+        consumer_rate = rate(n, ended - started) if ended else None
+        data["consumer_cpu_us_per_event"] = round((consumer.cpu_seconds() - cpu) / n * 1e6)
+        if consumer_rate is None:
+            bench.add("pipeline", "one KPI consumer alone", None, "events/s", note="timed out")
+        else:
+            bench.at_least("pipeline", "one KPI consumer alone", consumer_rate, 2000, "events/s")
+
+        # (c) the pipeline: rows committed at once, then relayed, consumed and applied with
+        # the relay and the KPI consumer running side by side (the writers are web requests'
+        # work, measured in (d)).
+        before = pipe.applied()
+        pipe.insert_rows(n)
+        started = time.perf_counter()
+        ended = wait_until(lambda: pipe.applied() >= before + n, timeout=60 + n / 200)
+        drain_rate = rate(n, ended - started) if ended else None
+        bench.add(
+            "pipeline",
+            "pipeline: outbox -> applied",
+            drain_rate,
+            "events/s",
+            note="committed rows relayed and applied, relay and KPI consumer side by side"
+            if drain_rate
+            else "timed out",
+        )
+        _ratio(bench, drain_rate, relay_rate, consumer_rate, data)
+
+        # (d) end to end: written through the outbox while relay and consumer run.
+        before = pipe.applied()
+        started = time.perf_counter()
+        pipe.write_stories(e2e)
+        written = time.perf_counter()
+        ended = wait_until(lambda: pipe.applied() >= before + e2e, timeout=60 + e2e / 200)
+        writers = rate(e2e, written - started)
+        data["writer_events_per_s"] = round(writers)
+        e2e_rate = rate(e2e, ended - started) if ended else None
+        bench.add(
+            "pipeline",
+            "end to end: outbox write -> applied",
+            e2e_rate,
+            "events/s",
+            note=f"the writers alone wrote {writers:,.0f} events/s" if e2e_rate else "timed out",
+        )
+
+        # (e) latency at a fixed offered load.
+        since = pipe.last_id()
+        before = pipe.applied()
+        offered_rate = pipe.write_paced(LATENCY_RATE, latency_seconds)
+        offered = int(LATENCY_RATE * latency_seconds)
+        wait_until(lambda: pipe.applied() >= before + offered, timeout=30)
+        samples = pipe.latencies_ms(since)
+        data["latency"] = {
+            "offered": offered,
+            "offered_per_s": round(offered_rate),
+            "applied": len(samples),
+        }
+        note = f"{LATENCY_RATE} events/s offered for {latency_seconds} s (outbox created_at -> "
+        note += "KPI inbox applied_at)"
+        if len(samples) < offered:
+            note += f"; only {len(samples)} of {offered} applied in time"
+        if samples:
+            bench.add("latency", "commit -> applied p50", percentile(samples, 50), "ms", note=note)
+            bench.at_most("latency", "commit -> applied p99", percentile(samples, 99), 250, "ms")
+            bench.add("latency", "commit -> applied max", max(samples), "ms")
+        else:
+            bench.add("latency", "commit -> applied p99", None, "ms", note=note)
+
+        bench.add("memory", "relay worker peak (visit)", relay.peak_mb(), "MiB")
+        bench.add("memory", "kpi worker peak (consumer)", consumer.peak_mb(), "MiB")
+    finally:
+        for worker in workers:
+            worker.stop()
+        pipe.close()
+
+
+def _ratio(bench: Bench, drain: float | None, relay: float | None, consumer: float | None, data):
+    """The pipeline over the raw figure of the stage that limits it (the slower one alone)."""
+    if drain is None or relay is None or consumer is None:
+        return
+    if consumer <= relay:
+        bound, what = raw.consume_with_ack(bench), "raw kombu consume-with-ack"
+    else:
+        bound, what = raw.windowed_publish(bench), "raw windowed-confirm publish"
+    data["ratio_against"] = what
+    if bound:
+        bench.at_least("pipeline", "pipeline / raw bound", drain / bound, 0.5, "", note=what)
+    consume_bound = raw.consume_with_ack(bench)
+    if consume_bound:
+        bench.add(
+            "pipeline",
+            "one KPI consumer alone / raw consume-with-ack",
+            consumer / consume_bound,
+            "",
+            note="applying each event to PostgreSQL (inbox, log, facts, aggregates) vs ack only",
+        )
+    relay_bound = raw.windowed_publish(bench)
+    if relay_bound:
+        bench.add(
+            "pipeline",
+            "relay alone / raw windowed publish",
+            relay / relay_bound,
+            "",
+            note="the relay's publish with confirms against pika's window of confirms",
+        )

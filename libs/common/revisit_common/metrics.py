@@ -18,8 +18,9 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.utils import floatToGoString
 
 HTTP_REQUESTS = Counter(
     "revisit_http_requests_total",
@@ -87,8 +88,53 @@ def render() -> tuple[bytes, str]:
         MultiProcessCollector(base)
     else:
         base = REGISTRY
-    extra = CollectorRegistry(auto_describe=False)
-    extra.register(_OutboxCollector())
-    for collector in list(_extra_collectors.values()):
-        extra.register(collector)
-    return generate_latest(base) + generate_latest(extra), CONTENT_TYPE_LATEST
+    extra = [_OutboxCollector(), *list(_extra_collectors.values())]
+    families = [family for collector in extra for family in collector.collect()]
+    return generate_latest(base) + plain_text(families), CONTENT_TYPE_LATEST
+
+
+PLAIN_TYPES = frozenset({"counter", "gauge"})
+
+
+def plain_text(families: Iterable[Metric]) -> bytes:
+    """``generate_latest`` of ``families``, the same bytes, for counters and gauges.
+
+    The scrape-time families (the KPI store's: thousands of samples) are rendered here:
+    prometheus-client checks every label name of every sample against a pattern, which was
+    most of a scrape's time, while ours are constants checked when the family is made.
+    Families of any other type, or with other samples (timestamps, ``_created``), go
+    through ``generate_latest``."""
+    out: list[str] = []
+    for family in families:
+        name = family.name + "_total" if family.type == "counter" else family.name
+        if family.type not in PLAIN_TYPES or any(
+            s.name != name or s.timestamp is not None for s in family.samples
+        ):  # (a counter's _created samples, say)
+            registry = CollectorRegistry(auto_describe=False)
+            registry.register(_Fixed([family]))
+            out.append(generate_latest(registry).decode("utf-8"))
+            continue
+        doc = family.documentation.replace("\\", r"\\").replace("\n", r"\n")
+        out.append(f"# HELP {name} {doc}\n# TYPE {name} {family.type}\n")
+        for sample in family.samples:
+            if sample.labels:
+                pairs = sorted(sample.labels.items())
+                labels = ",".join(f'{k}="{_label_value(v)}"' for k, v in pairs)
+                out.append(f"{sample.name}{{{labels}}} {floatToGoString(sample.value)}\n")
+            else:
+                out.append(f"{sample.name} {floatToGoString(sample.value)}\n")
+    return "".join(out).encode("utf-8")
+
+
+def _label_value(value: str) -> str:
+    if "\\" in value or "\n" in value or '"' in value:
+        return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
+    return value
+
+
+class _Fixed:
+    def __init__(self, families: list[Metric]):
+        self.families = families
+
+    def collect(self) -> Iterable[Metric]:
+        return self.families

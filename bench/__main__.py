@@ -13,8 +13,10 @@ import time
 import traceback
 from pathlib import Path
 
+from tests.support.servers import reachable
+
 from . import report
-from .context import AMQP_URL, POSTGRES_URL, RESULTS, Bench, database, reachable, vhost
+from .context import AMQP_URL, POSTGRES_URL, RESULTS, Bench, database, vhost
 
 SECTIONS = ("raw", "pipeline", "gateway", "scale")
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import socket
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
 import sqlalchemy as sa
+
+from tests.support.servers import own_vhost
 
 AMQP_URL = os.environ.get("REVISIT_BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
 POSTGRES_URL = os.environ.get(
@@ -74,37 +74,10 @@ class Bench:
         return self.amqp_url[:-2] + "/%2F" if self.amqp_url.endswith("//") else self.amqp_url
 
 
-def reachable(url: str) -> bool:
-    parsed = urlparse(url)
-    try:
-        with socket.create_connection((parsed.hostname, parsed.port), timeout=2):
-            return True
-    except OSError:
-        return False
-
-
-def _rabbitmqctl(*args: str) -> bool:
-    try:
-        done = subprocess.run(["rabbitmqctl", *args], capture_output=True, timeout=60, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0
-
-
-@contextlib.contextmanager
-def vhost(url: str) -> Iterator[str]:
-    """A virtual host of this run's own (deleted afterwards), or ``url`` itself when
-    rabbitmqctl cannot make one."""
-    name = f"revisit-bench-{secrets.token_hex(4)}"
-    if not _rabbitmqctl("add_vhost", name):
-        yield url
-        return
-    parsed = urlparse(url)
-    _rabbitmqctl("set_permissions", "-p", name, parsed.username or "guest", ".*", ".*", ".*")
-    try:
-        yield parsed._replace(path=f"/{name}").geturl()
-    finally:
-        _rabbitmqctl("delete_vhost", name)
+def vhost(url: str):
+    """A RabbitMQ virtual host of this run's own (deleted afterwards), or ``url`` itself
+    when rabbitmqctl cannot make one."""
+    return own_vhost(url, "revisit-bench")
 
 
 @contextlib.contextmanager

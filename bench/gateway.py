@@ -151,28 +151,15 @@ def load(target: Target, method: str, path: str, body: bytes | None, seconds: fl
 
 # ---------------------------------------------------------------------------- CPU accounting
 
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _ticks(pid: int) -> int:
-    """CPU ticks (user + system) of ``pid`` and of its children that exited and were
-    reaped (a gunicorn worker recycled after ``max_requests``, a PostgreSQL backend)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0
-    return sum(int(f) for f in fields[11:15])
-
 
 def cpu_seconds(pid: int) -> float:
     """CPU seconds of ``pid``'s process tree, exited workers included."""
-    return sum(map(_ticks, procs.tree(pid))) / _TICK
+    return sum(procs.cpu_seconds(each, reaped=True) for each in procs.tree(pid))
 
 
 def postgres_cpu() -> float:
     """CPU seconds of the PostgreSQL server (all of it: other users' queries too)."""
-    total = 0
+    total = 0.0
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -182,8 +169,8 @@ def postgres_cpu() -> float:
                     continue
         except OSError:
             continue
-        total += _ticks(int(entry))
-    return total / _TICK
+        total += procs.cpu_seconds(int(entry), reaped=True)
+    return total
 
 
 def _cpu_snapshot(pids: dict[str, int]) -> dict[str, float]:

@@ -87,8 +87,7 @@ class Worker:
 
     def cpu_seconds(self) -> float:
         """User and system CPU time the process used so far."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return procs.cpu_seconds(self.process.pid)
 
     def peak_mb(self) -> float | None:
         return procs.tree_peak_mb(self.process.pid)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
 
 
@@ -44,3 +46,34 @@ def tree_peak_mb(pid: int) -> float | None:
     """The largest peak of any process in ``pid``'s tree (a gunicorn master or a worker)."""
     peaks = [p for p in (peak_mb(each) for each in tree(pid)) if p is not None]
     return max(peaks) if peaks else None
+
+
+def cpu_seconds(pid: int, *, reaped: bool = False) -> float:
+    """User and system CPU seconds of one process so far (0 once it is gone); ``reaped``:
+    with those of its children that exited and were waited for (a recycled gunicorn
+    worker)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = sum(int(f) for f in fields[11 : 15 if reaped else 13])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def pss_mb(pid: int) -> float | None:
+    """The proportional share of resident memory of one process now (smaps_rollup Pss, in
+    MiB): pages shared since a fork count once over a tree, unlike VmHWM."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("Pss:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

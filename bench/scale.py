@@ -31,7 +31,6 @@ import http.client
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -278,17 +277,11 @@ class Seeders:
 # --------------------------------------------------------------------------- the web process
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Web:
     """The KPI web process as the stack runs it (gunicorn, its config, its env)."""
 
     def __init__(self, bench, token: str):
-        self.port = free_port()
+        self.port = procs.free_port()
         self.metrics_dir = bench.workdir / "scale-metrics" / "kpi"
         env = {
             **os.environ,
@@ -331,29 +324,12 @@ class Web:
 
     def cpu_seconds(self) -> dict[int, float]:
         """User + system CPU so far of each process of the web process tree."""
-        out = {}
-        for pid in procs.tree(self.proc.pid):
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-            out[pid] = ticks / os.sysconf("SC_CLK_TCK")
-        return out
+        return {pid: procs.cpu_seconds(pid) for pid in procs.tree(self.proc.pid)}
 
     def pss_mb(self) -> dict[int, float]:
-        """Each process's proportional share of resident memory now (smaps_rollup Pss, in
-        MiB): pages shared since the fork count once over the tree, unlike VmHWM."""
-        out = {}
-        for pid in procs.tree(self.proc.pid):
-            try:
-                text = Path(f"/proc/{pid}/smaps_rollup").read_text()
-            except OSError:
-                continue
-            for line in text.splitlines():
-                if line.startswith("Pss:"):
-                    out[pid] = round(int(line.split()[1]) / 1024, 1)
-        return out
+        """Each process's share of resident memory now (procs.pss_mb)."""
+        shares = {pid: procs.pss_mb(pid) for pid in procs.tree(self.proc.pid)}
+        return {pid: mb for pid, mb in shares.items() if mb is not None}
 
     def metrics_files(self) -> int:
         """Files in the prometheus multiprocess folder (a recycled worker leaves its own)."""
@@ -529,16 +505,14 @@ class Store:
             "queries": queries,
         }
 
-    def metrics_breakdown(self, repeat: int = 5) -> dict | None:
+    def metrics_breakdown(self, repeat: int = 5) -> dict:
         """Where a /metrics scrape's KPI part goes, in this process (median of ``repeat``):
-        reading ``kpi_totals``, building the families, rendering the exposition text."""
-        try:
-            from prometheus_client import CollectorRegistry, generate_latest
+        reading ``kpi_totals``, building the families, rendering the exposition text (as
+        the endpoint does: revisit_common.metrics.plain_text)."""
+        from kpi_service import collector
+        from kpi_service import store as kpi_store
+        from revisit_common.metrics import plain_text
 
-            from kpi_service import collector
-            from kpi_service import store as kpi_store
-        except ImportError:
-            return None
         runs = []
         for _ in range(repeat):
             t0 = time.perf_counter()
@@ -547,9 +521,7 @@ class Store:
             t1 = time.perf_counter()
             families = collector.families(rows)
             t2 = time.perf_counter()
-            registry = CollectorRegistry(auto_describe=False)
-            registry.register(_Fixed(families))
-            body = generate_latest(registry)
+            body = plain_text(families)
             t3 = time.perf_counter()
             runs.append((t1 - t0, t2 - t1, t3 - t2))
         middle = sorted(runs, key=sum)[len(runs) // 2]
@@ -565,14 +537,6 @@ class Store:
 
     def dispose(self) -> None:
         self.db.dispose()
-
-
-class _Fixed:
-    def __init__(self, families):
-        self.families = families
-
-    def collect(self):
-        return self.families
 
 
 # --------------------------------------------------------------------------- the section

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
-import subprocess
-from urllib.parse import urlparse
 
 import pytest
+
+from tests.support.servers import own_vhost, reachable
 
 AMQP_URL = os.environ.get("REVISIT_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
 POSTGRES_URL = os.environ.get(
@@ -22,17 +21,8 @@ POSTGRES_URL = os.environ.get(
 REQUIRED = os.environ.get("REVISIT_REQUIRE_SERVICES") == "1"
 
 
-def _reachable(url: str) -> bool:
-    parsed = urlparse(url)
-    try:
-        with socket.create_connection((parsed.hostname, parsed.port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 def _need(url: str, what: str) -> str:
-    if _reachable(url):
+    if reachable(url):
         return url
     message = f"{what} unreachable at {url}"
     if REQUIRED:
@@ -45,25 +35,8 @@ def amqp_url():
     """The real broker, in a virtual host of this test session's own when ``rabbitmqctl``
     can make one (so nothing another run publishes on ``revisit.events`` reaches these
     tests, and nothing is left behind); the URL's own vhost otherwise."""
-    url = _need(AMQP_URL, "RabbitMQ")
-    vhost = f"revisit-test-{secrets.token_hex(4)}"
-    if not _rabbitmqctl("add_vhost", vhost):
+    with own_vhost(_need(AMQP_URL, "RabbitMQ"), "revisit-test") as url:
         yield url
-        return
-    _rabbitmqctl(
-        "set_permissions", "-p", vhost, urlparse(url).username or "guest", ".*", ".*", ".*"
-    )
-    parsed = urlparse(url)
-    yield parsed._replace(path=f"/{vhost}").geturl()
-    _rabbitmqctl("delete_vhost", vhost)
-
-
-def _rabbitmqctl(*args: str) -> bool:
-    try:
-        done = subprocess.run(["rabbitmqctl", *args], capture_output=True, timeout=60, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,9 @@ It runs after :func:`auth.identify_request` (which tells who the caller is) and 
 :func:`auth.refuse_unidentified` (which answers 401/403), so refused calls count as well.
 Over the limit the answer is 429 problem+json with ``Retry-After`` (seconds). Windows are
 fixed: a caller's window opens with its first request and lasts the limit's period. Counters
-are in memory (one set per process, a dict under a lock: no thread or timer per request)
+are in memory (one set per process, a dict under a lock, ended windows swept as requests
+come: the ``limits`` library's own memory storage starts a new timer thread every 10 ms
+while requests keep coming, which a busy gateway pays for in every request's latency)
 unless ``REVISIT_RATE_LIMIT_STORAGE_URL`` names a shared store such as Redis, which several
 gateway replicas need (counted there with the ``limits`` library's fixed-window strategy);
 if that store is down, each process falls back to its own memory and requests go on, and

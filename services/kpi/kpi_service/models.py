@@ -61,27 +61,23 @@ facts = sa.Table(
     sa.Column("updated_at", UtcDateTime, nullable=False),
 )
 
-daily = sa.Table(
-    "kpi_daily",
-    metadata,
-    sa.Column("tenant_id", ID, primary_key=True),
-    sa.Column("day", sa.Date, primary_key=True),
-    sa.Column("region", DIM, primary_key=True),
-    sa.Column("department", DIM, primary_key=True),
-    sa.Column("assignee", DIM, primary_key=True),
-    *_counts(),
-)
 
-monthly = sa.Table(
-    "kpi_monthly",
-    metadata,
-    sa.Column("tenant_id", ID, primary_key=True),
-    sa.Column("month", sa.Date, primary_key=True),
-    sa.Column("region", DIM, primary_key=True),
-    sa.Column("department", DIM, primary_key=True),
-    sa.Column("assignee", DIM, primary_key=True),
-    *_counts(),
-)
+def _by_period(name: str, period: str) -> sa.Table:
+    """Counts per tenant, tenant-local ``period`` (a date), region, department, assignee."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("tenant_id", ID, primary_key=True),
+        sa.Column(period, sa.Date, primary_key=True),
+        sa.Column("region", DIM, primary_key=True),
+        sa.Column("department", DIM, primary_key=True),
+        sa.Column("assignee", DIM, primary_key=True),
+        *_counts(),
+    )
+
+
+daily = _by_period("kpi_daily", "day")
+monthly = _by_period("kpi_monthly", "month")  # the month's first day
 
 totals = sa.Table(
     "kpi_totals",

@@ -12,7 +12,7 @@ import secrets
 
 import pytest
 
-from tests.support.servers import own_vhost, reachable
+from tests.support.servers import drop_schemas, own_vhost, reachable
 
 AMQP_URL = os.environ.get("REVISIT_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
 POSTGRES_URL = os.environ.get(
@@ -78,21 +78,6 @@ def broker_queues(amqp_url, unique_prefix):
 @pytest.fixture
 def postgres_schemas(postgres_url, unique_prefix):
     """A schema prefix on the real PostgreSQL; its schemas are dropped afterwards."""
-    import sqlalchemy as sa
-
     prefix = f"{unique_prefix}_"
     yield prefix
-    url = postgres_url.replace("postgresql://", "postgresql+psycopg://", 1)
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        names = (
-            conn.execute(
-                sa.text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"),
-                {"p": prefix + "%"},
-            )
-            .scalars()
-            .all()
-        )
-        for name in names:
-            conn.execute(sa.text(f'DROP SCHEMA "{name}" CASCADE'))
-    engine.dispose()
+    drop_schemas(postgres_url, prefix)

@@ -11,9 +11,9 @@ import secrets
 from urllib.parse import urlparse
 
 import pytest
-import sqlalchemy as sa
 
 from tests.e2e.system import ADMIN
+from tests.support.servers import drop_schemas
 
 from .harness import BrokerFaults, NativeStack, SourceCounts, TcpProxy, broker_restore
 
@@ -31,17 +31,6 @@ def drop_queues(amqp_url: str, prefix: str) -> None:
                     channel.queue_delete(name)
                 except Exception:  # noqa: BLE001 - never declared: nothing to delete
                     channel = conn.channel()
-
-
-def drop_schemas(postgres_url: str, prefix: str) -> None:
-    engine = sa.create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://", 1))
-    with engine.begin() as conn:
-        names = conn.execute(
-            sa.text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"), {"p": prefix + "%"}
-        ).scalars()
-        for name in list(names):
-            conn.execute(sa.text(f'DROP SCHEMA "{name}" CASCADE'))
-    engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -350,9 +350,9 @@ class TcpProxy:
         with self._lock:
             pairs, self._pairs = self._pairs, []
         for client, upstream, frozen in pairs:
-            frozen.clear()
             _reset(client)
             _reset(upstream)
+            frozen.clear()  # after the reset: what a freeze held back is dropped, not sent
 
     def freeze(self) -> None:
         with self._lock:
@@ -372,9 +372,15 @@ class TcpProxy:
 
 
 def _reset(sock: socket.socket) -> None:
-    """Close with RST (SO_LINGER 0): the peer sees 'connection reset', not a clean close."""
+    """Close with RST (SO_LINGER 0): the peer sees 'connection reset', not a clean close.
+
+    ``shutdown(SHUT_RD)`` first wakes the pump blocked in ``recv`` on it: a blocked call
+    holds the socket open, so ``close()`` alone would leave the connection up, and a
+    PostgreSQL backend behind it idle in its transaction, holding its locks, for good."""
     with contextlib.suppress(OSError):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RD)
     with contextlib.suppress(OSError):
         sock.close()
 

@@ -45,3 +45,44 @@ def own_vhost(url: str, prefix: str) -> Iterator[str]:
         yield parsed._replace(path=f"/{name}").geturl()
     finally:
         rabbitmqctl("delete_vhost", name)
+
+
+# Sessions that still hold a lock in the schemas being dropped (PostgreSQL, pg_locks).
+_HOLDERS = """
+SELECT DISTINCT l.pid FROM pg_locks l
+JOIN pg_class c ON c.oid = l.relation
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname LIKE :p AND l.pid <> pg_backend_pid()
+"""
+
+
+def drop_schemas(postgres_url: str, prefix: str, lock_timeout: str = "15s") -> None:
+    """Drop every schema whose name starts with ``prefix`` (a test's own).
+
+    A session still holding a lock there (its client gone without PostgreSQL noticing) is
+    ended once ``lock_timeout`` has passed, instead of the drop waiting for it forever."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    pattern = prefix.replace("_", r"\_") + "%"
+    try:
+        for attempt in range(3):
+            try:
+                with engine.begin() as conn:
+                    conn.execute(sa.text(f"SET LOCAL lock_timeout = '{lock_timeout}'"))
+                    names = conn.execute(
+                        sa.text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"),
+                        {"p": pattern},
+                    ).scalars()
+                    for name in list(names):
+                        conn.execute(sa.text(f'DROP SCHEMA "{name}" CASCADE'))
+                return
+            except sa.exc.OperationalError:
+                if attempt == 2:
+                    raise
+                with engine.begin() as conn:
+                    pids = conn.execute(sa.text(_HOLDERS), {"p": pattern}).scalars().all()
+                    for pid in pids:
+                        conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        engine.dispose()

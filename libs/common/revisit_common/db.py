@@ -38,7 +38,7 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
     connect_args = {"connect_timeout": 5}
     if schema:
         connect_args["options"] = f"-csearch_path={schema}"
-    return create_engine(
+    engine = create_engine(
         url,
         connect_args=connect_args,
         pool_pre_ping=True,
@@ -46,6 +46,25 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
         max_overflow=10,
         hide_parameters=True,
     )
+    _end_abandoned_transactions(engine)
+    return engine
+
+
+# A session idle inside its transaction this long has lost its client (a network cut the
+# server never heard of): PostgreSQL ends it, so its locks stop blocking the consumer that
+# comes back for the same events. Longest legitimate wait: the relay's confirms, seconds.
+IDLE_IN_TRANSACTION_TIMEOUT = "5min"
+
+
+def _end_abandoned_transactions(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        with dbapi_conn.cursor() as cur:
+            cur.execute(
+                "SELECT set_config('idle_in_transaction_session_timeout', %s, false)",
+                (IDLE_IN_TRANSACTION_TIMEOUT,),
+            )
+        dbapi_conn.commit()
 
 
 class _NoResultRows(logging.Filter):

@@ -131,6 +131,23 @@ def test_hostile_bodies(world):
             _check(r, (method, path, content_type, data[:20]))
 
 
+def test_deep_json_is_refused_before_any_parser_recurses(world, caplog):
+    admin, ids, spec = world
+    deep = [data for _, data in WHOLE_BODIES[:2]] + ['{"name": ' + FIELD_VALUES[-1] + "}"]
+    sent = 0
+    for method, path, operation in operations(spec):
+        if not has_body(operation):
+            continue
+        api, target = _caller(admin, method, path), fill(path, ids)
+        for data in deep:
+            r = _send(api, method, target, data, "application/json")
+            assert r.status_code == 400, (method, path, r.status_code)
+            assert "levels deep" in r.get_json()["detail"], (method, path)
+            sent += 1
+    assert sent > 30
+    assert not [rec for rec in caplog.records if "RecursionError" in rec.getMessage()]
+
+
 def test_hostile_query_values(world):
     admin, ids, spec = world
     sent = 0

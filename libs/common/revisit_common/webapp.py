@@ -56,6 +56,29 @@ class ProblemApi(Api):
 
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+# A string (skipped whole, escapes and all) or one bracket: what nesting depth is made of.
+_STRING_OR_BRACKET = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+MAX_JSON_DEPTH = 64
+
+
+def json_depth_exceeds(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether a JSON text nests arrays and objects more than ``limit`` deep, found
+    without recursing. json.loads recurses once per level: thousands of levels (a few
+    KiB) bring it to the interpreter's recursion limit, and anything that runs there (a
+    garbage-collector finaliser, a log handler) fails too. Brackets inside strings do
+    not count; a body with no more than ``limit`` brackets is passed without a scan."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    depth = 0
+    for match in _STRING_OR_BRACKET.finditer(body):
+        token = match.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif token in (b"]", b"}"):
+            depth -= 1
+    return False
 
 
 def has_unpaired_surrogate(body: bytes) -> bool:
@@ -73,15 +96,19 @@ def has_unpaired_surrogate(body: bytes) -> bool:
     return False
 
 
-def reject_unpaired_surrogates():
-    """``before_request`` hook: 400 for a JSON body :func:`has_unpaired_surrogate`."""
-    if request.is_json and has_unpaired_surrogate(request.get_data(cache=True)):
-        return problem_response(
-            400,
-            "malformed JSON: a \\u escape is an unpaired surrogate (not a character)",
-            request_id=g.get("request_id"),
-        )
-    return None
+def reject_malformed_json():
+    """``before_request`` hook: 400 for a JSON body nested deeper than
+    :data:`MAX_JSON_DEPTH` or holding an unpaired surrogate, before any parser sees it."""
+    if not request.is_json:
+        return None
+    body = request.get_data(cache=True)
+    if json_depth_exceeds(body):
+        detail = f"malformed JSON: nested more than {MAX_JSON_DEPTH} levels deep"
+    elif has_unpaired_surrogate(body):
+        detail = "malformed JSON: a \\u escape is an unpaired surrogate (not a character)"
+    else:
+        return None
+    return problem_response(400, detail, request_id=g.get("request_id"))
 
 
 def create_app(
@@ -142,7 +169,7 @@ def create_app(
 
     if not public:
         # (the gateway adds it itself, once a chunked body has been read within its limit)
-        app.before_request(reject_unpaired_surrogates)
+        app.before_request(reject_malformed_json)
 
     @app.after_request
     def _finish(response: Response):

@@ -57,7 +57,7 @@ def create_gateway_app(runtime: ServiceRuntime, transports: Mapping[str, Transpo
     auth.install(app, between=lambda a: ratelimit.install(a, runtime.settings))
     audit.install(app)
     proxy.install(app, transports, runtime.internal_token)
-    app.before_request(webapp.reject_unpaired_surrogates)  # after the body is read in full
+    app.before_request(webapp.reject_malformed_json)  # after the body is read in full
     openapi.install(app, transports, runtime.internal_token)
     return app
 

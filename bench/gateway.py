@@ -152,30 +152,9 @@ def load(target: Target, method: str, path: str, body: bytes | None, seconds: fl
 # ---------------------------------------------------------------------------- CPU accounting
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU seconds of ``pid``'s process tree, exited workers included."""
-    return sum(procs.cpu_seconds(each, reaped=True) for each in procs.tree(pid))
-
-
-def postgres_cpu() -> float:
-    """CPU seconds of the PostgreSQL server (all of it: other users' queries too)."""
-    total = 0.0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/comm") as comm:
-                if not comm.read().startswith("postgres"):
-                    continue
-        except OSError:
-            continue
-        total += procs.cpu_seconds(int(entry), reaped=True)
-    return total
-
-
 def _cpu_snapshot(pids: dict[str, int]) -> dict[str, float]:
-    snap = {name: cpu_seconds(pid) for name, pid in pids.items()}
-    snap["postgres (whole server)"] = postgres_cpu()
+    snap = {name: procs.tree_cpu_seconds(pid) for name, pid in pids.items()}
+    snap["postgres (whole server)"] = procs.server_cpu_seconds("postgres")
     snap["client"] = sum(os.times()[:2])
     return snap
 

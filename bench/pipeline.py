@@ -27,6 +27,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -132,6 +133,42 @@ class Pipeline:
         with self.kpi.engine.connect() as conn:
             return conn.execute(sa.text("SELECT count(*) FROM inbox")).scalar_one()
 
+    def newest(self) -> tuple[int, str]:
+        """The id and event id of the newest outbox row."""
+        with self.visit.engine.connect() as conn:
+            return tuple(
+                conn.execute(
+                    sa.select(outbox_table.c.id, outbox_table.c.event_id)
+                    .order_by(outbox_table.c.id.desc())
+                    .limit(1)
+                ).one()
+            )
+
+    def all_sent(self) -> Callable[[], bool]:
+        """For :func:`wait_until`: whether no outbox row is left unsent, counted only once
+        the newest row is sent (a primary-key lookup: a count polled all along would cost
+        PostgreSQL CPU that the figures would charge to the pipeline)."""
+        newest, _ = self.newest()
+        query = sa.select(outbox_table.c.sent_at).where(outbox_table.c.id == newest)
+
+        def sent() -> bool:
+            with self.visit.engine.connect() as conn:
+                return conn.execute(query).scalar() is not None
+
+        return lambda: sent() and self.unsent() == 0
+
+    def all_applied(self, count: int) -> Callable[[], bool]:
+        """For :func:`wait_until`: whether the KPI inbox holds ``count`` events, counted
+        only once it holds the newest outbox row's (as :meth:`all_sent`)."""
+        _, newest = self.newest()
+        query = sa.text("SELECT 1 FROM inbox WHERE consumer = 'kpi' AND event_id = :id")
+
+        def applied() -> bool:
+            with self.kpi.engine.connect() as conn:
+                return conn.execute(query, {"id": newest}).first() is not None
+
+        return lambda: applied() and self.applied() >= count
+
     def insert_rows(self, count: int) -> None:
         """``count`` outbox rows in one transaction (and the NOTIFY a commit sends)."""
         now = datetime.now(UTC)
@@ -212,7 +249,7 @@ def _threads(targets) -> None:
         thread.join()
 
 
-def wait_until(done, timeout: float, poll: float = 0.05) -> float | None:
+def wait_until(done, timeout: float, poll: float = 0.02) -> float | None:
     """Poll ``done()`` until true; the moment it was seen true, or None at ``timeout``."""
     deadline = time.perf_counter() + timeout
     while time.perf_counter() < deadline:
@@ -236,10 +273,10 @@ def run(bench: Bench) -> None:
 
         # (a) relay alone: rows committed at once, until all confirmed and marked sent.
         pipe.insert_rows(n)
-        started, cpu = time.perf_counter(), relay.cpu_seconds()
-        ended = wait_until(lambda: pipe.unsent() == 0, timeout=60 + n / 500)
+        started, cpu = time.perf_counter(), _cpu({"relay": relay})
+        ended = wait_until(pipe.all_sent(), timeout=60 + n / 500)
         relay_rate = rate(n, ended - started) if ended else None
-        data["relay_cpu_us_per_event"] = round((relay.cpu_seconds() - cpu) / n * 1e6)
+        data["cpu_us_per_event"] = {"relay alone": _per_event(cpu, _cpu({"relay": relay}), n)}
         note = "" if relay_rate else "timed out"
         bench.add("pipeline", "relay alone: outbox -> confirmed", relay_rate, "events/s", note=note)
 
@@ -247,10 +284,12 @@ def run(bench: Bench) -> None:
         consumer = Worker(bench, "consume", "kpi")
         workers.append(consumer)
         started = time.perf_counter()  # from "ready": its start-up is not counted
-        cpu = consumer.cpu_seconds()
-        ended = wait_until(lambda: pipe.applied() >= n, timeout=60 + n / 200)
+        cpu = _cpu({"consumer": consumer})
+        ended = wait_until(pipe.all_applied(n), timeout=60 + n / 200)
         consumer_rate = rate(n, ended - started) if ended else None
-        data["consumer_cpu_us_per_event"] = round((consumer.cpu_seconds() - cpu) / n * 1e6)
+        data["cpu_us_per_event"]["consumer alone"] = _per_event(
+            cpu, _cpu({"consumer": consumer}), n
+        )
         if consumer_rate is None:
             bench.add("pipeline", "one KPI consumer alone", None, "events/s", note="timed out")
         else:
@@ -261,9 +300,12 @@ def run(bench: Bench) -> None:
         # work, measured in (d)).
         before = pipe.applied()
         pipe.insert_rows(n)
-        started = time.perf_counter()
-        ended = wait_until(lambda: pipe.applied() >= before + n, timeout=60 + n / 200)
+        both = {"relay": relay, "consumer": consumer}
+        started, cpu = time.perf_counter(), _cpu(both)
+        ended = wait_until(pipe.all_applied(before + n), timeout=60 + n / 200)
         drain_rate = rate(n, ended - started) if ended else None
+        if ended:
+            _cpu_budget(bench, cpu, _cpu(both), n, ended - started)
         bench.add(
             "pipeline",
             "pipeline: outbox -> applied",
@@ -280,7 +322,7 @@ def run(bench: Bench) -> None:
         started = time.perf_counter()
         pipe.write_stories(e2e)
         written = time.perf_counter()
-        ended = wait_until(lambda: pipe.applied() >= before + e2e, timeout=60 + e2e / 200)
+        ended = wait_until(pipe.all_applied(before + e2e), timeout=60 + e2e / 200)
         writers = rate(e2e, written - started)
         data["writer_events_per_s"] = round(writers)
         e2e_rate = rate(e2e, ended - started) if ended else None
@@ -297,7 +339,7 @@ def run(bench: Bench) -> None:
         before = pipe.applied()
         offered_rate = pipe.write_paced(LATENCY_RATE, latency_seconds)
         offered = int(LATENCY_RATE * latency_seconds)
-        wait_until(lambda: pipe.applied() >= before + offered, timeout=30)
+        wait_until(pipe.all_applied(before + offered), timeout=30)
         samples = pipe.latencies_ms(since)
         data["latency"] = {
             "offered": offered,
@@ -323,6 +365,46 @@ def run(bench: Bench) -> None:
         pipe.close()
 
 
+def _cpu(workers: dict[str, Worker]) -> dict[str, float]:
+    """CPU seconds so far of the workers and of the two servers they use."""
+    seconds = {name: worker.cpu_seconds() for name, worker in workers.items()}
+    seconds["postgres"] = procs.server_cpu_seconds("postgres")
+    seconds["rabbitmq"] = procs.server_cpu_seconds("beam.smp")
+    return seconds
+
+
+def _per_event(before: dict, after: dict, events: int) -> dict[str, float]:
+    """CPU microseconds per event of each process between two :func:`_cpu` readings."""
+    return {name: round((after[name] - before[name]) / events * 1e6, 1) for name in after}
+
+
+def _cpu_budget(bench: Bench, before: dict, after: dict, events: int, seconds: float) -> None:
+    """Where the pipeline's CPU went, per event, and how busy the machine's cores were:
+    with every core busy, the CPU an event costs in all four processes bounds the rate
+    (cores / CPU per event) however the work is split between them."""
+    per_event = _per_event(before, after, events)
+    total = sum(per_event.values())
+    cores = os.cpu_count() or 1
+    busy = total * events / 1e6 / (seconds * cores)
+    bench.extra["pipeline"]["cpu_us_per_event"]["pipeline"] = per_event
+    parts = ", ".join(f"{name} {value:.0f}" for name, value in per_event.items())
+    bench.add("pipeline", "pipeline: CPU per event, all four processes", total, "us", note=parts)
+    bench.add(
+        "pipeline",
+        "pipeline: share of the cores busy in them",
+        busy,
+        "",
+        note=f"of {cores} cores, over the drain; the rest went to other processes or idle",
+    )
+    bench.add(
+        "pipeline",
+        "pipeline: ceiling at that CPU per event",
+        cores * 1e6 / total,
+        "events/s",
+        note=f"{cores} cores / CPU per event",
+    )
+
+
 def _ratio(bench: Bench, drain: float | None, relay: float | None, consumer: float | None, data):
     """The pipeline over the raw figure of the stage that limits it (the slower one alone)."""
     if drain is None or relay is None or consumer is None:
@@ -334,6 +416,15 @@ def _ratio(bench: Bench, drain: float | None, relay: float | None, consumer: flo
     data["ratio_against"] = what
     if bound:
         bench.at_least("pipeline", "pipeline / raw bound", drain / bound, 0.5, "", note=what)
+        ceiling = bench.figure("pipeline", "pipeline: ceiling at that CPU per event")
+        if ceiling is not None:
+            bench.add(
+                "pipeline",
+                "pipeline ceiling / raw bound",
+                ceiling.value / bound,
+                "",
+                note="the most the pipeline could reach with every core busy in its processes",
+            )
     consume_bound = raw.consume_with_ack(bench)
     if consume_bound:
         bench.add(

@@ -60,6 +60,28 @@ def cpu_seconds(pid: int, *, reaped: bool = False) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of ``pid``'s process tree, exited workers included."""
+    return sum(cpu_seconds(each, reaped=True) for each in tree(pid))
+
+
+def server_cpu_seconds(command: str) -> float:
+    """CPU seconds of every process whose command name starts with ``command``
+    ("postgres", "beam.smp": a whole server, other users' work included)."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/comm") as comm:
+                if not comm.read().startswith(command):
+                    continue
+        except OSError:
+            continue
+        total += cpu_seconds(int(entry), reaped=True)
+    return total
+
+
 def pss_mb(pid: int) -> float | None:
     """The proportional share of resident memory of one process now (smaps_rollup Pss, in
     MiB): pages shared since a fork count once over a tree, unlike VmHWM."""

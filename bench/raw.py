@@ -9,6 +9,7 @@ so nothing published here reaches the pipeline's queues.
 
 from __future__ import annotations
 
+import os
 import time
 
 import pika
@@ -17,6 +18,7 @@ from kombu import Connection, Consumer, Exchange, Producer, Queue
 from revisit_common.config import Settings
 from revisit_common.envelope import CONTENT_TYPE, wrap
 
+from . import procs
 from .context import Bench
 from .events import Stream
 from .stats import rate
@@ -157,8 +159,9 @@ def publish_pika_window(url: str, batch: list[tuple[str, bytes]], window: int = 
     return _WindowedPublisher(url, batch, window).run()
 
 
-def consume_kombu(url: str, count: int, prefetch: int = PREFETCH) -> float:
-    """kombu: basic.consume with prefetch, an ack for each message (as ConsumerMixin does)."""
+def consume_kombu(url: str, count: int, prefetch: int = PREFETCH, cpu: dict | None = None) -> float:
+    """kombu: basic.consume with prefetch, an ack for each message (as ConsumerMixin does);
+    into ``cpu``, the CPU microseconds per message of this process and of the broker."""
     with Connection(url) as conn:
         channel = conn.channel()
         channel.basic_qos(0, prefetch, False)
@@ -172,10 +175,17 @@ def consume_kombu(url: str, count: int, prefetch: int = PREFETCH) -> float:
             seen += 1
 
         with Consumer(channel, queues=[QUEUE], on_message=on_message, accept=[]):
-            started = time.perf_counter()
+            started, before = time.perf_counter(), _cpu()
             while seen < count:
                 conn.drain_events(timeout=10)
-            return rate(seen, time.perf_counter() - started)
+            took, after = time.perf_counter() - started, _cpu()
+        if cpu is not None:
+            cpu.update({k: round((after[k] - before[k]) / seen * 1e6, 1) for k in after})
+        return rate(seen, took)
+
+
+def _cpu() -> dict[str, float]:
+    return {"client": sum(os.times()[:2]), "rabbitmq": procs.server_cpu_seconds("beam.smp")}
 
 
 def consume_pika(url: str, count: int, prefetch: int = PREFETCH) -> float:
@@ -215,6 +225,7 @@ def run(bench: Bench) -> None:
         "prefetch": PREFETCH,
         "window": WINDOW,
     }
+    consume_cpu: dict[str, float] = {}
     try:
         figures = [
             ("kombu publish, confirm each", publish_kombu(bench.amqp_url, batch[:each])),
@@ -225,7 +236,7 @@ def run(bench: Bench) -> None:
             ),
             (
                 f"kombu consume, prefetch {PREFETCH}, ack each",
-                consume_kombu(bench.amqp_url, consumed),
+                consume_kombu(bench.amqp_url, consumed, cpu=consume_cpu),
             ),
             (
                 f"pika consume, prefetch {PREFETCH}, ack each",
@@ -235,6 +246,14 @@ def run(bench: Bench) -> None:
         for name, value in figures:
             bench.add(SECTION, name, value, "msg/s")
             data[name] = round(value)
+        data["kombu consume cpu_us_per_message"] = consume_cpu
+        bench.add(
+            SECTION,
+            "kombu consume: CPU per message, client and broker",
+            sum(consume_cpu.values()),
+            "us",
+            note=", ".join(f"{name} {value:.0f}" for name, value in consume_cpu.items()),
+        )
     finally:
         with Connection(bench.amqp_url) as conn:
             channel = conn.channel()

@@ -240,10 +240,12 @@ def test_request_id_becomes_correlation_id(client, runtime, customer):
 
 def test_list_filters(client, feed, customer):
     other = register(feed, owner="zhao.min")
-    a = plan(client, customer, trigger="a", due_date="2026-12-01")
-    b = plan(client, customer, reason="care", trigger="b", due_date="2026-12-10")
+    # Windows relative to today (PAST stays outside both), so no calendar day breaks it.
+    window = [(TODAY + timedelta(days=n)).isoformat() for n in (30, 39, 60, 61, 95)]
+    a = plan(client, customer, trigger="a", due_date=window[0])
+    b = plan(client, customer, reason="care", trigger="b", due_date=window[1])
     c = plan(client, other, trigger="c", due_date=PAST)
-    d = plan(client, other, trigger="d", due_date="2027-01-05")
+    d = plan(client, other, trigger="d", due_date=window[4])
     client.post(f"/api/v1/visits/{d['id']}/cancel", {})
 
     def ids(query):
@@ -258,8 +260,8 @@ def test_list_filters(client, feed, customer):
     assert ids(f"customer_id={customer}") == [a["id"], b["id"]]
     assert ids("reason=care") == [b["id"]]
     assert ids("region=east") == ids("")
-    assert ids("due_from=2026-12-01&due_to=2026-12-31") == [a["id"], b["id"]]
-    assert ids("due_from=2027-01-01") == [d["id"]]
+    assert ids(f"due_from={window[0]}&due_to={window[2]}") == [a["id"], b["id"]]
+    assert ids(f"due_from={window[3]}") == [d["id"]]
     assert ids("overdue=true") == [c["id"]]
     assert c["id"] not in ids("overdue=false")
     listed = client.get("/api/v1/visits?overdue=true").json["items"][0]

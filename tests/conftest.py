@@ -11,6 +11,7 @@ import os
 import secrets
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.support.servers import drop_schemas, own_vhost, reachable
 
@@ -19,6 +20,11 @@ POSTGRES_URL = os.environ.get(
     "REVISIT_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 REQUIRED = os.environ.get("REVISIT_REQUIRE_SERVICES") == "1"
+
+# Properties are checked, not timed: on a busy machine (another suite beside this one) data
+# generation is slow and example run times vary, which says nothing about the code.
+settings.register_profile("revisit", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("revisit")
 
 
 def _need(url: str, what: str) -> str:

@@ -14,6 +14,8 @@ from amqp.transport import TCPTransport
 from kombu import Connection
 from kombu.transport import pyamqp
 
+from .settlement import Settlements
+
 MEMORY_URL = "memory://"
 
 # Bytes asked of the socket per read: a few dozen of our messages.
@@ -133,6 +135,8 @@ class Bus:
         # must call ``heartbeat_check`` about once a second: the consumer loop does, and the
         # relay between its passes; a peer silent for two intervals means a dead connection.
         self.heartbeat = heartbeat
+        # memory:// only: which consumers still owe a settlement for each relayed event.
+        self.settlements = Settlements()
 
     @property
     def is_memory(self) -> bool:

@@ -133,6 +133,7 @@ class EventConsumer(ConsumerMixin):
         self.retries = retries
         self.backoff = backoff
         durable = not bus.is_memory
+        self.routing_keys = tuple(routing_keys)
         self.queue = service_queue(service, routing_keys, prefix=prefix, durable_broker=durable)
         self.dead_queue = dead_letter_queue(service, prefix=prefix, durable_broker=durable)
         self.connection = None
@@ -153,6 +154,8 @@ class EventConsumer(ConsumerMixin):
             channel = conn.channel()
             self.queue(channel).declare()
             self.dead_queue(channel).declare()
+        if self.bus.is_memory:
+            self.bus.settlements.bind(self.service, self.routing_keys)
 
     @contextmanager
     def establish_connection(self):
@@ -262,6 +265,7 @@ class EventConsumer(ConsumerMixin):
             if outcome == "applied":
                 fault_point("consumer_after_commit")
             message.ack()
+            self.bus.settlements.settled(envelope.id, self.service)
 
     def apply(
         self,
@@ -454,6 +458,8 @@ class EventConsumer(ConsumerMixin):
             self.connection.collect()
             self._publish_dead(message.body, headers)
         message.ack()
+        if envelope is not None:
+            self.bus.settlements.settled(envelope.id, self.service)
         metrics.DEAD_LETTERS.labels(self.service).inc()
         log.error("dead-lettered %s: %s", envelope.id if envelope else "an invalid message", reason)
 

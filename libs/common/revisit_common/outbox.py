@@ -8,7 +8,10 @@ On RabbitMQ the relay publishes a whole batch and then waits for the broker's co
 all of it (a window of confirms in flight, instead of one round trip per message); the rows
 marked sent are the longest run, in id order, whose confirms were acks: a nack or a timeout
 leaves that row and every later one of the batch unsent (published again on a later pass;
-consumers are idempotent). On PostgreSQL a commit that added outbox rows also sends a
+consumers are idempotent). On the in-memory bus (standalone) a row is marked sent only once
+every consumer bound to it has settled it (:mod:`.settlement`): the memory transport loses
+what it holds when the process dies, so whatever was not settled is published again at the
+next start. On PostgreSQL a commit that added outbox rows also sends a
 ``NOTIFY``, so a relay in another process (the worker, while the rows are written by the web
 process) starts publishing at once instead of at its next poll.
 """
@@ -19,7 +22,9 @@ import contextlib
 import logging
 import threading
 import time
+from collections import deque
 from datetime import UTC, datetime
+from functools import partial
 
 import sqlalchemy as sa
 from amqp import Message, spec
@@ -153,6 +158,11 @@ class Relay:
         self._conn = None
         self._producer: Producer | None = None
         self._confirms: _ConfirmWindow | None = None
+        # memory:// only: rows handed to the bus and not yet settled by every consumer, and
+        # the ids of those settled since the last pass (appended by consumer threads).
+        self._in_flight: set[int] = set()
+        self._settled: deque[int] = deque()
+        self.max_in_flight = 4 * batch
 
     def _ensure_producer(self) -> Producer:
         if self._producer is None:
@@ -187,6 +197,8 @@ class Relay:
 
         Raises :class:`PublishFailed` after recording the rows that did get confirmed.
         """
+        if self.bus.is_memory:
+            return self._run_memory()
         query = (
             sa.select(outbox_table.c.id, outbox_table.c.routing_key, outbox_table.c.body)
             .where(outbox_table.c.sent_at.is_(None))
@@ -218,6 +230,87 @@ class Relay:
             ) from failure
         return len(confirmed)
 
+    def _run_memory(self) -> int:
+        """One pass on the in-memory bus: hand the next unsent rows (not already in flight)
+        to the bus, then mark sent the rows every consumer has settled. Returns how many
+        rows were marked sent."""
+        try:
+            self._hand_over()
+        finally:
+            marked = self._mark_settled()
+        return marked
+
+    def _hand_over(self) -> None:
+        room = min(self.batch, self.max_in_flight - len(self._in_flight))
+        if room <= 0:
+            return
+        query = (
+            sa.select(outbox_table.c.id, outbox_table.c.event_id, outbox_table.c.routing_key)
+            .add_columns(outbox_table.c.body)
+            .where(outbox_table.c.sent_at.is_(None))
+            .order_by(outbox_table.c.id)
+            .limit(room + len(self._in_flight))
+        )
+        with self.db.transaction() as session:
+            rows = [row for row in session.execute(query) if row.id not in self._in_flight]
+        rows = rows[:room]
+        published = 0
+        try:
+            producer = self._ensure_producer()
+            for row in rows:
+                self._in_flight.add(row.id)
+                self.bus.settlements.expect(
+                    row.event_id, row.routing_key, partial(self._on_settled, row.id)
+                )
+                producer.publish(
+                    row.body.encode("utf-8"),
+                    routing_key=row.routing_key,
+                    content_type=CONTENT_TYPE,
+                    content_encoding="utf-8",
+                    delivery_mode=2,
+                    retry=False,
+                )
+                published += 1
+        except Exception as exc:  # noqa: BLE001 - the row and the rest stay unsent
+            self._drop_connection()
+            metrics.PUBLISH_FAILURES.labels(self.service).inc()
+            stuck = rows[published]
+            self.bus.settlements.forget(stuck.event_id)
+            self._in_flight.discard(stuck.id)
+            with contextlib.suppress(ValueError):  # settled at once: nobody is bound to it
+                self._settled.remove(stuck.id)
+            with self.db.transaction() as session:
+                session.execute(
+                    outbox_table.update()
+                    .where(outbox_table.c.id == stuck.id)
+                    .values(attempts=outbox_table.c.attempts + 1, last_error=repr(exc)[:2000])
+                )
+            raise PublishFailed(
+                f"{published} of {len(rows)} rows published; the rest stay unsent"
+            ) from exc
+        finally:
+            if published:
+                metrics.EVENTS_PUBLISHED.labels(self.service).inc(published)
+
+    def _mark_settled(self) -> int:
+        settled = []
+        while self._settled:
+            settled.append(self._settled.popleft())
+        if settled:
+            with self.db.transaction() as session:
+                session.execute(
+                    outbox_table.update()
+                    .where(outbox_table.c.id.in_(settled))
+                    .values(sent_at=datetime.now(UTC))
+                )
+            self._in_flight.difference_update(settled)
+        return len(settled)
+
+    def _on_settled(self, row_id: int) -> None:
+        """Called by a consumer's thread once the row's event is settled everywhere."""
+        self._settled.append(row_id)
+        self.outbox.wake_event.set()
+
     def _publish_rows(self, rows) -> tuple[list[int], Exception | None]:
         confirmed: list[int] = []
         try:
@@ -248,18 +341,6 @@ class Relay:
     def _publish(self, rows, confirmed: list[int]) -> None:
         producer = self._ensure_producer()
         window = self._confirms
-        if window is None:  # memory://: published is delivered
-            for row in rows:
-                producer.publish(
-                    row.body.encode("utf-8"),
-                    routing_key=row.routing_key,
-                    content_type=CONTENT_TYPE,
-                    content_encoding="utf-8",
-                    delivery_mode=2,
-                    retry=False,
-                )
-                confirmed.append(row.id)
-            return
         first = window.next_tag
         self._send(producer.channel, rows, window)
         failure = None

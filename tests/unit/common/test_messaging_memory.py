@@ -15,9 +15,10 @@ import sqlalchemy as sa
 from kombu import Connection, Producer
 
 from revisit_common import outbox as outbox_module
+from revisit_common.bus import Bus
 from revisit_common.config import Settings
 from revisit_common.envelope import CONTENT_TYPE, parse
-from revisit_common.outbox import PublishFailed, pending_count
+from revisit_common.outbox import PublishFailed, Relay, pending_count
 from revisit_common.topology import EVENTS
 from tests.support.fake_service import (
     HANDLERS,
@@ -205,3 +206,28 @@ def test_relay_marks_rows_sent_only_after_they_were_published(settings, runtimes
     assert pending_count(writer.db) == 0
     assert [parse(m.body).id for m in _queue_messages(consumer)] == written[2:]
     assert json.loads(rows[0].body)["id"] == written[0]
+
+
+def test_a_row_is_sent_once_every_consumer_on_the_bus_settled_it(settings, runtimes):
+    """memory:// loses what it holds when the process dies: a row counts as delivered only
+    once the consumers bound to it have applied it; until then it is not published twice
+    by the same relay, and a relay of the next process publishes it again."""
+    bus = Bus(None)
+    consumer = runtimes(settings, bus=bus)
+    writer = runtimes(settings, name="writer", handlers={}, bus=bus)
+    consumer.declare()
+    written = [record_note(writer, f"n-{i}").id for i in range(3)]
+
+    assert writer.relay.run_once() == 0  # handed to the bus, none applied: none sent
+    assert writer.relay.run_once() == 0  # in flight: not handed to the bus again
+    assert pending_count(writer.db) == 3
+    assert [parse(m.body).id for m in _queue_messages(consumer)] == written  # taken: "lost"
+
+    # The next process: a new relay publishes every unsettled row; the consumer applies each.
+    restarted = Relay("writer", writer.db, bus, writer.outbox, batch=10)
+    assert restarted.run_once() == 0
+    with running(consumer):
+        wait_until(lambda: len(inbox_ids(consumer.db)) == 3, message="all three applied")
+        wait_until(lambda: restarted.run_once() == 3, message="settled rows marked sent")
+    assert pending_count(writer.db) == 0
+    assert note_counts(consumer.db) == {"n-0": 1, "n-1": 1, "n-2": 1}

@@ -116,6 +116,8 @@ def test_monitoring_objects(values_file):
     for endpoint in spec["endpoints"]:
         assert endpoint["path"] == "/metrics"
         assert endpoint["honorLabels"] is True
+        # /metrics wants the release's metrics token (the Secret every pod reads it from)
+        assert endpoint["bearerTokenSecret"]["key"] == "REVISIT_METRICS_TOKEN"
         relabel = {r["targetLabel"]: r for r in endpoint["relabelings"]}
         assert relabel["region"]["replacement"] == values_for(values_file).get("region", "local")
     scraped = {
@@ -322,6 +324,9 @@ def _allowed_peers(objs: list[dict], pod_labels: dict, port_name: str) -> list[l
     return allowed
 
 
+CUSTOMER_READERS = ("complaint", "visit", "survey")
+
+
 @values_files
 def test_network_policies(values_file):
     objs = rendered_objects(values_file)
@@ -348,11 +353,18 @@ def test_network_policies(values_file):
         assert peers and all(peers), service  # restricted, never "from anywhere"
         flat = [peer for group in peers for peer in group]
         from_pods = [p for p in flat if set(p) == {"podSelector"}]
-        assert from_pods and all(matches(p["podSelector"], gateway_labels) for p in from_pods), (
-            service
-        )
-        for other in BACKENDS:  # no service may call another
-            assert not any(matches(p["podSelector"], labels[web_name(other)]) for p in from_pods)
+        assert any(matches(p["podSelector"], gateway_labels) for p in from_pods), service
+        for other in BACKENDS:
+            # Only reads of what a copy has not heard of yet: a customer, from its owner.
+            reaches = any(matches(p["podSelector"], labels[web_name(other)]) for p in from_pods)
+            assert reaches is (service == "customer" and other in CUSTOMER_READERS), (
+                service,
+                other,
+            )
+        for worker in SERVICES:
+            assert not any(
+                matches(p["podSelector"], labels[worker_name(worker)]) for p in from_pods
+            )
         assert prometheus in flat, service
         assert all(p in (prometheus, *from_pods) for p in flat)
     for service in SERVICES:
@@ -399,7 +411,7 @@ def test_each_service_gets_its_own_database_and_the_secrets_it_needs(values_file
                 if layout == "database-per-service"
                 else "REVISIT_DATABASE_URL"
             )
-            wanted = {"REVISIT_AMQP_URL", "REVISIT_INTERNAL_TOKEN", db_key}
+            wanted = {"REVISIT_AMQP_URL", "REVISIT_INTERNAL_TOKEN", "REVISIT_METRICS_TOKEN", db_key}
             if service == "gateway":
                 wanted.add("REVISIT_ADMIN_TOKEN")
             assert set(refs) == wanted, name  # least privilege: nothing more

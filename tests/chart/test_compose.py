@@ -212,9 +212,17 @@ def test_prometheus_scrapes_every_process_and_loads_the_rules():
         for role, port in (("web", 8000), ("worker", 9100)):
             job, labels = targets[f"{service}-{role}:{port}"]
             assert job["metrics_path"] == "/metrics" and job["honor_labels"] is True
+            assert job["authorization"] == {
+                "type": "Bearer",
+                "credentials_file": "/etc/prometheus/metrics-token",
+            }
             assert labels["region"] == "local" and labels["role"] == role
     region = {s["environment"]["REVISIT_REGION"] for s in revisit_services().values()}
     assert region == {"local"}
+    # the token Prometheus sends is the one every process wants (compose's default)
+    token = (DEPLOY / "prometheus/metrics-token").read_text().strip()
+    wanted = {s["environment"]["REVISIT_METRICS_TOKEN"] for s in revisit_services().values()}
+    assert wanted == {f"${{REVISIT_METRICS_TOKEN:-{token}}}"}
 
 
 def test_grafana_provisioning():

@@ -25,6 +25,7 @@ HERE = Path(__file__).resolve().parent
 # CONTRACT.md §3, plus the per-service and kpi gauges agreed for the alerts.
 ALLOWED_METRICS = {
     "revisit_visits_due_total",
+    "revisit_visits_cancelled_total",
     "revisit_visits_completed_total",
     "revisit_visits_completed_on_time_total",
     "revisit_visit_ratings_total",
@@ -136,6 +137,11 @@ def test_promtool_checks_the_compose_prometheus_config(tmp_path):
     (tmp_path / "rules").mkdir()
     (tmp_path / "rules" / "revisit.yml").write_text(RULES_FILE.read_text())
     config["rule_files"] = [str(tmp_path / "rules" / "*.yml")]
+    token = tmp_path / "metrics-token"  # what compose mounts at /etc/prometheus/metrics-token
+    token.write_text((DEPLOY / "prometheus/metrics-token").read_text())
+    for job in config["scrape_configs"]:
+        if "authorization" in job:
+            job["authorization"]["credentials_file"] = str(token)
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
     result = subprocess.run(
         [promtool, "check", "config", str(tmp_path / "prometheus.yml")],

@@ -49,10 +49,15 @@ def stop(proc: subprocess.Popen, log: Path) -> int:
         pytest.fail(f"did not stop on SIGTERM:\n{log.read_text()}")
 
 
+METRICS_TOKEN = "metrics-token-for-tests"
+SCRAPE = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
+
 def base_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REVISIT_", "PROMETHEUS_"))}
     env.update(
         REVISIT_INTERNAL_TOKEN="internal-token-for-tests-0123456789abcdef",
+        REVISIT_METRICS_TOKEN=METRICS_TOKEN,
         REVISIT_DATA_DIR=str(tmp_path / "var"),
         HOME=str(tmp_path),
         # Every service package importable even before pyproject.toml lists it.
@@ -111,7 +116,7 @@ def test_gunicorn_config_sums_metrics_over_workers_and_wipes_stale_files(tmp_pat
         for _ in range(session_count):
             # A new connection each time, so both workers answer some of them.
             assert requests.get(base + "/healthz", headers={"Connection": "close"}).ok
-        text = requests.get(base + "/metrics").text
+        text = requests.get(base + "/metrics", headers=SCRAPE).text
         healthz = {
             labels: value
             for labels, value in samples(text, "revisit_http_requests_total").items()
@@ -151,7 +156,7 @@ def test_worker_serves_its_metrics_and_stops_on_sigterm(tmp_path):
         wait_for(base + "/healthz", proc, log)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            text = requests.get(base + "/metrics").text
+            text = requests.get(base + "/metrics", headers=SCRAPE).text
             if samples(text, "revisit_outbox_pending"):
                 break
             time.sleep(0.2)

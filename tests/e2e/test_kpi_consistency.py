@@ -232,7 +232,8 @@ def test_metrics_text_agrees_with_kpis(scenario):
     system, api = scenario
     tenant = tenant_of(system, api)
     counts = api.get("/kpis?from=2026-01-01&to=2028-12-31").json["counts"]
-    text = system.app.test_client().get("/metrics").get_data(as_text=True)
+    scrape = {"Authorization": f"Bearer {ADMIN}"}
+    text = system.app.test_client().get("/metrics", headers=scrape).get_data(as_text=True)
     totals = Counter()
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
@@ -243,7 +244,10 @@ def test_metrics_text_agrees_with_kpis(scenario):
                     sample.labels.get("satisfaction"),
                 )
                 totals[key] += sample.value
-    assert totals[("revisit_visits_due_total", None, None)] == counts["visits_due"]
+    due = counts["visits_due"] + counts["visits_cancelled"]  # cancelling lowers no counter
+    assert totals[("revisit_visits_due_total", None, None)] == due
+    cancelled = totals[("revisit_visits_cancelled_total", None, None)]
+    assert cancelled == counts["visits_cancelled"]
     assert totals[("revisit_visits_completed_total", None, None)] == counts["visits_completed"]
     assert (
         totals[("revisit_visits_completed_on_time_total", None, None)]

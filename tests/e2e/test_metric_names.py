@@ -35,7 +35,8 @@ def exposed_names(text: str) -> set[str]:
 def test_rules_and_dashboard_use_only_exposed_metrics(system):
     follow_up_loop(Api(system).new_tenant(), kpi_timeout=2.0)
     complaint_loop(Api(system).new_tenant("Second"), timeout=2.0)
-    text = system.app.test_client().get("/metrics").get_data(as_text=True)
+    scrape = {"Authorization": f"Bearer {ADMIN}"}
+    text = system.app.test_client().get("/metrics", headers=scrape).get_data(as_text=True)
     used = metric_names_used()
     assert len(used) > 10  # the rules and dashboard were read
     missing = used - exposed_names(text)

@@ -34,7 +34,8 @@ def bearer(key):
 def test_serves_health_readiness_metrics_and_openapi(server):
     assert requests.get(server.base + "/healthz", timeout=5).json()["status"] == "ok"
     assert requests.get(server.base + "/readyz", timeout=5).status_code == 200
-    metrics = requests.get(server.base + "/metrics", timeout=5).text
+    assert requests.get(server.base + "/metrics", timeout=5).status_code == 401
+    metrics = requests.get(server.base + "/metrics", headers=bearer(ADMIN), timeout=5).text
     assert "revisit_http_requests_total" in metrics
     assert "revisit_outbox_pending" in metrics
     spec = requests.get(server.base + "/api/v1/openapi.json", timeout=5).json()

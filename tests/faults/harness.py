@@ -31,6 +31,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from revisit_runner.stack import Role, roles
 from tests.e2e.standalone import REPO
+from tests.e2e.system import ADMIN
 
 RESULTS = Path(__file__).parent / "results" / "latest.json"
 RABBITMQCTL = "rabbitmqctl"
@@ -108,9 +109,12 @@ def stop_process(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: flo
     return proc.returncode
 
 
-def scrape(url: str) -> dict[tuple, float]:
-    """A /metrics page as {(sample name, sorted labels...): value}."""
-    text = requests.get(url, timeout=5).text
+def scrape(url: str, token: str = ADMIN) -> dict[tuple, float]:
+    """A /metrics page as {(sample name, sorted labels...): value}, scraped with ``token``
+    (the platform token of the fault stack) as Prometheus would."""
+    response = requests.get(url, timeout=5, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, (url, response.status_code, response.text[:300])
+    text = response.text
     out: dict[tuple, float] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
@@ -652,6 +656,7 @@ def note_env(amqp_url: str, postgres_url: str, queues: str, schemas: str, **extr
         "REVISIT_CONSUMER_BACKOFF": "0.02",
         "REVISIT_PREFETCH": "20",
         "REVISIT_LOG_LEVEL": "WARNING",
+        "REVISIT_METRICS_TOKEN": ADMIN,  # what scrape() sends
         **{k: str(v) for k, v in extra.items()},
     }
 

@@ -20,9 +20,9 @@ import sys
 import threading
 from http.server import ThreadingHTTPServer
 
-from revisit_common import logs
+from revisit_common import logs, metrics
 from revisit_common.config import Settings
-from revisit_runner.worker import MetricsHandler
+from revisit_runner.worker import metrics_handler
 from tests.support.fake_service import HANDLERS, NoteFlagged, NoteWritten, make_runtime
 
 
@@ -42,7 +42,8 @@ def main(argv: list[str]) -> int:
         make_runtime(settings, handlers=handlers if name == "test" else {}, name=name)
         for name in args.names
     ]
-    server = ThreadingHTTPServer(("127.0.0.1", args.metrics_port), MetricsHandler)
+    handler = metrics_handler(metrics.credentials(settings.metrics_token, settings.admin_token))
+    server = ThreadingHTTPServer(("127.0.0.1", args.metrics_port), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

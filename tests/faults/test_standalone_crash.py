@@ -142,7 +142,8 @@ def test_standalone_killed_during_writes_loses_and_repeats_nothing(tmp_path, sig
         applied_twice=now["new_customer_visits"] - now["customers_with_new_customer_visits"],
         seconds_from_fault_to_all_applied=recovered,
     )
-    assert missing_at_crash > 0, "nothing was in flight at the fault: the test proved nothing"
+    if sig == signal.SIGKILL:  # (SIGTERM may finish the backlog it was sent in, or not)
+        assert missing_at_crash > 0, "nothing was in flight at the kill: the test proved nothing"
     # Exactly once: one new-customer visit per customer with a purchase, KPI counts equal.
     assert now["new_customer_visits"] == now["customers_with_purchases"]
     assert kpi["customers"] == now["customers"]

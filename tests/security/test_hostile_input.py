@@ -177,3 +177,30 @@ def test_hostile_path_ids(world):
                     target[:80],
                     r.status_code,
                 )
+
+
+def test_nul_is_refused_at_the_edge_in_path_query_and_json(world):
+    """PostgreSQL cannot store U+0000: refused before any route (on SQLite alike)."""
+    admin, ids, _spec = world
+    cid = ids["customer_id"]
+    r = admin.get("/customers/a%00b")
+    assert (r.status_code, r.content_type) == (400, "application/problem+json")
+    assert "NUL" in r.json["detail"]
+    r = admin.get("/complaints?status=open%00")
+    assert (r.status_code, r.content_type) == (422, "application/problem+json")
+    assert list(r.json["errors"]) == ["status"]
+    complaint = {
+        "customer_id": cid,
+        "channel": "phone",
+        "severity": "general",
+        "category": "delivery",
+        "department": "quality",
+        "description": "late\u0000",
+        "complainant": {"name\u0000": "x"},
+    }
+    r = admin.post("/complaints", complaint)
+    assert (r.status_code, r.content_type) == (422, "application/problem+json")
+    assert sorted(r.json["errors"]) == ["complainant.name\u0000", "description"]
+    r = admin.as_key(ADMIN).post("/tenants", {"name": "\u0000"})  # the gateway's own route
+    assert (r.status_code, list(r.json["errors"])) == (422, ["name"])
+    assert admin.get(f"/customers/{cid}").status_code == 200  # the edge passes the rest

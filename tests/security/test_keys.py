@@ -5,33 +5,33 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import sqlite3
+
+import sqlalchemy as sa
 
 from tests.e2e.system import ADMIN, Api
 
 from .catalog import create_all
 
 
-def _dump(path) -> str:
-    """Every value of every table of a SQLite database, as text."""
-    with sqlite3.connect(path) as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return repr({t: conn.execute(f'SELECT * FROM "{t}"').fetchall() for t in tables})
+def _dump(db) -> str:
+    """Every value of every table of a service's database (SQLite or PostgreSQL), as text."""
+    tables = sa.inspect(db.engine).get_table_names(schema=db.schema)
+    with db.engine.connect() as conn:
+        return repr({t: conn.execute(sa.text(f'SELECT * FROM "{t}"')).all() for t in tables})
 
 
-def test_keys_and_tokens_are_stored_only_as_sha256(system, tmp_path):
+def test_keys_and_tokens_are_stored_only_as_sha256(system):
     platform = Api(system)
     admin = platform.new_tenant()
     keys = [admin.key] + [admin.new_key(role) for role in ("manager", "agent", "viewer")]
     ids = create_all(admin)
-    data = system.runtimes["gateway"].settings.data_dir
-    gateway = _dump(data / "gateway.sqlite3")
+    gateway = _dump(system.runtimes["gateway"].db)
     for key in keys:
         assert key not in gateway
         assert hashlib.sha256(key.encode()).hexdigest() in gateway
         assert key[:12] in gateway  # the display prefix, and no more
         assert key[:16] not in gateway
-    everything = "".join(_dump(path) for path in data.glob("*.sqlite3"))
+    everything = "".join(_dump(runtime.db) for runtime in system.runtimes.values())
     for secret in [*keys, ids["token"], ADMIN]:
         assert secret not in everything
     assert hashlib.sha256(ids["token"].encode()).hexdigest() in everything

@@ -1,4 +1,5 @@
-"""Rate limits at the gateway: per API key, per client IP without one; 429 with Retry-After."""
+"""Rate limits at the gateway: per API key or token, per client IP without one (failures
+apart); 429 with Retry-After."""
 
 from __future__ import annotations
 
@@ -43,26 +44,61 @@ def test_refused_calls_count_too(make_system):
     assert _limited(viewer.get("/customers"))
 
 
-def test_calls_without_a_valid_key_count_per_client_ip(make_system):
-    system = make_system(rate_limit_anonymous="4/minute")
+def test_calls_without_a_credential_count_per_client_ip(make_system):
+    system = make_system(rate_limit_anonymous="2/minute")
     platform = Api(system)
-    admin = platform.new_tenant()  # the platform token: 1
-    assert platform.as_key("rvk_guess-1").get("/customers").status_code == 401  # 2
-    assert platform.get("/customers").status_code == 401  # 3: no key at all
-    assert platform.post("/survey-responses/no-such-token", ANSWERS).status_code == 404  # 4
-    for attempt in (
-        platform.as_key("rvk_guess-2").get("/customers"),
-        platform.post("/survey-responses/no-such-token", ANSWERS),
-        platform.as_key(ADMIN).post("/tenants", {"name": "Another"}),
-        platform.get("/openapi.json"),
-    ):
-        assert _limited(attempt)
-    # a valid key has a counter of its own
-    assert admin.get("/customers").status_code == 200
+    assert platform.get("/openapi.json").status_code == 200  # 1
+    assert platform.post("/survey-responses/no-such-token", ANSWERS).status_code == 404  # 2
+    assert _limited(platform.post("/survey-responses/no-such-token", ANSWERS))
+    assert _limited(platform.get("/openapi.json"))
     # another client address is counted apart
     other_ip = system.app.test_client()
     other_ip.environ_base["REMOTE_ADDR"] = "10.1.2.3"
+    assert other_ip.get("/api/v1/openapi.json").status_code == 200
+
+
+def test_refused_credentials_count_per_client_ip_apart(make_system):
+    system = make_system(rate_limit_anonymous="2/minute")
+    platform = Api(system)
+    assert platform.as_key("rvk_guess-1").get("/customers").status_code == 401  # 1
+    assert platform.get("/customers").status_code == 401  # 2: no key at all
+    for attempt in (
+        platform.as_key("rvk_guess-2").get("/customers"),
+        platform.as_key("not-the-platform-token").post("/tenants", {"name": "Guess"}),
+    ):
+        assert _limited(attempt)
+    # not the anonymous calls' counter, nor the platform token's, nor a key's
+    assert platform.get("/openapi.json").status_code == 200
+    admin = platform.new_tenant()
+    assert admin.get("/customers").status_code == 200
+    other_ip = system.app.test_client()
+    other_ip.environ_base["REMOTE_ADDR"] = "10.1.2.3"
     assert other_ip.get("/api/v1/customers").status_code == 401
+
+
+def test_failed_authentication_never_uses_a_valid_credentials_budget(make_system):
+    """CONTRACT §4.2, with the default limits: 200 garbage credentials from one address,
+    then that address's platform token and keys work."""
+    defaults = Settings()
+    system = make_system(
+        rate_limit=defaults.rate_limit, rate_limit_anonymous=defaults.rate_limit_anonymous
+    )
+    per_ip = int(defaults.rate_limit_anonymous.split("/")[0])
+    platform = Api(system)
+    before = platform.new_tenant("Before")
+    garbage = []
+    for n in range(200):  # garbage API keys and garbage platform tokens, from one address
+        guess = platform.as_key(f"rvk_garbage-{n:03d}")
+        r = guess.get("/customers") if n % 2 else guess.post("/tenants", {"name": "Guess"})
+        garbage.append(r.status_code)
+    assert garbage == [401] * per_ip + [429] * (200 - per_ip)
+    assert _limited(r)
+    r = platform.as_key(ADMIN).post("/tenants", {"name": "After"})
+    assert r.status_code == 201, r.json
+    after = platform.as_key(r.json["admin_key"])
+    assert after.get("/customers").status_code == 200
+    assert before.get("/customers").status_code == 200
+    assert _limited(platform.as_key("rvk_garbage-again").get("/customers"))
 
 
 def test_forwarded_for_counts_only_behind_trusted_proxies(make_system):
@@ -84,7 +120,8 @@ def test_operations_endpoints_are_not_limited(make_system):
     client = system.app.test_client()
     for _ in range(3):
         assert client.get("/healthz").status_code == 200
-        assert client.get("/metrics").status_code == 200
+        metrics = client.get("/metrics", headers={"Authorization": f"Bearer {ADMIN}"})
+        assert metrics.status_code == 200
 
 
 def test_the_window_passes(make_system):
@@ -105,9 +142,9 @@ def test_limits_can_be_turned_off(make_system):
 
 def test_limits_can_be_turned_off_for_one_kind_of_caller(make_system):
     system = make_system(rate_limit="off", rate_limit_anonymous="2/minute")
-    admin = Api(system).new_tenant()  # 1 of the anonymous 2
+    admin = Api(system).new_tenant()  # the platform token: not limited either
     assert all(admin.get("/customers").status_code == 200 for _ in range(10))
-    assert Api(system).get("/customers").status_code == 401  # 2
+    assert [Api(system).get("/customers").status_code for _ in range(2)] == [401, 401]
     assert _limited(Api(system).get("/customers"))
 
 

@@ -117,6 +117,7 @@ REVISIT_DATABASE_URL
 {{- define "revisit.serviceEnv" -}}
 {{ include "revisit.secretEnv" (dict "root" .root "key" "REVISIT_AMQP_URL") }}
 {{ include "revisit.secretEnv" (dict "root" .root "key" "REVISIT_INTERNAL_TOKEN") }}
+{{ include "revisit.secretEnv" (dict "root" .root "key" "REVISIT_METRICS_TOKEN") }}
 {{ include "revisit.secretEnv" (dict "root" .root "key" (include "revisit.databaseKey" .)) }}
 {{- if eq .service "gateway" }}
 {{ include "revisit.secretEnv" (dict "root" .root "key" "REVISIT_ADMIN_TOKEN") }}
@@ -172,3 +173,15 @@ checksum/config: {{ include (print .Template.BasePath "/configmap.yaml") . | sha
 checksum/secret: {{ include (print .Template.BasePath "/secret.yaml") . | sha256sum }}
 {{- end }}
 {{- end -}}
+
+{{/* The web pods that read from their owners what their copies have not heard of yet
+     (a customer from the customer service, the settings from the gateway). */}}
+{{- define "revisit.readerSelector" -}}
+matchLabels:
+  {{- include "revisit.releaseLabels" . | nindent 2 }}
+  app.kubernetes.io/component: web
+matchExpressions:
+  - key: revisit/service
+    operator: In
+    values: ["complaint", "visit", "survey"]
+{{- end }}

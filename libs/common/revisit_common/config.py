@@ -43,8 +43,17 @@ class Settings:
     port: int = 8080
     admin_token: str | None = None
     internal_token: str | None = None
+    # The credential of /metrics (besides the platform token): what Prometheus sends.
+    metrics_token: str | None = None
     service_urls: dict[str, str] = field(default_factory=dict)
     max_body_bytes: int = 1024 * 1024
+    # Idle keep-alive connections are held this long (CONTRACT 4.1: at least 60 s); also
+    # the read deadline of a request whose client went silent.
+    keepalive_seconds: int = 75
+    # Per engine (one per service per process): connections kept open, and how many more
+    # may be opened under load (README "Connections per process").
+    db_pool_size: int = 5
+    db_max_overflow: int = 5
     publish_timeout: float = 5.0
     relay_interval: float = 0.2
     # The relay publishes a batch, then waits for all its confirms: the batch is its window
@@ -73,6 +82,11 @@ class Settings:
     # "off" commits them without waiting for the WAL flush (a server crash can lose the
     # last fraction of a second of entries), "on" waits for it.
     audit_synchronous_commit: str = "off"
+    # Webhooks go only to public addresses unless the operator allows private ones
+    # (loopback, private, link-local, ...: test rigs, closed networks). A tenant has at most
+    # ``webhooks_per_tenant`` active webhooks (409 beyond).
+    webhook_allow_private: bool = False
+    webhooks_per_tenant: int = 20
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -93,12 +107,16 @@ class Settings:
             port=_int(env, "REVISIT_PORT", 8080),
             admin_token=env.get("REVISIT_ADMIN_TOKEN") or None,
             internal_token=env.get("REVISIT_INTERNAL_TOKEN") or None,
+            metrics_token=env.get("REVISIT_METRICS_TOKEN") or None,
             service_urls={
                 name: env[f"REVISIT_{name.upper()}_URL"].rstrip("/")
                 for name in SERVICES
                 if env.get(f"REVISIT_{name.upper()}_URL")
             },
             max_body_bytes=_int(env, "REVISIT_MAX_BODY_BYTES", 1024 * 1024),
+            keepalive_seconds=_int(env, "REVISIT_KEEPALIVE_SECONDS", 75),
+            db_pool_size=_int(env, "REVISIT_DB_POOL_SIZE", 5),
+            db_max_overflow=_int(env, "REVISIT_DB_MAX_OVERFLOW", 5),
             publish_timeout=_float(env, "REVISIT_PUBLISH_TIMEOUT", 5.0),
             relay_interval=_float(env, "REVISIT_RELAY_INTERVAL", 0.2),
             relay_batch=_int(env, "REVISIT_RELAY_BATCH", 1000),
@@ -112,7 +130,14 @@ class Settings:
             rate_limit_storage_url=env.get("REVISIT_RATE_LIMIT_STORAGE_URL") or "memory://",
             trusted_proxies=_int(env, "REVISIT_TRUSTED_PROXIES", 0),
             audit_synchronous_commit=env.get("REVISIT_AUDIT_SYNCHRONOUS_COMMIT") or "off",
+            webhook_allow_private=(env.get("REVISIT_WEBHOOK_ALLOW_PRIVATE") or "").lower()
+            in ("1", "true", "yes", "on"),
+            webhooks_per_tenant=_int(env, "REVISIT_WEBHOOKS_PER_TENANT", 20),
         )
+
+    def pool(self) -> dict[str, int]:
+        """The connection pool bounds every service database is opened with."""
+        return {"pool_size": self.db_pool_size, "max_overflow": self.db_max_overflow}
 
     def database_for(self, service: str) -> tuple[str, str | None]:
         """The URL and (PostgreSQL only) schema of a service's own database."""

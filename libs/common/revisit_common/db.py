@@ -18,7 +18,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_engine(url: str, schema: str | None = None) -> Engine:
+def make_engine(
+    url: str, schema: str | None = None, *, pool_size: int = 5, max_overflow: int = 5
+) -> Engine:
     # Stored data (webhook secrets, personal data) must not reach the logs: SQL parameters
     # stay out of log lines and exception messages, and result rows out of DEBUG logs.
     _no_rows_in_logs()
@@ -42,8 +44,8 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
         url,
         connect_args=connect_args,
         pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=10,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
         hide_parameters=True,
     )
     _end_abandoned_transactions(engine)
@@ -104,10 +106,20 @@ def _tune_sqlite(engine: Engine) -> None:
 class Database:
     """A service's engine and session factory."""
 
-    def __init__(self, url: str, schema: str | None = None):
+    def __init__(
+        self,
+        url: str,
+        schema: str | None = None,
+        *,
+        pool_size: int = 5,
+        max_overflow: int = 5,
+    ):
+        """At most ``pool_size`` + ``max_overflow`` connections (PostgreSQL), plus the outbox
+        listener's own one in a process that relays; services pass REVISIT_DB_POOL_SIZE and
+        REVISIT_DB_MAX_OVERFLOW (:meth:`Settings.pool`)."""
         self.url = url
         self.schema = schema
-        self.engine = make_engine(url, schema)
+        self.engine = make_engine(url, schema, pool_size=pool_size, max_overflow=max_overflow)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessions = sessionmaker(
             self.engine.execution_options(revisit_read_only=True), expire_on_commit=False

@@ -17,6 +17,8 @@ TENANT_HEADER = "X-Revisit-Tenant"
 ROLE_HEADER = "X-Revisit-Role"
 DEPARTMENT_HEADER = "X-Revisit-Department"
 ACTOR_HEADER = "X-Revisit-Actor"
+# The tenant's current settings version at the gateway (settings_catch_up.py).
+SETTINGS_VERSION_HEADER = "X-Revisit-Settings-Version"
 IDENTITY_HEADERS = (TOKEN_HEADER, TENANT_HEADER, ROLE_HEADER, DEPARTMENT_HEADER, ACTOR_HEADER)
 
 ROLES = ("admin", "manager", "agent", "auditor", "viewer", "department")
@@ -28,6 +30,7 @@ class Identity:
     role: str
     actor: str
     department: str | None = None
+    settings_version: int | None = None
 
     def headers(self, internal_token: str) -> dict[str, str]:
         headers = {
@@ -38,6 +41,8 @@ class Identity:
         }
         if self.department:
             headers[DEPARTMENT_HEADER] = self.department
+        if self.settings_version is not None:
+            headers[SETTINGS_VERSION_HEADER] = str(self.settings_version)
         return headers
 
 
@@ -62,7 +67,12 @@ def load_identity(internal_token: str | None) -> Identity | None:
         role=role,
         actor=request.headers.get(ACTOR_HEADER, "") or role,
         department=request.headers.get(DEPARTMENT_HEADER) or None,
+        settings_version=_version(request.headers.get(SETTINGS_VERSION_HEADER, "")),
     )
+
+
+def _version(raw: str) -> int | None:
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
 
 
 def current() -> Identity:

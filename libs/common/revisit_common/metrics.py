@@ -7,6 +7,7 @@ and replica reports the truth.
 
 from __future__ import annotations
 
+import hmac
 import os
 from collections.abc import Callable, Iterable
 
@@ -47,6 +48,34 @@ EVENTS_CONSUMED = Counter(
 DEAD_LETTERS = Counter(
     "revisit_dead_letters_total", "Messages moved to the dead-letter queue", ["service"]
 )
+
+OUTCOMES = ("applied", "duplicate", "ignored", "dead")
+
+
+def credentials(metrics_token: str | None, admin_token: str | None) -> tuple[str, ...]:
+    """The bearer tokens ``/metrics`` accepts: the metrics token and the platform token."""
+    return tuple(token for token in (metrics_token, admin_token) if token)
+
+
+def authorized(header: str | None, tokens: Iterable[str]) -> bool:
+    """Whether an ``Authorization`` header carries one of ``tokens`` (none: nobody is)."""
+    scheme, _, given = (header or "").partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        return False
+    given_bytes = given.strip().encode("utf-8")
+    return any(hmac.compare_digest(given_bytes, token.encode("utf-8")) for token in tokens)
+
+
+def start_service(service: str, event_types: Iterable[str]) -> None:
+    """Every per-service counter at 0 before its first increment, so that ``increase()``
+    sees the first burst too (a series born at 3 shows no increase)."""
+    EVENTS_PUBLISHED.labels(service)
+    PUBLISH_FAILURES.labels(service)
+    DEAD_LETTERS.labels(service)
+    for event_type in sorted(event_types):
+        for outcome in OUTCOMES:
+            EVENTS_CONSUMED.labels(service, event_type, outcome)
+
 
 # service -> (region, function returning the outbox backlog), registered by each runtime;
 # a runtime built again for the same service (tests) replaces the earlier reader.

@@ -86,3 +86,24 @@ def create_messaging_tables(op) -> None:
         sa.Column("document", sa.JSON, nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
+
+
+def create_idempotency_table(op) -> None:
+    """Idempotency keys (CONTRACT.md §4.1): one row per (tenant, key), written with the write."""
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("tenant_id", sa.String(36), primary_key=True),
+        sa.Column("key", sa.String(255), primary_key=True),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
+        sa.Column("status", sa.Integer, nullable=False),
+        sa.Column("body", sa.LargeBinary, nullable=False),
+        sa.Column("headers", sa.JSON, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_idempotency_keys_expires_at", "idempotency_keys", ["expires_at"])
+
+
+def drop_idempotency_table(op) -> None:
+    op.drop_index("ix_idempotency_keys_expires_at", "idempotency_keys")
+    op.drop_table("idempotency_keys")

@@ -15,10 +15,11 @@ PROBLEM_TYPE = "application/problem+json"
 class ProblemSchema(Schema):
     """Documentation of the error body (RFC 9457)."""
 
-    type = fields.String()
-    title = fields.String()
-    status = fields.Integer()
-    detail = fields.String()
+    # (required: what every problem has, so the document lists it)
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
     errors = fields.Dict(metadata={"description": "field -> messages, for validation errors"})
     request_id = fields.String()
 

@@ -15,14 +15,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 
-from . import metrics, migrations, webapp
+from . import idempotency, metrics, migrations, webapp
 from .bus import Bus
 from .config import Settings
 from .consumer import EventConsumer, Handler
 from .db import Database
+from .directory import Directory, Peer, Unavailable, peers_from
 from .outbox import Outbox, Relay, pending_count
+from .problems import problem_response
+from .settings_catch_up import SettingsCatchUp
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,9 @@ class ServiceSpec:
     # Background jobs the worker runs every N seconds, e.g. the overdue sweep.
     periodic: Sequence[tuple[float, Callable[[ServiceRuntime], None]]] = ()
     on_start: Callable[[ServiceRuntime], None] | None = None
+    # A request whose tenant settings are newer at the gateway than in this service's copy
+    # fetches them first (settings_catch_up.py): only where keeping them has no other effect.
+    settings_catch_up: bool = False
 
 
 class ServiceRuntime:
@@ -49,7 +55,7 @@ class ServiceRuntime:
         self.settings = settings
         self.internal_token = settings.internal_token or secrets.token_urlsafe(32)
         url, schema = settings.database_for(spec.name)
-        self.db = Database(url, schema)
+        self.db = Database(url, schema, **settings.pool())
         migrations.upgrade(self.db, spec.migrations)
         self.bus = bus or Bus(
             settings.amqp_url,
@@ -82,7 +88,13 @@ class ServiceRuntime:
             else None
         )
         self.threads: list[threading.Thread] = []
+        # How this service reaches the others for reads (directory.py): HTTP at
+        # REVISIT_<SERVICE>_URL; standalone mode puts the in-process apps here instead.
+        self.peers: dict[str, Peer] = peers_from(settings.service_urls)
+        self.directory = Directory(self.peers, self.internal_token, service=spec.name)
+        self.settings_catch_up = SettingsCatchUp(self.db, self.directory)
         metrics.register_outbox(spec.name, settings.region, lambda: pending_count(self.db))
+        metrics.start_service(spec.name, spec.handlers)
         if spec.on_start:
             spec.on_start(self)
 
@@ -97,7 +109,7 @@ class ServiceRuntime:
         def broker():
             self.bus.ping()
 
-        return webapp.create_app(
+        app = webapp.create_app(
             service=self.name,
             title=self.spec.title,
             blueprints=self.spec.blueprints,
@@ -107,7 +119,22 @@ class ServiceRuntime:
             extensions={"revisit": self},
             public=self.spec.public,
             token_only_prefixes=self.spec.token_only_prefixes,
+            metrics_tokens=metrics.credentials(
+                self.settings.metrics_token, self.settings.admin_token
+            ),
         )
+        idempotency.install(app, self.db, self.spec.blueprints)
+        app.register_error_handler(Unavailable, _owner_unavailable)
+        if self.spec.settings_catch_up:
+            app.before_request(self._catch_up_settings)
+        return app
+
+    def _catch_up_settings(self) -> None:
+        identity = g.get("identity")
+        if "gateway" not in self.peers:
+            return  # no way to ask (REVISIT_GATEWAY_URL unset): the event brings them
+        if identity is not None and identity.settings_version is not None:
+            self.settings_catch_up.ensure(identity.tenant_id, identity.settings_version)
 
     def declare(self) -> None:
         """Declare this service's queues and bindings, so no event published is missed."""
@@ -122,6 +149,9 @@ class ServiceRuntime:
             targets.append(("consumer", self.consumer.run_forever))
         for index, (interval, job) in enumerate(self.spec.periodic):
             targets.append((f"periodic-{index}", self._periodic(interval, job)))
+        if idempotency.has_table(self.db):
+            purge = self._periodic(idempotency.PURGE_INTERVAL, idempotency.purge_job)
+            targets.append(("idempotency-purge", purge))
         for role, target in targets:
             thread = threading.Thread(
                 target=target, args=(stop,), name=f"{self.name}-{role}", daemon=True
@@ -142,6 +172,17 @@ class ServiceRuntime:
 
     def close(self) -> None:
         self.db.dispose()
+
+
+def _owner_unavailable(exc: Unavailable):
+    """A read from the service owning an entity failed (directory.py): try again shortly."""
+    log.warning("owning service unavailable: %s", exc)
+    return problem_response(
+        503,
+        "a service this request needs is unavailable, try again shortly",
+        headers={"Retry-After": "2"},
+        request_id=g.get("request_id"),
+    )
 
 
 def runtime() -> ServiceRuntime:

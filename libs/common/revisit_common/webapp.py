@@ -5,8 +5,9 @@ them into an app with the common behaviour:
 - ``X-Request-ID`` echoed (or made) on every response and kept in ``g.request_id``;
 - errors of every kind rendered as problem+json (validation 422 with per-field errors,
   malformed JSON 400, oversized bodies 413, an unreachable database 503);
-- ``/healthz``, ``/readyz`` and ``/metrics`` without auth; ``/api/v1/*`` only with the
-  identity the gateway vouches for.
+- ``/healthz`` and ``/readyz`` without auth; ``/metrics`` only with the metrics or the
+  platform token as a bearer credential (401 problem+json without); ``/api/v1/*`` only
+  with the identity the gateway vouches for.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from flask_smorest import Api
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from . import identity, metrics
+from . import identity, metrics, nul_text
+from .idempotency_openapi import IdempotencyPlugin
+from .openapi_plugin import ContractPlugin
 from .problems import ProblemSchema, flatten_validation, problem_response
 
 log = logging.getLogger(__name__)
@@ -96,9 +99,18 @@ def has_unpaired_surrogate(body: bytes) -> bool:
     return False
 
 
-def reject_malformed_json():
-    """``before_request`` hook: 400 for a JSON body nested deeper than
-    :data:`MAX_JSON_DEPTH` or holding an unpaired surrogate, before any parser sees it."""
+def reject_hostile_input():
+    """``before_request`` hook: refuse input no parser or database should see, before any
+    route does: a NUL character in the path (400), in a query parameter (422) or in a JSON
+    string (422; PostgreSQL cannot store it, see :mod:`.nul_text`), and a JSON body nested
+    deeper than :data:`MAX_JSON_DEPTH` or holding an unpaired surrogate (400)."""
+    rid = g.get("request_id")
+    if nul_text.NUL in request.path:
+        return problem_response(400, f"the path {nul_text.MESSAGE}", request_id=rid)
+    names = nul_text.nul_names(request.args.items(multi=True))
+    if names:
+        errors = {name: [nul_text.MESSAGE] for name in names}
+        return problem_response(422, "invalid query parameters", errors=errors, request_id=rid)
     if not request.is_json:
         return None
     body = request.get_data(cache=True)
@@ -106,9 +118,23 @@ def reject_malformed_json():
         detail = f"malformed JSON: nested more than {MAX_JSON_DEPTH} levels deep"
     elif has_unpaired_surrogate(body):
         detail = "malformed JSON: a \\u escape is an unpaired surrogate (not a character)"
+    elif _NUL_ESCAPE in body and (places := _nul_places(body)):
+        errors = {place: [nul_text.MESSAGE] for place in places}
+        return problem_response(422, "invalid fields", errors=errors, request_id=rid)
     else:
         return None
-    return problem_response(400, detail, request_id=g.get("request_id"))
+    return problem_response(400, detail, request_id=rid)
+
+
+_NUL_ESCAPE = b"\\u0000"  # how JSON text spells NUL (a raw NUL byte is not valid JSON)
+
+
+def _nul_places(body: bytes) -> list[str]:
+    """Where a JSON body's strings hold a NUL (malformed JSON is left to the parser)."""
+    try:
+        return nul_text.nul_fields(json.loads(body))
+    except ValueError:
+        return []
 
 
 def create_app(
@@ -122,6 +148,7 @@ def create_app(
     extensions: dict | None = None,
     public: bool = False,
     token_only_prefixes: Iterable[str] = (),
+    metrics_tokens: Iterable[str] = (),
 ) -> Flask:
     """Build a service's Flask app.
 
@@ -140,13 +167,14 @@ def create_app(
     )
     app.json.ensure_ascii = False
     app.extensions.update(extensions or {})
-    api = ProblemApi(app)
+    api = ProblemApi(app, spec_kwargs={"extra_plugins": [ContractPlugin(), IdempotencyPlugin()]})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for blp in blueprints:
         api.register_blueprint(blp)
     app.extensions["revisit_api"] = api
     checks = list(ready_checks)
     token_only = tuple(token_only_prefixes)
+    scrape_tokens = tuple(metrics_tokens)
 
     @app.before_request
     def _start():
@@ -169,7 +197,7 @@ def create_app(
 
     if not public:
         # (the gateway adds it itself, once a chunked body has been read within its limit)
-        app.before_request(reject_malformed_json)
+        app.before_request(reject_hostile_input)
 
     @app.after_request
     def _finish(response: Response):
@@ -228,6 +256,13 @@ def create_app(
 
     @app.get("/metrics")
     def metrics_view():
+        if not metrics.authorized(request.headers.get("Authorization"), scrape_tokens):
+            return problem_response(
+                401,
+                "/metrics needs Authorization: Bearer <REVISIT_METRICS_TOKEN or platform token>",
+                headers={"WWW-Authenticate": "Bearer"},
+                request_id=g.get("request_id"),
+            )
         body, content_type = metrics.render()
         return Response(body, content_type=content_type)
 

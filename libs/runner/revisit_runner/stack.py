@@ -5,10 +5,11 @@
     python -m revisit_runner.stack
 
 For every backend service a gunicorn web process (ports 8101, 8102, ... or from
-REVISIT_STACK_BASE_PORT) and a worker
-process (relay + consumers + periodic jobs); the gateway's web process on REVISIT_PORT
-(8080) and its worker. Every process's output is prefixed with its name. SIGINT/SIGTERM
-stops them all; if one dies, the others are stopped and the stack exits non-zero.
+REVISIT_STACK_BASE_PORT) and a worker process (relay + consumers + periodic jobs); the
+gateway's web process on REVISIT_PORT (8080), served by waitress as standalone mode is
+(:mod:`.edge`: slow clients hold no thread), and its worker. Every process's output is
+prefixed with its name. SIGINT/SIGTERM stops them all; if one dies, the others are stopped
+and the stack exits non-zero.
 """
 
 from __future__ import annotations
@@ -31,6 +32,16 @@ class Role:
     name: str
     argv: list[str]
     env: dict[str, str]
+    metrics_port: int | None = None  # a worker's /metrics
+
+
+# A worker serves /metrics (bearer REVISIT_METRICS_TOKEN or the platform token) on the base
+# port + 100 + its index in ALL: 8201 gateway, 8202 customer, ...
+METRICS_PORT_OFFSET = 100
+
+
+def worker_metrics_ports(base_port: int) -> dict[str, int]:
+    return {name: base_port + METRICS_PORT_OFFSET + i for i, name in enumerate(ALL)}
 
 
 def roles(env: dict[str, str], base_port: int = 8101) -> list[Role]:
@@ -41,7 +52,9 @@ def roles(env: dict[str, str], base_port: int = 8101) -> list[Role]:
     shared.setdefault("REVISIT_INTERNAL_TOKEN", secrets.token_urlsafe(32))
     for name, port in ports.items():
         shared[f"REVISIT_{name.upper()}_URL"] = f"http://{host}:{port}"
+    shared["REVISIT_GATEWAY_URL"] = f"http://{host}:{gateway_port}"  # services read settings
     result = []
+    worker_ports = worker_metrics_ports(base_port)
     for name in ALL:
         port = gateway_port if name == "gateway" else str(ports[name])
         metrics_dir = Path(env.get("REVISIT_DATA_DIR", "var")).resolve() / "metrics" / name
@@ -50,23 +63,21 @@ def roles(env: dict[str, str], base_port: int = 8101) -> list[Role]:
             "REVISIT_BIND": f"{host}:{port}",
             "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
         }
-        result.append(
-            Role(
-                f"{name}-web",
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "-c",
-                    "python:revisit_runner.gunicorn_conf",
-                    f"revisit_runner.web:app({name!r})",
-                ],
-                web_env,
-            )
-        )
-        result.append(
-            Role(f"{name}-worker", [sys.executable, "-m", "revisit_runner.worker", name], shared)
-        )
+        if name == "gateway":  # the public edge: holds slow clients (edge.py)
+            web = [sys.executable, "-m", "revisit_runner.edge", name]
+        else:  # reached only by the gateway, which sends each request whole
+            web = [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                "python:revisit_runner.gunicorn_conf",
+                f"revisit_runner.web:app({name!r})",
+            ]
+        result.append(Role(f"{name}-web", web, web_env))
+        worker = [sys.executable, "-m", "revisit_runner.worker"]
+        worker += ["--metrics-port", str(worker_ports[name]), "--metrics-host", host, name]
+        result.append(Role(f"{name}-worker", worker, shared, worker_ports[name]))
     return result
 
 

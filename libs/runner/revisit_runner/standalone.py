@@ -3,7 +3,9 @@
 Each service keeps its own database (a SQLite file under ``REVISIT_DATA_DIR`` unless
 ``REVISIT_DATABASE_URL`` is set); the bus is kombu's in-memory transport unless
 ``REVISIT_AMQP_URL`` is set; relays and consumers run on background threads. Served by
-gunicorn (one worker process, threads), never Flask's development server.
+waitress (:mod:`.edge`: one process, threads; each request read whole before a thread takes
+it), never Flask's development server. SIGTERM or SIGINT: no new connections, requests in
+progress finish, then the background threads stop and the engines close.
 """
 
 from __future__ import annotations
@@ -22,11 +24,15 @@ from gateway_service.proxy import InProcessTransport
 from revisit_common import logs
 from revisit_common.bus import Bus
 from revisit_common.config import Settings
+from revisit_common.directory import WsgiPeer
 from revisit_common.runtime import ServiceRuntime
 
+from . import edge
 from .services import BACKENDS, GATEWAY
 
 log = logging.getLogger(__name__)
+
+THREADS = 8  # request threads; the relays and consumers have their own
 
 
 @dataclass
@@ -66,14 +72,16 @@ def build(settings: Settings) -> Standalone:
     )
     runtimes = {name: ServiceRuntime(spec, settings, bus) for name, spec in BACKENDS.items()}
     gateway = ServiceRuntime(GATEWAY, settings, bus)
-    transports = {name: InProcessTransport(rt.create_app()) for name, rt in runtimes.items()}
+    apps = {name: rt.create_app() for name, rt in runtimes.items()}
+    transports = {name: InProcessTransport(service_app) for name, service_app in apps.items()}
     app = create_gateway_app(gateway, transports)
+    peers = {name: WsgiPeer(service_app) for name, service_app in {**apps, "gateway": app}.items()}
+    for rt in runtimes.values():  # reads from the owning service, in this process
+        rt.peers.update(peers)
     return Standalone(app=app, runtimes={"gateway": gateway, **runtimes})
 
 
 def main(argv: list[str] | None = None) -> None:
-    from gunicorn.app.base import BaseApplication
-
     settings = Settings.from_env()
     generated = not settings.admin_token
     settings = prepare_settings(settings)
@@ -92,24 +100,9 @@ def main(argv: list[str] | None = None) -> None:
         file=sys.stderr,
         flush=True,
     )
-
-    class Server(BaseApplication):
-        def load_config(self):
-            self.cfg.set("bind", f"{settings.host}:{settings.port}")
-            self.cfg.set("workers", 1)  # one process: the in-memory bus lives in it
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("threads", 8)
-            self.cfg.set("timeout", 60)
-            self.cfg.set("graceful_timeout", 10)
-            self.cfg.set("accesslog", None)
-
-        def load(self):
-            # Runs in the worker after the fork: engines, connections and threads made here.
-            system = build(settings)
-            system.start()
-            return system.app
-
-    Server().run()
+    system = build(settings)
+    system.start()
+    edge.serve(system.app, settings, THREADS, on_stop=system.close)
 
 
 if __name__ == "__main__":

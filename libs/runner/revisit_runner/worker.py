@@ -1,13 +1,17 @@
 """Distributed mode: one service's worker process (outbox relay, consumer, periodic jobs).
 
     python -m revisit_runner.worker customer
+    python -m revisit_runner.worker --metrics-port 9100 customer
 
-Runs until SIGTERM or SIGINT, then stops its threads and exits.
+Runs until SIGTERM or SIGINT, then stops its threads and exits. With ``--metrics-port`` it
+also serves ``/metrics`` (events published and consumed, dead letters, publish failures),
+to a bearer of ``REVISIT_METRICS_TOKEN`` or the platform token only, and ``/healthz``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import sys
@@ -24,9 +28,31 @@ from .services import ALL
 log = logging.getLogger(__name__)
 
 
+UNAUTHORIZED = json.dumps(
+    {
+        "type": "https://revisit.example/problems/401",
+        "title": "Unauthorized",
+        "status": 401,
+        "detail": "/metrics needs Authorization: Bearer <REVISIT_METRICS_TOKEN or platform token>",
+    }
+).encode("utf-8")
+
+
 class MetricsHandler(BaseHTTPRequestHandler):
+    tokens: tuple[str, ...] = ()  # set by metrics_handler()
+
     def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
         path = urlsplit(self.path).path
+        if path == "/metrics" and not metrics.authorized(
+            self.headers.get("Authorization"), self.tokens
+        ):
+            self.send_response(401)
+            self.send_header("Content-Type", "application/problem+json")
+            self.send_header("WWW-Authenticate", "Bearer")
+            self.send_header("Content-Length", str(len(UNAUTHORIZED)))
+            self.end_headers()
+            self.wfile.write(UNAUTHORIZED)
+            return
         if path == "/metrics":
             body, content_type = metrics.render()
         elif path == "/healthz":
@@ -44,6 +70,11 @@ class MetricsHandler(BaseHTTPRequestHandler):
         """Scrapes every few seconds are not worth a log line."""
 
 
+def metrics_handler(tokens: tuple[str, ...]) -> type[MetricsHandler]:
+    """The handler class of a worker's metrics server, accepting ``tokens``."""
+    return type("WorkerMetricsHandler", (MetricsHandler,), {"tokens": tokens})
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m revisit_runner.worker")
     parser.add_argument("--metrics-port", type=int, default=None)
@@ -52,7 +83,12 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     server = None
     if args.metrics_port is not None:
-        server = ThreadingHTTPServer((args.metrics_host, args.metrics_port), MetricsHandler)
+        settings = Settings.from_env()
+        tokens = metrics.credentials(settings.metrics_token, settings.admin_token)
+        if not tokens:
+            log.warning("no REVISIT_METRICS_TOKEN or REVISIT_ADMIN_TOKEN: /metrics refuses all")
+        handler = metrics_handler(tokens)
+        server = ThreadingHTTPServer((args.metrics_host, args.metrics_port), handler)
         threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
     try:
         return run(args.service)

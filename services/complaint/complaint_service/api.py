@@ -6,6 +6,7 @@ from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
+from revisit_common import idempotency
 from revisit_common.identity import current, require_role
 from revisit_common.paging import page
 from revisit_common.runtime import runtime
@@ -36,7 +37,7 @@ def _run(fn, *, read: bool = False):
     """Run one use case in a transaction, mapping its errors to problem responses."""
     rt = runtime()
     try:
-        with rt.db.read() if read else rt.db.transaction() as session:
+        with rt.db.read() if read else idempotency.transaction(rt.db) as session:
             return fn(session)
     except service.NotFound as exc:
         abort(404, message=f"{exc} not found")
@@ -67,7 +68,7 @@ class Complaints(MethodView):
         """Register a complaint: numbered, its time limits set from the tenant's settings."""
         require_role(*STAFF)
         rt = runtime()
-        return _run(lambda s: service.create_complaint(s, rt.outbox, _caller(), data))
+        return _run(lambda s: service.create_complaint(s, rt.outbox, _caller(), data, rt.directory))
 
 
 @blp.route("/<complaint_id>")

@@ -12,7 +12,8 @@ from . import api, handlers, jobs, metrics, webhook_api
 
 def register_metrics(runtime: ServiceRuntime) -> None:
     common_metrics.register_collector(
-        metrics.DeadlineCollector(runtime.db), key="complaint-deadlines"
+        metrics.DeadlineCollector(runtime.db, region=runtime.settings.region),
+        key="complaint-deadlines",
     )
 
 
@@ -23,6 +24,7 @@ SPEC = ServiceSpec(
     blueprints=(api.blp, webhook_api.blp),
     handlers=handlers.HANDLERS,
     routing_keys=tuple(handlers.ROUTING_KEYS),
+    settings_catch_up=True,  # its settings handler only keeps the copy
     periodic=(
         (jobs.ESCALATION_INTERVAL, jobs.escalation_sweep),
         (jobs.DELIVERY_INTERVAL, jobs.webhook_delivery),

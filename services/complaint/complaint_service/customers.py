@@ -1,8 +1,11 @@
 """The service's copy of its customers' regions, fed by the customer service's events.
 
-A complaint for a customer not in the copy (unknown, or its CustomerRegistered not here
-yet) is accepted with region ``unknown``; when the customer's event arrives, its complaints
-still marked ``unknown`` get the region.
+A complaint names a customer of the caller's tenant. The copy answers first; a customer it
+has not heard of yet (its CustomerRegistered still on the way) is asked of the customer
+service synchronously (read your writes: ``revisit_common.directory``) and kept in the copy
+in the complaint's transaction. Unknown there too, or another tenant's: no such customer.
+Complaints of older releases still marked ``unknown`` get the region when the customer's
+event arrives.
 """
 
 from __future__ import annotations
@@ -10,10 +13,15 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from revisit_common.directory import CustomerLookup
+
 from .models import Complaint, CustomerCopy
-from .service import UNKNOWN_REGION
+
+UNKNOWN_REGION = "unknown"  # a customer this service has not heard of (yet)
 
 
 def note_customer(
@@ -35,3 +43,31 @@ def note_customer(
         )
         .values(region=region)
     )
+
+
+def known_customer(
+    session: Session,
+    directory: CustomerLookup | None,
+    tenant_id: str,
+    customer_id: str,
+    at: datetime,
+) -> CustomerCopy | None:
+    """The tenant's customer ``customer_id`` from the copy, else from the customer service
+    (then added to the copy); None when the tenant has no such customer."""
+    copy = session.get(CustomerCopy, (tenant_id, customer_id))
+    if copy is not None or directory is None:
+        return copy
+    found = directory.customer(tenant_id, customer_id)
+    if found is None:
+        return None
+    values = {
+        "tenant_id": tenant_id,
+        "customer_id": customer_id,
+        "region": str(found.get("region") or UNKNOWN_REGION),
+        "updated_at": at,
+    }
+    # The customer's event may be applied at the same moment: the first row stays.
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(CustomerCopy).values(**values).on_conflict_do_nothing())
+    return session.get(CustomerCopy, (tenant_id, customer_id))

@@ -8,8 +8,21 @@ after ``backoff * 2**(attempts-1)`` seconds (capped), up to ``max_attempts``; th
 delivery is ``failed``. A worker that dies mid-send leaves its lease to expire, and the
 delivery is tried again.
 
-Each POST carries the CloudEvent JSON (``Content-Type: application/cloudevents+json``),
-``X-Revisit-Signature: sha256=<hex HMAC-SHA256 of the body with the webhook's secret>``,
+Each attempt checks the URL again (``address_policy``): the host is resolved once, every
+address it answers must be public (unless ``allow_private``), and the connection goes to
+that checked address, with the URL's host in the ``Host`` header and in TLS (SNI and the
+certificate check) — a name that answers a public address at registration and an internal
+one later (DNS rebinding) is refused, not followed. Redirects are not followed: a 3xx is a
+failure. Nothing of the answer but its status code is read or kept; the attempt log holds
+the status code, the duration and the class of error (``HTTP 500``, ``refused address``,
+``NewConnectionError``, ...), never a response body, the URL or its credentials. User info
+in the URL is sent as HTTP Basic authentication.
+
+Each POST carries the CloudEvent JSON (``Content-Type: application/cloudevents+json``), the
+Standard Webhooks headers ``webhook-id`` (the event id, the same on every retry),
+``webhook-timestamp`` (the attempt's time, seconds) and ``webhook-signature``
+(``v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">``, with the webhook's secret), and
+besides them ``X-Revisit-Signature: sha256=<hex HMAC-SHA256 of the body>``,
 ``X-Revisit-Event-Id``, ``X-Revisit-Event-Type`` and ``X-Revisit-Delivery-Id``. A 2xx
 answer is a success; anything else, or no answer, is a failure.
 """
@@ -18,25 +31,32 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-import requests
 import sqlalchemy as sa
+import urllib3
 
 from revisit_common.db import Database
 from revisit_common.envelope import CONTENT_TYPE
 from revisit_common.ids import new_id
 
+from . import address_policy
 from .models import Delivery, DeliveryAttempt, Webhook
-from .webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, sign
+from .webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, sign, standard_signer
 
 log = logging.getLogger(__name__)
 USER_AGENT = "revisit-webhooks/1"
+
+
+def resolve_host(host: str, port: int) -> list[str]:
+    """The system resolver: every address ``host`` answers (raises OSError if none)."""
+    return [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
 
 
 @dataclass(frozen=True)
@@ -49,14 +69,19 @@ class DeliveryConfig:
     batch: int = 50
     workers: int = 8
     lease: float = 60.0  # a claimed delivery is not claimed again before this
+    allow_private: bool = False  # REVISIT_WEBHOOK_ALLOW_PRIVATE (Settings)
+    resolve: Callable[[str, int], Iterable[str]] = resolve_host
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> DeliveryConfig:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, allow_private: bool = False
+    ) -> DeliveryConfig:
         env = os.environ if env is None else env
         return cls(
             read_timeout=float(env.get("REVISIT_WEBHOOK_TIMEOUT") or 5.0),
             backoff=float(env.get("REVISIT_WEBHOOK_BACKOFF") or 10.0),
             max_attempts=int(env.get("REVISIT_WEBHOOK_MAX_ATTEMPTS") or 10),
+            allow_private=allow_private,
         )
 
     def delay(self, attempts: int) -> timedelta:
@@ -114,45 +139,84 @@ def claim(db: Database, config: DeliveryConfig, at: datetime) -> list[Claimed]:
 
 
 def send(item: Claimed, config: DeliveryConfig) -> Outcome:
+    started_at = datetime.now(UTC)
+    started = time.perf_counter()
+    status_code = error = None
+    try:
+        destination = address_policy.check(
+            item.url, config.resolve, allow_private=config.allow_private
+        )
+    except address_policy.Unresolved:
+        error = "unresolved host"
+    except address_policy.Refused:
+        error = "refused address"
+    else:
+        try:
+            status_code = post(destination, item, config, started_at)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            error = type(exc).__name__
+        else:
+            if 300 <= status_code < 400:
+                error = f"HTTP {status_code} (redirect not followed)"
+            elif not 200 <= status_code < 300:
+                error = f"HTTP {status_code}"
+    duration_ms = int((time.perf_counter() - started) * 1000)
+    if error:
+        log.info(
+            "webhook delivery %s to %s failed: %s", item.delivery_id, origin_of(item.url), error
+        )
+    return Outcome(item.delivery_id, started_at, error is None, status_code, error, duration_ms)
+
+
+def post(
+    destination: address_policy.Destination, item: Claimed, config: DeliveryConfig, at: datetime
+) -> int:
+    """POST the delivery to the first checked address; the status code of the answer
+    (whose body is never read)."""
     body = item.body.encode("utf-8")
+    signature = standard_signer(item.secret).sign(item.event_id, at, body)
     headers = {
+        "Host": destination.host_header,
         "Content-Type": CONTENT_TYPE,
         "User-Agent": USER_AGENT,
+        "webhook-id": item.event_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": signature,
         SIGNATURE_HEADER: sign(item.secret, body),
         EVENT_ID_HEADER: item.event_id,
         "X-Revisit-Event-Type": item.event_type,
         "X-Revisit-Delivery-Id": item.delivery_id,
     }
-    started_at = datetime.now(UTC)
-    started = time.perf_counter()
-    status_code = error = None
-    try:
-        with requests.post(
-            item.url,
-            data=body,
-            headers=headers,
-            timeout=(config.connect_timeout, config.read_timeout),
-            allow_redirects=False,
-            stream=True,
-        ) as response:
-            status_code = response.status_code
-            if not 200 <= status_code < 300:
-                snippet = response.raw.read(300, decode_content=True) or b""
-                error = f"HTTP {status_code}: {snippet.decode('utf-8', 'replace')}"
-    except requests.RequestException as exc:
-        error = f"{type(exc).__name__}: {exc}"
-    duration_ms = int((time.perf_counter() - started) * 1000)
-    if error:
-        # The attempt log (the tenant's own) keeps the whole error; the process log gets
-        # neither the URL's path, query or user info nor the exception text, which may hold
-        # credentials the URL carries.
-        log.info(
-            "webhook delivery %s to %s failed: %s",
-            item.delivery_id,
-            origin_of(item.url),
-            f"HTTP {status_code}" if status_code is not None else error.split(":", 1)[0],
+    parts = urlsplit(item.url)
+    if parts.username is not None:
+        credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+        headers.update(urllib3.util.make_headers(basic_auth=credentials))
+    options = {
+        "host": str(destination.addresses[0]),
+        "port": destination.port,
+        "timeout": urllib3.Timeout(connect=config.connect_timeout, read=config.read_timeout),
+        "retries": False,
+    }
+    if destination.scheme == "https":
+        name = destination.tls_name
+        pool = urllib3.HTTPSConnectionPool(
+            **options, server_hostname=name, assert_hostname=name, cert_reqs="CERT_REQUIRED"
         )
-    return Outcome(item.delivery_id, started_at, error is None, status_code, error, duration_ms)
+    else:
+        pool = urllib3.HTTPConnectionPool(**options)
+    with pool:
+        response = pool.urlopen(
+            "POST",
+            destination.target,
+            body=body,
+            headers=headers,
+            redirect=False,
+            assert_same_host=False,
+            preload_content=False,
+        )
+        status = response.status
+        response.close()
+    return status
 
 
 def origin_of(url: str) -> str:

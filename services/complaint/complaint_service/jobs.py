@@ -18,4 +18,5 @@ def escalation_sweep(runtime: ServiceRuntime) -> None:
 
 def webhook_delivery(runtime: ServiceRuntime) -> None:
     """Send the webhook deliveries that are due (claimed, sent, recorded)."""
-    delivery.deliver_due(runtime.db, delivery.DeliveryConfig.from_env())
+    config = delivery.DeliveryConfig.from_env(allow_private=runtime.settings.webhook_allow_private)
+    delivery.deliver_due(runtime.db, config)

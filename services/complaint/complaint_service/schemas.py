@@ -10,7 +10,7 @@ from revisit_common.paging import PageArgs
 
 from . import domain
 from .service import clock_of, deadlines_of
-from .webhooks import invalid_entries
+from .webhooks import invalid_entries, masked_url, secret_problem
 
 MAX_BACKDATE = timedelta(days=90)
 CLOCK_SKEW = timedelta(minutes=5)
@@ -108,6 +108,17 @@ class LedgerEntrySchema(Schema):
     status = fields.String()
 
 
+_MOMENT = {"type": "string", "format": "date-time"}
+# The limits that apply to a complaint; those that do not (a general one's first response
+# and plan) are left out.
+DEADLINES = {
+    "type": "object",
+    "properties": {f"{limit}_by": _MOMENT for limit in domain.LIMITS},
+    "additionalProperties": False,
+    "description": "first_response_by?, plan_by?, resolve_by",
+}
+
+
 class ComplaintSummarySchema(Schema):
     id = fields.String()
     number = fields.String()
@@ -123,16 +134,23 @@ class ComplaintSummarySchema(Schema):
     product = fields.String(allow_none=True)
     description = fields.String()
     received_at = fields.DateTime()
-    deadlines = fields.Method(
-        "_deadlines",
-        metadata={"type": "object", "description": "first_response_by?, plan_by?, resolve_by"},
-    )
+    deadlines = fields.Method("_deadlines", metadata=DEADLINES)
     overdue = fields.Method("_overdue", metadata={"type": "boolean"})
     escalated = fields.Method(
-        "_escalated", metadata={"type": "array", "description": "limits escalated this round"}
+        "_escalated",
+        metadata={
+            "type": "array",
+            "items": {"type": "string", "enum": list(domain.LIMITS)},
+            "description": "limits escalated this round",
+        },
     )
     actions = fields.Method(
-        "_actions", metadata={"type": "array", "description": "actions allowed now"}
+        "_actions",
+        metadata={
+            "type": "array",
+            "items": {"type": "string", "enum": list(domain.ACTIONS)},
+            "description": "actions allowed now",
+        },
     )
     round = fields.Integer(metadata={"description": "1, plus one for each reopening"})
     first_responded_at = fields.DateTime(allow_none=True)
@@ -182,18 +200,27 @@ class WebhookInSchema(Schema):
         schemes={"http", "https"},
         require_tld=False,
         validate=validate.Length(max=2000),
+        metadata={
+            "description": "http or https; its host must be, and resolve to, public addresses "
+            "only (loopback, private, link-local, CGNAT, multicast and reserved ones → 422)"
+        },
     )
     events = fields.List(
         _text(100),
         required=True,
         validate=validate.Length(min=1, max=20),
-        metadata={"description": "event types (ComplaintRaised) or key patterns (complaint.*)"},
+        metadata={
+            "description": "event types of the catalogue (ComplaintRaised, CustomerRegistered) "
+            "or routing-key patterns (complaint.*, customer.*, *.*.product)"
+        },
     )
     secret = fields.String(
-        required=True,
         load_only=True,
         validate=validate.Length(min=16, max=256),
-        metadata={"description": "HMAC-SHA256 key of the signature; never shown again"},
+        metadata={
+            "description": "the signing key; when omitted one is generated (whsec_ + base64) "
+            "and returned once, in this response"
+        },
     )
     department = _department(allow_none=True)
     description = _optional(500)
@@ -203,20 +230,40 @@ class WebhookInSchema(Schema):
         bad = invalid_entries(data.get("events") or [])
         if bad:
             raise ValidationError(
-                [f"not an event type or routing-key pattern: {entry}" for entry in bad], "events"
+                [f"not an event type or a routing-key pattern of one: {entry}" for entry in bad],
+                "events",
             )
+
+    @validates_schema
+    def _usable_secret(self, data, **_kw):
+        problem = secret_problem(data.get("secret") or "")
+        if problem:
+            raise ValidationError([problem], "secret")
 
 
 class WebhookSchema(Schema):
-    id = fields.String()
-    url = fields.String()
-    events = fields.List(fields.String())
+    id = fields.String(required=True)
+    url = fields.Method(
+        "_masked_url",
+        required=True,
+        metadata={"type": "string", "description": "user name and password shown as ***"},
+    )
+    events = fields.List(fields.String(), required=True)
     department = fields.String(allow_none=True)
     description = fields.String(allow_none=True)
-    active = fields.Boolean()
+    active = fields.Boolean(required=True)
     created_by = fields.String()
-    created_at = fields.DateTime()
+    created_at = fields.DateTime(required=True)
     deleted_at = fields.DateTime(allow_none=True)
+
+    def _masked_url(self, obj) -> str:
+        return masked_url(obj["url"] if isinstance(obj, dict) else obj.url)
+
+
+class WebhookCreatedSchema(WebhookSchema):
+    secret = fields.String(
+        metadata={"description": "the generated secret, shown only here (absent when given)"}
+    )
 
 
 class WebhookPageSchema(Schema):

@@ -15,14 +15,14 @@ from sqlalchemy.orm import Session
 
 from revisit_common import events, tenant_settings
 from revisit_common.calendar import WorkCalendar
+from revisit_common.directory import CustomerLookup
 from revisit_common.ids import new_id
 from revisit_common.outbox import Outbox
 
-from . import domain
-from .models import Complaint, CustomerCopy, LedgerEntry
+from . import customers, domain
+from .models import Complaint, LedgerEntry
 from .numbering import allocate_serial
 
-UNKNOWN_REGION = "unknown"  # a customer this service has not heard of (yet)
 SYSTEM = "system"
 INTAKE_FIELDS = (
     "customer_id", "channel", "severity", "category", "department", "description",
@@ -68,11 +68,6 @@ def rules_for(session: Session, tenant_id: str) -> tuple[domain.ComplaintPolicy,
     calendar = settings.section("calendar")
     calendar.setdefault("timezone", settings.timezone)
     return policy, WorkCalendar.from_dict(calendar)
-
-
-def region_of(session: Session, tenant_id: str, customer_id: str) -> str:
-    copy = session.get(CustomerCopy, (tenant_id, customer_id))
-    return copy.region if copy is not None else UNKNOWN_REGION
 
 
 # --------------------------------------------------------------------------- reading
@@ -188,8 +183,21 @@ def publish(session: Session, outbox: Outbox, complaint: Complaint, event, corre
     outbox.add(session, event, tenant_id=complaint.tenant_id, correlation_id=correlation_id)
 
 
-def create_complaint(session: Session, outbox: Outbox, caller: Caller, data: dict) -> Complaint:
+def create_complaint(
+    session: Session,
+    outbox: Outbox,
+    caller: Caller,
+    data: dict,
+    directory: CustomerLookup | None = None,
+) -> Complaint:
+    """Register a complaint of a customer of the caller's tenant (from the copy, else asked
+    of ``directory``, the customer service: customers.py); no such customer → NotFound."""
     stamp = now()
+    customer = customers.known_customer(
+        session, directory, caller.tenant_id, data["customer_id"], stamp
+    )
+    if customer is None:
+        raise NotFound("customer")  # another tenant's customer is as unknown as a missing one
     received_at = (data.get("received_at") or stamp).astimezone(UTC)
     policy, calendar = rules_for(session, caller.tenant_id)
     deadlines = domain.initial_deadlines(data["severity"], received_at, policy, calendar)
@@ -198,7 +206,7 @@ def create_complaint(session: Session, outbox: Outbox, caller: Caller, data: dic
         id=new_id(),
         tenant_id=caller.tenant_id,
         status="received",
-        region=region_of(session, caller.tenant_id, data["customer_id"]),
+        region=customer.region,
         received_at=received_at,
         first_response_by=deadlines.first_response_by,
         plan_by=deadlines.plan_by,

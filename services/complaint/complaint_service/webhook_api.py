@@ -1,19 +1,30 @@
-"""HTTP routes for webhooks (admin or manager): register, list, delete, the delivery log."""
+"""HTTP routes for webhooks (admin or manager): register, list, delete, the delivery log.
+
+A URL is checked before anything is written (``address_policy``, with the operator switch
+``REVISIT_WEBHOOK_ALLOW_PRIVATE``): a host that is or resolves to a non-public address →
+422 on ``url``. A name that does not resolve now is accepted: every delivery resolves and
+checks it again. The resolver is the system's, or ``app.config["WEBHOOK_RESOLVER"]``.
+"""
 
 from __future__ import annotations
 
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
+from revisit_common import idempotency
 from revisit_common.identity import require_role
 from revisit_common.paging import PageArgs, page
+from revisit_common.problems import conflict, invalid
 from revisit_common.runtime import runtime
 
-from . import webhooks
+from . import address_policy, webhooks
+from .delivery import resolve_host
 from .models import Delivery, Webhook
 from .schemas import (
     DeliveryListArgs,
     DeliveryPageSchema,
+    WebhookCreatedSchema,
     WebhookInSchema,
     WebhookPageSchema,
     WebhookSchema,
@@ -23,7 +34,7 @@ blp = Blueprint(
     "webhooks",
     __name__,
     url_prefix="/api/v1/webhooks",
-    description="Webhooks: complaint and issue events POSTed to departments, signed",
+    description="Webhooks: events POSTed to departments and integrations, signed",
 )
 
 MANAGERS = ("admin", "manager")
@@ -36,10 +47,23 @@ def _tenant() -> str:
 def _run(fn, *, read: bool = False):
     rt = runtime()
     try:
-        with rt.db.read() if read else rt.db.transaction() as session:
+        with rt.db.read() if read else idempotency.transaction(rt.db) as session:
             return fn(session)
     except webhooks.WebhookNotFound as exc:
         abort(404, message=f"{exc} not found")
+    except webhooks.TooManyWebhooks as exc:
+        conflict(str(exc))
+
+
+def _check_url(url: str) -> None:
+    """422 on ``url`` unless it may be a webhook's (before any transaction: DNS is slow)."""
+    resolve = current_app.config.get("WEBHOOK_RESOLVER") or resolve_host
+    try:
+        address_policy.check(url, resolve, allow_private=runtime().settings.webhook_allow_private)
+    except address_policy.Unresolved:
+        return
+    except address_policy.Refused as exc:
+        invalid({"url": [str(exc)]}, "the webhook URL is not allowed")
 
 
 @blp.route("")
@@ -58,12 +82,24 @@ class Webhooks(MethodView):
         return _run(run, read=True)
 
     @blp.arguments(WebhookInSchema)
-    @blp.response(201, WebhookSchema)
+    @blp.response(201, WebhookCreatedSchema)
     def post(self, data):
         """Register a webhook: matching events are POSTed to ``url``, signed with ``secret``
-        (header ``X-Revisit-Signature: sha256=<hex HMAC-SHA256 of the body>``)."""
+        (Standard Webhooks headers ``webhook-id``, ``webhook-timestamp``,
+        ``webhook-signature``, and ``X-Revisit-Signature: sha256=<hex HMAC-SHA256 of the
+        body>``). Without ``secret`` one is generated and returned here, once."""
         identity = require_role(*MANAGERS)
-        return _run(lambda s: webhooks.create_webhook(s, identity.tenant_id, identity.actor, data))
+        _check_url(data["url"])
+        limit = runtime().settings.webhooks_per_tenant
+
+        def run(session):
+            webhook, generated = webhooks.create_webhook(
+                session, identity.tenant_id, identity.actor, data, limit=limit
+            )
+            shown = {name: getattr(webhook, name) for name in WebhookSchema().fields}
+            return {**shown, "secret": generated} if generated else shown
+
+        return _run(run)
 
 
 @blp.route("/<webhook_id>")

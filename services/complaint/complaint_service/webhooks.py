@@ -1,29 +1,41 @@
-"""HTTP webhooks for departments without an AMQP client: which events go where.
+"""HTTP webhooks for departments and integrations without AMQP: which events go where.
 
-A webhook names the events it wants in ``events``: event type names (``ComplaintRaised``)
-or routing-key patterns in AMQP topic syntax (``*`` one word, ``#`` any number of words).
-A pattern matches an event when it matches its full routing key
-(``complaint.raised.product``) or the key's ``<aggregate>.<verb>`` part
-(``complaint.raised``), so ``complaint.*`` means every complaint event and
-``complaint.*.product`` the product department's. A webhook with a ``department`` gets only
-that department's events. Webhooks receive the department events: complaint and issue
-events, whichever service published them.
+A webhook names the events it wants in ``events``: event type names of the catalogue
+(``ComplaintRaised``, ``CustomerRegistered``) or routing-key patterns in AMQP topic syntax
+(``*`` one word, ``#`` any number of words). A pattern matches an event when it matches its
+full routing key (``complaint.raised.product``) or the key's ``<aggregate>.<verb>`` part
+(``complaint.raised``), so ``complaint.*`` means every complaint event, ``customer.*`` every
+customer event and ``complaint.*.product`` the product department's. Every event type of the
+catalogue may be subscribed; an entry that names no type, or a pattern that can match no
+routing key of the catalogue (``costumer.*``), is refused. A webhook with a ``department``
+gets only that department's events (complaint and issue events).
 
 Deliveries are rows written by the event consumer, in its transaction (:func:`enqueue`), for
 every event on the bus that matches an active webhook of the event's tenant; they are sent
 later, outside any request, by ``delivery.deliver_due``.
+
+Secrets: a webhook's ``secret`` is given or generated (``whsec_`` + base64 of 32 random
+bytes, the Standard Webhooks format), and shown only in the response that created it. A
+given secret in that format must hold 24 to 64 bytes; any other given secret (16 to 256
+characters) is used as its UTF-8 bytes. A tenant has at most ``webhooks_per_tenant`` active
+webhooks (a setting, 20 by default); one more is a conflict (409).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import re
+import secrets
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from revisit_common.envelope import Envelope
 from revisit_common.events import CATALOGUE
@@ -31,16 +43,14 @@ from revisit_common.ids import new_id
 
 from .models import Delivery, Webhook
 
-EVENT_TYPES = (
-    "ComplaintRaised",
-    "ComplaintEscalated",
-    "ComplaintClosed",
-    "ComplaintReopened",
-    "IssueRaised",
-    "IssueResolved",
+EVENT_TYPES = tuple(CATALOGUE)
+# What the service's queue binds so that every subscribable event reaches the fan-out.
+ROUTING_KEYS = tuple(
+    sorted({cls.routing + (".*" if cls.by_department else "") for cls in CATALOGUE.values()})
 )
 SIGNATURE_HEADER = "X-Revisit-Signature"
 EVENT_ID_HEADER = "X-Revisit-Event-Id"
+SECRET_PREFIX = "whsec_"
 _WORD = r"(\*|#|[a-z0-9_-]{1,64})"
 PATTERN_RE = re.compile(rf"^{_WORD}(\.{_WORD}){{0,5}}$")
 
@@ -50,12 +60,30 @@ def is_type_name(entry: str) -> bool:
 
 
 def invalid_entries(entries: Iterable[str]) -> list[str]:
-    """Entries that are neither a webhook event type nor a routing-key pattern."""
+    """Entries that are neither an event type of the catalogue nor a routing-key pattern
+    that can match one of its events."""
     return [
         entry
         for entry in entries
-        if not (entry in EVENT_TYPES if is_type_name(entry) else PATTERN_RE.fullmatch(entry))
+        if not (entry in EVENT_TYPES if is_type_name(entry) else _known_pattern(entry))
     ]
+
+
+def _known_pattern(pattern: str) -> bool:
+    """Whether ``pattern`` matches some routing key of the catalogue (or its
+    ``<aggregate>.<verb>``). A department word that the pattern matches with a wildcard
+    matches any department, so trying the pattern's own words and one more suffices."""
+    if not PATTERN_RE.fullmatch(pattern):
+        return False
+    departments = {word for word in pattern.split(".") if word not in ("*", "#")} | {"x"}
+    for cls in CATALOGUE.values():
+        if topic_matches(pattern, cls.routing):
+            return True
+        if cls.by_department and any(
+            topic_matches(pattern, f"{cls.routing}.{department}") for department in departments
+        ):
+            return True
+    return False
 
 
 def topic_matches(pattern: str, key: str) -> bool:
@@ -98,9 +126,44 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
+def standard_signer(secret: str) -> StandardWebhook:
+    """The Standard Webhooks signer of a secret: a ``whsec_`` secret is its base64 bytes,
+    any other secret its UTF-8 bytes."""
+    if secret.startswith(SECRET_PREFIX):
+        return StandardWebhook(secret)
+    return StandardWebhook(secret.encode("utf-8"))
+
+
+def new_secret() -> str:
+    """A fresh secret in the Standard Webhooks format."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+def secret_problem(secret: str) -> str | None:
+    """Why a given ``whsec_`` secret is unusable, or None when it is usable."""
+    if not secret.startswith(SECRET_PREFIX):
+        return None
+    try:
+        key = base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
+    except (binascii.Error, ValueError):
+        return "a whsec_ secret must be base64 after the prefix"
+    if not 24 <= len(key) <= 64:
+        return "a whsec_ secret must hold 24 to 64 bytes"
+    return None
+
+
+def masked_url(url: str) -> str:
+    """The URL with any user name and password inside it replaced by ``***``."""
+    parts = urlsplit(url)
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    if not at:
+        return url
+    return urlunsplit(parts._replace(netloc=f"***@{hostport}"))
+
+
 def enqueue(session: Session, envelope: Envelope) -> int:
     """Write a pending delivery of ``envelope`` for every matching webhook of its tenant."""
-    if envelope.type not in EVENT_TYPES:
+    if envelope.type not in CATALOGUE:
         return 0
     key = routing_key_of(envelope)
     department = envelope.data.get("department")
@@ -147,13 +210,37 @@ class WebhookNotFound(LookupError):
     pass
 
 
-def create_webhook(session: Session, tenant_id: str, actor: str, data: dict) -> Webhook:
+class TooManyWebhooks(Exception):
+    pass
+
+
+def create_webhook(
+    session: Session, tenant_id: str, actor: str, data: dict, *, limit: int
+) -> tuple[Webhook, str | None]:
+    """Register a webhook (its URL already checked); returns it and the secret generated
+    for it (None when the caller gave one). Raises :class:`TooManyWebhooks` when the tenant
+    already has ``limit`` active webhooks."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Two registrations at once must not both pass the count: one waits for the other.
+        lock = int.from_bytes(hashlib.sha256(f"webhooks:{tenant_id}".encode()).digest()[:8])
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(lock - (1 << 63))))
+    active = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Webhook)
+        .where(Webhook.tenant_id == tenant_id, Webhook.active)
+    )
+    if active >= limit:
+        raise TooManyWebhooks(
+            f"the tenant already has {active} webhooks, the most allowed ({limit}); "
+            "delete one first"
+        )
+    generated = None if data.get("secret") else new_secret()
     webhook = Webhook(
         id=new_id(),
         tenant_id=tenant_id,
         url=data["url"],
         events=list(dict.fromkeys(data["events"])),
-        secret=data["secret"],
+        secret=data.get("secret") or generated,
         department=data.get("department"),
         description=data.get("description"),
         active=True,
@@ -162,7 +249,7 @@ def create_webhook(session: Session, tenant_id: str, actor: str, data: dict) -> 
     )
     session.add(webhook)
     session.flush()
-    return webhook
+    return webhook, generated
 
 
 def get_webhook(session: Session, tenant_id: str, webhook_id: str) -> Webhook:

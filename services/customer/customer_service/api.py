@@ -7,6 +7,7 @@ from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
+from revisit_common import idempotency
 from revisit_common.identity import current
 from revisit_common.paging import PageArgs, page
 from revisit_common.runtime import runtime
@@ -38,7 +39,7 @@ def _run(fn, *, read: bool = False):
     """Run one use case in a transaction, mapping its errors to problem responses."""
     rt = runtime()
     try:
-        with rt.db.read() if read else rt.db.transaction() as session:
+        with rt.db.read() if read else idempotency.transaction(rt.db) as session:
             return fn(session)
     except service.NotFound as exc:
         abort(404, message=f"{exc} not found")

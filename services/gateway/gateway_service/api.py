@@ -11,6 +11,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import RAISE
 
+from revisit_common import idempotency
 from revisit_common.identity import current
 from revisit_common.paging import PageArgs
 from revisit_common.runtime import runtime
@@ -49,7 +50,7 @@ BLUEPRINTS = (tenants_blp, keys_blp, settings_blp, audit_blp)
 def _run(fn, *args):
     """Run one use case in a transaction, mapping its errors to problem responses."""
     try:
-        with runtime().db.transaction() as session:
+        with idempotency.transaction(runtime().db) as session:
             return fn(session, *args)
     except service.NotFound as exc:
         abort(404, message=f"{exc} not found")

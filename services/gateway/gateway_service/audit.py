@@ -57,7 +57,8 @@ def entry_for(response: Response) -> dict | None:
         "actor": actor,
         "role": role,
         "method": request.method,
-        "path": request.path[:MAX_PATH],
+        # PostgreSQL text cannot hold NUL: a hostile path is kept as it was sent on the wire.
+        "path": request.path.replace("\x00", "%00")[:MAX_PATH],
         "status": response.status_code,
         "request_id": g.get("request_id"),
     }

@@ -69,11 +69,13 @@ def identify_request():
     """First ``before_request`` hook: who is calling, and may they call this?
 
     Sets ``g.caller`` (the identity of an active API key, whatever the role table says, for
-    the rate limiter and the audit log) and ``g.identity`` (the same, once the role table
+    the rate limiter and the audit log), ``g.platform_operator`` (the platform token was
+    shown, for the rate limiter) and ``g.identity`` (the key's identity, once the role table
     allows the call). A refusal (401/403/404) is kept in ``g.refusal`` and answered by
     :func:`refuse_unidentified`, so the rate limiter, which runs in between, counts it.
     """
     g.caller = None
+    g.platform_operator = False
     g.refusal = None
     path = request.path
     if not path.startswith(API_PREFIX + "/"):
@@ -83,7 +85,9 @@ def identify_request():
         return
     if path == TENANTS_PATH and request.method == "POST":
         # the platform operator's token, checked before the body is even read
-        if not domain.token_matches(bearer_token(), runtime().settings.admin_token):
+        if domain.token_matches(bearer_token(), runtime().settings.admin_token):
+            g.platform_operator = True
+        else:
             g.refusal = (401, "the platform operator's token is required", CHALLENGE)
         return
     if is_public(request.method, path):

@@ -17,7 +17,7 @@ from revisit_common import webapp
 from revisit_common.config import Settings
 from revisit_common.runtime import ServiceRuntime, ServiceSpec
 
-from . import audit, auth, openapi, proxy, ratelimit
+from . import audit, auth, internal, openapi, proxy, ratelimit
 from .api import BLUEPRINTS
 from .proxy import HttpTransport, InProcessTransport, Transport
 from .store import Store
@@ -57,7 +57,8 @@ def create_gateway_app(runtime: ServiceRuntime, transports: Mapping[str, Transpo
     auth.install(app, between=lambda a: ratelimit.install(a, runtime.settings))
     audit.install(app)
     proxy.install(app, transports, runtime.internal_token)
-    app.before_request(webapp.reject_malformed_json)  # after the body is read in full
+    internal.install(app, runtime.internal_token)
+    app.before_request(webapp.reject_hostile_input)  # after the body is read in full
     openapi.install(app, transports, runtime.internal_token)
     return app
 

@@ -4,7 +4,9 @@ The gateway's own spec merged with each attached service's (fetched through its 
 and cached briefly): paths unioned (each service contributes only the resources it owns),
 components merged (a same-named but different component of a service is renamed with the
 service's name and its references rewritten), bearer security declared for everything
-except the paths that carry their own credential.
+except the paths that carry their own credential (which answer no 401 or 403). Each
+service's spec already keeps CONTRACT §4.1 (operationId, problem+json errors, required
+fields: see :mod:`revisit_common.openapi_plugin`); paths are unique, and so their ids.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 SPEC_PATH = f"{API_PREFIX}/openapi.json"
 BEARER = {"type": "http", "scheme": "bearer", "description": "an API key of the tenant"}
 PUBLIC_RESOURCES = ("survey-responses",)
+NO_CREDENTIAL_STATUSES = ("401", "403")
 
 
 def fetch_spec(transport: Transport, internal_token: str, request_id: str = "") -> dict:
@@ -109,6 +112,8 @@ def merge_specs(own: Mapping[str, Any], services: Mapping[str, Mapping[str, Any]
             for operation in item.values():
                 if isinstance(operation, dict) and "responses" in operation:
                     operation["security"] = []
+                    for status in NO_CREDENTIAL_STATUSES:  # a token in the URL: 404 if bad
+                        operation["responses"].pop(status, None)
     doc["paths"] = dict(sorted(paths.items()))
     return doc
 

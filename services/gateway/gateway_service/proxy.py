@@ -70,6 +70,7 @@ PASSED_RESPONSE_HEADERS = (
     "Cache-Control",
     "Content-Disposition",
     "Link",
+    "Idempotent-Replayed",
 )
 PROXY_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # What may stay unquoted in a forwarded path (RFC 3986 pchar and "/"); the rest is quoted.
@@ -157,15 +158,16 @@ class HttpTransport:
 
     Connections are kept alive in a small pool per transport (one connection per request in
     flight), so a forwarded request costs one round trip on an open connection. A
-    connection idle longer than :attr:`IDLE_SECONDS` (below the services' keep-alive
-    timeout, gunicorn's 5 s) or closed by the service is not reused. The HTTP/1.1 client is
-    a small one of our own (:class:`_Connection`): ``requests`` and ``http.client`` cost
-    several times more CPU per request, mostly parsing headers with the ``email`` package.
+    connection idle longer than :attr:`IDLE_SECONDS` (well below the services' keep-alive
+    timeout, REVISIT_KEEPALIVE_SECONDS, 75 s) or closed by the service is not reused. The
+    HTTP/1.1 client is a small one of our own (:class:`_Connection`): ``requests`` and
+    ``http.client`` cost several times more CPU per request, mostly parsing headers with the
+    ``email`` package.
     """
 
     IDEMPOTENT = frozenset({"GET", "HEAD"})
     RETRY_STATUSES = frozenset({502, 504})
-    IDLE_SECONDS = 2.0
+    IDLE_SECONDS = 30.0
 
     def __init__(
         self,

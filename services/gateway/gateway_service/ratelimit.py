@@ -1,13 +1,23 @@
-"""Rate limits on ``/api/v1``: per API key, and per client IP for calls without a valid key.
+"""Rate limits on ``/api/v1``: per API key or token, and per client IP for everyone else.
 
-The gateway counts every request in one window per caller, across all routes:
+The gateway counts every request in one window per counter, across all routes:
 
 * a request with an active API key counts against that key (``REVISIT_RATE_LIMIT``,
   default 6000/minute), whatever the role table then says about it;
-* every other request (tenant registration with the platform token, survey answers through
-  their link, the OpenAPI document, a missing, bad or revoked key) counts against the
-  client's IP address (``REVISIT_RATE_LIMIT_ANONYMOUS``, default 120/minute), so guessing
-  keys or tokens is throttled too.
+* tenant registration with the platform token counts against the platform token (the same
+  limit), wherever it comes from;
+* a request whose credential is refused (a missing, bad or revoked key, a wrong platform
+  token: a 401) counts against the client's IP address in a counter of failures
+  (``REVISIT_RATE_LIMIT_ANONYMOUS``, default 120/minute), so guessing keys or tokens is
+  throttled;
+* the other requests without a credential (survey answers through their link, the OpenAPI
+  document) count against the client's IP address in a counter of their own (the same
+  limit).
+
+A request counts in one counter only. So failed authentication never consumes the budget of
+a valid key or of the platform token, nor of the same address's anonymous calls (CONTRACT
+§4.2): garbage keys from an address that also holds a valid key, or registers tenants with
+the platform token, lock out only more garbage.
 
 It runs after :func:`auth.identify_request` (which tells who the caller is) and before
 :func:`auth.refuse_unidentified` (which answers 401/403), so refused calls count as well.
@@ -47,12 +57,19 @@ SWEEP_SECONDS = 10.0  # how often ended windows are dropped from memory
 MAX_BACKOFF = 60.0  # seconds before a failed shared store is tried again, at most
 
 
-def client_key() -> str:
-    """The counter a request goes to: its API key's id, else the client's address."""
+def counter() -> tuple[str, bool]:
+    """The counter a request goes to (see above), and whether its caller authenticated
+    (then the per-key limits apply, else the per-IP ones)."""
     caller = g.get("caller")
     if caller is not None:
-        return f"key:{caller.actor}"
-    return f"ip:{request.remote_addr or 'unknown'}"
+        return f"key:{caller.actor}", True
+    if g.get("platform_operator"):
+        return "platform", True
+    address = request.remote_addr or "unknown"
+    refusal = g.get("refusal")
+    if refusal is not None and refusal[0] == 401:
+        return f"failed:{address}", False
+    return f"ip:{address}", False
 
 
 def is_off(limit: str) -> bool:
@@ -126,10 +143,10 @@ class GatewayLimiter:
     def check(self):
         if not request.path.startswith(API_PREFIX + "/"):
             return None  # health, readiness, metrics
-        items = self.per_key if g.get("caller") is not None else self.per_ip
+        key, authenticated = counter()
+        items = self.per_key if authenticated else self.per_ip
         if not items:
             return None
-        key = client_key()
         for item in items:
             within, window_end = self._hit(item, key)
             if not within:

@@ -33,13 +33,24 @@ from revisit_common.identity import Identity
 from revisit_common.ids import new_id
 
 from . import domain
-from .models import ApiKey, AuditEntry
+from .models import ApiKey, AuditEntry, TenantSettings
 
 _KEYS = ApiKey.__table__
 _AUDIT = AuditEntry.__table__
-FIND_KEY = sa.select(
-    _KEYS.c.id, _KEYS.c.tenant_id, _KEYS.c.role, _KEYS.c.department, _KEYS.c.key_hash
-).where(_KEYS.c.key_hash == sa.bindparam("key_hash"), _KEYS.c.revoked_at.is_(None))
+_SETTINGS = TenantSettings.__table__
+# With the tenant's settings version, forwarded to the services (settings_catch_up.py).
+FIND_KEY = (
+    sa.select(
+        _KEYS.c.id,
+        _KEYS.c.tenant_id,
+        _KEYS.c.role,
+        _KEYS.c.department,
+        _KEYS.c.key_hash,
+        _SETTINGS.c.version,
+    )
+    .select_from(_KEYS.outerjoin(_SETTINGS, _SETTINGS.c.tenant_id == _KEYS.c.tenant_id))
+    .where(_KEYS.c.key_hash == sa.bindparam("key_hash"), _KEYS.c.revoked_at.is_(None))
+)
 ENTRY_COLUMNS = ("id", "tenant_id", "at", "actor", "role", "method", "path", "status", "request_id")
 ADD_ENTRY = sa.insert(_AUDIT).values({name: sa.bindparam(name) for name in ENTRY_COLUMNS})
 SYNCHRONOUS_COMMIT = frozenset({"on", "off", "local", "remote_write", "remote_apply"})
@@ -76,10 +87,16 @@ class Store:
                 row = conn.execute(FIND_KEY, params).first()
         if row is None:
             return None
-        key_id, tenant_id, role, department, stored = row
+        key_id, tenant_id, role, department, stored, settings_version = row
         if not hmac.compare_digest(digest, stored):
             return None
-        return Identity(tenant_id=tenant_id, role=role, actor=key_id, department=department)
+        return Identity(
+            tenant_id=tenant_id,
+            role=role,
+            actor=key_id,
+            department=department,
+            settings_version=settings_version,
+        )
 
     def add_entry(self, values: dict) -> None:
         """Insert one audit entry (AuditEntry's columns), committed. Its id is made here

@@ -15,7 +15,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def register_metrics(runtime: ServiceRuntime) -> None:
     """Business counters and gauges, read from this runtime's store at every scrape."""
-    metrics.register_collector(KpiCollector(runtime.db), key=runtime.name)
+    metrics.register_collector(KpiCollector(runtime.db, runtime.settings.region), key=runtime.name)
 
 
 SPEC = ServiceSpec(

@@ -2,10 +2,15 @@
 
 The collector holds no numbers: each scrape reads the store, so the figures survive restarts
 and every replica reports the same. Counters are the all-time counts ``GET /kpis`` reports
-for the same tenant and region (cohort counts, so a cancelled visit lowers
-``revisit_visits_due_total``; Prometheus reads a decrease as a counter reset). Labels:
-``tenant`` and ``region`` on every series, then ``reason`` (visits), ``department`` (issues,
-complaints), ``severity`` and ``channel`` (complaints); never a staff member.
+for the same tenant and customer region, except ``revisit_visits_due_total``: every visit
+ever due, cancelled or not (``visits_due + visits_cancelled``), so that a cancellation
+never lowers it; ``revisit_visits_cancelled_total`` counts the cancelled ones, and the rules
+take them off the completion denominator. Labels: ``tenant``, ``region`` (this
+deployment's region) and ``customer_region`` (the customer's sales region) on every series,
+then ``reason`` (visits), ``department`` (issues, complaints), ``severity`` and ``channel``
+(complaints); never a staff member. Every tenant the store knows has a series of every
+family from the start (all other labels empty, value 0 until something is counted there),
+so gauges at zero and counters before their first increment are visible.
 """
 
 from __future__ import annotations
@@ -37,6 +42,10 @@ class Family:
     counts: tuple[str, ...]  # the counts its values read
 
 
+def _due(c: Mapping[str, int]) -> int:
+    return c["visits_due"] + c["visits_cancelled"]
+
+
 def _one(name: str, doc: str, kind: str, labels: tuple[str, ...], count: str, gauge=False):
     return Family(name, doc, gauge, kind, labels, (({}, lambda c: c[count]),), (count,))
 
@@ -53,7 +62,22 @@ def _split(name: str, doc: str, kind: str, labels, label: str, part: str, total:
 VISIT, ISSUE, COMPLAINT = ("reason",), ("department",), ("department", "severity", "channel")
 RATINGS = tuple(({"satisfaction": level}, lambda c, lv=level: c[f"rated_{lv}"]) for level in LEVELS)
 FAMILIES = (
-    _one("revisit_visits_due", "Visits due, not cancelled", "visit", VISIT, "visits_due"),
+    Family(
+        "revisit_visits_due",
+        "Visits due, cancelled ones included",
+        False,
+        "visit",
+        VISIT,
+        (({}, _due),),
+        ("visits_due", "visits_cancelled"),
+    ),
+    _one(
+        "revisit_visits_cancelled",
+        "Visits cancelled before completion",
+        "visit",
+        VISIT,
+        "visits_cancelled",
+    ),
     _one("revisit_visits_completed", "Visits completed", "visit", VISIT, "visits_completed"),
     _one(
         "revisit_visits_completed_on_time",
@@ -109,23 +133,32 @@ FAMILIES = (
 )
 
 
-def families(rows: Iterable[Mapping]) -> list[Metric]:
+def families(
+    rows: Iterable[Mapping], region: str = "", tenants: Iterable[str] = ()
+) -> list[Metric]:
     """The metric families for ``kpi_totals`` rows (pure: no database).
 
-    Runs at every scrape: each family goes over the rows of its own fact kind only and
-    sums only the counts it reports."""
+    ``region`` is this deployment's; a row's own ``region`` is the customer's and becomes
+    ``customer_region``. Every tenant of ``tenants`` and of the rows gets a zero series
+    (its other labels empty) in every family. Runs at every scrape: each family goes over
+    the rows of its own fact kind only and sums only the counts it reports."""
     by_kind: dict[str, list[Mapping]] = {}
+    known = set(tenants)
     for row in rows:
         by_kind.setdefault(row["kind"], []).append(row)
+        known.add(row["tenant_id"])
     out = []
     for spec in FAMILIES:
-        names = ("tenant", "region", *spec.labels)
+        names = ("tenant", "region", "customer_region", *spec.labels)
         extra = tuple(spec.samples[0][0])
         make = GaugeMetricFamily if spec.gauge else CounterMetricFamily
         family = make(spec.name, spec.doc, labels=[*names, *extra])
-        grouped: dict[tuple, dict[str, int]] = {}
+        grouped: dict[tuple, dict[str, int]] = {
+            (tenant, region, *[""] * (len(names) - 2)): dict.fromkeys(spec.counts, 0)
+            for tenant in known
+        }
         for row in by_kind.get(spec.kind, ()):
-            key = (row["tenant_id"], *(row[name] for name in names[1:]))
+            key = (row["tenant_id"], region, *(row[name] for name in ("region", *spec.labels)))
             sums = grouped.get(key)
             if sums is None:
                 sums = grouped[key] = dict.fromkeys(spec.counts, 0)
@@ -141,14 +174,16 @@ def families(rows: Iterable[Mapping]) -> list[Metric]:
 class KpiCollector:
     """A stateless collector: every ``collect`` reads the store."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, region: str = ""):
         self.db = db
+        self.region = region
 
     def collect(self) -> Iterable[Metric]:
         try:
             with self.db.read() as session:
                 rows = store.all_totals(session)
+                tenants = store.tenant_ids(session)
         except Exception:  # noqa: BLE001 - database down: report it, serve the families empty
             log.exception("kpi metrics: the store could not be read")
-            rows = []
-        yield from families(rows)
+            rows, tenants = [], []
+        yield from families(rows, self.region, tenants)

@@ -28,6 +28,9 @@ every fact's day is derived again). ``region`` is the business region in the eve
   visits with a recommend score. ``complaint_follow_ups``: completed ``post_complaint``
   visits with a satisfaction; ``..._satisfied``: of those, very satisfied or satisfied.
   ``visits_overdue`` (a gauge): VisitOverdue seen, neither completed nor cancelled.
+  ``visits_cancelled``: visits cancelled and not completed, due in the period (not in
+  ``visits_due``); ``visits_due + visits_cancelled`` never falls when a visit is cancelled,
+  which is what the metric ``revisit_visits_due_total`` counts.
   VisitAudited does not touch the visit fact (it is an audit fact).
 * Issues (source "visit") are a cohort by raised day: ``issues_raised``, and
   ``issues_resolved`` of those. IssueRaised/IssueResolved with source "complaint" are about
@@ -88,6 +91,7 @@ EXTRA_COUNTS = (
     "nps_detractors",
     "visits_overdue",
     "complaints_open",
+    "visits_cancelled",
 )
 API_COUNTS = CONTRACT_COUNTS + EXTRA_COUNTS
 COUNTS = API_COUNTS + tuple(f"rated_{level}" for level in LEVELS)
@@ -273,8 +277,21 @@ def _flag(counts: dict[str, int], name: str, condition: bool) -> None:
 
 def _visit(f: Mapping[str, Any], tz: str) -> Contribution | None:
     completed = f.get("completed_at") is not None
-    if not f.get("due_date") or (f.get("cancelled_at") is not None and not completed):
+    if not f.get("due_date"):
         return None
+    cancelled = f.get("cancelled_at") is not None and not completed
+    counts = {"visits_cancelled": 1} if cancelled else _visit_counts(f, completed)
+    return Contribution(
+        "visit",
+        day_of(f["due_date"], tz),
+        region=_dim(f.get("region")),
+        assignee=_dim(f.get("assignee")),
+        reason=_dim(f.get("reason")),
+        counts=counts,
+    )
+
+
+def _visit_counts(f: Mapping[str, Any], completed: bool) -> dict[str, int]:
     counts = {"visits_due": 1}
     satisfaction = f.get("satisfaction") if completed else None
     score = f.get("recommend_score") if completed else None
@@ -292,14 +309,7 @@ def _visit(f: Mapping[str, Any], tz: str) -> Contribution | None:
         _flag(counts, "nps_promoters", score >= 9)
         _flag(counts, "nps_detractors", score <= 6)
     _flag(counts, "visits_overdue", not completed and f.get("overdue_at") is not None)
-    return Contribution(
-        "visit",
-        day_of(f["due_date"], tz),
-        region=_dim(f.get("region")),
-        assignee=_dim(f.get("assignee")),
-        reason=_dim(f.get("reason")),
-        counts=counts,
-    )
+    return counts
 
 
 def _issue(f: Mapping[str, Any], tz: str) -> Contribution | None:

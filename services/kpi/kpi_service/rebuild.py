@@ -39,7 +39,7 @@ def rebuild(db: Database, batch: int = 1000) -> int:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO)
     settings = Settings.from_env()
-    db = Database(*settings.database_for(SERVICE))
+    db = Database(*settings.database_for(SERVICE), **settings.pool())
     try:
         migrations.upgrade(db, MIGRATIONS)
         replayed = rebuild(db)

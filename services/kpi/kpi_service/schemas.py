@@ -38,7 +38,8 @@ _FIGURES = {
 KpiGroupSchema = Schema.from_dict(
     {
         "key": fields.String(allow_none=True),
-        **{name: fields.String(allow_none=True) for name in GROUPS},
+        # only the dimension grouped by is written (a group's key again)
+        **{name: fields.String(allow_none=True, metadata={"optional": True}) for name in GROUPS},
         **_FIGURES,
     },
     name="KpiGroup",

@@ -295,6 +295,12 @@ def customers_up_to(
     return {(row[0] if by_region else None): int(row[-1]) for row in session.execute(query)}
 
 
+def tenant_ids(session: Session) -> list[str]:
+    """The tenants this store has settings for (known before their first fact)."""
+    table = tenant_settings.settings_table
+    return list(session.execute(sa.select(table.c.tenant_id)).scalars())
+
+
 def all_totals(session: Session) -> list[dict]:
     """Every row of ``kpi_totals``: the all-time counts behind ``/metrics``."""
     return [dict(row) for row in session.execute(sa.select(totals)).mappings()]

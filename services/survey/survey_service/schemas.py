@@ -58,11 +58,22 @@ class SurveyInSchema(Schema):
     )
 
 
+class QuestionOutSchema(Schema):
+    """A question as stored: ``options`` and ``multiple`` only for choice questions."""
+
+    id = fields.String()
+    kind = fields.String()
+    text = fields.String()
+    options = fields.List(fields.String(), metadata={"optional": True})
+    multiple = fields.Boolean(metadata={"optional": True})
+    required = fields.Boolean()
+
+
 class SurveyOutSchema(Schema):
     id = fields.String()
     title = fields.String()
     description = fields.String(allow_none=True)
-    questions = fields.List(fields.Nested(QuestionSchema))
+    questions = fields.List(fields.Nested(QuestionOutSchema))
     satisfaction_question = fields.String(allow_none=True)
     recommend_question = fields.String(allow_none=True)
     status = fields.String()
@@ -210,15 +221,16 @@ class PublicSurveySchema(Schema):
     survey_id = fields.String(attribute="id")
     title = fields.String()
     description = fields.String(allow_none=True)
-    questions = fields.List(fields.Nested(QuestionSchema))
+    questions = fields.List(fields.Nested(QuestionOutSchema))
 
 
 class QuestionResultSchema(Schema):
     kind = fields.String()
     answered = fields.Integer()
     counts = fields.Dict(keys=fields.String(), values=fields.Integer())
-    average = fields.Float(allow_none=True)
-    nps = fields.Float(allow_none=True)
+    # rating and nps questions only, and nps only for an nps question
+    average = fields.Float(allow_none=True, metadata={"optional": True})
+    nps = fields.Float(allow_none=True, metadata={"optional": True})
 
 
 class ResultsSchema(Schema):

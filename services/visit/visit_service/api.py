@@ -7,6 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import RAISE
 
+from revisit_common import idempotency
 from revisit_common.identity import current, require_role
 from revisit_common.paging import page
 from revisit_common.runtime import runtime
@@ -44,7 +45,7 @@ def _run(fn, *, read: bool = False):
     """Run one use case in a transaction, mapping its errors to problem responses."""
     rt = runtime()
     try:
-        with rt.db.read() if read else rt.db.transaction() as session:
+        with rt.db.read() if read else idempotency.transaction(rt.db) as session:
             return fn(session)
     except service.NotFound as exc:
         abort(404, message=f"{exc} not found")
@@ -86,7 +87,7 @@ class Visits(MethodView):
     def post(self, data):
         """Plan a visit by hand; due date and assignee default to the tenant's rules."""
         rt = runtime()
-        return _run(lambda s: service.create_visit(s, rt.outbox, _caller(), data))
+        return _run(lambda s: service.create_visit(s, rt.outbox, _caller(), data, rt.directory))
 
 
 @blp.route("/audit-sample")

@@ -29,5 +29,6 @@ SPEC = ServiceSpec(
     blueprints=(api.blp, api.issues_blp),
     handlers=handlers.HANDLERS,
     routing_keys=tuple(handlers.ROUTING_KEYS),
+    settings_catch_up=True,  # its settings handler only keeps the copy
     periodic=((sweep_interval(), sweep.run),),
 )

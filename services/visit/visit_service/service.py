@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from revisit_common import events, tenant_settings
 from revisit_common.calendar import WorkCalendar
+from revisit_common.directory import CustomerLookup
 from revisit_common.ids import new_id
 from revisit_common.outbox import Outbox
 
@@ -104,6 +105,46 @@ def get_customer(session: Session, tenant_id: str, customer_id: str) -> Customer
     if customer is None:
         raise NotFound("customer")  # another tenant's customer is as unknown as a missing one
     return customer
+
+
+def known_customer(
+    session: Session, directory: CustomerLookup | None, tenant_id: str, customer_id: str
+) -> CustomerCopy:
+    """The tenant's customer from the copy; one the copy has not heard of yet (its event
+    still on the way) is asked of the customer service (read your writes) and kept in the
+    copy in this transaction. Unknown there too, or another tenant's: NotFound."""
+    copy = session.get(CustomerCopy, (tenant_id, customer_id))
+    if copy is not None or directory is None:
+        return get_customer(session, tenant_id, customer_id)
+    found = directory.customer(tenant_id, customer_id)
+    if found is None:
+        raise NotFound("customer")
+    at = _moment(found.get("updated_at"))
+    grade = found.get("grade") if found.get("grade") in domain.GRADES else None
+    values = {
+        "tenant_id": tenant_id,
+        "customer_id": customer_id,
+        "name": found.get("name"),
+        "region": str(found.get("region") or ""),
+        "owner": found.get("owner"),
+        "grade": grade,
+        "info_at": at,
+        "grade_at": at if grade else None,
+    }
+    # The customer's event may be applied at the same moment: the first row stays.
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(insert(CustomerCopy).values(**values).on_conflict_do_nothing())
+    return get_customer(session, tenant_id, customer_id)
+
+
+def _moment(value: object) -> datetime:
+    """When the customer service's answer was true (its ``updated_at``), so that older
+    events arriving later do not overwrite it; now when it says nothing usable."""
+    try:
+        at = datetime.fromisoformat(str(value))
+    except ValueError:
+        return now()
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def info_of(customer: CustomerCopy) -> CustomerInfo:
@@ -264,9 +305,17 @@ def plan_visit(
     return visit
 
 
-def create_visit(session: Session, outbox: Outbox, caller: Caller, data: dict) -> Visit:
-    """A visit planned by hand (post_project, post_event, care, or any other reason)."""
-    customer = get_customer(session, caller.tenant_id, data["customer_id"])
+def create_visit(
+    session: Session,
+    outbox: Outbox,
+    caller: Caller,
+    data: dict,
+    directory: CustomerLookup | None = None,
+) -> Visit:
+    """A visit planned by hand (post_project, post_event, care, or any other reason), for a
+    customer of the caller's tenant (``directory``: the customer service, when the copy has
+    not heard of it yet)."""
+    customer = known_customer(session, directory, caller.tenant_id, data["customer_id"])
     ctx = tenant_context(session, caller.tenant_id)
     reason = data["reason"]
     if reason == "periodic" and data.get("trigger"):

@@ -18,6 +18,7 @@ from complaint_service.bootstrap import SPEC
 from revisit_common.config import Settings
 from revisit_common.outbox import pending_count
 from revisit_common.runtime import ServiceRuntime
+from tests.support.customers import FakeCustomerService
 from tests.support.polling import wait_until
 from tests.support.rabbit import PikaClient
 from tests.unit.complaint.support import TOKEN, Client, Receiver, envelopes
@@ -41,8 +42,11 @@ def runtime(tmp_path, amqp_url, broker_queues):
         publish_timeout=2.0,
         relay_interval=0.05,
         consumer_backoff=0.02,
+        webhook_allow_private=True,  # the receiver is on 127.0.0.1
     )
     rt = ServiceRuntime(SPEC, settings)
+    rt.peers["customer"] = customers = FakeCustomerService()
+    customers.add("cust-1", "east")  # the customer the complaints name
     stop = threading.Event()
     rt.stop_event = stop
     yield rt

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from complaint_service import service
+from complaint_service import customers, service
 from complaint_service.bootstrap import SPEC
 from complaint_service.models import Complaint, counters_table
 from revisit_common.config import Settings
@@ -42,6 +42,9 @@ def pg_settings(tmp_path, postgres_url, postgres_schemas) -> dict:
 def runtime(pg_settings):
     rt = ServiceRuntime(SPEC, Settings(**pg_settings))  # migrates the schema once, up front
     assert rt.db.is_postgres
+    with rt.db.transaction() as s:  # the customers complained about, as their events left them
+        customers.note_customer(s, "tenant-pg", "cust-1", "east", datetime.now(UTC))
+        customers.note_customer(s, "tenant-rb", "c", "east", datetime.now(UTC))
     yield rt
     rt.close()
 

@@ -149,14 +149,15 @@ def test_settings_change_the_time_limits(client, runtime):
     assert other == before  # other tenants keep the defaults
 
 
-def test_customer_copy_gives_the_region(client, runtime):
-    early = client.create(customer_id="cust-9")["id"]
-    assert runtime.consumer.apply(customer_registered("cust-9", "east")) == "applied"
-    assert client.get(f"/api/v1/complaints/{early}").json["region"] == "east"  # back-filled
-    assert client.create(customer_id="cust-9")["region"] == "east"
-    assert client.create(customer_id="cust-10")["region"] == "unknown"
+def test_customer_copy_gives_the_region(client, runtime, customers):
+    customers.add("cust-9", "east", tenant=TENANT)
+    early = client.create(customer_id="cust-9")["id"]  # read from the customer service
+    assert client.get(f"/api/v1/complaints/{early}").json["region"] == "east"
+    assert runtime.consumer.apply(customer_registered("cust-9", "north")) == "applied"
+    assert client.create(customer_id="cust-9")["region"] == "north"  # the event moved it
     runtime.consumer.apply(customer_registered("cust-9", "west", tenant="tenant-b"))
-    assert client.create(customer_id="cust-9")["region"] == "east"
+    assert client.create(customer_id="cust-9")["region"] == "north"
+    assert customers.calls == [(TENANT, "cust-9")]  # asked once, then the copy answers
 
 
 def test_unknown_event_types_are_ignored(runtime):

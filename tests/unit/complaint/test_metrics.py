@@ -47,3 +47,24 @@ def test_overdue_and_due_soon_are_counted_apart(client, runtime):
     narrow = gauges(DeadlineCollector(runtime.db, window=timedelta(minutes=1)))
     assert sum(narrow.get("revisit_complaints_due_soon", {}).values()) == 0
     assert sum(narrow["revisit_complaints_overdue"].values()) == 2
+
+
+def test_the_deployment_region_and_zero_series_of_a_known_tenant(client, runtime):
+    from revisit_common import tenant_settings
+
+    client.create()  # due in days: neither overdue nor due within a minute
+    with runtime.db.transaction() as session:
+        tenant_settings.store(session, "tenant-b", 1, "Asia/Shanghai", {})
+    found = gauges(DeadlineCollector(runtime.db, window=timedelta(minutes=1), region="eu-west"))
+    for name in ("revisit_complaints_overdue", "revisit_complaints_due_soon"):
+        samples = {dict(k)["tenant"]: (dict(k), v) for k, v in found[name].items()}
+        assert samples["tenant-b"] == (
+            {
+                "tenant": "tenant-b",
+                "region": "eu-west",
+                "customer_region": "",
+                "department": "",
+                "severity": "",
+            },
+            0.0,
+        )

@@ -40,7 +40,9 @@ def cn_tenant(runtime):
 
 def create(runtime, **fields):
     with runtime.db.transaction() as s:
-        return service.create_complaint(s, runtime.outbox, CALLER, {**COMPLAINT, **fields})
+        return service.create_complaint(
+            s, runtime.outbox, CALLER, {**COMPLAINT, **fields}, runtime.directory
+        )
 
 
 def act(runtime, complaint_id, action, at, **kw):
@@ -71,7 +73,8 @@ def test_number_takes_the_month_received_in_the_tenant_zone(runtime):
 
 def test_rolled_back_creation_leaves_no_gap(runtime):
     with pytest.raises(RuntimeError), runtime.db.transaction() as s:
-        service.create_complaint(s, runtime.outbox, CALLER, {**COMPLAINT, "received_at": sh(9, 2)})
+        body = {**COMPLAINT, "received_at": sh(9, 2)}
+        service.create_complaint(s, runtime.outbox, CALLER, body, runtime.directory)
         raise RuntimeError("the rest of the use case failed")
     assert create(runtime, received_at=sh(9, 2)).number == "CMP-202609-00001"
 

@@ -84,6 +84,7 @@ def test_forwards_path_query_body_and_identity(gateway, tenant, admin):
         "role": "agent",
         "actor": agent["id"],
         "department": None,
+        "settings_version": 1,  # the tenant's, for the services' settings copies
     }
 
 

@@ -327,5 +327,8 @@ def test_oversized_body_is_413(make_gateway):
 def test_operations_endpoints_need_no_key(gateway):
     assert gateway.client.get("/healthz").status_code == 200
     assert gateway.client.get("/readyz").status_code == 200
-    assert gateway.client.get("/metrics").status_code == 200
+    # /metrics needs the metrics or the platform token (CONTRACT.md §4.2)
+    assert gateway.client.get("/metrics").status_code == 401
+    scrape = {"Authorization": f"Bearer {PLATFORM_TOKEN}"}
+    assert gateway.client.get("/metrics", headers=scrape).status_code == 200
     assert gateway.client.get("/api/v1/openapi.json").status_code == 200

@@ -7,6 +7,8 @@ from revisit_common.config import Settings
 from revisit_common.runtime import ServiceRuntime
 
 TOKEN = "internal-test-token"
+METRICS_TOKEN = "metrics-test-token"
+SCRAPE = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
 
 class Client:
@@ -33,7 +35,9 @@ class Client:
 
 @pytest.fixture
 def runtime(tmp_path):
-    rt = ServiceRuntime(SPEC, Settings(data_dir=tmp_path, internal_token=TOKEN))
+    rt = ServiceRuntime(
+        SPEC, Settings(data_dir=tmp_path, internal_token=TOKEN, metrics_token=METRICS_TOKEN)
+    )
     yield rt
     rt.close()
 

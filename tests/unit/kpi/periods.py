@@ -170,7 +170,18 @@ def check_backfill(db: Database, fed: Database) -> None:
         command.upgrade(config, "0001")  # the store as it was before kpi_monthly
     with fed.read() as session:
         rows = [dict(r) for r in session.execute(sa.select(daily)).mappings()]
-    with db.engine.begin() as conn:
-        conn.execute(daily.insert(), rows)
+    with db.engine.begin() as conn:  # (0001 had no visits_cancelled: that count comes in 0003)
+        columns = [sa.column(c.name) for c in daily.c if c.name != "visits_cancelled"]
+        conn.execute(sa.insert(sa.table(daily.name, *columns)), rows)
     migrations.upgrade(db, MIGRATIONS)
-    assert monthly_rows(db) == rolled_up(db) == monthly_rows(fed)
+    old = without_cancelled
+    assert old(monthly_rows(db)) == old(rolled_up(db)) == old(monthly_rows(fed))
+
+
+def without_cancelled(rows: dict) -> dict:
+    """Month rows as revision 0002 knew them: no visits_cancelled, none left all zero."""
+    out = {
+        key: {n: v for n, v in counts.items() if n != "visits_cancelled"}
+        for key, counts in rows.items()
+    }
+    return {key: counts for key, counts in out.items() if any(counts.values())}

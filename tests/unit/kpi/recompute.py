@@ -122,7 +122,14 @@ CONTRACT_COUNTS = (
     "purchases",
     "customers",
 )
-EXTRA = ("nps_responses", "nps_promoters", "nps_detractors", "visits_overdue", "complaints_open")
+EXTRA = (
+    "nps_responses",
+    "nps_promoters",
+    "nps_detractors",
+    "visits_overdue",
+    "complaints_open",
+    "visits_cancelled",
+)
 
 
 def _rows(truth: Truth):
@@ -135,6 +142,7 @@ def _rows(truth: Truth):
     good = ("very_satisfied", "satisfied")
     for v in truth.visits:
         if v.status == "cancelled":
+            yield v.due, {"region": v.region, "assignee": v.assignee}, {"visits_cancelled": 1}
             continue
         done = v.status == "completed"
         rated = done and v.satisfaction is not None

@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from kpi_service.models import daily, facts, monthly, totals
 from kpi_service.rebuild import rebuild
 
-from .conftest import Client
+from .conftest import SCRAPE, Client
 from .recompute import expected, generate, rates
 from .scenario import LEVELS, republished
 
@@ -65,7 +65,7 @@ def snapshot(runtime) -> dict:
 
 def metric_samples(app) -> dict[tuple, float]:
     """(sample name, tenant, region, extra label) -> value, summed over the other labels."""
-    text = app.test_client().get("/metrics").data.decode()
+    text = app.test_client().get("/metrics", headers=SCRAPE).data.decode()
     out: dict[tuple, float] = defaultdict(float)
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
@@ -80,7 +80,8 @@ def metric_samples(app) -> dict[tuple, float]:
                 ),
                 "",
             )
-            out[(sample.name, labels["tenant"], labels["region"], extra)] += sample.value
+            key = (sample.name, labels["tenant"], labels["customer_region"], extra)
+            out[key] += sample.value
     return out
 
 
@@ -101,7 +102,9 @@ def check_region(samples: dict, tenant: str, region: str, counts: dict) -> None:
         yes, no = value(name, f"{label}=true"), value(name, f"{label}=false")
         return yes, yes + no
 
-    assert value("revisit_visits_due_total") == counts["visits_due"]
+    due = counts["visits_due"] + counts["visits_cancelled"]
+    assert value("revisit_visits_due_total") == due  # a cancellation lowers no counter
+    assert value("revisit_visits_cancelled_total") == counts["visits_cancelled"]
     assert value("revisit_visits_completed_total") == counts["visits_completed"]
     on_time = value("revisit_visits_completed_on_time_total")
     assert on_time == counts["visits_completed_on_time"]

@@ -176,7 +176,8 @@ def test_completed_visit_counts():
 
 
 def test_cancelled_visit_is_not_due_unless_completed():
-    assert contribution_of(visit_events(completed=False, cancelled=True)) is None
+    cancelled = contribution_of(visit_events(completed=False, cancelled=True))
+    assert cancelled.counts == {"visits_cancelled": 1}
     assert contribution_of(visit_events(completed=True, cancelled=True)).counts["visits_due"] == 1
 
 

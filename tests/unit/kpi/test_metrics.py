@@ -13,7 +13,7 @@ from revisit_common.config import Settings
 from revisit_common.db import Database
 from revisit_common.runtime import ServiceRuntime
 
-from .conftest import TOKEN
+from .conftest import METRICS_TOKEN, SCRAPE, TOKEN
 from .scenario import Audit, Complaint, Issue, Purchase, Visit
 from .test_api import at
 
@@ -34,8 +34,9 @@ CONTRACT = {
 
 
 def scrape(app) -> dict:
-    text = app.test_client().get("/metrics").data.decode()
-    families = text_string_to_metric_families(text)
+    response = app.test_client().get("/metrics", headers=SCRAPE)
+    assert response.status_code == 200
+    families = text_string_to_metric_families(response.data.decode())
     return {f.name: f for f in families if f.name.startswith("revisit_")}
 
 
@@ -54,9 +55,11 @@ def test_contract_families_and_labels(app, feed):
     for name, kind in CONTRACT.items():
         assert found[name].type == kind, name
         for sample in found[name].samples:
-            assert {"tenant", "region"} <= set(sample.labels), name
+            assert {"tenant", "region", "customer_region"} <= set(sample.labels), name
+            assert sample.labels["region"] == "local", "the deployment's region"
             assert "li.wei" not in sample.labels.values(), "no staff names in labels"
-    labels = {name: set(found[name].samples[0].labels) - {"tenant", "region"} for name in CONTRACT}
+    common = {"tenant", "region", "customer_region"}
+    labels = {name: set(found[name].samples[0].labels) - common for name in CONTRACT}
     assert labels["revisit_visits_due"] == {"reason"}
     assert labels["revisit_visit_ratings"] == {"reason", "satisfaction"}
     assert labels["revisit_issues_raised"] == {"department"}
@@ -69,20 +72,31 @@ def test_contract_families_and_labels(app, feed):
         "channel",
         "within_deadline",
     }
-    samples = found["revisit_complaints_resolved"].samples
+    samples = [
+        s
+        for s in found["revisit_complaints_resolved"].samples
+        if s.labels["customer_region"] == "east"
+    ]
     assert {s.labels["within_deadline"]: s.value for s in samples} == {"true": 0.0, "false": 1.0}
-    assert found["revisit_complaints_open"].samples[0].value == 1.0
+    open_east = [
+        s.value
+        for s in found["revisit_complaints_open"].samples
+        if s.labels["customer_region"] == "east"
+    ]
+    assert open_east == [1.0]
 
 
 def test_counts_survive_a_restart(tmp_path, feed, runtime, app):
     feed(*Visit("v1", "care", "li", "east", date(2026, 1, 5)).events("tenant-a"))
     runtime.close()
-    again = ServiceRuntime(SPEC, Settings(data_dir=tmp_path, internal_token=TOKEN))
+    settings = Settings(data_dir=tmp_path, internal_token=TOKEN, metrics_token=METRICS_TOKEN)
+    again = ServiceRuntime(SPEC, settings)
     try:
         found = scrape(again.create_app())
-        assert [s.value for s in found["revisit_visits_due"].samples] == [1.0]
+        due = {s.labels["customer_region"]: s.value for s in found["revisit_visits_due"].samples}
+        assert due == {"": 0.0, "east": 1.0}  # the tenant's zero series, and the visit
         # the new runtime's collector replaced the old one: every family appears once
-        text = again.create_app().test_client().get("/metrics").data.decode()
+        text = again.create_app().test_client().get("/metrics", headers=SCRAPE).data.decode()
         assert text.count("# TYPE revisit_visits_due_total counter") == 1
     finally:
         again.close()
@@ -112,7 +126,53 @@ def test_families_sum_rows_by_their_labels():
         {**row, **dict.fromkeys(COUNTS, 0), "issues_raised": 2},
         {**row, **dict.fromkeys(COUNTS, 0), "issues_raised": 3, "severity": "x"},
     ]
-    raised = next(f for f in families(rows) if f.name == "revisit_issues_raised")
+    raised = next(f for f in families(rows, "eu") if f.name == "revisit_issues_raised")
     assert [(s.labels, s.value) for s in raised.samples] == [
-        ({"tenant": "t", "region": "east", "department": "sales"}, 5)
+        ({"tenant": "t", "region": "eu", "customer_region": "", "department": ""}, 0),
+        ({"tenant": "t", "region": "eu", "customer_region": "east", "department": "sales"}, 5),
     ]
+
+
+def test_metrics_need_the_metrics_or_platform_token(tmp_path):
+    settings = Settings(
+        data_dir=tmp_path, internal_token=TOKEN, metrics_token=METRICS_TOKEN, admin_token="rva_p"
+    )
+    runtime = ServiceRuntime(SPEC, settings)
+    try:
+        client = runtime.create_app().test_client()
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}):
+            response = client.get("/metrics", headers=headers)
+            assert response.status_code == 401
+            assert response.content_type == "application/problem+json"
+            assert response.headers["WWW-Authenticate"] == "Bearer"
+        for token in (METRICS_TOKEN, "rva_p"):
+            response = client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+            assert response.status_code == 200
+    finally:
+        runtime.close()
+
+
+def test_a_cancelled_visit_lowers_no_counter(app, feed):
+    feed(*Visit("v1", "care", "li", "east", date(2026, 1, 5)).events("tenant-a"))
+    before = scrape(app)
+    feed(*Visit("v1", "care", "li", "east", date(2026, 1, 5), "cancelled").events("tenant-a"))
+    after = scrape(app)
+
+    def east(found, name):
+        return sum(s.value for s in found[name].samples if s.labels["customer_region"] == "east")
+
+    assert east(before, "revisit_visits_due") == east(after, "revisit_visits_due") == 1.0
+    assert (east(before, "revisit_visits_cancelled"), east(after, "revisit_visits_cancelled")) == (
+        0.0,
+        1.0,
+    )
+
+
+def test_a_known_tenant_has_zero_series_before_any_fact():
+    found = {f.name: f for f in families([], "eu", ["t"])}
+    assert set(found) == {spec.name for spec in FAMILIES}
+    for family in found.values():
+        assert family.samples, family.name
+        assert {s.labels["tenant"] for s in family.samples} == {"t"}
+        assert {s.labels["region"] for s in family.samples} == {"eu"}
+        assert all(s.value == 0 for s in family.samples)

@@ -11,6 +11,7 @@ from revisit_common.config import Settings
 from revisit_common.envelope import Envelope
 from revisit_common.outbox import outbox_table
 from revisit_common.runtime import ServiceRuntime
+from tests.support.customers import FakeCustomerService
 from visit_service.bootstrap import SPEC
 
 TOKEN = "internal-test-token"
@@ -75,8 +76,15 @@ def events_of(runtime, type_name=None, routing_key=None):
 
 
 @pytest.fixture
-def runtime(tmp_path):
+def customers():
+    """The customer service as the visit service reads it (knows no one unless told)."""
+    return FakeCustomerService()
+
+
+@pytest.fixture
+def runtime(tmp_path, customers):
     rt = ServiceRuntime(SPEC, Settings(data_dir=tmp_path, internal_token=TOKEN))
+    rt.peers["customer"] = customers
     yield rt
     rt.close()
 

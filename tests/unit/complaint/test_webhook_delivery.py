@@ -1,0 +1,388 @@
+"""Webhook deliveries to a real local HTTP server (with REVISIT_WEBHOOK_ALLOW_PRIVATE on):
+Standard Webhooks signatures verified by the ``standardwebhooks`` package, no redirects
+followed, no response bodies kept, the address checked again at delivery (DNS rebinding),
+and every event type of the catalogue delivered."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import socket
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from standardwebhooks.webhooks import Webhook as StandardWebhook
+
+from complaint_service import delivery
+from complaint_service.bootstrap import SPEC
+from complaint_service.delivery import DeliveryConfig
+from complaint_service.models import Delivery, DeliveryAttempt
+from revisit_common.config import Settings
+from revisit_common.events import CATALOGUE, CustomerRegistered
+from revisit_common.runtime import ServiceRuntime
+from tests.support.polling import wait_until
+
+from .support import TOKEN, Client, envelopes
+from .webhook_support import SECRET, Answer, Receiver, deliveries, register, sample_envelope
+
+LOCAL = DeliveryConfig(
+    connect_timeout=0.5, read_timeout=2.0, backoff=1.0, max_attempts=3, allow_private=True
+)
+
+
+def start(settings: Settings, customers) -> ServiceRuntime:
+    """A complaint runtime whose customer service is the fixtures' stand-in."""
+    rt = ServiceRuntime(SPEC, settings)
+    rt.peers["customer"] = customers
+    return rt
+
+
+@pytest.fixture
+def runtime(tmp_path, customers):
+    rt = start(
+        Settings(data_dir=tmp_path, internal_token=TOKEN, webhook_allow_private=True), customers
+    )
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def client(runtime):
+    return Client(runtime.create_app())
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def closed_port_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/dead"
+
+
+def bus_round(runtime):
+    """What the bus would do: hand every event in the outbox to the service's consumer."""
+    for envelope in envelopes(runtime):
+        runtime.consumer.apply(envelope)
+
+
+# --------------------------------------------------------------------------- signatures
+
+
+def test_signed_delivery_fails_once_then_the_retry_succeeds(client, runtime):
+    receiver = Receiver(Answer(500, body=b"internal stack trace"))
+    try:
+        hook = register(client, receiver.url, ["ComplaintRaised"])
+        complaint = client.create()
+        bus_round(runtime)
+        now = datetime.now(UTC)
+        assert delivery.deliver_due(runtime.db, LOCAL, now) == 1
+        [first] = deliveries(client, hook["id"])
+        assert (first["status"], first["attempts"], first["last_status"]) == ("pending", 1, 500)
+        assert first["last_error"] == "HTTP 500"
+        assert delivery.deliver_due(runtime.db, LOCAL, now) == 0  # not due before the back-off
+        assert delivery.deliver_due(runtime.db, LOCAL, now + timedelta(seconds=1.5)) == 1
+        [done] = deliveries(client, hook["id"])
+        assert done["status"] == "delivered" and done["attempts"] == 2
+        assert [a["status_code"] for a in done["attempt_log"]] == [500, 200]
+        assert [a["error"] for a in done["attempt_log"]] == ["HTTP 500", None]
+        assert done["delivered_at"]
+        assert delivery.deliver_due(runtime.db, LOCAL, now + timedelta(hours=1)) == 0
+    finally:
+        receiver.close()
+    assert len(receiver.requests) == 2
+    (path, h1, b1), (_, h2, b2) = receiver.requests
+    assert path == "/hooks/in" and b1 == b2
+    expected = "sha256=" + hmac.new(SECRET.encode(), b1, hashlib.sha256).hexdigest()
+    assert h1["X-Revisit-Signature"] == expected == h2["X-Revisit-Signature"]
+    event = json.loads(b1)
+    assert h1["X-Revisit-Event-Id"] == event["id"] == done["event_id"]
+    assert h1["webhook-id"] == h2["webhook-id"] == event["id"]  # the same on a retry
+    assert h1["Content-Type"] == "application/cloudevents+json"
+    assert event["specversion"] == "1.0" and event["type"] == "ComplaintRaised"
+    assert event["data"]["number"] == complaint["number"]
+    assert event["tenantid"] == "tenant-a"
+    verifier = StandardWebhook(SECRET.encode())  # a secret not in whsec_ form: its bytes
+    for headers, body in ((h1, b1), (h2, b2)):
+        assert verifier.verify(body, headers)["id"] == event["id"]
+        assert abs(int(headers["webhook-timestamp"]) - time.time()) < 60
+
+
+def test_a_generated_secret_verifies_with_the_standard_webhooks_package(client, runtime):
+    receiver = Receiver()
+    try:
+        hook = register(client, receiver.url, ["complaint.raised.*"], secret=None)
+        client.create()
+        bus_round(runtime)
+        assert delivery.deliver_due(runtime.db, LOCAL) == 1
+    finally:
+        receiver.close()
+    [(_, headers, body)] = receiver.requests
+    assert StandardWebhook(hook["secret"]).verify(body, headers)["type"] == "ComplaintRaised"
+    tampered = body.replace(b"ComplaintRaised", b"ComplaintClosed")
+    with pytest.raises(Exception, match="No matching signature"):
+        StandardWebhook(hook["secret"]).verify(tampered, headers)
+    replayed = {**headers, "webhook-timestamp": str(int(time.time()) - 3600)}
+    with pytest.raises(Exception, match="too old"):
+        StandardWebhook(hook["secret"]).verify(body, replayed)
+
+
+# --------------------------------------------------------------------------- what is kept
+
+
+def test_redirects_are_not_followed(client, runtime):
+    target = Receiver()
+    redirecting = Receiver(Answer(302, {"Location": target.url}, b"moved"))
+    try:
+        hook = register(client, redirecting.url, ["ComplaintRaised"])
+        client.create()
+        bus_round(runtime)
+        assert delivery.deliver_due(runtime.db, LOCAL) == 1
+    finally:
+        redirecting.close()
+        target.close()
+    [attempted] = deliveries(client, hook["id"])
+    assert attempted["status"] == "pending" and attempted["last_status"] == 302
+    assert attempted["last_error"] == "HTTP 302 (redirect not followed)"
+    assert len(redirecting.requests) == 1
+    assert target.requests == []
+
+
+def test_no_response_body_is_stored(client, runtime):
+    marker = "INTERNAL-ANSWER-a81f"
+    receiver = Receiver(Answer(500, body=marker.encode() * 50), Answer(404, body=marker.encode()))
+    try:
+        hook = register(client, receiver.url, ["ComplaintRaised"])
+        client.create()
+        bus_round(runtime)
+        at = datetime.now(UTC)
+        assert delivery.deliver_due(runtime.db, LOCAL, at) == 1
+        assert delivery.deliver_due(runtime.db, LOCAL, at + timedelta(hours=1)) == 1
+    finally:
+        receiver.close()
+    shown = client.get(f"/api/v1/webhooks/{hook['id']}/deliveries").get_data(as_text=True)
+    assert marker not in shown
+    with runtime.db.read() as session:
+        stored = repr(session.execute(sa.select(Delivery.last_error)).all())
+        stored += repr(session.execute(sa.select(DeliveryAttempt.error)).all())
+    assert marker not in stored
+    [attempted] = deliveries(client, hook["id"])
+    assert [a["error"] for a in attempted["attempt_log"]] == ["HTTP 500", "HTTP 404"]
+    assert all(a["duration_ms"] >= 0 for a in attempted["attempt_log"])
+
+
+def test_a_dead_receiver_is_retried_then_failed(client, runtime):
+    hook = register(client, closed_port_url(), ["ComplaintRaised"])
+    client.create()
+    bus_round(runtime)
+    at = datetime.now(UTC)
+    for _ in range(LOCAL.max_attempts):
+        assert delivery.deliver_due(runtime.db, LOCAL, at) == 1
+        at += timedelta(hours=2)
+    assert delivery.deliver_due(runtime.db, LOCAL, at) == 0
+    [failed] = deliveries(client, hook["id"])
+    assert failed["status"] == "failed" and failed["attempts"] == 3
+    assert failed["last_status"] is None
+    assert failed["last_error"] == "NewConnectionError"  # the class, no address or text
+    assert len(failed["attempt_log"]) == 3
+    assert deliveries(client, hook["id"], status="failed") == [failed]
+    assert deliveries(client, hook["id"], status="delivered") == []
+
+
+def test_url_credentials_become_basic_auth_and_never_reach_the_log(client, runtime, caplog):
+    receiver = Receiver(Answer(503))
+    url = receiver.url.replace("http://", "http://ops:pa55w0rd@")
+    try:
+        register(client, url, ["ComplaintRaised"])
+        client.create()
+        bus_round(runtime)
+        with caplog.at_level(logging.INFO, logger="complaint_service.delivery"):
+            assert delivery.deliver_due(runtime.db, LOCAL) == 1
+    finally:
+        receiver.close()
+    [(_, headers, _)] = receiver.requests
+    sent = {name.lower(): value for name, value in headers.items()}
+    assert sent["authorization"] == "Basic b3BzOnBhNTV3MHJk"  # ops:pa55w0rd
+    assert caplog.messages and all("pa55w0rd" not in m and "ops" not in m for m in caplog.messages)
+    assert any(m.endswith(f"127.0.0.1:{receiver.port} failed: HTTP 503") for m in caplog.messages)
+
+
+# --------------------------------------------------------------------------- addresses
+
+
+def test_delivery_connects_to_the_checked_address_with_the_name_as_host(client, runtime):
+    receiver = Receiver()
+    asked = []
+
+    def resolve(host, port):
+        asked.append((host, port))
+        return ["127.0.0.1"]
+
+    try:
+        url = f"http://hooks.dept.example:{receiver.port}/in?x=1"
+        register(client, url, ["ComplaintRaised"])
+        client.create()
+        bus_round(runtime)
+        config = DeliveryConfig(**{**LOCAL.__dict__, "resolve": resolve})
+        assert delivery.deliver_due(runtime.db, config) == 1
+    finally:
+        receiver.close()
+    assert asked == [("hooks.dept.example", receiver.port)]  # resolved once
+    [(path, headers, _)] = receiver.requests
+    assert path == "/in?x=1"
+    assert headers["Host"] == f"hooks.dept.example:{receiver.port}"
+
+
+def test_dns_rebinding_is_refused_at_delivery(tmp_path, customers, receiver, caplog):
+    """Public when registered, 127.0.0.1 when delivered: refused, logged, never sent."""
+    rt = start(Settings(data_dir=tmp_path, internal_token=TOKEN), customers)
+    try:
+        app = rt.create_app()
+        answers = iter([["93.184.216.34"], ["127.0.0.1"]])
+        asked = []
+
+        def rebinding(host, port):
+            asked.append(host)
+            return next(answers)
+
+        app.config["WEBHOOK_RESOLVER"] = rebinding
+        client = Client(app)
+        url = f"http://rebind.attacker.example:{receiver.port}/in"
+        hook = register(client, url, ["ComplaintRaised"])
+        client.create()
+        bus_round(rt)
+        config = DeliveryConfig(**{**LOCAL.__dict__, "allow_private": False, "resolve": rebinding})
+        with caplog.at_level(logging.INFO, logger="complaint_service.delivery"):
+            assert delivery.deliver_due(rt.db, config) == 1
+        [refused] = deliveries(client, hook["id"])
+        assert asked == ["rebind.attacker.example", "rebind.attacker.example"]
+        assert (refused["status"], refused["attempts"]) == ("pending", 1)
+        assert refused["last_status"] is None
+        assert refused["last_error"] == "refused address"
+        assert any(m.endswith("failed: refused address") for m in caplog.messages)
+        assert receiver.requests == []
+    finally:
+        rt.close()
+
+
+def test_a_private_literal_is_refused_at_delivery_once_the_switch_is_off(client, runtime):
+    receiver = Receiver()
+    try:
+        hook = register(client, receiver.url, ["ComplaintRaised"])  # allowed when registered
+        client.create()
+        bus_round(runtime)
+        strict = DeliveryConfig(**{**LOCAL.__dict__, "allow_private": False})
+        assert delivery.deliver_due(runtime.db, strict) == 1
+    finally:
+        receiver.close()
+    [refused] = deliveries(client, hook["id"])
+    assert refused["last_error"] == "refused address"
+    assert receiver.requests == []
+
+
+def test_the_worker_job_takes_the_switch_from_the_settings(runtime, tmp_path, monkeypatch):
+    from complaint_service import jobs
+
+    calls = []
+    monkeypatch.setattr(delivery, "deliver_due", lambda db, config: calls.append(config))
+    jobs.webhook_delivery(runtime)
+    strict = ServiceRuntime(SPEC, Settings(data_dir=tmp_path / "b", internal_token=TOKEN))
+    try:
+        jobs.webhook_delivery(strict)
+    finally:
+        strict.close()
+    assert [c.allow_private for c in calls] == [True, False]
+
+
+# --------------------------------------------------------------------------- every type
+
+
+def test_every_event_type_of_the_catalogue_is_delivered(client, runtime):
+    everything = register(client, "https://all.example/h", ["#"])
+    customers = register(client, "https://c.example/h", ["customer.*"])
+    visits = register(client, "https://v.example/h", ["visit.*", "SurveyResponded"])
+    product = register(client, "https://p.example/h", ["#"], department="product")
+    for type_name in CATALOGUE:
+        runtime.consumer.apply(sample_envelope(type_name, "tenant-a"))
+        runtime.consumer.apply(sample_envelope(type_name, "tenant-b"))  # not for tenant-a
+    assert sorted(d["event_type"] for d in deliveries(client, everything["id"])) == sorted(
+        CATALOGUE
+    )
+    assert sorted(d["routing_key"] for d in deliveries(client, customers["id"])) == [
+        "customer.graded",
+        "customer.purchase_recorded",
+        "customer.registered",
+        "customer.repair_closed",
+        "customer.risk_changed",
+    ]
+    assert sorted(d["routing_key"] for d in deliveries(client, visits["id"])) == [
+        "survey.responded",
+        "visit.audited",
+        "visit.cancelled",
+        "visit.completed",
+        "visit.overdue",
+        "visit.scheduled",
+    ]
+    assert sorted(d["routing_key"] for d in deliveries(client, product["id"])) == [
+        "complaint.closed.product",
+        "complaint.escalated.product",
+        "complaint.raised.product",
+        "complaint.reopened.product",
+        "issue.raised.product",
+        "issue.resolved.product",
+    ]
+
+
+def test_running_workers_deliver_customer_events_over_the_bus(
+    tmp_path, customers, receiver, unique_prefix
+):
+    """The queue binds customer.* (the complaint service does not consume it itself): a
+    CustomerRegistered put on the bus reaches the webhook, while a dead receiver of every
+    event never slows complaint creation."""
+    settings = Settings(
+        data_dir=tmp_path,
+        internal_token=TOKEN,
+        queue_prefix=unique_prefix,
+        relay_interval=0.02,
+        webhook_allow_private=True,
+    )
+    rt = start(settings, customers)
+    stop = threading.Event()
+    try:
+        client = Client(rt.create_app())
+        live = register(client, receiver.url, ["customer.*", "complaint.raised.product"])
+        register(client, closed_port_url(), ["#"])
+        rt.start_workers(stop)
+        timings = []
+        for _ in range(5):
+            started = time.perf_counter()
+            client.create()
+            timings.append(time.perf_counter() - started)
+        assert max(timings) < 0.5, timings
+        event = sample_envelope("CustomerRegistered", "tenant-a")
+        with rt.db.transaction() as session:
+            rt.outbox.add(
+                session, CustomerRegistered(**event.data), tenant_id="tenant-a"
+            )  # published on revisit.events with key customer.registered
+        wait_until(
+            lambda: [d["status"] for d in deliveries(client, live["id"])] == ["delivered"] * 6,
+            timeout=15,
+            message="6 deliveries recorded",
+        )
+        types = sorted(json.loads(body)["type"] for _, _, body in receiver.requests)
+        assert types == ["ComplaintRaised"] * 5 + ["CustomerRegistered"]
+    finally:
+        stop.set()
+        for thread in rt.threads:
+            thread.join(timeout=5)
+        rt.close()

@@ -1,0 +1,82 @@
+"""Migration 0003: delivery logs written before it lose the response bodies they held."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+from complaint_service.bootstrap import SPEC
+from revisit_common.db import Database
+
+from .webhook_support import DATABASES
+
+BEFORE = [
+    "HTTP 500: internal stack trace of the receiver",
+    "ConnectionError: HTTPConnectionPool(host='10.0.0.1', port=80): url: /hooks/tok-123",
+    "HTTP 404",
+    None,
+]
+AFTER = ["HTTP 500", "ConnectionError", "HTTP 404", None]
+
+
+@pytest.fixture(params=DATABASES)
+def database(request, tmp_path):
+    if request.param == "sqlite":
+        db = Database(f"sqlite:///{tmp_path / 'complaint.sqlite3'}", None)
+    else:
+        schema = request.getfixturevalue("postgres_schemas") + "complaint"
+        db = Database(request.getfixturevalue("postgres_url"), schema)
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    yield db
+    db.dispose()
+
+
+def migrate(db: Database, revision: str) -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(SPEC.migrations))
+    with db.engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+        conn.commit()
+
+
+def test_stored_errors_are_cut_to_their_class(database):
+    migrate(database, "0002")
+    now = datetime.now(UTC)
+    with database.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO webhooks (id, tenant_id, url, events, secret, active, created_by,"
+                " created_at) VALUES ('w1', 't', 'https://h.example/', '[\"#\"]', :secret,"
+                " :true, 'me', :now)"
+            ),
+            {"now": now, "true": True, "secret": "s" * 20},
+        )
+        for n, error in enumerate(BEFORE):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO webhook_deliveries (id, tenant_id, webhook_id, event_id,"
+                    " event_type, routing_key, body, status, attempts, last_error, created_at)"
+                    " VALUES (:id, 't', 'w1', :id, 'ComplaintRaised', 'k', '{}', 'failed', 1,"
+                    " :error, :now)"
+                ),
+                {"id": f"d{n}", "error": error, "now": now},
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO webhook_attempts (id, delivery_id, at, status_code, error,"
+                    " duration_ms) VALUES (:id, :id, :now, NULL, :error, 3)"
+                ),
+                {"id": f"d{n}", "error": error, "now": now},
+            )
+    migrate(database, "0003")
+    with database.engine.connect() as conn:
+        last = conn.execute(sa.text("SELECT last_error FROM webhook_deliveries ORDER BY id"))
+        attempts = conn.execute(sa.text("SELECT error FROM webhook_attempts ORDER BY id"))
+        assert [row[0] for row in last] == AFTER
+        assert [row[0] for row in attempts] == AFTER

@@ -45,7 +45,8 @@ def free_block(size: int) -> int:
 
 @pytest.fixture
 def stack(tmp_path, amqp_url, broker_queues, postgres_url, postgres_schemas):
-    base = free_block(len(SERVICES) + 1)
+    size = len(SERVICES) + 1  # the web processes and the gateway; then the workers' /metrics
+    base = free_block(2 * size)
     gateway_port = base + len(SERVICES)
     env = {
         **os.environ,
@@ -55,6 +56,7 @@ def stack(tmp_path, amqp_url, broker_queues, postgres_url, postgres_schemas):
         "REVISIT_QUEUE_PREFIX": broker_queues,
         "REVISIT_PORT": str(gateway_port),
         "REVISIT_STACK_BASE_PORT": str(base),
+        "REVISIT_STACK_METRICS_BASE_PORT": str(base + size),
         "REVISIT_ADMIN_TOKEN": ADMIN,
         "REVISIT_DATA_DIR": str(tmp_path / "var"),
         "REVISIT_OVERDUE_SWEEP_SECONDS": "5",

@@ -8,6 +8,7 @@ prefixes of its own (removed afterwards). The survey service reaches PostgreSQL 
 from __future__ import annotations
 
 import secrets
+import signal
 from urllib.parse import urlparse
 
 import pytest
@@ -15,7 +16,7 @@ import pytest
 from tests.e2e.system import ADMIN
 from tests.support.servers import drop_schemas
 
-from .harness import BrokerFaults, NativeStack, SourceCounts, TcpProxy, broker_restore
+from .harness import BrokerFaults, NativeStack, NoteWorker, SourceCounts, TcpProxy, broker_restore
 
 QUEUE_OWNERS = ("gateway", "customer", "visit", "complaint", "survey", "kpi", "test")
 
@@ -31,6 +32,14 @@ def drop_queues(amqp_url: str, prefix: str) -> None:
                     channel.queue_delete(name)
                 except Exception:  # noqa: BLE001 - never declared: nothing to delete
                     channel = conn.channel()
+
+
+@pytest.fixture(autouse=True)
+def no_worker_left():
+    """A note worker a failed test did not stop would hold its connections for good."""
+    yield
+    while NoteWorker.started:
+        NoteWorker.started.pop().stop(signal.SIGKILL)
 
 
 @pytest.fixture(scope="session")

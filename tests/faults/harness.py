@@ -662,7 +662,10 @@ def note_env(amqp_url: str, postgres_url: str, queues: str, schemas: str, **extr
 
 
 class NoteWorker:
-    """``python -m tests.faults.note_worker`` in its own process."""
+    """``python -m tests.faults.note_worker`` in its own process (stopped after each test
+    by the ``no_worker_left`` fixture, even when the test failed before stopping it)."""
+
+    started: list[NoteWorker] = []
 
     def __init__(self, env: dict[str, str], log: Path, *names: str, fixed: bool = False):
         self.env = env
@@ -690,6 +693,7 @@ class NoteWorker:
                 cwd=REPO,
                 start_new_session=True,
             )
+        NoteWorker.started.append(self)
         if wait:
             wait_for(self.healthy, 30, lambda: f"note worker {self.names} up\n{self.output()}")
         return self

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .envelope import Envelope
@@ -52,23 +53,27 @@ def load(session: Session, tenant_id: str) -> TenantSettings:
 
 
 def store(session: Session, tenant_id: str, version: int, timezone: str, document: dict) -> bool:
-    """Keep ``document`` if it is newer than the copy held; True when it replaced it."""
-    current = load(session, tenant_id)
-    if current.version >= version:
-        return False  # an older or repeated version arriving late changes nothing
+    """Keep ``document`` if it is newer than the copy held; True when it replaced it.
+
+    One upsert, so two writers of the same tenant's copy at once (the settings event and a
+    request catching up with the gateway) cannot collide: an older or repeated version
+    arriving late changes nothing."""
     values = {
+        "tenant_id": tenant_id,
         "version": version,
         "timezone": timezone,
         "document": document,
         "updated_at": datetime.now(UTC),
     }
-    if current.version == 0:
-        session.execute(settings_table.insert().values(tenant_id=tenant_id, **values))
-    else:
-        session.execute(
-            settings_table.update().where(settings_table.c.tenant_id == tenant_id).values(**values)
-        )
-    return True
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(settings_table)
+    statement = insert.values(**values).on_conflict_do_update(
+        index_elements=[settings_table.c.tenant_id],
+        set_={name: insert.excluded[name] for name in values if name != "tenant_id"},
+        where=settings_table.c.version < insert.excluded.version,
+    )
+    result = session.execute(statement, execution_options={"preserve_rowcount": True})
+    return result.rowcount == 1
 
 
 def apply_settings_event(session: Session, envelope: Envelope) -> bool:

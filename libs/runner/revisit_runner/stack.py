@@ -35,13 +35,14 @@ class Role:
     metrics_port: int | None = None  # a worker's /metrics
 
 
-# A worker serves /metrics (bearer REVISIT_METRICS_TOKEN or the platform token) on the base
-# port + 100 + its index in ALL: 8201 gateway, 8202 customer, ...
+# A worker serves /metrics (bearer REVISIT_METRICS_TOKEN or the platform token) on
+# REVISIT_STACK_METRICS_BASE_PORT (default: the base port + 100) + its index in ALL:
+# 8201 gateway, 8202 customer, ...
 METRICS_PORT_OFFSET = 100
 
 
-def worker_metrics_ports(base_port: int) -> dict[str, int]:
-    return {name: base_port + METRICS_PORT_OFFSET + i for i, name in enumerate(ALL)}
+def worker_metrics_ports(metrics_base_port: int) -> dict[str, int]:
+    return {name: metrics_base_port + i for i, name in enumerate(ALL)}
 
 
 def roles(env: dict[str, str], base_port: int = 8101) -> list[Role]:
@@ -54,7 +55,10 @@ def roles(env: dict[str, str], base_port: int = 8101) -> list[Role]:
         shared[f"REVISIT_{name.upper()}_URL"] = f"http://{host}:{port}"
     shared["REVISIT_GATEWAY_URL"] = f"http://{host}:{gateway_port}"  # services read settings
     result = []
-    worker_ports = worker_metrics_ports(base_port)
+    metrics_base = env.get("REVISIT_STACK_METRICS_BASE_PORT")
+    worker_ports = worker_metrics_ports(
+        int(metrics_base) if metrics_base else base_port + METRICS_PORT_OFFSET
+    )
     for name in ALL:
         port = gateway_port if name == "gateway" else str(ports[name])
         metrics_dir = Path(env.get("REVISIT_DATA_DIR", "var")).resolve() / "metrics" / name

@@ -1,0 +1,39 @@
+"""A service's copy of the tenant settings keeps the newest version, whoever writes first."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from revisit_common import tenant_settings
+
+
+@pytest.fixture
+def session(tmp_path):
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'copy.sqlite3'}")
+    tenant_settings.settings_table.metadata.create_all(engine)
+    with Session(engine) as session:
+        yield session
+    engine.dispose()
+
+
+def test_newer_versions_replace_older_ones_never_the_reverse(session):
+    store = tenant_settings.store
+    assert store(session, "t1", 2, "Asia/Shanghai", {"complaints": {"days": 2}}) is True
+    assert store(session, "t1", 1, "Europe/Berlin", {"complaints": {"days": 1}}) is False
+    assert store(session, "t1", 2, "Europe/Berlin", {"complaints": {"days": 9}}) is False
+    held = tenant_settings.load(session, "t1")
+    assert (held.version, held.timezone, held.section("complaints")) == (
+        2,
+        "Asia/Shanghai",
+        {"days": 2},
+    )
+    assert store(session, "t1", 3, "Europe/Berlin", {"complaints": {"days": 3}}) is True
+    held = tenant_settings.load(session, "t1")
+    assert (held.version, held.timezone, held.section("complaints")) == (
+        3,
+        "Europe/Berlin",
+        {"days": 3},
+    )
+    assert tenant_settings.load(session, "t2").version == 0  # others untouched

@@ -81,12 +81,16 @@ def test_web_and_worker_for_every_service():
     assert set(found) == {f"{s}-{role}" for s in SERVICES for role in ("web", "worker")}
     for service in SERVICES:
         web = found[f"{service}-web"]
-        assert web["command"] == [
-            "gunicorn",
-            "--config",
-            "python:revisit_runner.gunicorn_conf",
-            f'revisit_runner.web:app("{service}")',
-        ]
+        if service == "gateway":  # the public edge reads requests whole (waitress)
+            assert web["command"] == ["python", "-m", "revisit_runner.edge", "gateway"]
+            assert web["environment"]["REVISIT_BIND"] == "0.0.0.0:8000"
+        else:
+            assert web["command"] == [
+                "gunicorn",
+                "--config",
+                "python:revisit_runner.gunicorn_conf",
+                f'revisit_runner.web:app("{service}")',
+            ]
         assert "8000/healthz" in " ".join(web["healthcheck"]["test"])
         worker = found[f"{service}-worker"]
         assert worker["command"] == [

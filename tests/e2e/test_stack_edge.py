@@ -3,7 +3,6 @@ them leave /healthz and another tenant's requests under 1 s; a 413 keeps the ses
 
 from __future__ import annotations
 
-import time
 from urllib.parse import urlparse
 
 import pytest
@@ -33,7 +32,6 @@ def test_40_slow_clients_leave_the_gateway_answering_under_1s(stack):
     warm = requests.get(base + "/api/v1/customers", headers=auth, timeout=10)
     assert warm.status_code == 200  # a new key's first request is not what is measured
     with slow_clients(urlparse(base).port, 40) as socks:
-        time.sleep(0.5)  # every slow request is mid-body now
         health, health_took = timed("GET", base + "/healthz")
         listing, listing_took = timed("GET", base + "/api/v1/customers", headers=auth)
         assert health.status_code == 200

@@ -21,6 +21,7 @@ import yaml
 from tests.chart.artefacts import RULES_FILE
 from tests.chart.metric_names import dashboard_expressions, recorded_names_defined
 from tests.e2e.system import ADMIN, Api, HttpClient
+from tests.support.servers import unavailable
 
 from .harness import free_port, wait_for
 
@@ -136,7 +137,7 @@ def traffic(api: Api, auditor: str, round_: int) -> str:
 
 def test_every_rule_and_panel_returns_data_for_a_region_and_tenant(region_stack, tmp_path):
     if not os.access(PROMETHEUS, os.X_OK):
-        pytest.skip("no /usr/bin/prometheus (Debian package prometheus)")
+        unavailable("no /usr/bin/prometheus (Debian package prometheus)")
     stack = region_stack
     # /metrics wants the token everywhere: web, gateway and worker.
     for url in [stack.web_url("kpi"), stack.gateway, stack.worker_url("visit")]:

@@ -5,6 +5,7 @@ and nothing is left behind)."""
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 import socket
 import subprocess
@@ -86,3 +87,13 @@ def drop_schemas(postgres_url: str, prefix: str, lock_timeout: str = "15s") -> N
                         conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
     finally:
         engine.dispose()
+
+
+def unavailable(message: str) -> None:
+    """A tool or server a test needs is missing: a skip on a laptop, a failure where the
+    real servers are required (CI sets REVISIT_REQUIRE_SERVICES=1)."""
+    import pytest
+
+    if os.environ.get("REVISIT_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{message} and REVISIT_REQUIRE_SERVICES=1")
+    pytest.skip(message)

@@ -31,16 +31,19 @@ def slow_clients(port: int, count: int, interval: float = 0.2) -> Iterator[list[
     the block runs; closed afterwards."""
     socks = [_open(port) for _ in range(count)]
     stop = threading.Event()
+    trickling = threading.Event()  # every socket has sent body bytes after its headers
 
     def trickle() -> None:
         while not stop.wait(interval):
             for sock in socks:
                 with contextlib.suppress(OSError):
                     sock.sendall(b"x")
+            trickling.set()
 
     thread = threading.Thread(target=trickle, daemon=True)
     thread.start()
     try:
+        assert trickling.wait(10), "the slow clients never started their bodies"
         yield socks
     finally:
         stop.set()

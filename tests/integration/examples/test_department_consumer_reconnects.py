@@ -16,7 +16,7 @@ import pytest
 
 from tests.support.polling import wait_until
 from tests.support.rabbit import PikaClient
-from tests.support.servers import rabbitmqctl
+from tests.support.servers import rabbitmqctl, unavailable
 
 pytestmark = pytest.mark.services
 
@@ -53,7 +53,7 @@ def test_consumer_reconnects_after_the_broker_closes_its_connection(
     amqp_url, broker_queues, unique_prefix
 ):
     if not rabbitmqctl("status"):
-        pytest.skip("rabbitmqctl is needed to close a connection")
+        unavailable("rabbitmqctl is needed to close a connection")
     name = f"{unique_prefix}-consumer"
     process = subprocess.Popen(
         [sys.executable, str(EXAMPLE), "--url", amqp_url, "--department", "product"]

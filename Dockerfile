@@ -21,7 +21,7 @@ RUN /opt/revisit/bin/pip install --no-cache-dir . \
 
 FROM python:3.11.9-slim-bookworm
 LABEL org.opencontainers.image.title="revisit" \
-      org.opencontainers.image.description="revisit services: gateway, customer, visit, complaint, survey, kpi"
+      org.opencontainers.image.description="revisit services: gateway, customer, visit, complaint, survey, kpi, notify"
 RUN groupadd --system --gid 10001 revisit \
     && useradd --system --uid 10001 --gid 10001 --home-dir /tmp --no-create-home \
        --shell /usr/sbin/nologin revisit

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 from revisit_common import events as ev
-from revisit_common.envelope import Envelope, wrap
+from revisit_common.messaging.envelope import Envelope, wrap
 
 REGIONS = ("east", "west", "north", "south")
 DEPARTMENTS = ("product", "service", "logistics")

@@ -37,9 +37,9 @@ from kombu import Connection
 from kpi_service.bootstrap import SPEC as KPI
 from revisit_common import migrations
 from revisit_common.db import Database
-from revisit_common.envelope import wrap
-from revisit_common.outbox import NOTIFY_CHANNEL, Outbox, outbox_table
-from revisit_common.topology import service_queue
+from revisit_common.messaging.envelope import wrap
+from revisit_common.messaging.outbox import NOTIFY_CHANNEL, Outbox, outbox_table
+from revisit_common.messaging.topology import service_queue
 from visit_service.bootstrap import SPEC as VISIT
 
 from . import procs, raw

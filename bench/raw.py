@@ -16,7 +16,7 @@ import pika
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 
 from revisit_common.config import Settings
-from revisit_common.envelope import CONTENT_TYPE, wrap
+from revisit_common.messaging.envelope import CONTENT_TYPE, wrap
 
 from . import procs
 from .context import Bench

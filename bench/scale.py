@@ -35,7 +35,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 from . import procs, stats
@@ -173,8 +173,8 @@ def seeder_main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
 
     from kpi_service import service
-    from revisit_common import consumer
     from revisit_common.db import Database
+    from revisit_common.messaging import inbox
 
     from .events import Stream
 
@@ -182,7 +182,6 @@ def seeder_main(argv: list[str]) -> int:
     stream.tenants = stream.tenants[args.index :: args.seeders]  # this seeder's own tenants
     stream.customers = {t: [] for t in stream.tenants}
     db = Database(args.url, args.schema)
-    claim = consumer._CLAIM_ALL  # noqa: SLF001 - the consumer's own batch claim
     for line in sys.stdin:
         count = int(line)
         took = {"generate": 0.0, "claim": 0.0, "record": 0.0, "commit": 0.0}
@@ -194,13 +193,7 @@ def seeder_main(argv: list[str]) -> int:
             batch = [next(events) for _ in range(min(args.batch, count - done))]
             t1 = time.perf_counter()
             with db.transaction() as session:
-                claims = [{"event_id": e.id, "event_type": e.type} for e in batch]
-                params = {
-                    "consumer": "kpi",
-                    "applied_at": datetime.now(UTC),
-                    "events": json.dumps(claims),
-                }
-                claimed = len(session.execute(claim, params).all())
+                claimed = len(inbox.claim(session, "kpi", batch))
                 if claimed != len(batch):
                     raise RuntimeError(f"claimed {claimed} of {len(batch)} new events")
                 t2 = time.perf_counter()
@@ -603,7 +596,7 @@ def run(bench) -> None:
         "seeders": SEEDERS,
         "batch": BATCH,
         "tenant_queried": tenant,
-        "seeding": "inbox claim (consumer._CLAIM_ALL) + service.record_many, one "
+        "seeding": "inbox claim (inbox.claim, as the consumer) + service.record_many, one "
         "transaction per batch",
         "sizes": {},
     }

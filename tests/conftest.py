@@ -13,13 +13,19 @@ import secrets
 import pytest
 from hypothesis import HealthCheck, settings
 
-from tests.support.servers import drop_schemas, own_vhost, reachable
+from revisit_common.config import SERVICES
+from tests.support.servers import drop_schemas, own_database, own_vhost, reachable
+from tests.support.settings import SMALL_POOL
 
 AMQP_URL = os.environ.get("REVISIT_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
 POSTGRES_URL = os.environ.get(
     "REVISIT_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 REQUIRED = os.environ.get("REVISIT_REQUIRE_SERVICES") == "1"
+
+# The processes tests start (native stacks, `make run`) keep small pools too.
+os.environ.setdefault("REVISIT_DB_POOL_SIZE", str(SMALL_POOL["db_pool_size"]))
+os.environ.setdefault("REVISIT_DB_MAX_OVERFLOW", str(SMALL_POOL["db_max_overflow"]))
 
 # Properties are checked, not timed: on a busy machine (another suite beside this one) data
 # generation is slow and example run times vary, which says nothing about the code.
@@ -46,8 +52,11 @@ def amqp_url():
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
-    return _need(POSTGRES_URL, "PostgreSQL")
+def postgres_url():
+    """The real PostgreSQL, on a database of this test session's own (dropped afterwards),
+    so sessions running side by side (``make test``'s workers) share no schema."""
+    with own_database(_need(POSTGRES_URL, "PostgreSQL"), "revisit_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -73,7 +82,7 @@ def broker_queues(amqp_url, unique_prefix):
     yield unique_prefix
     with Connection(amqp_url) as conn:
         channel = conn.channel()
-        for service in ("gateway", "customer", "visit", "complaint", "survey", "kpi", "test"):
+        for service in (*SERVICES, "test"):
             for name in (f"{unique_prefix}.{service}", f"{unique_prefix}.{service}.dead"):
                 try:
                     channel.queue_delete(name)

@@ -6,3 +6,4 @@ CREATE DATABASE revisit_visit;
 CREATE DATABASE revisit_complaint;
 CREATE DATABASE revisit_survey;
 CREATE DATABASE revisit_kpi;
+CREATE DATABASE revisit_notify;

@@ -22,7 +22,7 @@ DOCKERFILE = REPO / "Dockerfile"
 DOCKERIGNORE = REPO / ".dockerignore"
 DEPLOY = REPO / "deploy"
 
-SERVICES = ("gateway", "customer", "visit", "complaint", "survey", "kpi")
+SERVICES = ("gateway", "customer", "visit", "complaint", "survey", "kpi", "notify")
 BACKENDS = tuple(s for s in SERVICES if s != "gateway")
 REGIONS = ("cn-east", "eu-west")
 # Every values file the chart ships: None is the chart's defaults.

@@ -6,7 +6,9 @@ Each takes an :class:`Api` for a fresh tenant and the time events may take to pr
 
 from __future__ import annotations
 
-from .system import CUSTOMER, Api, eventually
+from tests.support.client import Api
+from tests.support.polling import wait_until
+from tests.support.system import CUSTOMER
 
 ALL_TIME = "from=2026-01-01&to=2028-12-31"  # the longest period /kpis takes
 
@@ -27,7 +29,7 @@ def wait_for_counts(api: Api, expected: dict, timeout: float, window: str = ALL_
         return all(seen[-1][k] == v for k, v in expected.items()) and seen[-1]
 
     try:
-        return eventually(check, timeout=timeout)
+        return wait_until(check, timeout=timeout)
     except AssertionError:
         got = {k: seen[-1].get(k) for k in expected} if seen else None
         raise AssertionError(f"counts {got} never reached {expected}") from None
@@ -44,7 +46,7 @@ def planned_visit(api: Api, customer_id: str, reason: str, timeout: float) -> di
         items = api.get(f"/visits?customer_id={customer_id}&reason={reason}&status=planned")
         return items.json["items"][0] if items.json["items"] else None
 
-    return eventually(find, timeout=timeout)
+    return wait_until(find, timeout=timeout)
 
 
 def follow_up_loop(api: Api, kpi_timeout: float) -> None:
@@ -61,7 +63,9 @@ def follow_up_loop(api: Api, kpi_timeout: float) -> None:
     assert visit["assignee"] == "li.wei"  # the customer's owner
     assert visit["due_date"] == "2026-12-21"  # 30 days on is a Sunday: next working day
     # registering graded the customer too: its periodic visit is due as well
-    planned = eventually(lambda: len(api.get("/visits?limit=500").json["items"]) >= 2, kpi_timeout)
+    planned = wait_until(
+        lambda: len(api.get("/visits?limit=500").json["items"]) >= 2, timeout=kpi_timeout
+    )
     listed = len(api.get("/visits?limit=500").json["items"])
     assert planned and listed == 2
     before = wait_for_counts(api, {"visits_due": listed, "purchases": 1}, kpi_timeout)
@@ -159,28 +163,29 @@ def complaint_loop(api: Api, timeout: float) -> None:
     visit = planned_visit(api, cid, "post_complaint", timeout)
     r = api.post(f"/visits/{visit['id']}/complete", {"satisfaction": "dissatisfied"})
     assert r.status_code == 200, r.json
-    eventually(
-        lambda: api.get(f"/complaints/{complaint['id']}").json["status"] == "reopened", timeout
+    wait_until(
+        lambda: api.get(f"/complaints/{complaint['id']}").json["status"] == "reopened",
+        timeout=timeout,
     )
 
     _resolve(api, complaint["id"], "investigate")
-    second = eventually(
+    second = wait_until(
         lambda: (
             (v := planned_visit(api, cid, "post_complaint", timeout))["id"] != visit["id"] and v
         ),
-        timeout,
+        timeout=timeout,
     )
     r = api.post(f"/visits/{second['id']}/complete", {"satisfaction": "very_satisfied"})
     assert r.status_code == 200, r.json
-    closed = eventually(
+    closed = wait_until(
         lambda: (c := api.get(f"/complaints/{complaint['id']}").json)["status"] == "closed" and c,
-        timeout,
+        timeout=timeout,
     )
     assert [e["action"] for e in closed["ledger"]].count("resolve") == 2
     wait_for_counts(
         api,
         {"complaints": 1, "complaint_follow_ups": 2, "complaint_follow_ups_satisfied": 1},
-        timeout,
+        timeout=timeout,
     )
 
 
@@ -192,7 +197,7 @@ def survey_loop(api: Api, timeout: float) -> None:
         {"customer_id": cid, "reason": "post_event", "method": "online_survey"},
     )
     if r.status_code == 404:  # the visit service learns of the customer from its event
-        r = eventually(
+        r = wait_until(
             lambda: (
                 (
                     x := api.post(
@@ -203,7 +208,7 @@ def survey_loop(api: Api, timeout: float) -> None:
                 == 201
                 and x
             ),
-            timeout,
+            timeout=timeout,
         )
     assert r.status_code == 201, r.json
     visit_id = r.json["id"]
@@ -233,9 +238,9 @@ def survey_loop(api: Api, timeout: float) -> None:
     assert anonymous.post(f"/survey-responses/{token}", answers).status_code == 409
     assert anonymous.post("/survey-responses/not-a-token", answers).status_code == 404
 
-    done = eventually(
+    done = wait_until(
         lambda: (v := api.get(f"/visits/{visit_id}").json)["status"] == "completed" and v,
-        timeout,
+        timeout=timeout,
     )
     assert done["satisfaction"] == "very_satisfied"
     assert done["recommend_score"] == 10

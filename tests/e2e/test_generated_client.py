@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from .standalone import Server
-from .system import eventually
+from tests.support.polling import wait_until
+from tests.support.standalone import Server
 
 ADMIN = "platform-token-for-tests"
 PACKAGE = "revisit_client"
@@ -251,7 +251,7 @@ def test_generated_client_runs_the_whole_flow(server, gen):
         return seen[-1] == EXPECTED_COUNTS
 
     try:
-        eventually(counted, timeout=15.0, interval=0.1)
+        wait_until(counted, timeout=15.0, interval=0.1)
     except AssertionError:
         raise AssertionError(f"KPI counts {seen[-1]}, expected {EXPECTED_COUNTS}") from None
     result = kpis()

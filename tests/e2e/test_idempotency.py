@@ -11,13 +11,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from revisit_common.config import Settings
 from revisit_common.db import utcnow
 from revisit_common.idempotency import idempotency_table, purge_expired
 from revisit_common.idempotency_rules import TTL
+from tests.support.client import ADMIN, Api
 from tests.support.servers import drop_schemas
-
-from .system import ADMIN, CUSTOMER, Api, start_system
+from tests.support.settings import make_settings
+from tests.support.system import CUSTOMER, start_system
 
 UNLIMITED = "1000000/minute"
 PROBLEM = "application/problem+json"
@@ -37,7 +37,7 @@ def system(request, tmp_path_factory):
     if request.param == "postgres":
         postgres_url = request.getfixturevalue("postgres_url")
         values.update(database_url=postgres_url, db_schema_prefix=f"{prefix}_")
-    system = start_system(Settings(**values))
+    system = start_system(make_settings(**values))
     assert system.runtimes["complaint"].db.is_postgres is (postgres_url is not None)
     yield system
     system.close()

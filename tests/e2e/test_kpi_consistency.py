@@ -16,10 +16,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from customer_service.models import Customer, Purchase
 from kpi_service.rebuild import rebuild
-from revisit_common.config import Settings
+from tests.support.client import ADMIN, Api
+from tests.support.polling import wait_until
+from tests.support.settings import make_settings
+from tests.support.system import CUSTOMER, start_system
 from visit_service.models import Audit, Issue, Visit
-
-from .system import ADMIN, CUSTOMER, Api, eventually, start_system
 
 ZONE = ZoneInfo("Asia/Shanghai")  # the tenant's default time zone
 REGIONS = ("east", "west", "north")
@@ -38,7 +39,7 @@ VISITS = 1000
 def scenario(tmp_path_factory):
     rng = random.Random(20261122)
     data = tmp_path_factory.mktemp("kpi-consistency")
-    system = start_system(Settings(data_dir=data, admin_token=ADMIN, queue_prefix="kpicons"))
+    system = start_system(make_settings(data_dir=data, admin_token=ADMIN, queue_prefix="kpicons"))
     api = Api(system).new_tenant("Consistency")
     customers = []
     for i in range(24):
@@ -64,7 +65,7 @@ def scenario(tmp_path_factory):
         )
         assert r.status_code == 201
     # the visit service learns of every customer from the bus
-    eventually(
+    wait_until(
         lambda: all(
             api.get(f"/visits?customer_id={c}").status_code == 200
             and api.post(
@@ -183,7 +184,7 @@ def check_all_windows(system, api, tenant):
             got = api.get(f"/kpis?from={start}&to={end}").json
             return all(got["counts"][n] == expected[n] for n in NAMES) and got
 
-        kpis = eventually(same, timeout=30, interval=0.2)
+        kpis = wait_until(same, timeout=30, interval=0.2)
         c = kpis["counts"]
         assert kpis["visit_completion_rate"] == pytest.approx(
             c["visits_completed"] / c["visits_due"]

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from revisit_common.config import Settings
+from tests.support.client import ADMIN, Api
+from tests.support.settings import make_settings
+from tests.support.system import start_system
 
 from .loops import complaint_loop, follow_up_loop, survey_loop
-from .system import ADMIN, Api, start_system
 
 
 @pytest.fixture
 def api(tmp_path, unique_prefix):
     system = start_system(
-        Settings(data_dir=tmp_path, admin_token=ADMIN, queue_prefix=unique_prefix)
+        make_settings(data_dir=tmp_path, admin_token=ADMIN, queue_prefix=unique_prefix)
     )
     yield Api(system).new_tenant()
     system.close()

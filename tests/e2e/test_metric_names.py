@@ -6,17 +6,18 @@ from __future__ import annotations
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from revisit_common.config import Settings
 from tests.chart.metric_names import metric_names_used
+from tests.support.client import ADMIN, Api
+from tests.support.settings import make_settings
+from tests.support.system import start_system
 
 from .loops import complaint_loop, follow_up_loop
-from .system import ADMIN, Api, start_system
 
 
 @pytest.fixture
 def system(tmp_path, unique_prefix):
     system = start_system(
-        Settings(data_dir=tmp_path, admin_token=ADMIN, queue_prefix=unique_prefix)
+        make_settings(data_dir=tmp_path, admin_token=ADMIN, queue_prefix=unique_prefix)
     )
     yield system
     system.close()

@@ -7,10 +7,10 @@ import secrets
 
 import pytest
 
-from revisit_common.config import Settings
 from revisit_common.problems import PROBLEM_TYPE
-
-from .system import ADMIN, start_system
+from tests.support.client import ADMIN
+from tests.support.settings import make_settings
+from tests.support.system import start_system
 
 METHODS = ("get", "put", "post", "patch", "delete")
 REF = "#/components/schemas/"
@@ -19,7 +19,7 @@ REF = "#/components/schemas/"
 @pytest.fixture(scope="module")
 def doc(tmp_path_factory):
     system = start_system(
-        Settings(
+        make_settings(
             data_dir=tmp_path_factory.mktemp("system"),
             admin_token=ADMIN,
             queue_prefix=f"oas{secrets.token_hex(4)}",

@@ -7,16 +7,18 @@ import json
 import pika
 import pytest
 
-from revisit_common.config import Settings
+from tests.support.client import ADMIN, Api
+from tests.support.polling import wait_until
+from tests.support.settings import make_settings
+from tests.support.system import CUSTOMER, start_system
 
 from .loops import complaint_loop, follow_up_loop
-from .system import ADMIN, CUSTOMER, Api, eventually, start_system
 
 
 @pytest.fixture
 def system(tmp_path, amqp_url, broker_queues, postgres_url, postgres_schemas):
     system = start_system(
-        Settings(
+        make_settings(
             data_dir=tmp_path,
             admin_token=ADMIN,
             amqp_url=amqp_url,
@@ -54,7 +56,7 @@ def test_event_reaches_a_bound_queue_in_the_envelope(system, listener):
         return (method, props, body) if method else None
 
     while True:
-        method, props, body = eventually(received, timeout=10)
+        method, props, body = wait_until(received, timeout=10)
         event = json.loads(body)
         if event["subject"] == customer_id:
             break
@@ -80,7 +82,7 @@ def test_settings_change_travels_over_rabbitmq_to_the_customer_service(system):
         api.patch("/settings", {"classification": {"large_amount_threshold": 400000}}).status_code
         == 200
     )
-    eventually(lambda: api.get(f"/customers/{cid}").json["size_tier"] == "large", timeout=10)
+    wait_until(lambda: api.get(f"/customers/{cid}").json["size_tier"] == "large", timeout=10)
     other = api.new_tenant("Other")
     assert other.get(f"/customers/{cid}").status_code == 404
 

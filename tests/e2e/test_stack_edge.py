@@ -8,14 +8,10 @@ from urllib.parse import urlparse
 import pytest
 import requests
 
-from tests.integration.edge.slow import finish, slow_clients, timed
-
-from . import test_stack
-from .system import ADMIN
+from tests.support.client import ADMIN
+from tests.support.slow_clients import finish, slow_clients, timed
 
 pytestmark = pytest.mark.services
-
-stack = test_stack.stack  # the fixture: `make stack` on its own vhost and schemas
 
 
 def test_40_slow_clients_leave_the_gateway_answering_under_1s(stack):

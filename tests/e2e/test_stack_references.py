@@ -6,21 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from .system import CUSTOMER, Api
-from .test_stack import stack  # noqa: F401 - the native stack fixture, reused
+from tests.support.client import Api
+from tests.support.complaints import COMPLAINT
+from tests.support.system import CUSTOMER
 
 pytestmark = pytest.mark.services
 
-COMPLAINT = {
-    "channel": "phone",
-    "severity": "general",
-    "category": "product_quality",
-    "department": "product",
-    "description": "The pump stopped after two days.",
-}
 
-
-def test_fresh_customer_and_settings_apply_to_the_next_request(stack):  # noqa: F811
+def test_fresh_customer_and_settings_apply_to_the_next_request(stack):
     api = Api(stack).new_tenant("Read your writes")
     for round_ in range(3):  # each round: a customer created, then used at once
         created = api.post("/customers", {**CUSTOMER, "region": f"r{round_}"})

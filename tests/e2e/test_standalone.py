@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from .standalone import Server
+from tests.support.standalone import Server
 
 ADMIN = "platform-token-for-tests"
 CUSTOMER = {

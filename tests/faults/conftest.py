@@ -13,12 +13,12 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.e2e.system import ADMIN
+from tests.support.client import ADMIN
 from tests.support.servers import drop_schemas
 
 from .harness import BrokerFaults, NativeStack, NoteWorker, SourceCounts, TcpProxy, broker_restore
 
-QUEUE_OWNERS = ("gateway", "customer", "visit", "complaint", "survey", "kpi", "test")
+QUEUE_OWNERS = ("gateway", "customer", "visit", "complaint", "survey", "kpi", "notify", "test")
 
 
 def drop_queues(amqp_url: str, prefix: str) -> None:

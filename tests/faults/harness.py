@@ -30,8 +30,9 @@ import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
 from revisit_runner.stack import Role, roles
-from tests.e2e.standalone import REPO
-from tests.e2e.system import ADMIN
+from tests.support.client import ADMIN
+from tests.support.stack import SERVICES, free_block
+from tests.support.standalone import REPO
 
 RESULTS = Path(__file__).parent / "results" / "latest.json"
 RABBITMQCTL = "rabbitmqctl"
@@ -153,8 +154,6 @@ class NativeStack:
     # ---- start / stop
 
     def start(self, timeout: float = 120) -> NativeStack:
-        from tests.e2e.test_stack import SERVICES, free_block
-
         self.base_port = free_block(len(SERVICES) + 1)
         self.gateway_port = self.base_port + len(SERVICES)
         self.env["REVISIT_PORT"] = str(self.gateway_port)
@@ -263,8 +262,6 @@ class NativeStack:
     def web_url(self, service: str) -> str:
         if service == "gateway":
             return self.gateway
-        from tests.e2e.test_stack import SERVICES
-
         return f"http://127.0.0.1:{self.base_port + SERVICES.index(service)}"
 
     def worker_url(self, service: str) -> str:

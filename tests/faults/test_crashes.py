@@ -15,8 +15,8 @@ import pytest
 
 from revisit_common.config import Settings
 from revisit_common.faults import EXIT_CODE
-from revisit_common.outbox import pending_count
-from tests.e2e.system import ADMIN
+from revisit_common.messaging.outbox import pending_count
+from tests.support.client import ADMIN
 from tests.support.fake_service import inbox_ids, make_runtime, note_counts, record_note
 from tests.support.rabbit import PikaClient
 
@@ -46,7 +46,7 @@ def note_setup(tmp_path, amqp_url, postgres_url, broker_queues, postgres_schemas
     consumer = make_runtime(settings, name="test")
     consumer.declare()
     yield env, writer, consumer
-    writer.relay._drop_connection()
+    writer.relay.close()
     writer.close()
     consumer.close()
 

@@ -8,7 +8,7 @@ import time
 
 import requests
 
-from tests.e2e.system import ADMIN
+from tests.support.client import ADMIN
 
 from .harness import CUSTOMER, new_tenant, report, send, wait_for
 

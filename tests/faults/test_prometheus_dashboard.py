@@ -20,7 +20,7 @@ import yaml
 
 from tests.chart.artefacts import RULES_FILE
 from tests.chart.metric_names import dashboard_expressions, recorded_names_defined
-from tests.e2e.system import ADMIN, Api, HttpClient
+from tests.support.client import ADMIN, Api, HttpClient
 from tests.support.servers import unavailable
 
 from .harness import free_port, wait_for
@@ -67,7 +67,7 @@ def prometheus_config(stack, rules_path) -> dict:
     }
 
 
-SERVICES = ("gateway", "customer", "visit", "complaint", "survey", "kpi")
+SERVICES = ("gateway", "customer", "visit", "complaint", "survey", "kpi", "notify")
 
 
 def _targets(targets: list[str], role: str) -> dict:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.standalone import Server
+from tests.support.standalone import Server
 
 from .harness import CUSTOMER, PURCHASE, kpi_counts, new_tenant, report, send, wait_for
 

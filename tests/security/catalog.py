@@ -14,7 +14,9 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from tests.e2e.system import CUSTOMER, Api, eventually
+from tests.support.client import Api
+from tests.support.polling import wait_until
+from tests.support.system import CUSTOMER
 
 DEPARTMENT = "quality"
 WEBHOOK_SECRET = "whsec-for-the-security-tests-0123456789"
@@ -124,7 +126,7 @@ def _visit(api: Api, customer_id: str, reason: str) -> str:
         r = api.post("/visits", body)
         return r.status_code == 201 and r.json["id"]
 
-    return eventually(plan, timeout=5.0)
+    return wait_until(plan, timeout=5.0)
 
 
 def create_all(api: Api, department: str = DEPARTMENT) -> Ids:

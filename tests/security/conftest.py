@@ -13,8 +13,10 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from revisit_common.config import Settings
-from tests.e2e.system import ADMIN, Api, start_system
+from tests.support.client import ADMIN, Api
 from tests.support.servers import drop_schemas
+from tests.support.settings import make_settings
+from tests.support.system import start_system
 
 UNLIMITED = "1000000/minute"
 DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.services)]
@@ -33,7 +35,7 @@ def _settings(data_dir, prefix: str, database: dict, **overrides) -> Settings:
         **database,
         **overrides,
     }
-    return Settings(**values)
+    return make_settings(**values)
 
 
 def _postgres_url(request, prefix: str) -> str | None:

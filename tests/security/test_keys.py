@@ -8,7 +8,7 @@ import hmac
 
 import sqlalchemy as sa
 
-from tests.e2e.system import ADMIN, Api
+from tests.support.client import ADMIN, Api
 
 from .catalog import create_all
 

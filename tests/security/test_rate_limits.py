@@ -9,7 +9,7 @@ import pytest
 
 from gateway_service import ratelimit
 from revisit_common.config import Settings
-from tests.e2e.system import ADMIN, Api
+from tests.support.client import ADMIN, Api
 
 ANSWERS = {"answers": {"overall": 4}}
 

@@ -13,7 +13,7 @@ import pytest
 
 from gateway_service.domain import allowed
 from revisit_common.identity import ROLES
-from tests.e2e.system import Api
+from tests.support.client import Api
 
 from .catalog import DEPARTMENT, body_for, call, create_all, fill, operations
 

@@ -27,7 +27,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from tests.e2e.system import ADMIN, Api
+from tests.support.client import ADMIN, Api
 
 from .catalog import PARAM, WEBHOOK_URL, create_all
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.system import Api
+from tests.support.client import Api
 
 from .catalog import operations
 

@@ -1,8 +1,9 @@
-"""A stand-in for the customer service as other services read it (``directory.Peer``).
+"""A customer to register (``ACME``), and a stand-in for the customer service as other
+services read it (``directory.Peer``).
 
-It answers ``GET /api/v1/customers/{id}`` like the customer service: the customer when it
-was added for the calling tenant (or for every tenant), 404 otherwise. ``calls`` counts the
-reads, so a test can tell the local copy from the synchronous read.
+The stand-in answers ``GET /api/v1/customers/{id}`` like the customer service: the customer
+when it was added for the calling tenant (or for every tenant), 404 otherwise. ``calls``
+counts the reads, so a test can tell the local copy from the synchronous read.
 """
 
 from __future__ import annotations
@@ -14,6 +15,19 @@ from urllib.parse import unquote
 from revisit_common.identity import TENANT_HEADER
 
 PREFIX = "/api/v1/customers/"
+
+# A customer to register through the customer service's API.
+ACME = {
+    "name": "Acme Trading",
+    "type": "dealer",
+    "region": "east",
+    "annual_purchase_amount": 1500000,
+    "cooperation_start": "2019-01-01",
+    "owner": "li.wei",
+    "contacts": [
+        {"name": "Zhang San", "title": "Buyer", "decision_maker": True, "birthday": "1980-05-02"}
+    ],
+}
 
 
 class FakeCustomerService:

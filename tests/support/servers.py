@@ -48,6 +48,27 @@ def own_vhost(url: str, prefix: str) -> Iterator[str]:
         rabbitmqctl("delete_vhost", name)
 
 
+@contextlib.contextmanager
+def own_database(url: str, prefix: str) -> Iterator[str]:
+    """``url`` on a new database named ``<prefix>_<random>``, dropped afterwards (with any
+    connection a killed process left behind), so test sessions running side by side share
+    nothing and leave nothing."""
+    import sqlalchemy as sa
+
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    engine = sa.create_engine(
+        url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+    )
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        yield urlparse(url)._replace(path=f"/{name}").geturl()
+    finally:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
 # Sessions that still hold a lock in the schemas being dropped (PostgreSQL, pg_locks).
 _HOLDERS = """
 SELECT DISTINCT l.pid FROM pg_locks l

@@ -13,7 +13,7 @@ http://<prefix>-<service>:8000.
 
 {{/* Every service, gateway first. Adding a service is one word here (and in the schema). */}}
 {{- define "revisit.services" -}}
-gateway customer visit complaint survey kpi
+gateway customer visit complaint survey kpi notify
 {{- end -}}
 
 {{- define "revisit.serviceList" -}}

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SERVICES = ("gateway", "customer", "visit", "complaint", "survey", "kpi")
+SERVICES = ("gateway", "customer", "visit", "complaint", "survey", "kpi", "notify")
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -87,6 +87,11 @@ class Settings:
     # ``webhooks_per_tenant`` active webhooks (409 beyond).
     webhook_allow_private: bool = False
     webhooks_per_tenant: int = 20
+    # Webhook deliveries (notify's worker): the read timeout of one POST, the wait before
+    # the first retry (doubled each time), and the attempts before a delivery is failed.
+    webhook_timeout: float = 5.0
+    webhook_backoff: float = 10.0
+    webhook_max_attempts: int = 10
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -133,6 +138,9 @@ class Settings:
             webhook_allow_private=(env.get("REVISIT_WEBHOOK_ALLOW_PRIVATE") or "").lower()
             in ("1", "true", "yes", "on"),
             webhooks_per_tenant=_int(env, "REVISIT_WEBHOOKS_PER_TENANT", 20),
+            webhook_timeout=_float(env, "REVISIT_WEBHOOK_TIMEOUT", 5.0),
+            webhook_backoff=_float(env, "REVISIT_WEBHOOK_BACKOFF", 10.0),
+            webhook_max_attempts=_int(env, "REVISIT_WEBHOOK_MAX_ATTEMPTS", 10),
         )
 
     def pool(self) -> dict[str, int]:

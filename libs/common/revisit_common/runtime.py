@@ -18,12 +18,14 @@ from pathlib import Path
 from flask import Flask, current_app, g
 
 from . import idempotency, metrics, migrations, webapp
-from .bus import Bus
 from .config import Settings
-from .consumer import EventConsumer, Handler
 from .db import Database
 from .directory import Directory, Peer, Unavailable, peers_from
-from .outbox import Outbox, Relay, pending_count
+from .messaging.bus import Bus
+from .messaging.consumer import EventConsumer
+from .messaging.outbox import Outbox, pending_count
+from .messaging.registry import Handler, routing_keys
+from .messaging.relay import Relay
 from .problems import problem_response
 from .settings_catch_up import SettingsCatchUp
 
@@ -37,7 +39,8 @@ class ServiceSpec:
     migrations: Path
     blueprints: Sequence = ()
     handlers: Mapping[str, Handler] = field(default_factory=dict)
-    routing_keys: Sequence[str] = ()
+    # The bindings of its queue; by default derived from the handlers' events (registry).
+    routing_keys: Sequence[str] | None = None
     public: bool = False  # the gateway: clients call it directly
     # Paths the gateway forwards without a tenant identity (they carry their own credential).
     token_only_prefixes: Sequence[str] = ()
@@ -47,6 +50,10 @@ class ServiceSpec:
     # A request whose tenant settings are newer at the gateway than in this service's copy
     # fetches them first (settings_catch_up.py): only where keeping them has no other effect.
     settings_catch_up: bool = False
+
+    def __post_init__(self) -> None:
+        if self.routing_keys is None:
+            object.__setattr__(self, "routing_keys", routing_keys(self.handlers))
 
 
 class ServiceRuntime:

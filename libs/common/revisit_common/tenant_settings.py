@@ -15,9 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from .envelope import Envelope
-
-DEFAULT_TIMEZONE = "Asia/Shanghai"
+from .calendar import DEFAULT_TIMEZONE
+from .messaging.envelope import Envelope
 
 _meta = sa.MetaData()
 settings_table = sa.Table(

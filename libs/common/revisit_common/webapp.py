@@ -4,10 +4,11 @@ Routes live in each service's ``api.py`` as flask-smorest blueprints; this modul
 them into an app with the common behaviour:
 - ``X-Request-ID`` echoed (or made) on every response and kept in ``g.request_id``;
 - errors of every kind rendered as problem+json (validation 422 with per-field errors,
-  malformed JSON 400, oversized bodies 413, an unreachable database 503);
+  malformed JSON 400, oversized bodies 413, an unreachable database 503), the use-case
+  errors of :mod:`.errors` among them (:func:`use_case_problem`: the one mapping);
 - ``/healthz`` and ``/readyz`` without auth; ``/metrics`` only with the metrics or the
   platform token as a bearer credential (401 problem+json without); ``/api/v1/*`` only
-  with the identity the gateway vouches for.
+  with the identity the gateway vouches for; ``/internal/*`` only with the internal token.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from flask_smorest import Api
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from . import identity, metrics, nul_text
+from . import errors, identity, metrics, nul_text
 from .idempotency_openapi import IdempotencyPlugin
 from .openapi_plugin import ContractPlugin
 from .problems import ProblemSchema, flatten_validation, problem_response
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 OPEN_PATHS = ("/healthz", "/readyz", "/metrics", f"{API_PREFIX}/openapi.json")
+INTERNAL_PREFIX = "/internal/"  # service-to-service paths: the internal token only
 
 
 class ProblemApi(Api):
@@ -137,6 +139,18 @@ def _nul_places(body: bytes) -> list[str]:
         return []
 
 
+def use_case_problem(exc: errors.UseCaseError) -> Response:
+    """A use case's error as problem+json: NotFound 404 "<thing> not found", Conflict 409,
+    Forbidden 403 (the message as detail), Invalid 422 with its ``errors``."""
+    rid = g.get("request_id")
+    if isinstance(exc, errors.NotFound):
+        return problem_response(404, f"{exc} not found", request_id=rid)
+    if isinstance(exc, errors.Invalid):
+        return problem_response(422, exc.detail, errors=exc.errors, request_id=rid)
+    status = 403 if isinstance(exc, errors.Forbidden) else 409
+    return problem_response(status, str(exc), request_id=rid)
+
+
 def create_app(
     *,
     service: str,
@@ -182,6 +196,11 @@ def create_app(
         rid = request.headers.get("X-Request-ID", "")
         g.request_id = rid if _REQUEST_ID.match(rid) else uuid.uuid4().hex
         g.identity = None
+        if not public and request.path.startswith(INTERNAL_PREFIX):
+            # What only the gateway asks a service (e.g. to check a settings section).
+            if identity.gateway_token_ok(internal_token):
+                return None
+            return problem_response(401, "missing or invalid credentials", request_id=g.request_id)
         if public or not request.path.startswith(API_PREFIX) or request.path in OPEN_PATHS:
             return None
         if token_only and request.path.startswith(token_only):
@@ -207,6 +226,8 @@ def create_app(
         metrics.HTTP_REQUESTS.labels(service, request.method, rule, str(response.status_code)).inc()
         metrics.HTTP_DURATION.labels(service, request.method, rule).observe(elapsed)
         return response
+
+    app.register_error_handler(errors.UseCaseError, use_case_problem)
 
     @app.errorhandler(DBAPIError)
     def _database_error(exc: DBAPIError):

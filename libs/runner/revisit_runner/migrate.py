@@ -12,6 +12,7 @@ from revisit_common import logs, migrations
 from revisit_common.config import Settings
 from revisit_common.db import Database
 
+from .handover import move_webhooks
 from .services import ALL
 
 
@@ -23,6 +24,8 @@ def main(argv: list[str]) -> int:
         return 2
     settings = Settings.from_env()
     logs.configure(settings.log_level)
+    if {"complaint", "notify"} & set(names):
+        move_webhooks(settings)  # before complaint's 0004 drops its webhook tables
     for name in names:
         url, schema = settings.database_for(name)
         db = Database(url, schema)

@@ -23,8 +23,8 @@ import sys
 from kombu import Connection, Producer, Queue
 
 from revisit_common.config import Settings
-from revisit_common.envelope import CONTENT_TYPE
-from revisit_common.topology import EVENTS
+from revisit_common.messaging.envelope import CONTENT_TYPE
+from revisit_common.messaging.topology import EVENTS
 
 FAILURE_HEADERS = (
     "x-revisit-reason",

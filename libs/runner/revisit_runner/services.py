@@ -6,6 +6,7 @@ from complaint_service.bootstrap import SPEC as COMPLAINT
 from customer_service.bootstrap import SPEC as CUSTOMER
 from gateway_service.bootstrap import SPEC as GATEWAY
 from kpi_service.bootstrap import SPEC as KPI
+from notify_service.bootstrap import SPEC as NOTIFY
 from revisit_common.runtime import ServiceSpec
 from survey_service.bootstrap import SPEC as SURVEY
 from visit_service.bootstrap import SPEC as VISIT
@@ -16,5 +17,6 @@ BACKENDS: dict[str, ServiceSpec] = {
     "complaint": COMPLAINT,
     "survey": SURVEY,
     "kpi": KPI,
+    "notify": NOTIFY,
 }
 ALL: dict[str, ServiceSpec] = {"gateway": GATEWAY, **BACKENDS}

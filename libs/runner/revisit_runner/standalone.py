@@ -22,12 +22,13 @@ from flask import Flask
 from gateway_service.bootstrap import create_gateway_app
 from gateway_service.proxy import InProcessTransport
 from revisit_common import logs
-from revisit_common.bus import Bus
 from revisit_common.config import Settings
 from revisit_common.directory import WsgiPeer
+from revisit_common.messaging.bus import Bus
 from revisit_common.runtime import ServiceRuntime
 
 from . import edge
+from .handover import move_webhooks
 from .services import BACKENDS, GATEWAY
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ def prepare_settings(settings: Settings) -> Settings:
 
 def build(settings: Settings) -> Standalone:
     """Every runtime sharing one bus, and the gateway wired to them in-process."""
+    move_webhooks(settings)  # before complaint's migration 0004 drops its webhook tables
     bus = Bus(
         settings.amqp_url, publish_timeout=settings.publish_timeout, prefetch=settings.prefetch
     )

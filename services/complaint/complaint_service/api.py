@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 
-from revisit_common import idempotency
-from revisit_common.identity import current, require_role
-from revisit_common.paging import page
+from revisit_common import use_case
+from revisit_common.identity import require_role
+from revisit_common.paging import listing
 from revisit_common.runtime import runtime
 
 from . import lifecycle, service
@@ -26,49 +25,26 @@ blp = Blueprint("complaints", __name__, url_prefix="/api/v1/complaints", descrip
 STAFF = ("admin", "manager", "agent")
 
 
-def _caller() -> service.Caller:
-    identity = current()
-    return service.Caller(
-        identity.tenant_id, identity.actor, identity.role, identity.department, g.get("request_id")
-    )
-
-
-def _run(fn, *, read: bool = False):
-    """Run one use case in a transaction, mapping its errors to problem responses."""
-    rt = runtime()
-    try:
-        with rt.db.read() if read else idempotency.transaction(rt.db) as session:
-            return fn(session)
-    except service.NotFound as exc:
-        abort(404, message=f"{exc} not found")
-    except service.Conflict as exc:
-        abort(409, message=str(exc))
-    except service.Invalid as exc:
-        abort(422, message="invalid fields", errors=exc.errors)
-
-
 @blp.route("")
 class Complaints(MethodView):
     @blp.arguments(ComplaintListArgs, location="query")
     @blp.response(200, ComplaintPageSchema)
     def get(self, args):
         """List complaints, filtered (overdue=true: a running limit is past due), oldest first."""
-        caller = _caller()
+        caller = use_case.caller()
 
         def run(session):
             query = service.list_query(caller, args, service.now())
-            items, cursor = page(session, query, Complaint.id, args["limit"], args["cursor"])
-            return {"items": items, "next_cursor": cursor}
+            return listing(session, query, Complaint.id, args)
 
-        return _run(run, read=True)
+        return use_case.run(run, read=True)
 
     @blp.arguments(ComplaintInSchema)
     @blp.response(201, ComplaintSchema)
     def post(self, data):
         """Register a complaint: numbered, its time limits set from the tenant's settings."""
         require_role(*STAFF)
-        rt = runtime()
-        return _run(lambda s: service.create_complaint(s, rt.outbox, _caller(), data, rt.directory))
+        return use_case.write(service.create_complaint, data, runtime().directory)
 
 
 @blp.route("/<complaint_id>")
@@ -76,7 +52,9 @@ class ComplaintItem(MethodView):
     @blp.response(200, ComplaintSchema)
     def get(self, complaint_id):
         """A complaint with its ledger (every step: when, who, department, note)."""
-        return _run(lambda s: service.get_complaint(s, _caller(), complaint_id), read=True)
+        return use_case.run(
+            lambda s: service.get_complaint(s, use_case.caller(), complaint_id), read=True
+        )
 
 
 @blp.route("/<complaint_id>/transitions")
@@ -86,5 +64,4 @@ class ComplaintTransitions(MethodView):
     def post(self, data, complaint_id):
         """One lifecycle step; an action not allowed from the current status is 409."""
         require_role(*STAFF, "department")
-        rt = runtime()
-        return _run(lambda s: lifecycle.transition(s, rt.outbox, _caller(), complaint_id, data))
+        return use_case.write(lifecycle.transition, complaint_id, data)

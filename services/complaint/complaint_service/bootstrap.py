@@ -7,7 +7,7 @@ from pathlib import Path
 from revisit_common import metrics as common_metrics
 from revisit_common.runtime import ServiceRuntime, ServiceSpec
 
-from . import api, handlers, jobs, metrics, webhook_api
+from . import api, handlers, jobs, metrics, settings_api
 
 
 def register_metrics(runtime: ServiceRuntime) -> None:
@@ -21,13 +21,9 @@ SPEC = ServiceSpec(
     name="complaint",
     title="revisit complaint service",
     migrations=Path(__file__).parent / "migrations",
-    blueprints=(api.blp, webhook_api.blp),
+    blueprints=(api.blp, settings_api.blp),
     handlers=handlers.HANDLERS,
-    routing_keys=tuple(handlers.ROUTING_KEYS),
     settings_catch_up=True,  # its settings handler only keeps the copy
-    periodic=(
-        (jobs.ESCALATION_INTERVAL, jobs.escalation_sweep),
-        (jobs.DELIVERY_INTERVAL, jobs.webhook_delivery),
-    ),
+    periodic=((jobs.ESCALATION_INTERVAL, jobs.escalation_sweep),),
     on_start=register_metrics,
 )

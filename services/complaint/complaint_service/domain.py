@@ -33,11 +33,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from revisit_common.calendar import WorkCalendar
+from revisit_common.policy import Policy, check_bounds, setting
+from revisit_common.policy import PolicyError as PolicyError  # raised by ComplaintPolicy
 
 CHANNELS = ("phone", "email", "online", "in_person")
 SEVERITIES = ("general", "major")
@@ -92,92 +94,55 @@ class IllegalTransition(ValueError):
         super().__init__(f"cannot {action} a complaint that is {status} (allowed: {allowed})")
 
 
-class PolicyError(ValueError):
-    """An invalid policy; ``errors`` maps each setting (or ``_schema``) to its messages."""
-
-    def __init__(self, errors: Mapping[str, list[str]]) -> None:
-        self.errors = {key: list(messages) for key, messages in errors.items()}
-        detail = "; ".join(f"{key}: {', '.join(msgs)}" for key, msgs in self.errors.items())
-        super().__init__(f"invalid complaint policy: {detail}")
-
-
 # --------------------------------------------------------------------------- policy
 
 
-def _setting(default: float, kind: str, maximum: float) -> Any:
-    return field(default=default, metadata={"kind": kind, "maximum": maximum})
-
-
 @dataclass(frozen=True)
-class ComplaintPolicy:
+class ComplaintPolicy(Policy):
     """The per-tenant time limits of DOMAIN.md §3 (settings section ``complaints``).
 
     Days are whole working days ("within N working days": by the end of the Nth working day
     after the day received, 0 = that day); hours are working hours (a number above 0).
     """
 
-    general_resolve_working_days: int = _setting(5, "days", 365)
-    major_first_response_working_hours: float = _setting(4, "hours", 2000)
-    major_plan_working_days: int = _setting(2, "days", 365)
-    major_resolve_working_days: int = _setting(10, "days", 365)
+    policy_name = "complaint"
+    none_is_empty = True
 
-    def __post_init__(self) -> None:
-        errors: dict[str, list[str]] = {}
-        for f in fields(self):
-            try:
-                object.__setattr__(self, f.name, _coerce(getattr(self, f.name), f.metadata))
-            except ValueError as exc:
-                errors[f.name] = [str(exc)]
-        if not errors and self.major_plan_working_days > self.major_resolve_working_days:
+    general_resolve_working_days: int = setting(5, "days", minimum=0, maximum=365)
+    major_first_response_working_hours: float = setting(4, "hours", above=0, maximum=2000)
+    major_plan_working_days: int = setting(2, "days", minimum=0, maximum=365)
+    major_resolve_working_days: int = setting(10, "days", minimum=0, maximum=365)
+
+    def check_relations(self, errors: dict[str, list[str]]) -> None:
+        if self.major_plan_working_days > self.major_resolve_working_days:
             errors["major_plan_working_days"] = [
                 f"must not exceed major_resolve_working_days ({self.major_resolve_working_days})"
             ]
-        if errors:
-            raise PolicyError(errors)
 
-    @classmethod
-    def from_dict(
-        cls, data: Mapping[str, Any] | None, base: ComplaintPolicy | None = None
-    ) -> ComplaintPolicy:
-        """A policy from a (partial) JSON object of overrides on ``base`` (the defaults)."""
-        if data is None:
-            data = {}
-        if not isinstance(data, Mapping):
-            raise PolicyError({"_schema": [f"must be a JSON object, got {type(data).__name__}"]})
-        known = {f.name for f in fields(cls)}
-        unknown = [str(key) for key in data if key not in known]
-        if unknown:
-            raise PolicyError({key: ["unknown setting"] for key in unknown})
-        return replace(base if base is not None else cls(), **data)
+    @staticmethod
+    def coerce(value: Any, meta: Mapping[str, Any]) -> int | float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"must be a number, got {value!r}")
+        if meta["kind"] == "days":
+            if isinstance(value, float):
+                if not value.is_integer():
+                    raise ValueError(f"must be a whole number of days, got {value!r}")
+                value = int(value)
+            check_bounds(value, meta, value, zero_minimum_as_negative=True)
+        else:
+            if not math.isfinite(value):
+                raise ValueError(f"must be greater than 0, got {value!r}")
+            check_bounds(value, meta, repr(value))
+        return value
 
-    def to_dict(self) -> dict[str, Any]:
-        return {f.name: _json_number(getattr(self, f.name)) for f in fields(self)}
+    @staticmethod
+    def json_value(value: int | float, meta: Mapping[str, Any]) -> int | float:
+        return int(value) if float(value).is_integer() else float(value)
 
     def resolve_days(self, severity: str) -> int:
         if severity == "major":
             return self.major_resolve_working_days
         return self.general_resolve_working_days
-
-
-def _coerce(value: Any, meta: Mapping[str, Any]) -> int | float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"must be a number, got {value!r}")
-    if meta["kind"] == "days":
-        if isinstance(value, float):
-            if not value.is_integer():
-                raise ValueError(f"must be a whole number of days, got {value!r}")
-            value = int(value)
-        if value < 0:
-            raise ValueError(f"must not be negative, got {value}")
-    elif not math.isfinite(value) or value <= 0:
-        raise ValueError(f"must be greater than 0, got {value!r}")
-    if value > meta["maximum"]:
-        raise ValueError(f"must be at most {meta['maximum']}, got {value}")
-    return value
-
-
-def _json_number(value: int | float) -> int | float:
-    return int(value) if float(value).is_integer() else float(value)
 
 
 # --------------------------------------------------------------------------- numbering

@@ -12,9 +12,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from revisit_common.outbox import Outbox
+from revisit_common import clock
+from revisit_common.messaging.outbox import Outbox
 
-from . import domain, lifecycle, service
+from . import domain, lifecycle
 from .models import Complaint
 
 BATCH = 200
@@ -43,7 +44,7 @@ def candidates(at: datetime) -> sa.Select:
 
 def escalate_overdue(session: Session, outbox: Outbox, at: datetime | None = None) -> int:
     """Escalate what is due in one batch (every tenant); returns how many escalations."""
-    at = at or service.now()
+    at = at or clock.now()
     query = candidates(at)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)

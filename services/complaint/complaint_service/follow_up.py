@@ -7,9 +7,10 @@ import logging
 
 from sqlalchemy.orm import Session
 
-from revisit_common.outbox import Outbox
+from revisit_common import clock
+from revisit_common.messaging.outbox import Outbox
 
-from . import domain, lifecycle, service
+from . import domain, lifecycle
 from .models import Complaint
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def apply_visit_outcome(
         outbox,
         complaint,
         action,
-        at=service.now(),
+        at=clock.now(),
         by=f"visit:{visit_id}" if visit_id else "visit",
         department=None,
         note=f"post-complaint visit: customer {satisfaction}",

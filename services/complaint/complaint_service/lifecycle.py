@@ -12,7 +12,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from revisit_common import events
-from revisit_common.outbox import Outbox
+from revisit_common.caller import SYSTEM, Caller
+from revisit_common.clock import now
+from revisit_common.errors import Conflict, Invalid
+from revisit_common.messaging.outbox import Outbox
 
 from . import domain, service
 from .models import Complaint
@@ -34,7 +37,7 @@ def escalate_due(
             complaint.escalated_resolve_round = complaint.round
         note = f"{limit} limit missed (deadline {deadline.isoformat()}); reported to supervision"
         service.ledger_entry(
-            complaint, at, "escalate", complaint.status, service.SYSTEM, complaint.department, note
+            complaint, at, "escalate", complaint.status, SYSTEM, complaint.department, note
         )
         service.publish(
             session,
@@ -57,23 +60,21 @@ def escalate_due(
 
 
 def transition(
-    session: Session, outbox: Outbox, caller: service.Caller, complaint_id: str, data: dict
+    session: Session, outbox: Outbox, caller: Caller, complaint_id: str, data: dict
 ) -> Complaint:
     """One lifecycle step asked for over HTTP (``action``, ``note``, ``resolution``)."""
     complaint = service.get_complaint(session, caller, complaint_id, for_update=True)
     department = data.get("department")
     if caller.role == "department":
         if department not in (None, caller.department):
-            raise service.Invalid(
-                {"department": ["a department key books steps to its own department"]}
-            )
+            raise Invalid({"department": ["a department key books steps to its own department"]})
         department = caller.department
     return apply_action(
         session,
         outbox,
         complaint,
         data["action"],
-        at=service.now(),
+        at=now(),
         by=caller.actor,
         department=department or complaint.department,
         note=data.get("note"),
@@ -101,9 +102,9 @@ def apply_action(
     try:
         target = domain.next_status(complaint.status, action, complaint.paused_from)
     except domain.IllegalTransition as exc:
-        raise service.Conflict(str(exc)) from exc
+        raise Conflict(str(exc)) from exc
     if action == "resolve" and not resolution:
-        raise service.Invalid({"resolution": ["required to resolve a complaint"]})
+        raise Invalid({"resolution": ["required to resolve a complaint"]})
     escalate_due(session, outbox, complaint, at, correlation_id)  # missed before this step
     from_status = complaint.status
     _effects(session, complaint, action, at, resolution=resolution, satisfied=satisfied)

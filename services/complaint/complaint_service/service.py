@@ -7,7 +7,6 @@ the same transaction (lifecycle steps: lifecycle.py). Nothing here does network 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -15,49 +14,21 @@ from sqlalchemy.orm import Session
 
 from revisit_common import events, tenant_settings
 from revisit_common.calendar import WorkCalendar
+from revisit_common.caller import Caller
+from revisit_common.clock import now
 from revisit_common.directory import CustomerLookup
+from revisit_common.errors import NotFound
 from revisit_common.ids import new_id
-from revisit_common.outbox import Outbox
+from revisit_common.messaging.outbox import Outbox
 
 from . import customers, domain
 from .models import Complaint, LedgerEntry
 from .numbering import allocate_serial
 
-SYSTEM = "system"
 INTAKE_FIELDS = (
     "customer_id", "channel", "severity", "category", "department", "description",
     "complainant", "contact", "product",
 )  # fmt: skip
-
-
-class NotFound(LookupError):
-    pass
-
-
-class Conflict(RuntimeError):
-    pass
-
-
-class Invalid(ValueError):
-    def __init__(self, errors: dict[str, list[str]]):
-        self.errors = errors
-        super().__init__("; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items()))
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who causes a change: tenant, actor (API key id or ``system``), role, department, and
-    the request id carried into events."""
-
-    tenant_id: str
-    actor: str = SYSTEM
-    role: str = SYSTEM
-    department: str | None = None
-    correlation_id: str | None = None
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def rules_for(session: Session, tenant_id: str) -> tuple[domain.ComplaintPolicy, WorkCalendar]:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 
-from revisit_common import idempotency
+from revisit_common import use_case
 from revisit_common.identity import current
-from revisit_common.paging import PageArgs, page
-from revisit_common.runtime import runtime
+from revisit_common.paging import PageArgs, listing
 
 from . import service
 from .models import Customer, Purchase
@@ -31,22 +29,6 @@ from .schemas import (
 blp = Blueprint("customers", __name__, url_prefix="/api/v1/customers", description="Customers")
 
 
-def _caller() -> service.Caller:
-    return service.Caller(current().tenant_id, g.get("request_id"))
-
-
-def _run(fn, *, read: bool = False):
-    """Run one use case in a transaction, mapping its errors to problem responses."""
-    rt = runtime()
-    try:
-        with rt.db.read() if read else idempotency.transaction(rt.db) as session:
-            return fn(session)
-    except service.NotFound as exc:
-        abort(404, message=f"{exc} not found")
-    except service.Conflict as exc:
-        abort(409, message=str(exc))
-
-
 @blp.route("")
 class Customers(MethodView):
     @blp.arguments(CustomerListArgs, location="query")
@@ -63,31 +45,30 @@ class Customers(MethodView):
             if "q" in args:
                 pattern = "%" + args["q"].replace("\\", "\\\\").replace("%", "\\%") + "%"
                 query = query.where(Customer.name.ilike(pattern, escape="\\"))
-            items, cursor = page(session, query, Customer.id, args["limit"], args["cursor"])
-            return {"items": items, "next_cursor": cursor}
+            return listing(session, query, Customer.id, args)
 
-        return _run(run, read=True)
+        return use_case.run(run, read=True)
 
     @blp.arguments(CustomerInSchema)
     @blp.response(201, CustomerOutSchema)
     def post(self, data):
         """Register a customer; its classification is derived from the tenant's policy."""
-        rt = runtime()
-        return _run(lambda s: service.create_customer(s, rt.outbox, _caller(), data))
+        return use_case.write(service.create_customer, data)
 
 
 @blp.route("/<customer_id>")
 class CustomerItem(MethodView):
     @blp.response(200, CustomerOutSchema)
     def get(self, customer_id):
-        return _run(lambda s: service.get_customer(s, current().tenant_id, customer_id), read=True)
+        return use_case.run(
+            lambda s: service.get_customer(s, current().tenant_id, customer_id), read=True
+        )
 
     @blp.arguments(CustomerPatchSchema)
     @blp.response(200, CustomerOutSchema)
     def patch(self, data, customer_id):
         """Change fields; the derived classification is recomputed."""
-        rt = runtime()
-        return _run(lambda s: service.update_customer(s, rt.outbox, _caller(), customer_id, data))
+        return use_case.write(service.update_customer, customer_id, data)
 
 
 @blp.route("/<customer_id>/purchases")
@@ -98,17 +79,15 @@ class Purchases(MethodView):
         def run(session):
             customer = service.get_customer(session, current().tenant_id, customer_id)
             query = sa.select(Purchase).where(Purchase.customer_id == customer.id)
-            items, cursor = page(session, query, Purchase.id, args["limit"], args["cursor"])
-            return {"items": items, "next_cursor": cursor}
+            return listing(session, query, Purchase.id, args)
 
-        return _run(run, read=True)
+        return use_case.run(run, read=True)
 
     @blp.arguments(PurchaseInSchema)
     @blp.response(201, PurchaseOutSchema)
     def post(self, data, customer_id):
         """Record a purchase; a customer's first purchase leads to a new-customer visit."""
-        rt = runtime()
-        return _run(lambda s: service.record_purchase(s, rt.outbox, _caller(), customer_id, data))
+        return use_case.write(service.record_purchase, customer_id, data)
 
 
 @blp.route("/<customer_id>/repairs")
@@ -117,7 +96,7 @@ class Repairs(MethodView):
     @blp.response(201, RepairOutSchema)
     def post(self, data, customer_id):
         """Open a repair/service record."""
-        return _run(lambda s: service.open_repair(s, _caller(), customer_id, data))
+        return use_case.run(lambda s: service.open_repair(s, use_case.caller(), customer_id, data))
 
 
 @blp.route("/<customer_id>/repairs/<repair_id>/close")
@@ -126,7 +105,4 @@ class RepairClose(MethodView):
     @blp.response(200, RepairOutSchema)
     def post(self, data, customer_id, repair_id):
         """Close a repair record; a repair follow-up visit becomes due."""
-        rt = runtime()
-        return _run(
-            lambda s: service.close_repair(s, rt.outbox, _caller(), customer_id, repair_id, data)
-        )
+        return use_case.write(service.close_repair, customer_id, repair_id, data)

@@ -6,13 +6,12 @@ from pathlib import Path
 
 from revisit_common.runtime import ServiceSpec
 
-from . import api, handlers
+from . import api, handlers, settings_api
 
 SPEC = ServiceSpec(
     name="customer",
     title="revisit customer service",
     migrations=Path(__file__).parent / "migrations",
-    blueprints=(api.blp,),
+    blueprints=(api.blp, settings_api.blp),
     handlers=handlers.HANDLERS,
-    routing_keys=tuple(handlers.ROUTING_KEYS),
 )

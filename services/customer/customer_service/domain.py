@@ -40,10 +40,12 @@ a score exactly on a cut-off is graded the same on every machine.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
+
+from revisit_common.policy import Policy, PolicyError, check_bounds, setting
 
 __all__ = [
     "COOPERATION_TIERS",
@@ -116,28 +118,8 @@ _WEIGHT_TOLERANCE = Decimal("1e-6")
 # --------------------------------------------------------------------------- policy
 
 
-class PolicyError(ValueError):
-    """An invalid policy. ``errors`` maps each setting to its messages (``_schema`` for
-    problems that involve several settings), ready for a 422 ``errors`` member."""
-
-    def __init__(self, errors: Mapping[str, list[str]]) -> None:
-        self.errors = {key: list(messages) for key, messages in errors.items()}
-        detail = "; ".join(f"{key}: {', '.join(msgs)}" for key, msgs in self.errors.items())
-        super().__init__(f"invalid classification policy: {detail}")
-
-
-def _setting(
-    default: Any, kind: str, *, minimum: Any = None, above: Any = None, maximum: Any = None
-) -> Any:
-    """A policy field. ``kind`` is ``money`` (Decimal, JSON string), ``number`` (Decimal,
-    JSON number) or ``int``; ``minimum``/``maximum`` are inclusive bounds, ``above`` an
-    exclusive lower bound."""
-    meta = {"kind": kind, "minimum": minimum, "above": above, "maximum": maximum}
-    return field(default=default, metadata=meta)
-
-
 @dataclass(frozen=True)
-class ClassificationPolicy:
+class ClassificationPolicy(Policy):
     """The per-tenant numbers of DOMAIN.md §1 "Classification", with its defaults.
 
     Values are checked on construction (so also by :func:`dataclasses.replace`); a bad one
@@ -146,48 +128,36 @@ class ClassificationPolicy:
     years and purchases must be ``int``. The JSON name of each setting is its field name.
     """
 
+    policy_name = "classification"
+
     # Size tiers, from the annual purchase amount (DOMAIN.md §1 "by size").
-    large_amount_threshold: Decimal = _setting(Decimal("1000000"), "money", above=0)
-    medium_amount_threshold: Decimal = _setting(Decimal("100000"), "money", minimum=0)
+    large_amount_threshold: Decimal = setting(Decimal("1000000"), "money", above=0)
+    medium_amount_threshold: Decimal = setting(Decimal("100000"), "money", minimum=0)
     # Cooperation tiers, in full years since cooperation_start ("by cooperation length").
-    long_cooperation_years: int = _setting(5, "int", above=0)
-    medium_cooperation_years: int = _setting(2, "int", minimum=0)
+    long_cooperation_years: int = setting(5, "int", above=0)
+    medium_cooperation_years: int = setting(2, "int", minimum=0)
     # Weights of the score components ("grade ... from a composite score"); they sum to 1.
-    weight_purchase_amount: Decimal = _setting(Decimal("0.35"), "number", minimum=0, maximum=1)
-    weight_cooperation: Decimal = _setting(Decimal("0.25"), "number", minimum=0, maximum=1)
-    weight_sales_performance: Decimal = _setting(Decimal("0.20"), "number", minimum=0, maximum=1)
-    weight_satisfaction: Decimal = _setting(Decimal("0.20"), "number", minimum=0, maximum=1)
+    weight_purchase_amount: Decimal = setting(Decimal("0.35"), "number", minimum=0, maximum=1)
+    weight_cooperation: Decimal = setting(Decimal("0.25"), "number", minimum=0, maximum=1)
+    weight_sales_performance: Decimal = setting(Decimal("0.20"), "number", minimum=0, maximum=1)
+    weight_satisfaction: Decimal = setting(Decimal("0.20"), "number", minimum=0, maximum=1)
     # Sales performance: growth (0.5 = +50%) or purchases a year that score 100.
-    sales_growth_for_full_score: Decimal = _setting(Decimal("0.5"), "number", above=0)
-    purchase_count_for_full_score: int = _setting(12, "int", above=0)
+    sales_growth_for_full_score: Decimal = setting(Decimal("0.5"), "number", above=0)
+    purchase_count_for_full_score: int = setting(12, "int", above=0)
     # Satisfaction component when no visit has recorded a satisfaction level (neutral).
-    satisfaction_default_score: Decimal = _setting(Decimal(50), "number", minimum=0, maximum=100)
+    satisfaction_default_score: Decimal = setting(Decimal(50), "number", minimum=0, maximum=100)
     # Grade cut-offs on the rounded score: A >= 80, B >= 60, else C.
-    grade_a_min: Decimal = _setting(Decimal(80), "number", minimum=0, maximum=100)
-    grade_b_min: Decimal = _setting(Decimal(60), "number", minimum=0, maximum=100)
+    grade_a_min: Decimal = setting(Decimal(80), "number", minimum=0, maximum=100)
+    grade_b_min: Decimal = setting(Decimal(60), "number", minimum=0, maximum=100)
     # Risk thresholds ("risk level ... from indicators ... with thresholds").
-    risk_high_overdue_days: int = _setting(90, "int", above=0)
-    risk_medium_overdue_days: int = _setting(30, "int", above=0)
-    risk_high_complaints: int = _setting(5, "int", above=0)
-    risk_medium_complaints: int = _setting(2, "int", above=0)
+    risk_high_overdue_days: int = setting(90, "int", above=0)
+    risk_medium_overdue_days: int = setting(30, "int", above=0)
+    risk_high_complaints: int = setting(5, "int", above=0)
+    risk_medium_complaints: int = setting(2, "int", above=0)
     # Purchases fell by at least this share of the previous 12 months (0.3 = 30%).
-    risk_medium_purchase_drop: Decimal = _setting(Decimal("0.3"), "number", above=0, maximum=1)
+    risk_medium_purchase_drop: Decimal = setting(Decimal("0.3"), "number", above=0, maximum=1)
 
-    def __post_init__(self) -> None:
-        errors: dict[str, list[str]] = {}
-        for f in fields(self):
-            try:
-                value = _coerce_setting(getattr(self, f.name), f.metadata)
-            except ValueError as exc:
-                errors.setdefault(f.name, []).append(str(exc))
-                continue
-            object.__setattr__(self, f.name, value)
-        if not errors:
-            self._check_relations(errors)
-        if errors:
-            raise PolicyError(errors)
-
-    def _check_relations(self, errors: dict[str, list[str]]) -> None:
+    def check_relations(self, errors: dict[str, list[str]]) -> None:
         pairs = (
             ("medium_amount_threshold", "large_amount_threshold"),
             ("medium_cooperation_years", "long_cooperation_years"),
@@ -216,26 +186,14 @@ class ClassificationPolicy:
             "satisfaction": self.weight_satisfaction,
         }
 
-    @classmethod
-    def from_dict(
-        cls, data: Mapping[str, Any], base: ClassificationPolicy | None = None
-    ) -> ClassificationPolicy:
-        """A policy from a (partial) JSON object of overrides on ``base`` (the defaults when
-        ``None``). Unknown keys and invalid values raise :class:`PolicyError`."""
-        if not isinstance(data, Mapping):
-            raise PolicyError({"_schema": [f"must be a JSON object, got {type(data).__name__}"]})
-        known = {f.name for f in fields(cls)}
-        unknown = [str(key) for key in data if key not in known]
-        if unknown:
-            raise PolicyError({key: ["unknown setting"] for key in unknown})
-        return replace(base if base is not None else cls(), **data)
+    @staticmethod
+    def coerce(value: Any, meta: Mapping[str, Any]) -> Decimal | int:
+        return _coerce_setting(value, meta)
 
-    def to_dict(self) -> dict[str, Any]:
-        """Every setting as JSON-ready values: money as strings (exact), other numbers as
-        JSON numbers. ``from_dict(to_dict())`` gives back an equal policy."""
-        return {
-            f.name: _json_value(getattr(self, f.name), f.metadata["kind"]) for f in fields(self)
-        }
+    @staticmethod
+    def json_value(value: Decimal | int, meta: Mapping[str, Any]) -> str | int | float:
+        """Money as strings (exact), other numbers as JSON numbers."""
+        return _json_value(value, meta["kind"])
 
 
 def _coerce_setting(value: Any, meta: Mapping[str, Any]) -> Decimal | int:
@@ -247,16 +205,7 @@ def _coerce_setting(value: Any, meta: Mapping[str, Any]) -> Decimal | int:
         number = value
     else:
         number = _to_decimal(value)
-    if meta["above"] is not None and not number > meta["above"]:
-        raise ValueError(f"must be greater than {meta['above']}, got {_json_value(number)}")
-    if meta["minimum"] is not None and number < meta["minimum"]:
-        raise ValueError(
-            "must not be negative, got " + str(_json_value(number))
-            if meta["minimum"] == 0
-            else f"must be at least {meta['minimum']}, got {_json_value(number)}"
-        )
-    if meta["maximum"] is not None and number > meta["maximum"]:
-        raise ValueError(f"must be at most {meta['maximum']}, got {_json_value(number)}")
+    check_bounds(number, meta, _json_value(number), zero_minimum_as_negative=True)
     return number
 
 

@@ -7,20 +7,17 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from revisit_common import tenant_settings
-from revisit_common.consumer import HandlerContext
-from revisit_common.envelope import Envelope
+from revisit_common.caller import Caller
+from revisit_common.messaging.envelope import Envelope
+from revisit_common.messaging.registry import HandlerContext
 
 from . import service
-
-
-def _caller(envelope: Envelope) -> service.Caller:
-    return service.Caller(envelope.tenantid, envelope.correlationid)
 
 
 def settings_changed(session: Session, envelope: Envelope, ctx: HandlerContext) -> None:
     """The tenant's policy changed: keep the copy and regrade every customer with it."""
     if tenant_settings.apply_settings_event(session, envelope):
-        service.regrade_tenant(session, ctx.outbox, _caller(envelope))
+        service.regrade_tenant(session, ctx.outbox, Caller.of_event(envelope))
 
 
 def visit_completed(session: Session, envelope: Envelope, ctx: HandlerContext) -> None:
@@ -28,7 +25,7 @@ def visit_completed(session: Session, envelope: Envelope, ctx: HandlerContext) -
     level = envelope.data.get("satisfaction")
     if level:
         service.note_visit_satisfaction(
-            session, ctx.outbox, _caller(envelope), envelope.data["customer_id"], level
+            session, ctx.outbox, Caller.of_event(envelope), envelope.data["customer_id"], level
         )
 
 
@@ -38,7 +35,7 @@ def complaint_raised(session: Session, envelope: Envelope, ctx: HandlerContext) 
     service.note_complaint(
         session,
         ctx.outbox,
-        _caller(envelope),
+        Caller.of_event(envelope),
         envelope.data["customer_id"],
         date.fromisoformat(received),
     )
@@ -50,10 +47,3 @@ HANDLERS = {
     "VisitCompleted": visit_completed,
     "ComplaintRaised": complaint_raised,
 }
-
-ROUTING_KEYS = [
-    "tenant.registered",
-    "tenant.settings_changed",
-    "visit.completed",
-    "complaint.raised.*",
-]

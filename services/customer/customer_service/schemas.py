@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from revisit_common.paging import page_schema
+
 from .domain import CREDIT_RATINGS, CUSTOMER_TYPES
 
 MONEY = {"places": 2, "as_string": False}
@@ -126,9 +128,7 @@ class CustomerListArgs(Schema):
     cursor = fields.String(load_default=None, validate=validate.Length(max=200))
 
 
-class CustomerPageSchema(Schema):
-    items = fields.List(fields.Nested(CustomerOutSchema))
-    next_cursor = fields.String(allow_none=True)
+CustomerPageSchema = page_schema("CustomerPageSchema", CustomerOutSchema)
 
 
 class PurchaseInSchema(Schema):
@@ -146,9 +146,7 @@ class PurchaseOutSchema(Schema):
     created_at = fields.DateTime()
 
 
-class PurchasePageSchema(Schema):
-    items = fields.List(fields.Nested(PurchaseOutSchema))
-    next_cursor = fields.String(allow_none=True)
+PurchasePageSchema = page_schema("PurchasePageSchema", PurchaseOutSchema)
 
 
 class RepairInSchema(Schema):

@@ -6,7 +6,6 @@ events the change causes to the outbox in the same transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -14,8 +13,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from revisit_common import events, tenant_settings
+from revisit_common.caller import Caller
+from revisit_common.clock import now
+from revisit_common.errors import Conflict, NotFound
 from revisit_common.ids import new_id
-from revisit_common.outbox import Outbox
+from revisit_common.messaging.outbox import Outbox
 
 from . import domain
 from .models import Contact, Customer, Purchase, Repair
@@ -27,26 +29,6 @@ EDITABLE = (
     "annual_purchase_amount", "purchase_frequency", "cooperation_start", "overdue_days",
     "legal_dispute", "credit_rating",
 )  # fmt: skip
-
-
-class NotFound(LookupError):
-    pass
-
-
-class Conflict(RuntimeError):
-    pass
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who causes a change: the tenant, and the request id carried into events."""
-
-    tenant_id: str
-    correlation_id: str | None = None
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def policy_for(session: Session, tenant_id: str) -> tuple[domain.ClassificationPolicy, str]:

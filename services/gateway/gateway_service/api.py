@@ -1,23 +1,23 @@
 """HTTP routes the gateway serves itself: tenants, API keys, settings, the audit log.
 
 Authentication and the role table are applied before these run (``auth.py``); a route
-validates its input, calls one function of ``service.py`` in a transaction, and renders.
+validates its input, calls one function of ``service.py`` in a transaction
+(``revisit_common.use_case.run``), and renders.
 """
 
 from __future__ import annotations
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import RAISE
 
-from revisit_common import idempotency
+from revisit_common import use_case
 from revisit_common.identity import current
 from revisit_common.paging import PageArgs
 from revisit_common.runtime import runtime
 
-from . import audit, auth, service
-from .domain import SettingsError
+from . import audit, auth, service, settings_owners
 from .schemas import (
     ApiKeyCreatedSchema,
     ApiKeyInSchema,
@@ -47,19 +47,6 @@ audit_blp = Blueprint(
 BLUEPRINTS = (tenants_blp, keys_blp, settings_blp, audit_blp)
 
 
-def _run(fn, *args):
-    """Run one use case in a transaction, mapping its errors to problem responses."""
-    try:
-        with idempotency.transaction(runtime().db) as session:
-            return fn(session, *args)
-    except service.NotFound as exc:
-        abort(404, message=f"{exc} not found")
-    except service.Conflict as exc:
-        abort(409, message=str(exc))
-    except SettingsError as exc:
-        abort(422, message="invalid settings", errors=exc.errors)
-
-
 def _columns(row) -> dict:
     """A mapped row as a dict of its column values (for responses with an extra field)."""
     return {column.key: getattr(row, column.key) for column in row.__table__.columns}
@@ -82,11 +69,15 @@ class Tenants(MethodView):
 
         def run(session):
             tenant, key = service.register_tenant(
-                session, rt.outbox, request_id=g.get("request_id"), **data
+                session,
+                rt.outbox,
+                check=settings_owners.current(),
+                request_id=g.get("request_id"),
+                **data,
             )
             return {**_columns(tenant), "admin_key": key}
 
-        return _run(run)
+        return use_case.run(run)
 
 
 @tenants_blp.route("/current")
@@ -95,7 +86,7 @@ class CurrentTenant(MethodView):
     def get(self):
         """The tenant of the calling key."""
         tenant_id = current().tenant_id
-        return _run(lambda s: service.get_tenant(s, tenant_id))
+        return use_case.run(lambda s: service.get_tenant(s, tenant_id))
 
 
 # --------------------------------------------------------------------------- API keys
@@ -113,7 +104,7 @@ class ApiKeys(MethodView):
             row, key = service.create_key(session, tenant_id, **data)
             return {**_columns(row), "key": key}
 
-        return _run(run)
+        return use_case.run(run)
 
     @keys_blp.arguments(PageArgs, location="query")
     @keys_blp.response(200, ApiKeyPageSchema)
@@ -125,7 +116,7 @@ class ApiKeys(MethodView):
             items, cursor = service.list_keys(session, tenant_id, args["limit"], args["cursor"])
             return {"items": items, "next_cursor": cursor}
 
-        return _run(run)
+        return use_case.run(run)
 
 
 @keys_blp.route("/<key_id>")
@@ -134,7 +125,7 @@ class ApiKeyItem(MethodView):
     def delete(self, key_id):
         """Revoke a key: requests with it get 401 from now on."""
         tenant_id = current().tenant_id
-        _run(lambda s: service.revoke_key(s, tenant_id, key_id))
+        use_case.run(lambda s: service.revoke_key(s, tenant_id, key_id))
 
 
 # --------------------------------------------------------------------------- settings
@@ -146,7 +137,8 @@ class Settings(MethodView):
     def get(self):
         """The effective settings document (defaults filled in) and its version."""
         tenant_id = current().tenant_id
-        return _run(lambda s: service.read_settings(s, tenant_id))
+        owners = settings_owners.current()
+        return use_case.run(lambda s: service.read_settings(s, tenant_id, owners))
 
     @settings_blp.arguments(SettingsPatchSchema)
     @settings_blp.response(200, SettingsSchema)
@@ -154,9 +146,10 @@ class Settings(MethodView):
         """Change some settings; other sections and keys keep their values."""
         tenant_id = current().tenant_id
         rt = runtime()
-        return _run(
+        owners = settings_owners.current()
+        return use_case.run(
             lambda s: service.change_settings(
-                s, rt.outbox, tenant_id, data, request_id=g.get("request_id")
+                s, rt.outbox, tenant_id, data, owners, request_id=g.get("request_id")
             )
         )
 
@@ -186,4 +179,4 @@ class AuditLog(MethodView):
             )
             return {"items": items, "next_cursor": cursor}
 
-        return _run(run)
+        return use_case.run(run)

@@ -17,7 +17,7 @@ from revisit_common import webapp
 from revisit_common.config import Settings
 from revisit_common.runtime import ServiceRuntime, ServiceSpec
 
-from . import audit, auth, internal, openapi, proxy, ratelimit
+from . import audit, auth, internal, openapi, proxy, ratelimit, settings_owners
 from .api import BLUEPRINTS
 from .proxy import HttpTransport, InProcessTransport, Transport
 from .store import Store
@@ -41,11 +41,18 @@ SPEC = ServiceSpec(
 )
 
 
-def create_gateway_app(runtime: ServiceRuntime, transports: Mapping[str, Transport]) -> Flask:
+def create_gateway_app(
+    runtime: ServiceRuntime,
+    transports: Mapping[str, Transport],
+    owners: Mapping[str, Transport] | None = None,
+) -> Flask:
     """The gateway's Flask app: its own routes, API-key auth, rate limits and the role table
     on every ``/api/v1`` request, the audit log of writes, the catch-all proxy to
     ``transports`` (service name → transport; a service left out answers 404 for its
     resources), and the merged OpenAPI document.
+
+    The services owning the settings sections are asked through ``owners`` (service name →
+    transport), ``transports`` when not given.
 
     Forwarded requests carry ``runtime.internal_token``: every service must share it
     (``Settings.internal_token``).
@@ -58,6 +65,7 @@ def create_gateway_app(runtime: ServiceRuntime, transports: Mapping[str, Transpo
     audit.install(app)
     proxy.install(app, transports, runtime.internal_token)
     internal.install(app, runtime.internal_token)
+    settings_owners.install(app, transports if owners is None else owners, runtime.internal_token)
     app.before_request(webapp.reject_hostile_input)  # after the body is read in full
     openapi.install(app, transports, runtime.internal_token)
     return app

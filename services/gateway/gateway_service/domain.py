@@ -1,4 +1,4 @@
-"""The gateway's rules: API keys, who may call what, and the tenant settings document.
+"""The gateway's rules: API keys and who may call what.
 
 Plain functions and data, no Flask or SQL, so they are easy to read and to test:
 
@@ -7,9 +7,8 @@ Plain functions and data, no Flask or SQL, so they are easy to read and to test:
   hash on every request keeps revocation instant.
 * **The role table** (:data:`ROLE_RULES`) says which roles may call which method and path;
   :func:`allowed` reads it, first matching rule wins.
-* **The settings document** has one section per policy, each checked by a pure validator
-  registered in :data:`SECTIONS`. The gateway stores only a tenant's overrides; the
-  effective document (defaults filled in) is what clients read and what events carry.
+
+The tenant settings document is in ``settings_document.py``.
 """
 
 from __future__ import annotations
@@ -18,15 +17,9 @@ import functools
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
 
-from complaint_service.domain import ComplaintPolicy
-from customer_service.domain import ClassificationPolicy
-from revisit_common.calendar import WorkCalendar
 from revisit_common.identity import ROLES
-from visit_service.domain import VisitPolicy
 
 # --------------------------------------------------------------------------- API keys
 
@@ -157,131 +150,3 @@ def _segments_match(pattern: str, have: list[str]) -> bool:
     if len(want) != len(have):
         return False
     return all(w == "*" or w == h for w, h in zip(want, have, strict=True))
-
-
-# --------------------------------------------------------------------------- settings
-
-
-class SettingsSection(Protocol):
-    """A pure validator: ``from_dict`` raises ``ValueError`` on bad input."""
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Any: ...
-
-    def to_dict(self) -> dict[str, Any]: ...
-
-
-# One line per policy section; its validator owns its keys and defaults.
-SECTIONS: dict[str, type[SettingsSection]] = {
-    "classification": ClassificationPolicy,
-    "calendar": WorkCalendar,
-    "visits": VisitPolicy,
-    "complaints": ComplaintPolicy,
-}
-
-DEFAULT_TIMEZONE = "Asia/Shanghai"
-
-
-class SettingsError(ValueError):
-    """An invalid settings change; ``errors`` maps ``section`` or ``section.key`` to
-    messages, ready for a 422 ``errors`` member."""
-
-    def __init__(self, errors: Mapping[str, list[str]]):
-        self.errors = {key: list(messages) for key, messages in errors.items()}
-        super().__init__("; ".join(f"{k}: {', '.join(v)}" for k, v in self.errors.items()))
-
-
-def initial_overrides(timezone: str) -> dict[str, dict[str, Any]]:
-    """A new tenant's overrides: its time zone is its working calendar's."""
-    return {"calendar": {"timezone": timezone}}
-
-
-def effective_settings(overrides: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """The whole document: every section with its defaults filled in."""
-    return {
-        name: section.from_dict(dict(overrides.get(name) or {})).to_dict()
-        for name, section in SECTIONS.items()
-    }
-
-
-def settings_timezone(effective: Mapping[str, Any]) -> str:
-    """The tenant's time zone, as its effective working calendar has it."""
-    return str(effective.get("calendar", {}).get("timezone") or DEFAULT_TIMEZONE)
-
-
-def apply_patch(overrides: Mapping[str, Any], patch: Any) -> dict[str, dict[str, Any]]:
-    """Validate a partial change and return the new overrides.
-
-    ``patch`` maps sections to partial objects: a key set to a value overrides it, a key set
-    to ``null`` returns it to its default, a section set to ``null`` returns the whole
-    section to its defaults. Sections not named keep their overrides. Every problem is
-    collected (unknown sections, unknown keys, bad values) and raised together as one
-    :class:`SettingsError`. Stored values are the validator's normalised form.
-    """
-    if not isinstance(patch, Mapping):
-        raise SettingsError({"_schema": ["settings must be a JSON object"]})
-    result = {name: dict(value) for name, value in overrides.items() if value}
-    errors: dict[str, list[str]] = {}
-    for name, changes in patch.items():
-        section = SECTIONS.get(name)
-        if section is None:
-            errors[str(name)] = [f"unknown settings section; known: {', '.join(SECTIONS)}"]
-            continue
-        if changes is None:
-            result.pop(name, None)
-            continue
-        if not isinstance(changes, Mapping):
-            errors[name] = ["must be an object of settings"]
-            continue
-        base = dict(result.get(name) or {})
-        merged = dict(base)
-        for key, value in changes.items():
-            if value is None:
-                merged.pop(key, None)
-            else:
-                merged[key] = value
-        try:
-            normalised = section.from_dict(merged).to_dict()
-        except ValueError as exc:
-            errors.update(_section_errors(name, section, base, changes, exc))
-            continue
-        merged = {key: normalised.get(key, value) for key, value in merged.items()}
-        if merged:
-            result[name] = merged
-        else:
-            result.pop(name, None)
-    if errors:
-        raise SettingsError(errors)
-    return result
-
-
-def _section_errors(
-    name: str,
-    section: type[SettingsSection],
-    base: Mapping[str, Any],
-    changes: Mapping[str, Any],
-    exc: ValueError,
-) -> dict[str, list[str]]:
-    """Errors of one section, per key as far as can be told.
-
-    A validator may report per key itself (an ``errors`` mapping, ``_schema`` for the
-    section); it may also stop at its first problem, so each changed key is also tried
-    alone on the stored values. What no single key explains is reported on the section.
-    """
-    errors: dict[str, list[str]] = {}
-    reported = getattr(exc, "errors", None)
-    if isinstance(reported, Mapping):
-        for key, messages in reported.items():
-            errors[name if key == "_schema" else f"{name}.{key}"] = [str(m) for m in messages]
-    for key, value in changes.items():
-        if value is None or f"{name}.{key}" in errors:
-            continue
-        try:
-            section.from_dict({**base, key: value})
-        except ValueError as one:
-            own = getattr(one, "errors", None)
-            if not isinstance(own, Mapping):
-                errors[f"{name}.{key}"] = [str(one)]
-            elif key in own:
-                errors[f"{name}.{key}"] = [str(m) for m in own[key]]
-    return errors or {name: [str(exc)]}

@@ -16,7 +16,7 @@ from revisit_common.identity import load_identity
 from revisit_common.problems import problem_response
 from revisit_common.runtime import runtime
 
-from . import service
+from . import service, settings_owners
 
 
 def install(app: Flask, internal_token: str) -> None:
@@ -26,11 +26,8 @@ def install(app: Flask, internal_token: str) -> None:
             return problem_response(
                 401, "missing or invalid credentials", request_id=g.get("request_id")
             )
-        with runtime().db.read() as session:
-            try:
-                view = service.read_settings(session, identity.tenant_id)
-            except service.NotFound:
-                return problem_response(404, "settings not found", request_id=g.get("request_id"))
+        with runtime().db.read() as session:  # (NotFound: 404 "settings not found")
+            view = service.read_settings(session, identity.tenant_id, settings_owners.current())
             return {"version": view.version, "timezone": view.timezone, "settings": view.settings}
 
     app.add_url_rule(

@@ -46,7 +46,9 @@ class ApiKey(Base):
 
 
 class TenantSettings(Base):
-    """A tenant's settings overrides; ``version`` counts changes (1 at registration)."""
+    """A tenant's settings overrides (``document``) and the effective document the owning
+    services composed from them (``effective``; NULL for rows older than it, composed on
+    read); ``version`` counts changes (1 at registration)."""
 
     __tablename__ = "settings"
 
@@ -55,6 +57,7 @@ class TenantSettings(Base):
     )
     version: Mapped[int] = mapped_column(sa.Integer)
     document: Mapped[dict] = mapped_column(sa.JSON)
+    effective: Mapped[dict | None] = mapped_column(sa.JSON, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 

@@ -42,7 +42,7 @@ RESOURCE_SERVICES: dict[str, str] = {
     "visits": "visit",
     "issues": "visit",
     "complaints": "complaint",
-    "webhooks": "complaint",
+    "webhooks": "notify",
     "surveys": "survey",
     "survey-responses": "survey",
     "kpis": "kpi",

@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from revisit_common.calendar import DEFAULT_TIMEZONE
 from revisit_common.identity import ROLES
-from revisit_common.paging import PageArgs
+from revisit_common.paging import PageArgs, page_schema
 
-from .domain import DEFAULT_TIMEZONE, SECTIONS
+from .settings_document import SECTIONS
 
 # Departments travel in HTTP headers and in routing keys (complaint.raised.<department>):
 # lower-case ASCII words only, no dots.
@@ -89,9 +90,7 @@ class ApiKeyCreatedSchema(ApiKeySchema):
     key = fields.String(metadata={"description": "the API key, shown only here"})
 
 
-class ApiKeyPageSchema(Schema):
-    items = fields.List(fields.Nested(ApiKeySchema))
-    next_cursor = fields.String(allow_none=True)
+ApiKeyPageSchema = page_schema("ApiKeyPageSchema", ApiKeySchema)
 
 
 # --------------------------------------------------------------------------- settings
@@ -194,6 +193,4 @@ class AuditEntrySchema(Schema):
     request_id = fields.String(allow_none=True)
 
 
-class AuditPageSchema(Schema):
-    items = fields.List(fields.Nested(AuditEntrySchema))
-    next_cursor = fields.String(allow_none=True)
+AuditPageSchema = page_schema("AuditPageSchema", AuditEntrySchema)

@@ -1,8 +1,9 @@
 """The gateway's use cases: one function each, run inside the caller's transaction.
 
 Each takes a SQLAlchemy session (and the outbox when it publishes), so a state change and
-the events it causes commit together. Errors are :class:`NotFound` and :class:`Conflict`;
-the HTTP layer turns them into problem responses.
+the events it causes commit together. Errors are revisit_common's :class:`NotFound` and
+:class:`Conflict` (and settings_document's SettingsError); the web app turns them into
+problems.
 """
 
 from __future__ import annotations
@@ -15,20 +16,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from revisit_common.db import utcnow
+from revisit_common.errors import Conflict, NotFound
 from revisit_common.events import TenantRegistered, TenantSettingsChanged
-from revisit_common.outbox import Outbox
+from revisit_common.messaging.outbox import Outbox
 from revisit_common.paging import page
 
-from . import domain
+from . import domain, settings_document
 from .models import ApiKey, Tenant, TenantSettings
-
-
-class NotFound(Exception):
-    """No such resource for this tenant."""
-
-
-class Conflict(Exception):
-    """The change is not allowed in the current state."""
+from .settings_document import SectionCheck
 
 
 @dataclass(frozen=True)
@@ -49,26 +44,31 @@ def register_tenant(
     name: str,
     timezone: str,
     region: str | None,
+    check: SectionCheck,
     request_id: str | None = None,
 ) -> tuple[Tenant, str]:
     """Create a tenant, its first admin key and default settings; publish TenantRegistered.
 
-    Returns the tenant and the admin key (the only time it exists in clear).
+    The owners of the settings sections give the default document (``check``) before
+    anything is written. Returns the tenant and the admin key (the only time it exists in
+    clear).
     """
+    overrides = settings_document.initial_overrides(timezone)
+    document = settings_document.effective_settings(overrides, check)
     tenant = Tenant(name=name, timezone=timezone, region=region, created_at=utcnow())
     session.add(tenant)
     session.flush()
     _, key = _add_key(session, tenant.id, name="admin", role="admin", department=None)
-    overrides = domain.initial_overrides(timezone)
-    document = domain.effective_settings(overrides)
-    session.add(TenantSettings(tenant_id=tenant.id, version=1, document=overrides))
+    session.add(
+        TenantSettings(tenant_id=tenant.id, version=1, document=overrides, effective=document)
+    )
     session.flush()
     outbox.add(
         session,
         TenantRegistered(
             tenant_id=tenant.id,
             name=tenant.name,
-            timezone=domain.settings_timezone(document),
+            timezone=settings_document.settings_timezone(document),
             region=region,
             settings=document,
             settings_version=1,
@@ -164,16 +164,21 @@ def authenticate(session: Session, key: str) -> ApiKey | None:
 # --------------------------------------------------------------------------- settings
 
 
-def _view(row: TenantSettings) -> SettingsView:
-    document = domain.effective_settings(row.document or {})
-    return SettingsView(row.version, row.updated_at, domain.settings_timezone(document), document)
+def _effective(row: TenantSettings, check: SectionCheck) -> dict[str, Any]:
+    """The row's effective document: as stored, or composed by the owners (older rows)."""
+    return settings_document.effective_settings(row.document or {}, check, row.effective)
 
 
-def read_settings(session: Session, tenant_id: str) -> SettingsView:
+def _view(row: TenantSettings, document: dict[str, Any]) -> SettingsView:
+    timezone = settings_document.settings_timezone(document)
+    return SettingsView(row.version, row.updated_at, timezone, document)
+
+
+def read_settings(session: Session, tenant_id: str, check: SectionCheck) -> SettingsView:
     row = session.get(TenantSettings, tenant_id)
     if row is None:
         raise NotFound("settings")
-    return _view(row)
+    return _view(row, _effective(row, check))
 
 
 def change_settings(
@@ -181,28 +186,35 @@ def change_settings(
     outbox: Outbox,
     tenant_id: str,
     patch: dict[str, Any],
+    check: SectionCheck,
     request_id: str | None = None,
 ) -> SettingsView:
-    """Apply a partial change; when the document changes, bump the version and publish
-    TenantSettingsChanged with the whole effective document. Raises SettingsError."""
+    """Apply a partial change, each section checked by its owner (``check``); when the
+    document changes, bump the version and publish TenantSettingsChanged with the whole
+    effective document. Raises SettingsError; an owner that cannot be asked raises
+    ``Unavailable`` and nothing is written."""
     row = session.execute(
         sa.select(TenantSettings).where(TenantSettings.tenant_id == tenant_id).with_for_update()
     ).scalar_one_or_none()
     if row is None:
         raise NotFound("settings")
     stored = row.document or {}
-    overrides = domain.apply_patch(stored, patch)
-    if overrides == stored:
-        return _view(row)
-    document = domain.effective_settings(overrides)
-    row.document = overrides
-    if document == domain.effective_settings(stored):
+    before = _effective(row, check)
+    patched = settings_document.apply_patch(stored, patch, check)
+    if patched.overrides == stored:
+        return _view(row, before)
+    document = settings_document.effective_settings(
+        patched.overrides, check, {**before, **patched.effective}
+    )
+    row.document = patched.overrides
+    row.effective = document
+    if document == before:
         # only which values are pinned changed (e.g. a default set explicitly): the
         # document everyone sees is the same, so no new version and no event
-        return _view(row)
+        return _view(row, document)
     row.version += 1
     row.updated_at = utcnow()
-    timezone = domain.settings_timezone(document)
+    timezone = settings_document.settings_timezone(document)
     tenant = get_tenant(session, tenant_id)
     tenant.timezone = timezone
     session.flush()

@@ -3,28 +3,28 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import RAISE
 
+from revisit_common import use_case
 from revisit_common.identity import current
-from revisit_common.runtime import runtime
 
 from . import service
-from .domain import PeriodError
 from .schemas import KpiArgs, KpiSchema, RankingArgs, RankingSchema
 
 blp = Blueprint("kpis", __name__, url_prefix="/api/v1/kpis", description="KPIs")
 
 
 def _read(args: dict, fn):
-    """Resolve the period in the tenant's zone and run ``fn`` on the aggregates."""
+    """Resolve the period in the tenant's zone (422 for a bad one) and run ``fn`` on the
+    aggregates."""
     tenant = current().tenant_id
-    with runtime().db.read() as session:
-        try:
-            start, end = service.period_of(session, tenant, args)
-        except PeriodError as exc:
-            abort(422, message="invalid period", errors={exc.field: [str(exc)]})
+
+    def read(session):
+        start, end = service.period_of(session, tenant, args)
         return fn(session, tenant, start, end)
+
+    return use_case.run(read, read=True)
 
 
 @blp.route("")

@@ -24,6 +24,5 @@ SPEC = ServiceSpec(
     migrations=MIGRATIONS,
     blueprints=(api.blp,),
     handlers=handlers.HANDLERS,
-    routing_keys=tuple(handlers.ROUTING_KEYS),
     on_start=register_metrics,
 )

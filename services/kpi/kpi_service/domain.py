@@ -61,7 +61,9 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-DEFAULT_TIMEZONE = "Asia/Shanghai"
+from revisit_common.calendar import DEFAULT_TIMEZONE
+from revisit_common.errors import Invalid
+
 LEVELS = ("very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied")
 SATISFIED = frozenset({"very_satisfied", "satisfied"})
 DIM_MAX = 200
@@ -504,9 +506,13 @@ def rank_staff(
 MAX_SPAN_DAYS = 3 * 366
 
 
-class PeriodError(ValueError):
+class PeriodError(Invalid):
+    """A period that cannot be reported: ``field`` (``from`` or ``to``) and why (422)."""
+
+    detail = "invalid period"
+
     def __init__(self, field_name: str, message: str):
-        super().__init__(message)
+        super().__init__({field_name: [message]})
         self.field = field_name
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from revisit_common.consumer import BatchHandler, HandlerContext
-from revisit_common.envelope import Envelope
+from revisit_common.messaging.envelope import Envelope
+from revisit_common.messaging.registry import BatchHandler, HandlerContext
 
 from . import service
 
@@ -54,5 +54,3 @@ HANDLERS = {
     # survey
     "SurveyResponded": event_recorded,
 }
-
-ROUTING_KEYS = ["#"]

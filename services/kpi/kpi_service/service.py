@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from revisit_common import tenant_settings
-from revisit_common.envelope import Envelope
+from revisit_common.messaging.envelope import Envelope
 
 from . import domain, store
 

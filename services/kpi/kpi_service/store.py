@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from revisit_common import tenant_settings
 from revisit_common.db import utcnow
-from revisit_common.envelope import Envelope
+from revisit_common.messaging.envelope import Envelope
 
 from . import bulk, domain
 from .domain import COUNTS, DAILY_DIMS, MONTHLY_DIMS, TOTAL_DIMS, Contribution

@@ -10,14 +10,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 
-from revisit_common import idempotency
+from revisit_common import use_case
 from revisit_common.identity import current
-from revisit_common.paging import PageArgs, page
+from revisit_common.paging import PageArgs, listing
 from revisit_common.runtime import runtime
 
-from . import domain, service
+from . import service
 from .models import Invitation, Response, Survey
 from .schemas import (
     AnswersInSchema,
@@ -44,30 +44,6 @@ responses_blp = Blueprint(
 )
 
 
-def _caller() -> service.Caller:
-    identity = current()
-    return service.Caller(identity.tenant_id, g.get("request_id"), identity.actor)
-
-
-def _run(fn, *, read: bool = False):
-    """Run one use case in a transaction, mapping its errors to problem responses."""
-    rt = runtime()
-    try:
-        with rt.db.read() if read else idempotency.transaction(rt.db) as session:
-            return fn(session)
-    except service.NotFound as exc:
-        abort(404, message=f"{exc} not found")
-    except service.Conflict as exc:
-        abort(409, message=str(exc))
-    except domain.SurveyError as exc:
-        abort(422, message="invalid fields", errors=exc.errors)
-
-
-def _listing(session, query, id_column, args):
-    items, cursor = page(session, query, id_column, args["limit"], args["cursor"])
-    return {"items": items, "next_cursor": cursor}
-
-
 @blp.route("")
 class Surveys(MethodView):
     @blp.arguments(SurveyListArgs, location="query")
@@ -77,20 +53,22 @@ class Surveys(MethodView):
         query = sa.select(Survey).where(Survey.tenant_id == current().tenant_id)
         if "status" in args:
             query = query.where(Survey.status == args["status"])
-        return _run(lambda s: _listing(s, query, Survey.id, args), read=True)
+        return use_case.run(lambda s: listing(s, query, Survey.id, args), read=True)
 
     @blp.arguments(SurveyInSchema)
     @blp.response(201, SurveyOutSchema)
     def post(self, data):
         """Create a questionnaire (rating, nps, choice, text, satisfaction questions)."""
-        return _run(lambda s: service.create_survey(s, _caller(), data))
+        return use_case.run(lambda s: service.create_survey(s, use_case.caller(), data))
 
 
 @blp.route("/<survey_id>")
 class SurveyItem(MethodView):
     @blp.response(200, SurveyOutSchema)
     def get(self, survey_id):
-        return _run(lambda s: service.get_survey(s, current().tenant_id, survey_id), read=True)
+        return use_case.run(
+            lambda s: service.get_survey(s, current().tenant_id, survey_id), read=True
+        )
 
 
 @blp.route("/<survey_id>/close")
@@ -98,7 +76,7 @@ class SurveyClose(MethodView):
     @blp.response(200, SurveyOutSchema)
     def post(self, survey_id):
         """Stop accepting answers and invitations; closing twice → 409."""
-        return _run(lambda s: service.close_survey(s, _caller(), survey_id))
+        return use_case.run(lambda s: service.close_survey(s, use_case.caller(), survey_id))
 
 
 @blp.route("/<survey_id>/invitations")
@@ -116,15 +94,15 @@ class Invitations(MethodView):
             if "used" in args:
                 used = Invitation.used_at.is_not(None)
                 query = query.where(used if args["used"] else ~used)
-            return _listing(session, query, Invitation.id, args)
+            return listing(session, query, Invitation.id, args)
 
-        return _run(run, read=True)
+        return use_case.run(run, read=True)
 
     @blp.arguments(InvitationInSchema)
     @blp.response(201, InvitationsCreatedSchema)
     def post(self, data, survey_id):
         """Invite customers by list or segment; each new token is shown only here."""
-        return _run(lambda s: service.invite(s, _caller(), survey_id, data))
+        return use_case.run(lambda s: service.invite(s, use_case.caller(), survey_id, data))
 
 
 @blp.route("/<survey_id>/responses")
@@ -137,9 +115,9 @@ class Responses(MethodView):
         def run(session):
             survey = service.get_survey(session, current().tenant_id, survey_id)
             query = sa.select(Response).where(Response.survey_id == survey.id)
-            return _listing(session, query, Response.id, args)
+            return listing(session, query, Response.id, args)
 
-        return _run(run, read=True)
+        return use_case.run(run, read=True)
 
 
 @blp.route("/<survey_id>/results")
@@ -147,7 +125,9 @@ class Results(MethodView):
     @blp.response(200, ResultsSchema)
     def get(self, survey_id):
         """Counts per question, average rating, NPS and satisfaction levels."""
-        return _run(lambda s: service.results_of(s, current().tenant_id, survey_id), read=True)
+        return use_case.run(
+            lambda s: service.results_of(s, current().tenant_id, survey_id), read=True
+        )
 
 
 @responses_blp.route("/<token>")
@@ -155,7 +135,7 @@ class SurveyResponse(MethodView):
     @responses_blp.response(200, PublicSurveySchema)
     def get(self, token):
         """The questionnaire behind a link; a used link → 409, an unknown one → 404."""
-        return _run(lambda s: service.open_invitation(s, token)[1], read=True)
+        return use_case.run(lambda s: service.open_invitation(s, token)[1], read=True)
 
     @responses_blp.arguments(AnswersInSchema)
     @responses_blp.response(201, ResponseReceiptSchema)
@@ -163,4 +143,4 @@ class SurveyResponse(MethodView):
         """Answer a survey once; a used link → 409, an unknown one → 404, bad answers → 422."""
         rt = runtime()
         rid = g.get("request_id")
-        return _run(lambda s: service.respond(s, rt.outbox, token, data["answers"], rid))
+        return use_case.run(lambda s: service.respond(s, rt.outbox, token, data["answers"], rid))

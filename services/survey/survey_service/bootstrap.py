@@ -14,7 +14,6 @@ SPEC = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     blueprints=(api.blp, api.responses_blp),
     handlers=handlers.HANDLERS,
-    routing_keys=tuple(handlers.ROUTING_KEYS),
     settings_catch_up=True,  # its settings handler only keeps the copy
     token_only_prefixes=("/api/v1/survey-responses/",),
 )

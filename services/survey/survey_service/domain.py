@@ -1,7 +1,8 @@
 """Survey rules: questionnaires, answers, one response's summary, and survey results.
 
-DOMAIN.md §4 "Satisfaction surveys". The module uses the standard library only, so the HTTP
-layer, the tests and any later re-computation all call the same code.
+DOMAIN.md §4 "Satisfaction surveys". The module uses the standard library (and the shared
+:class:`revisit_common.errors.Invalid`) only, so the HTTP layer, the tests and any later
+re-computation all call the same code.
 
 Questions (:func:`build_questionnaire`) have an ``id`` (unique in the questionnaire, 1-64 of
 ``A-Z a-z 0-9 _ . -``), a ``kind``, a ``text`` and ``required`` (default false):
@@ -44,6 +45,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from revisit_common.errors import Invalid
+
 SATISFACTION_LEVELS = (
     "very_satisfied",
     "satisfied",
@@ -66,14 +69,9 @@ MAX_TEXT_ANSWER = 2000
 QUESTION_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
-class SurveyError(ValueError):
+class SurveyError(Invalid):
     """Invalid input. ``errors`` maps a field (a question id for answers, a dotted path such
     as ``questions.2.options`` for questionnaires) to its messages, ready for a 422."""
-
-    def __init__(self, errors: Mapping[str, list[str]]) -> None:
-        self.errors = {key: list(messages) for key, messages in errors.items()}
-        detail = "; ".join(f"{key}: {', '.join(msgs)}" for key, msgs in self.errors.items())
-        super().__init__(detail)
 
 
 class QuestionnaireError(SurveyError):

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from revisit_common import tenant_settings
-from revisit_common.consumer import HandlerContext
-from revisit_common.envelope import Envelope
+from revisit_common.messaging.envelope import Envelope
+from revisit_common.messaging.registry import HandlerContext
 
 from . import service
 
@@ -57,10 +57,3 @@ HANDLERS = {
     "CustomerRegistered": customer_registered,
     "CustomerGraded": customer_graded,
 }
-
-ROUTING_KEYS = [
-    "tenant.registered",
-    "tenant.settings_changed",
-    "customer.registered",
-    "customer.graded",
-]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from revisit_common.paging import PageArgs
+from revisit_common.paging import PageArgs, page_schema
 
 from .domain import (
     KINDS,
@@ -86,9 +86,7 @@ class SurveyListArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(("open", "closed")))
 
 
-class SurveyPageSchema(Schema):
-    items = fields.List(fields.Nested(SurveyOutSchema))
-    next_cursor = fields.String(allow_none=True)
+SurveyPageSchema = page_schema("SurveyPageSchema", SurveyOutSchema)
 
 
 class SegmentSchema(Schema):
@@ -161,9 +159,7 @@ class InvitationListArgs(PageArgs):
     customer_id = fields.String(validate=ID)
 
 
-class InvitationPageSchema(Schema):
-    items = fields.List(fields.Nested(InvitationOutSchema))
-    next_cursor = fields.String(allow_none=True)
+InvitationPageSchema = page_schema("InvitationPageSchema", InvitationOutSchema)
 
 
 # What a valid answer looks like, for the OpenAPI document; ``domain.validate_answers``
@@ -210,9 +206,7 @@ class ResponseOutSchema(ResponseReceiptSchema):
     average_rating = fields.Float(allow_none=True)
 
 
-class ResponsePageSchema(Schema):
-    items = fields.List(fields.Nested(ResponseOutSchema))
-    next_cursor = fields.String(allow_none=True)
+ResponsePageSchema = page_schema("ResponsePageSchema", ResponseOutSchema)
 
 
 class PublicSurveySchema(Schema):

@@ -9,15 +9,17 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from revisit_common import events
+from revisit_common.caller import Caller
+from revisit_common.clock import now
+from revisit_common.errors import Conflict, NotFound
 from revisit_common.ids import new_id
-from revisit_common.outbox import Outbox
+from revisit_common.messaging.outbox import Outbox
 
 from . import domain
 from .models import CustomerCopy, Invitation, Response, Survey, SurveyResult
@@ -26,27 +28,6 @@ MAX_INVITATIONS = 5000  # per call; a larger segment is invited over several cal
 TOKEN_BYTES = 32  # 256 bits from the OS's CSPRNG
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
 _CHUNK = 500  # ids per IN (...) list
-
-
-class NotFound(LookupError):
-    pass
-
-
-class Conflict(RuntimeError):
-    pass
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who causes a change: the tenant, and the request id carried into events."""
-
-    tenant_id: str
-    correlation_id: str | None = None
-    actor: str | None = None
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def new_token() -> str:

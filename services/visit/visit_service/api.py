@@ -7,9 +7,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import RAISE
 
-from revisit_common import idempotency
+from revisit_common import use_case
 from revisit_common.identity import current, require_role
-from revisit_common.paging import page
+from revisit_common.paging import listing, page
 from revisit_common.runtime import runtime
 
 from . import records, service
@@ -36,27 +36,6 @@ issues_blp = Blueprint("issues", __name__, url_prefix="/api/v1/issues", descript
 SUPERVISORS = ("auditor", "manager", "admin")
 
 
-def _caller() -> service.Caller:
-    who = current()
-    return service.Caller(who.tenant_id, g.get("request_id"), who.actor, who.role, who.department)
-
-
-def _run(fn, *, read: bool = False):
-    """Run one use case in a transaction, mapping its errors to problem responses."""
-    rt = runtime()
-    try:
-        with rt.db.read() if read else idempotency.transaction(rt.db) as session:
-            return fn(session)
-    except service.NotFound as exc:
-        abort(404, message=f"{exc} not found")
-    except service.Conflict as exc:
-        abort(409, message=str(exc))
-    except service.Forbidden as exc:
-        abort(403, message=str(exc))
-    except service.Invalid as exc:
-        abort(422, message="invalid fields", errors=exc.errors)
-
-
 @blp.before_request
 def _no_departments():
     """Department keys work on issues only (the gateway says so too)."""
@@ -80,14 +59,13 @@ class Visits(MethodView):
             items, cursor = page(session, query, Visit.id, args["limit"], args["cursor"])
             return {"items": service.annotate(items, today), "next_cursor": cursor}
 
-        return _run(run, read=True)
+        return use_case.run(run, read=True)
 
     @blp.arguments(VisitInSchema)
     @blp.response(201, VisitOutSchema)
     def post(self, data):
         """Plan a visit by hand; due date and assignee default to the tenant's rules."""
-        rt = runtime()
-        return _run(lambda s: service.create_visit(s, rt.outbox, _caller(), data, rt.directory))
+        return use_case.write(service.create_visit, data, runtime().directory)
 
 
 @blp.route("/audit-sample")
@@ -98,7 +76,7 @@ class AuditSample(MethodView):
         """A random share (default the tenant's audit share, 10%) of the completed, unaudited
         visits of each assignee in a period, for supervisors to spot-check."""
         require_role(*SUPERVISORS)
-        return _run(lambda s: records.audit_sample(s, _caller(), args), read=True)
+        return use_case.run(lambda s: records.audit_sample(s, use_case.caller(), args), read=True)
 
 
 @blp.route("/<visit_id>")
@@ -111,7 +89,7 @@ class VisitItem(MethodView):
             visit = service.get_visit(session, tenant, visit_id)
             return service.annotate([visit], service.tenant_context(session, tenant).today)[0]
 
-        return _run(run, read=True)
+        return use_case.run(run, read=True)
 
 
 @blp.route("/<visit_id>/complete")
@@ -120,8 +98,7 @@ class VisitComplete(MethodView):
     @blp.response(200, VisitOutSchema)
     def post(self, data, visit_id):
         """Record a planned visit, with the issues found; not planned → 409."""
-        rt = runtime()
-        return _run(lambda s: records.complete_visit(s, rt.outbox, _caller(), visit_id, data))
+        return use_case.write(records.complete_visit, visit_id, data)
 
 
 @blp.route("/<visit_id>/cancel")
@@ -130,8 +107,7 @@ class VisitCancel(MethodView):
     @blp.response(200, VisitOutSchema)
     def post(self, data, visit_id):
         """Cancel a planned visit; not planned → 409."""
-        rt = runtime()
-        return _run(lambda s: service.cancel_visit(s, rt.outbox, _caller(), visit_id, data))
+        return use_case.write(service.cancel_visit, visit_id, data)
 
 
 @blp.route("/<visit_id>/audit")
@@ -141,8 +117,7 @@ class VisitAudit(MethodView):
     def post(self, data, visit_id):
         """Mark a completed record accurate or not (auditor, manager); once per visit."""
         require_role(*SUPERVISORS)
-        rt = runtime()
-        return _run(lambda s: records.audit_visit(s, rt.outbox, _caller(), visit_id, data))
+        return use_case.write(records.audit_visit, visit_id, data)
 
 
 @issues_blp.route("")
@@ -151,21 +126,20 @@ class Issues(MethodView):
     @issues_blp.response(200, IssuePageSchema)
     def get(self, args):
         """List issues; a department key sees those it leads or assists."""
-        caller = _caller()
+        caller = use_case.caller()
 
         def run(session):
             query = records.issue_query(caller, args)
-            items, cursor = page(session, query, Issue.id, args["limit"], args["cursor"])
-            return {"items": items, "next_cursor": cursor}
+            return listing(session, query, Issue.id, args)
 
-        return _run(run, read=True)
+        return use_case.run(run, read=True)
 
 
 @issues_blp.route("/<issue_id>")
 class IssueItem(MethodView):
     @issues_blp.response(200, IssueOutSchema)
     def get(self, issue_id):
-        return _run(lambda s: records.get_issue(s, _caller(), issue_id), read=True)
+        return use_case.run(lambda s: records.get_issue(s, use_case.caller(), issue_id), read=True)
 
 
 @issues_blp.route("/<issue_id>/resolve")
@@ -174,5 +148,4 @@ class IssueResolve(MethodView):
     @issues_blp.response(200, IssueOutSchema)
     def post(self, data, issue_id):
         """Resolve an open issue (its lead department or staff); twice → 409."""
-        rt = runtime()
-        return _run(lambda s: records.resolve_issue(s, rt.outbox, _caller(), issue_id, data))
+        return use_case.write(records.resolve_issue, issue_id, data)

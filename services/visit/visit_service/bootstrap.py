@@ -7,7 +7,7 @@ from pathlib import Path
 
 from revisit_common.runtime import ServiceSpec
 
-from . import api, handlers, sweep
+from . import api, handlers, settings_api, sweep
 
 
 def sweep_interval(env=os.environ) -> float:
@@ -26,9 +26,8 @@ SPEC = ServiceSpec(
     name="visit",
     title="revisit visit service",
     migrations=Path(__file__).parent / "migrations",
-    blueprints=(api.blp, api.issues_blp),
+    blueprints=(api.blp, api.issues_blp, settings_api.blp),
     handlers=handlers.HANDLERS,
-    routing_keys=tuple(handlers.ROUTING_KEYS),
     settings_catch_up=True,  # its settings handler only keeps the copy
     periodic=((sweep_interval(), sweep.run),),
 )

@@ -27,12 +27,13 @@ import math
 import random
 from calendar import monthrange
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from revisit_common.calendar import WorkCalendar
+from revisit_common.policy import Policy, PolicyError, check_bounds, setting
 
 __all__ = [
     "CALENDAR_DAY_REASONS",
@@ -106,27 +107,8 @@ MAX_NAME = 100
 # --------------------------------------------------------------------------- policy
 
 
-class PolicyError(ValueError):
-    """An invalid policy. ``errors`` maps each setting to its messages (``_schema`` for the
-    whole section), ready for a 422 ``errors`` member."""
-
-    def __init__(self, errors: Mapping[str, list[str]]) -> None:
-        self.errors = {key: list(messages) for key, messages in errors.items()}
-        detail = "; ".join(f"{key}: {', '.join(msgs)}" for key, msgs in self.errors.items())
-        super().__init__(f"invalid visit policy: {detail}")
-
-
-def _setting(default: Any, kind: str, **bounds: Any) -> Any:
-    """A policy field of ``kind`` int, share (a number 0..1), bool, method, offsets or
-    agents; ``minimum``/``maximum`` are inclusive bounds, ``above`` an exclusive one."""
-    meta = {"kind": kind, "minimum": None, "above": None, "maximum": None, **bounds}
-    if isinstance(default, dict):
-        return field(default_factory=lambda: dict(default), metadata=meta)
-    return field(default=default, metadata=meta)
-
-
 @dataclass(frozen=True)
-class VisitPolicy:
+class VisitPolicy(Policy):
     """The per-tenant numbers of DOMAIN.md §2, with its defaults (settings section ``visits``).
 
     Values are checked on construction (so also by :func:`dataclasses.replace`); a bad one
@@ -134,43 +116,33 @@ class VisitPolicy:
     field name.
     """
 
-    # Calendar-day due dates ("within 30 days of purchase", "within 14 days").
-    new_customer_days: int = _setting(30, "int", minimum=0, maximum=MAX_DAYS)
-    repair_days: int = _setting(14, "int", minimum=0, maximum=MAX_DAYS)
-    # Periodic visits of existing customers, every N months by grade.
-    periodic_months_a: int = _setting(3, "int", minimum=1, maximum=120)
-    periodic_months_b: int = _setting(6, "int", minimum=1, maximum=120)
-    periodic_months_c: int = _setting(12, "int", minimum=1, maximum=120)
-    # Key accounts: one visit this many days after each purchase (delivery) of an A customer.
-    key_account_offsets_days: tuple = _setting((2, 7, 30, 90, 180), "offsets")
-    # Working-day due dates ("within 5 working days").
-    post_project_working_days: int = _setting(5, "int", minimum=0, maximum=365)
-    post_complaint_working_days: int = _setting(3, "int", minimum=0, maximum=365)
-    post_event_working_days: int = _setting(5, "int", minimum=0, maximum=365)
-    # A calendar-day due date on a day off moves to the next working day.
-    due_on_working_day: bool = _setting(True, "bool")
-    # Methods of visits planned from events (key accounts are visited on site).
-    default_method: str = _setting("phone", "method")
-    key_account_method: str = _setting("on_site", "method")
-    # Supervisors spot-check this share of completed visits.
-    audit_share: float = _setting(0.1, "share", above=0, maximum=1)
-    # Agents of each region, for round-robin assignment of customers without an owner.
-    agents_by_region: dict = _setting({}, "agents")
-    # Rollout targets (alert thresholds): visit at least this share of repair / new customers.
-    rollout_target_repair: float = _setting(0.5, "share", minimum=0, maximum=1)
-    rollout_target_new_customer: float = _setting(0.1, "share", minimum=0, maximum=1)
+    policy_name = "visit"
 
-    def __post_init__(self) -> None:
-        errors: dict[str, list[str]] = {}
-        for f in fields(self):
-            try:
-                value = _coerce(getattr(self, f.name), f.metadata)
-            except ValueError as exc:
-                errors.setdefault(f.name, []).append(str(exc))
-                continue
-            object.__setattr__(self, f.name, value)
-        if errors:
-            raise PolicyError(errors)
+    # Calendar-day due dates ("within 30 days of purchase", "within 14 days").
+    new_customer_days: int = setting(30, "int", minimum=0, maximum=MAX_DAYS)
+    repair_days: int = setting(14, "int", minimum=0, maximum=MAX_DAYS)
+    # Periodic visits of existing customers, every N months by grade.
+    periodic_months_a: int = setting(3, "int", minimum=1, maximum=120)
+    periodic_months_b: int = setting(6, "int", minimum=1, maximum=120)
+    periodic_months_c: int = setting(12, "int", minimum=1, maximum=120)
+    # Key accounts: one visit this many days after each purchase (delivery) of an A customer.
+    key_account_offsets_days: tuple = setting((2, 7, 30, 90, 180), "offsets")
+    # Working-day due dates ("within 5 working days").
+    post_project_working_days: int = setting(5, "int", minimum=0, maximum=365)
+    post_complaint_working_days: int = setting(3, "int", minimum=0, maximum=365)
+    post_event_working_days: int = setting(5, "int", minimum=0, maximum=365)
+    # A calendar-day due date on a day off moves to the next working day.
+    due_on_working_day: bool = setting(True, "bool")
+    # Methods of visits planned from events (key accounts are visited on site).
+    default_method: str = setting("phone", "method")
+    key_account_method: str = setting("on_site", "method")
+    # Supervisors spot-check this share of completed visits.
+    audit_share: float = setting(0.1, "share", above=0, maximum=1)
+    # Agents of each region, for round-robin assignment of customers without an owner.
+    agents_by_region: dict = setting({}, "agents")
+    # Rollout targets (alert thresholds): visit at least this share of repair / new customers.
+    rollout_target_repair: float = setting(0.5, "share", minimum=0, maximum=1)
+    rollout_target_new_customer: float = setting(0.1, "share", minimum=0, maximum=1)
 
     def periodic_months(self, grade: str) -> int:
         """Months between periodic visits of a customer of ``grade``."""
@@ -185,29 +157,17 @@ class VisitPolicy:
     def method_for(self, reason: str) -> str:
         return self.key_account_method if reason == "key_account" else self.default_method
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], base: VisitPolicy | None = None) -> VisitPolicy:
-        """A policy from a (partial) JSON object of overrides on ``base`` (the defaults when
-        ``None``). Unknown keys and invalid values raise :class:`PolicyError`."""
-        if not isinstance(data, Mapping):
-            raise PolicyError({"_schema": [f"must be a JSON object, got {type(data).__name__}"]})
-        known = {f.name for f in fields(cls)}
-        unknown = [str(key) for key in data if key not in known]
-        if unknown:
-            raise PolicyError({key: ["unknown setting"] for key in unknown})
-        return replace(base if base is not None else cls(), **data)
+    @staticmethod
+    def coerce(value: Any, meta: Mapping[str, Any]) -> Any:
+        return _coerce(value, meta)
 
-    def to_dict(self) -> dict[str, Any]:
-        """Every setting as JSON-ready values; ``from_dict(to_dict())`` is an equal policy."""
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.metadata["kind"] == "agents":
-                value = {region: list(agents) for region, agents in value.items()}
-            elif f.metadata["kind"] == "offsets":
-                value = list(value)
-            out[f.name] = value
-        return out
+    @staticmethod
+    def json_value(value: Any, meta: Mapping[str, Any]) -> Any:
+        if meta["kind"] == "agents":
+            return {region: list(agents) for region, agents in value.items()}
+        if meta["kind"] == "offsets":
+            return list(value)
+        return value
 
 
 def _coerce(value: Any, meta: Mapping[str, Any]) -> Any:
@@ -233,12 +193,7 @@ def _coerce(value: Any, meta: Mapping[str, Any]) -> Any:
         number = float(value)
         if not math.isfinite(number):
             raise ValueError(f"must be a finite number, got {value!r}")
-    if meta["above"] is not None and not number > meta["above"]:
-        raise ValueError(f"must be greater than {meta['above']}, got {value!r}")
-    if meta["minimum"] is not None and number < meta["minimum"]:
-        raise ValueError(f"must be at least {meta['minimum']}, got {value!r}")
-    if meta["maximum"] is not None and number > meta["maximum"]:
-        raise ValueError(f"must be at most {meta['maximum']}, got {value!r}")
+    check_bounds(number, meta, repr(value))
     return number
 
 

@@ -9,19 +9,16 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from revisit_common import tenant_settings
-from revisit_common.consumer import HandlerContext
-from revisit_common.envelope import Envelope
+from revisit_common import clock, tenant_settings
+from revisit_common.caller import Caller
+from revisit_common.messaging.envelope import Envelope
+from revisit_common.messaging.registry import HandlerContext
 
 from . import planning, records, service
 
 
-def _caller(envelope: Envelope) -> service.Caller:
-    return service.Caller(envelope.tenantid, envelope.correlationid, actor="system")
-
-
 def _sent_at(envelope: Envelope):
-    return planning.instant(envelope.time, service.now())
+    return planning.instant(envelope.time, clock.now())
 
 
 def settings_changed(session: Session, envelope: Envelope, ctx: HandlerContext) -> None:
@@ -47,33 +44,33 @@ def customer_registered(session: Session, envelope: Envelope, ctx: HandlerContex
 def customer_graded(session: Session, envelope: Envelope, ctx: HandlerContext) -> None:
     """A new grade puts the customer on that grade's periodic cadence."""
     planning.customer_graded(
-        session, ctx.outbox, _caller(envelope), envelope.data, _sent_at(envelope)
+        session, ctx.outbox, Caller.of_event(envelope), envelope.data, _sent_at(envelope)
     )
 
 
 def purchase_recorded(session: Session, envelope: Envelope, ctx: HandlerContext) -> None:
     """First purchase → new_customer visit; an A customer's purchase → key_account cadence."""
     planning.purchase_recorded(
-        session, ctx.outbox, _caller(envelope), envelope.data, _sent_at(envelope)
+        session, ctx.outbox, Caller.of_event(envelope), envelope.data, _sent_at(envelope)
     )
 
 
 def repair_closed(session: Session, envelope: Envelope, ctx: HandlerContext) -> None:
     """A closed repair record → repair visit."""
     planning.repair_closed(
-        session, ctx.outbox, _caller(envelope), envelope.data, _sent_at(envelope)
+        session, ctx.outbox, Caller.of_event(envelope), envelope.data, _sent_at(envelope)
     )
 
 
 def issue_resolved(session: Session, envelope: Envelope, ctx: HandlerContext) -> None:
     """A resolved complaint → post_complaint visit (our own issues' events are ignored)."""
     if envelope.data.get("source") == "complaint" and envelope.data.get("complaint_id"):
-        planning.complaint_resolved(session, ctx.outbox, _caller(envelope), envelope.data)
+        planning.complaint_resolved(session, ctx.outbox, Caller.of_event(envelope), envelope.data)
 
 
 def survey_responded(session: Session, envelope: Envelope, ctx: HandlerContext) -> None:
     """An online survey answer completes the customer's ``online_survey`` visit."""
-    records.complete_by_survey(session, ctx.outbox, _caller(envelope), envelope.data)
+    records.complete_by_survey(session, ctx.outbox, Caller.of_event(envelope), envelope.data)
 
 
 HANDLERS = {
@@ -86,14 +83,3 @@ HANDLERS = {
     "IssueResolved": issue_resolved,
     "SurveyResponded": survey_responded,
 }
-
-ROUTING_KEYS = [
-    "tenant.registered",
-    "tenant.settings_changed",
-    "customer.registered",
-    "customer.graded",
-    "customer.purchase_recorded",
-    "customer.repair_closed",
-    "issue.resolved.*",
-    "survey.responded",
-]

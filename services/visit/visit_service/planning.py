@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from revisit_common.outbox import Outbox
+from revisit_common.caller import Caller
+from revisit_common.messaging.outbox import Outbox
 
 from . import domain
 from .models import CustomerCopy, Visit
 from .service import (
-    Caller,
     CustomerInfo,
     TenantContext,
     annotate,

@@ -11,23 +11,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from revisit_common import events
+from revisit_common.caller import Caller
+from revisit_common.clock import now
+from revisit_common.errors import Conflict, Forbidden, Invalid, NotFound
 from revisit_common.ids import new_id
-from revisit_common.outbox import Outbox
+from revisit_common.messaging.outbox import Outbox
 
 from . import domain, planning
 from .models import Audit, Issue, IssueDepartment, Visit
-from .service import (
-    Caller,
-    Conflict,
-    Forbidden,
-    Invalid,
-    NotFound,
-    annotate,
-    get_visit,
-    now,
-    publish,
-    tenant_context,
-)
+from .service import annotate, get_visit, publish, tenant_context
 
 RECORD_FIELDS = (
     "satisfaction",

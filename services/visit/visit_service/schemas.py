@@ -10,6 +10,8 @@ from datetime import datetime
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from revisit_common.paging import PageArgs, page_schema
+
 from .domain import (
     ISSUE_CATEGORIES,
     ISSUE_STATUSES,
@@ -206,12 +208,7 @@ class VisitOutSchema(Schema):
     audit = fields.Nested(AuditOutSchema, allow_none=True)
 
 
-class _PageArgs(Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=200))
-
-
-class VisitListArgs(_PageArgs):
+class VisitListArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(VISIT_STATUSES))
     overdue = fields.Boolean()
     assignee = fields.String(validate=validate.Length(min=1, max=100))
@@ -227,9 +224,7 @@ class VisitListArgs(_PageArgs):
             raise ValidationError("must not be before due_from", "due_to")
 
 
-class VisitPageSchema(Schema):
-    items = fields.List(fields.Nested(VisitOutSchema))
-    next_cursor = fields.String(allow_none=True)
+VisitPageSchema = page_schema("VisitPageSchema", VisitOutSchema)
 
 
 class AuditSampleArgs(Schema):
@@ -263,7 +258,7 @@ class AuditSampleSchema(Schema):
 # --------------------------------------------------------------------------- issues
 
 
-class IssueListArgs(_PageArgs):
+class IssueListArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(ISSUE_STATUSES))
     department = fields.String(validate=DEPARTMENT)
     customer_id = fields.String(validate=ID)
@@ -271,9 +266,7 @@ class IssueListArgs(_PageArgs):
     category = fields.String(validate=validate.OneOf(ISSUE_CATEGORIES))
 
 
-class IssuePageSchema(Schema):
-    items = fields.List(fields.Nested(IssueOutSchema))
-    next_cursor = fields.String(allow_none=True)
+IssuePageSchema = page_schema("IssuePageSchema", IssueOutSchema)
 
 
 class ResolveSchema(Schema):

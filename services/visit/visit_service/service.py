@@ -18,43 +18,15 @@ from sqlalchemy.orm import Session
 
 from revisit_common import events, tenant_settings
 from revisit_common.calendar import WorkCalendar
+from revisit_common.caller import Caller
+from revisit_common.clock import now
 from revisit_common.directory import CustomerLookup
+from revisit_common.errors import Conflict, Invalid, NotFound
 from revisit_common.ids import new_id
-from revisit_common.outbox import Outbox
+from revisit_common.messaging.outbox import Outbox
 
 from . import domain
 from .models import CustomerCopy, RoundRobin, Visit
-
-
-class NotFound(LookupError):
-    pass
-
-
-class Conflict(RuntimeError):
-    pass
-
-
-class Forbidden(PermissionError):
-    pass
-
-
-class Invalid(ValueError):
-    """Input the schema could not judge alone (422); ``errors`` maps fields to messages."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        self.errors = errors
-        super().__init__("; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items()))
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who causes a change: tenant, actor and role, and the request id carried into events."""
-
-    tenant_id: str
-    correlation_id: str | None = None
-    actor: str | None = None
-    role: str = "admin"
-    department: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,10 +50,6 @@ class CustomerInfo:
     region: str
     owner: str | None = None
     grade: str | None = None
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def tenant_context(session: Session, tenant_id: str) -> TenantContext:

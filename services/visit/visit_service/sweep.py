@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from revisit_common import events
-from revisit_common.outbox import Outbox
+from revisit_common.messaging.outbox import Outbox
 
 from . import domain
 from .models import Visit

@@ -10,8 +10,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from complaint_service.bootstrap import SPEC
-from revisit_common.config import Settings
 from revisit_common.runtime import ServiceRuntime
+from tests.support.settings import make_settings
 
 TOKEN = "internal-test-token"
 
@@ -19,7 +19,7 @@ TOKEN = "internal-test-token"
 def create_many(settings: dict, tenant: str, received_at: str, count: int, threads: int,
                 barrier, results) -> None:  # fmt: skip
     try:
-        runtime = ServiceRuntime(SPEC, Settings(**settings))
+        runtime = ServiceRuntime(SPEC, make_settings(**settings))
         app = runtime.create_app()
         headers = {
             "X-Revisit-Internal-Token": TOKEN,

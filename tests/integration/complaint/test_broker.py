@@ -1,6 +1,6 @@
 """The complaint service on the real RabbitMQ: departments bound with plain pika get their
-events (and only theirs) in the CloudEvents envelope; the example consumer runs; webhooks
-are fed from the bus."""
+events (and only theirs) in the CloudEvents envelope; the example consumer runs. (Webhooks
+fed from the bus: tests/integration/notify.)"""
 
 from __future__ import annotations
 
@@ -15,13 +15,15 @@ from pathlib import Path
 import pytest
 
 from complaint_service.bootstrap import SPEC
-from revisit_common.config import Settings
-from revisit_common.outbox import pending_count
+from revisit_common.messaging.outbox import pending_count
 from revisit_common.runtime import ServiceRuntime
+from tests.support.client import TOKEN
+from tests.support.complaints import ComplaintClient
 from tests.support.customers import FakeCustomerService
+from tests.support.outbox import envelopes
 from tests.support.polling import wait_until
 from tests.support.rabbit import PikaClient
-from tests.unit.complaint.support import TOKEN, Client, Receiver, envelopes
+from tests.support.settings import make_settings
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "department_consumer.py"
@@ -33,7 +35,7 @@ ENVELOPE_ATTRIBUTES = {
 
 @pytest.fixture
 def runtime(tmp_path, amqp_url, broker_queues):
-    settings = Settings(
+    settings = make_settings(
         data_dir=tmp_path,
         amqp_url=amqp_url,
         queue_prefix=broker_queues,
@@ -42,7 +44,6 @@ def runtime(tmp_path, amqp_url, broker_queues):
         publish_timeout=2.0,
         relay_interval=0.05,
         consumer_backoff=0.02,
-        webhook_allow_private=True,  # the receiver is on 127.0.0.1
     )
     rt = ServiceRuntime(SPEC, settings)
     rt.peers["customer"] = customers = FakeCustomerService()
@@ -53,7 +54,7 @@ def runtime(tmp_path, amqp_url, broker_queues):
     stop.set()
     for thread in rt.threads:
         thread.join(timeout=5)
-    rt.relay._drop_connection()
+    rt.relay.close()
     rt.close()
 
 
@@ -76,7 +77,7 @@ def test_product_binding_gets_complaint_raised_and_sales_binding_does_not(
 ):
     product = pika_client.tap("complaint.*.product")
     sales = pika_client.tap("complaint.*.sales")
-    client = Client(runtime.create_app(), tenant=unique_prefix)
+    client = ComplaintClient(runtime.create_app(), tenant=unique_prefix)
     complaint = client.create(severity="major")
     relay_all(runtime)
     [event] = envelopes(runtime, "ComplaintRaised")
@@ -128,7 +129,7 @@ def test_example_consumer_prints_the_department_events(
     reader.start()
     try:
         wait_until(lambda: any("listening" in line for line in lines), timeout=15)
-        client = Client(runtime.create_app(), tenant=unique_prefix)
+        client = ComplaintClient(runtime.create_app(), tenant=unique_prefix)
         complaint = client.create()
         client.create(department="sales")
         for action in ("acknowledge", "investigate", "propose", "implement"):
@@ -150,32 +151,3 @@ def test_example_consumer_prints_the_department_events(
     finally:
         process.terminate()
         process.wait(timeout=10)
-
-
-def test_webhooks_are_fed_from_the_real_bus(runtime, unique_prefix):
-    receiver = Receiver()
-    try:
-        client = Client(runtime.create_app(), tenant=unique_prefix)
-        hook = client.post(
-            "/api/v1/webhooks",
-            {"url": receiver.url, "events": ["complaint.*.product"], "secret": "x" * 20},
-        ).json
-        runtime.start_workers(runtime.stop_event)
-        complaint = client.create()
-        client.create(department="sales")
-        wait_until(
-            lambda: (
-                [
-                    d["status"]
-                    for d in client.get(f"/api/v1/webhooks/{hook['id']}/deliveries").json["items"]
-                ]
-                == ["delivered"]
-            ),
-            timeout=20,
-            message="delivery over the real bus",
-        )
-        [(headers, body)] = receiver.requests
-        assert json.loads(body)["data"]["number"] == complaint["number"]
-        assert headers["X-Revisit-Signature"].startswith("sha256=")
-    finally:
-        receiver.close()

@@ -12,9 +12,8 @@ import requests
 
 from revisit_common.config import Settings
 from revisit_runner import edge
-from tests.e2e.standalone import Server
-
-from .slow import finish, slow_clients, timed
+from tests.support.slow_clients import finish, slow_clients, timed
+from tests.support.standalone import Server
 
 ADMIN = "platform-token-for-tests"
 

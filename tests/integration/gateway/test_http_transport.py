@@ -14,9 +14,10 @@ from werkzeug.serving import make_server
 from gateway_service.bootstrap import SPEC, HttpTransport, create_gateway_app
 from gateway_service.proxy import ForwardRequest, ServiceTimeout, ServiceUnavailable
 from revisit_common import webapp
-from revisit_common.config import Settings
 from revisit_common.identity import Identity
 from revisit_common.runtime import ServiceRuntime
+from tests.support.settings import make_settings
+from tests.support.settings_owners import owner_transports
 
 PLATFORM = "platform-token"
 INTERNAL = "internal-token"
@@ -68,12 +69,13 @@ def make_gateway(tmp_path):
     runtimes = []
 
     def make(transport):
-        settings = Settings(
+        settings = make_settings(
             data_dir=tmp_path / str(len(runtimes)), admin_token=PLATFORM, internal_token=INTERNAL
         )
         runtime = ServiceRuntime(SPEC, settings)
         runtimes.append(runtime)
-        client = create_gateway_app(runtime, {"customer": transport}).test_client()
+        owners = owner_transports(INTERNAL)  # the settings sections, checked in process
+        client = create_gateway_app(runtime, {"customer": transport}, owners).test_client()
         resp = client.post(
             "/api/v1/tenants",
             json={"name": "Acme"},

@@ -9,16 +9,17 @@ import pytest
 import sqlalchemy as sa
 
 from gateway_service.bootstrap import SPEC, create_gateway_app
-from revisit_common.config import Settings
-from revisit_common.outbox import outbox_table
+from revisit_common.messaging.outbox import outbox_table
 from revisit_common.runtime import ServiceRuntime
+from tests.support.settings import make_settings
+from tests.support.settings_owners import owner_transports
 
 PLATFORM = "platform-token"
 
 
 @pytest.fixture
 def gateway(postgres_url, postgres_schemas):
-    settings = Settings(
+    settings = make_settings(
         database_url=postgres_url,
         db_schema_prefix=postgres_schemas,
         admin_token=PLATFORM,
@@ -26,7 +27,7 @@ def gateway(postgres_url, postgres_schemas):
     )
     runtime = ServiceRuntime(SPEC, settings)
     assert runtime.db.is_postgres
-    yield runtime, create_gateway_app(runtime, {})
+    yield runtime, create_gateway_app(runtime, {}, owner_transports("internal"))
     runtime.close()
 
 

@@ -13,15 +13,17 @@ from sqlalchemy.exc import OperationalError
 from gateway_service import service
 from gateway_service.bootstrap import SPEC
 from gateway_service.models import AuditEntry
+from gateway_service.settings_owners import SettingsOwners
 from gateway_service.store import Store
-from revisit_common.config import Settings
-from revisit_common.outbox import Outbox
+from revisit_common.messaging.outbox import Outbox
 from revisit_common.runtime import ServiceRuntime
+from tests.support.settings import make_settings
+from tests.support.settings_owners import owner_transports
 
 
 @pytest.fixture
 def runtime(postgres_url, postgres_schemas):
-    settings = Settings(
+    settings = make_settings(
         database_url=postgres_url,
         db_schema_prefix=postgres_schemas,
         admin_token="platform",
@@ -35,7 +37,12 @@ def runtime(postgres_url, postgres_schemas):
 def _tenant(runtime) -> tuple[str, str]:
     with runtime.db.transaction() as session:
         tenant, key = service.register_tenant(
-            session, Outbox("local", "gateway"), name="Acme", timezone="UTC", region=None
+            session,
+            Outbox("local", "gateway"),
+            name="Acme",
+            timezone="UTC",
+            region=None,
+            check=SettingsOwners(owner_transports("internal"), "internal"),
         )
         return tenant.id, key
 

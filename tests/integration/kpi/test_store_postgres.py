@@ -19,7 +19,7 @@ from kpi_service.domain import COUNTS
 from kpi_service.models import AGGREGATES, facts
 from revisit_common import migrations
 from revisit_common.db import Database
-from tests.unit.kpi.periods import (
+from tests.support.kpi.periods import (
     FIRST,
     LAST,
     TENANTS,

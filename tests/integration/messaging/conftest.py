@@ -7,6 +7,7 @@ import pytest
 from revisit_common.config import Settings
 from tests.support.fake_service import make_runtime
 from tests.support.rabbit import PikaClient
+from tests.support.settings import make_settings
 
 
 def _settings(tmp_path, amqp_url: str, prefix: str, **overrides) -> Settings:
@@ -23,7 +24,7 @@ def _settings(tmp_path, amqp_url: str, prefix: str, **overrides) -> Settings:
         prefetch=20,
     )
     values.update(overrides)
-    return Settings(**values)
+    return make_settings(**values)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -73,5 +74,5 @@ def runtimes():
 
     yield build
     for runtime in made:
-        runtime.relay._drop_connection()  # a relay used through run_once keeps its connection
+        runtime.relay.close()  # a relay used through run_once keeps its connection
         runtime.close()

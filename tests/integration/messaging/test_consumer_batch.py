@@ -13,7 +13,7 @@ from collections import Counter
 
 import sqlalchemy as sa
 
-from revisit_common.envelope import CONTENT_TYPE
+from revisit_common.messaging.envelope import CONTENT_TYPE
 from tests.support.fake_service import (
     HANDLERS,
     inbox_ids,
@@ -134,8 +134,8 @@ def test_kpi_batches_give_the_same_store_as_one_event_at_a_time(postgres_setting
 
     from kpi_service.bootstrap import SPEC
     from revisit_common.runtime import ServiceRuntime
-    from tests.unit.kpi.recompute import generate
-    from tests.unit.kpi.scenario import republished
+    from tests.support.kpi.recompute import generate
+    from tests.support.kpi.scenario import republished
 
     rng = random.Random(20261123)
     tenant = "tenant-batch"
@@ -174,8 +174,7 @@ def test_kpi_batches_give_the_same_store_as_one_event_at_a_time(postgres_setting
             size = rng.choice((1, 7, 50, 100, 250))
             chunk = stream[position : position + size]
             position += size
-            work = [(None, e, many.consumer.handlers[e.type]) for e in chunk]
-            outcomes.update(many.consumer._apply_batch(work))
+            outcomes.update(many.consumer.apply_batch(chunk))
         assert outcomes["duplicate"] == 60
         assert _kpi_snapshot(many.db) == _kpi_snapshot(one.db)
     finally:

@@ -15,57 +15,39 @@ import time
 import pytest
 from kombu import Connection, Exchange, Queue
 
-from revisit_common import outbox as outbox_module
-from revisit_common.bus import Bus
-from revisit_common.outbox import Outbox, PublishFailed, Relay, _ConfirmWindow, pending_count
-from revisit_common.topology import EVENTS
+from revisit_common.messaging import outbox as outbox_module
+from revisit_common.messaging.amqp_publisher import AmqpPublisher
+from revisit_common.messaging.bus import Bus
+from revisit_common.messaging.confirm_window import ConfirmWindow
+from revisit_common.messaging.memory_publisher import MemoryPublisher
+from revisit_common.messaging.outbox import Outbox, pending_count
+from revisit_common.messaging.relay import PublishFailed, Relay
+from revisit_common.messaging.topology import EVENTS
 from tests.support.fake_service import outbox_rows, record_note
 from tests.support.polling import wait_until
+from tests.support.settings import make_settings
 
 
 def _ids(messages) -> list[str]:
     return [json.loads(m.body)["id"] for m in messages]
 
 
-class _Channel:
-    """Just enough of a py-amqp channel for _ConfirmWindow."""
-
-    def __init__(self):
-        from collections import defaultdict
-
-        self.events = defaultdict(set)
-        self._confirm_selected = False
-
-    def confirm_select(self):
-        pass
-
-    def ack(self, tag, multiple=False):
-        for callback in self.events["basic_ack"]:
-            callback(tag, multiple)
-
-    def nack(self, tag, multiple=False):
-        for callback in self.events["basic_nack"]:
-            callback(tag, multiple)
-
-
 def test_confirm_window_bookkeeping():
-    channel = _Channel()
-    window = _ConfirmWindow(channel)
-    assert channel._confirm_selected
+    window = ConfirmWindow()
     for _ in range(6):
         window.sent()
     assert window.next_tag == 7
-    assert not window._all_settled(1, 6)
-    channel.ack(3, multiple=True)  # 1, 2, 3
-    channel.ack(5)  # 5 alone
+    assert not window.all_settled(1, 6)
+    window.settle(3, multiple=True, ok=True)  # 1, 2, 3
+    window.settle(5, multiple=False, ok=True)  # 5 alone
     assert [window.acked(t) for t in range(1, 7)] == [True, True, True, False, True, False]
-    channel.nack(4)
-    assert not window._all_settled(1, 6)
-    channel.ack(6, multiple=True)  # settles 6 only: 4 was nacked, 5 acked already
-    assert window._all_settled(1, 6)
+    window.settle(4, multiple=False, ok=False)
+    assert not window.all_settled(1, 6)
+    window.settle(6, multiple=True, ok=True)  # settles 6 only: 4 was nacked, 5 acked already
+    assert window.all_settled(1, 6)
     assert [window.acked(t) for t in range(1, 7)] == [True, True, True, False, True, True]
     window.forget(1, 6)
-    assert window._settled == {}
+    assert window.pending() == 0
 
 
 def test_a_batch_is_published_then_confirmed_at_once(postgres_settings, runtimes, pika_client):
@@ -75,24 +57,22 @@ def test_a_batch_is_published_then_confirmed_at_once(postgres_settings, runtimes
     written = [record_note(writer, f"w-{i}").id for i in range(120)]
 
     waits = []
-    real_wait = _ConfirmWindow.wait
+    real_wait = AmqpPublisher.await_confirms
 
-    def spy(self, connection, first, count, timeout):
+    def spy(self, first, count):
         waits.append((first, count))
-        return real_wait(self, connection, first, count, timeout)
+        return real_wait(self, first, count)
 
     relay = Relay("writer", writer.db, writer.bus, writer.outbox, batch=50)
     try:
         with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(_ConfirmWindow, "wait", spy)
+            mp.setattr(AmqpPublisher, "await_confirms", spy)
             assert [relay.run_once() for _ in range(3)] == [50, 50, 20]
-        channel = relay._producer.channel
-        assert channel._confirm_selected
-        # kombu waits for each confirm in basic_publish_confirm; the relay's channel publishes
-        # without waiting, and the relay waits once per batch.
-        assert not relay._conn.transport_options.get("confirm_publish")
+        # one channel in confirm mode: its messages numbered 1..120, none left unsettled
+        assert isinstance(relay.publisher, AmqpPublisher)
+        assert relay.publisher.window.next_tag == 121 and relay.publisher.window.pending() == 0
     finally:
-        relay._drop_connection()
+        relay.close()
     assert waits == [(1, 50), (51, 50), (101, 20)]
     assert pending_count(writer.db) == 0
     delivered = _ids(pika_client.collect(queue, set(written)))
@@ -125,7 +105,7 @@ def test_a_nacked_message_and_the_rest_of_its_batch_stay_unsent(
             assert [row.sent_at is not None for row in rows] == [True] * 3 + [False] * 2
             assert rows[3].attempts == 1 and "nacked" in rows[3].last_error
             assert rows[4].attempts == 0
-            assert relay._conn is None  # dropped: its confirm count is no longer trusted
+            assert relay.publisher is None  # dropped: its confirm count is no longer trusted
 
             got = []
             while (message := bound.get(no_ack=True)) is not None:
@@ -139,7 +119,7 @@ def test_a_nacked_message_and_the_rest_of_its_batch_stay_unsent(
                 got.append(json.loads(message.body)["id"])
             assert got == written[3:]
         finally:
-            relay._drop_connection()
+            relay.close()
             bound.delete()
 
 
@@ -151,7 +131,7 @@ def test_confirms_that_do_not_come_in_time_leave_the_rows_unsent(
     written = [record_note(writer, f"t-{i}").id for i in range(4)]
 
     # The broker's acks for tags 3 and later are lost on the way.
-    real_settle = _ConfirmWindow._settle
+    real_settle = ConfirmWindow.settle
 
     def lossy(self, tag, multiple, ok):
         if tag <= 2:
@@ -159,7 +139,7 @@ def test_confirms_that_do_not_come_in_time_leave_the_rows_unsent(
         elif multiple:
             real_settle(self, 2, True, ok)  # only the part up to tag 2 gets through
 
-    monkeypatch.setattr(_ConfirmWindow, "_settle", lossy)
+    monkeypatch.setattr(ConfirmWindow, "settle", lossy)
     relay = Relay("writer", writer.db, Bus(writer.bus.url, publish_timeout=0.5), writer.outbox)
     try:
         started = time.monotonic()
@@ -172,7 +152,7 @@ def test_confirms_that_do_not_come_in_time_leave_the_rows_unsent(
         monkeypatch.undo()
         assert relay.run_once() == 2
     finally:
-        relay._drop_connection()
+        relay.close()
     delivered = _ids(pika_client.collect(queue, set(written)))
     # the two unconfirmed were published twice (at least once: consumers dedupe by id)
     assert sorted(set(delivered)) == sorted(written)
@@ -180,13 +160,12 @@ def test_confirms_that_do_not_come_in_time_leave_the_rows_unsent(
 
 
 def test_memory_transport_keeps_publishing_one_by_one(tmp_path, runtimes):
-    from revisit_common.config import Settings
 
-    settings = Settings(data_dir=tmp_path, queue_prefix="mwin", region="eu-test")
+    settings = make_settings(data_dir=tmp_path, queue_prefix="mwin", region="eu-test")
     writer = runtimes(settings, name="writer", handlers={})
     record_note(writer, "m")
     assert writer.relay.run_once() == 1
-    assert writer.relay._confirms is None
+    assert isinstance(writer.relay.publisher, MemoryPublisher)  # no window of confirms
 
 
 def test_notify_wakes_a_relay_in_another_process(postgres_settings, runtimes, pika_client):

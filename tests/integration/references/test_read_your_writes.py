@@ -12,19 +12,14 @@ from __future__ import annotations
 
 import pytest
 
-from revisit_common.config import Settings
 from revisit_runner.standalone import build, prepare_settings
-from tests.e2e.system import ADMIN, CUSTOMER, Api
+from tests.support.client import ADMIN, Api
+from tests.support.complaints import COMPLAINT
 from tests.support.servers import drop_schemas
+from tests.support.settings import make_settings
+from tests.support.system import CUSTOMER
 
 MODES = ["sqlite", pytest.param("postgres", marks=pytest.mark.services)]
-COMPLAINT = {
-    "channel": "phone",
-    "severity": "general",
-    "category": "product_quality",
-    "department": "product",
-    "description": "The pump stopped after two days.",
-}
 VISIT = {"reason": "care", "method": "phone"}
 
 
@@ -39,7 +34,7 @@ def system(request, tmp_path, unique_prefix):
             "db_schema_prefix": f"{unique_prefix}_",
             "amqp_url": request.getfixturevalue("amqp_url"),
         }
-    settings = Settings(
+    settings = make_settings(
         data_dir=tmp_path,
         admin_token=ADMIN,
         queue_prefix=unique_prefix,

@@ -26,14 +26,14 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from revisit_common.bus import Bus
 from revisit_common.config import Settings
-from revisit_common.consumer import Handler, HandlerContext
 from revisit_common.db import Database
-from revisit_common.envelope import Envelope, wrap
 from revisit_common.events import Event
-from revisit_common.inbox import inbox_table
-from revisit_common.outbox import outbox_table
+from revisit_common.messaging.bus import Bus
+from revisit_common.messaging.envelope import Envelope, wrap
+from revisit_common.messaging.inbox import inbox_table
+from revisit_common.messaging.outbox import outbox_table
+from revisit_common.messaging.registry import Handler, HandlerContext
 from revisit_common.runtime import ServiceRuntime, ServiceSpec
 
 MIGRATIONS = Path(__file__).parent / "migrations"

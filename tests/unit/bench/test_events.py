@@ -6,8 +6,8 @@ from collections import Counter
 
 from bench.events import Stream
 from kpi_service import domain
-from revisit_common.envelope import parse
 from revisit_common.events import CATALOGUE
+from revisit_common.messaging.envelope import parse
 
 
 def test_the_same_seed_gives_the_same_events():

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from revisit_common.envelope import InvalidEnvelope, _checked, _plain, parse
+from revisit_common.messaging.envelope import InvalidEnvelope, _checked, _plain, parse
 
 VALID = {
     "specversion": "1.0",

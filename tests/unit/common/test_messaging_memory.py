@@ -14,12 +14,13 @@ import pytest
 import sqlalchemy as sa
 from kombu import Connection, Producer
 
-from revisit_common import outbox as outbox_module
-from revisit_common.bus import Bus
 from revisit_common.config import Settings
-from revisit_common.envelope import CONTENT_TYPE, parse
-from revisit_common.outbox import PublishFailed, Relay, pending_count
-from revisit_common.topology import EVENTS
+from revisit_common.messaging import memory_publisher
+from revisit_common.messaging.bus import Bus
+from revisit_common.messaging.envelope import CONTENT_TYPE, parse
+from revisit_common.messaging.outbox import pending_count
+from revisit_common.messaging.relay import PublishFailed, Relay
+from revisit_common.messaging.topology import EVENTS
 from tests.support.fake_service import (
     HANDLERS,
     TENANT,
@@ -33,12 +34,13 @@ from tests.support.fake_service import (
     running,
 )
 from tests.support.polling import wait_until
+from tests.support.settings import make_settings
 
 
 @pytest.fixture
 def settings(tmp_path):
     prefix = f"m{secrets.token_hex(4)}"
-    yield Settings(
+    yield make_settings(
         data_dir=tmp_path,
         amqp_url=None,
         queue_prefix=prefix,
@@ -64,7 +66,7 @@ def runtimes():
 
     yield build
     for runtime in made:
-        runtime.relay._drop_connection()
+        runtime.relay.close()
         runtime.close()
 
 
@@ -193,7 +195,7 @@ def test_relay_marks_rows_sent_only_after_they_were_published(settings, runtimes
     written = [record_note(writer, f"n-{i}").id for i in range(5)]
     assert _queue_messages(consumer) == []  # a commit alone publishes nothing
 
-    monkeypatch.setattr(outbox_module, "Producer", FailingThirdPublish)
+    monkeypatch.setattr(memory_publisher, "Producer", FailingThirdPublish)
     with pytest.raises(PublishFailed, match="2 of 5"):
         writer.relay.run_once()
     rows = outbox_rows(writer.db)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from revisit_common.settlement import Settlements, topic_matches
+from revisit_common.messaging.settlement import Settlements, topic_matches
 
 
 @pytest.mark.parametrize(

@@ -1,13 +1,13 @@
+"""A fresh complaint service per test (SQLite under tmp_path) that knows two customers."""
+
 from __future__ import annotations
 
 import pytest
 
 from complaint_service.bootstrap import SPEC
-from revisit_common.config import Settings
-from revisit_common.runtime import ServiceRuntime
+from tests.support.complaints import ComplaintClient
 from tests.support.customers import FakeCustomerService
-
-from .support import TOKEN, Client
+from tests.support.service import service_runtime
 
 
 @pytest.fixture
@@ -21,17 +21,10 @@ def customers():
 
 @pytest.fixture
 def runtime(tmp_path, customers):
-    rt = ServiceRuntime(SPEC, Settings(data_dir=tmp_path, internal_token=TOKEN))
-    rt.peers["customer"] = customers
-    yield rt
-    rt.close()
-
-
-@pytest.fixture
-def app(runtime):
-    return runtime.create_app()
+    with service_runtime(SPEC, tmp_path, peers={"customer": customers}) as rt:
+        yield rt
 
 
 @pytest.fixture
 def client(app):
-    return Client(app)
+    return ComplaintClient(app)

@@ -7,21 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from .support import COMPLAINT, Client, envelopes, routing_keys
+from tests.support.complaints import COMPLAINT, PATHS, ComplaintClient, drive
+from tests.support.outbox import envelopes, routing_keys
 
 NUMBER = re.compile(r"^CMP-(\d{6})-(\d{5})$")
-# How to reach each status from received (each step allowed from the one before).
-PATHS = {
-    "received": [],
-    "acknowledged": ["acknowledge"],
-    "investigating": ["acknowledge", "investigate"],
-    "solution_proposed": ["acknowledge", "investigate", "propose"],
-    "implementing": ["acknowledge", "investigate", "propose", "implement"],
-    "resolved": ["acknowledge", "investigate", "propose", "implement", "resolve"],
-    "closed": ["acknowledge", "investigate", "propose", "implement", "resolve", "close"],
-    "reopened": ["acknowledge", "investigate", "propose", "implement", "resolve", "reopen"],
-    "waiting_customer": ["acknowledge", "wait_customer"],
-}
 ALLOWED = {
     "received": {"acknowledge", "wait_customer"},
     "acknowledged": {"investigate", "wait_customer"},
@@ -34,16 +23,6 @@ ALLOWED = {
     "waiting_customer": {"resume"},
 }
 ACTIONS = {a for actions in ALLOWED.values() for a in actions}
-
-
-def drive(client: Client, complaint_id: str, actions: list[str]) -> dict:
-    body = None
-    for action in actions:
-        extra = {"resolution": "replaced the pump"} if action == "resolve" else {}
-        r = client.act(complaint_id, action, **extra)
-        assert r.status_code == 200, (action, r.json)
-        body = r.json
-    return body
 
 
 def test_create_numbers_and_deadlines(client, runtime):
@@ -60,7 +39,7 @@ def test_create_numbers_and_deadlines(client, runtime):
         {
             "at": body["received_at"],
             "action": "receive",
-            "by": "key-admin",
+            "by": "admin-key",
             "department": None,
             "note": "received by phone",
             "from_status": None,
@@ -74,7 +53,7 @@ def test_create_numbers_and_deadlines(client, runtime):
 
 
 def test_serials_are_per_tenant(app):
-    a, b = Client(app, "tenant-a"), Client(app, "tenant-b")
+    a, b = ComplaintClient(app, "tenant-a"), ComplaintClient(app, "tenant-b")
     assert [a.create()["number"][-5:] for _ in range(3)] == ["00001", "00002", "00003"]
     assert b.create()["number"][-5:] == "00001"
 
@@ -132,7 +111,7 @@ def test_validation(client):
 def test_get_and_other_tenant(client, app):
     body = client.create()
     assert client.get(f"/api/v1/complaints/{body['id']}").json["number"] == body["number"]
-    other = Client(app, "tenant-b")
+    other = ComplaintClient(app, "tenant-b")
     assert other.get(f"/api/v1/complaints/{body['id']}").status_code == 404
     assert other.act(body["id"], "acknowledge").status_code == 404
     assert other.get("/api/v1/complaints").json["items"] == []
@@ -168,7 +147,7 @@ def test_full_lifecycle_with_revision_pause_and_reopen(client, runtime):
     body = client.get(f"/api/v1/complaints/{cid}").json
     ledger = body["ledger"]
     assert [e["action"] for e in ledger] == ["receive"] + [a for a, _ in steps]
-    assert all(e["by"] == "key-admin" for e in ledger)
+    assert all(e["by"] == "admin-key" for e in ledger)
     assert ledger[1]["department"] == "product"  # booked to the handling department
     assert ledger[1]["note"] == "acknowledge step"
     assert ledger[10]["note"] == "resolution: new pump installed\nresolve step"
@@ -288,7 +267,7 @@ def test_waiting_customer_is_not_overdue(client):
 def test_department_key_sees_and_handles_only_its_complaints(app, client):
     mine = client.create()["id"]
     theirs = client.create(department="sales")["id"]
-    product = Client(app, role="department", department="product")
+    product = ComplaintClient(app, role="department", department="product")
     assert [i["id"] for i in product.get("/api/v1/complaints").json["items"]] == [mine]
     assert product.get("/api/v1/complaints?department=sales").json["items"] == []
     assert product.get(f"/api/v1/complaints/{theirs}").status_code == 404
@@ -296,7 +275,7 @@ def test_department_key_sees_and_handles_only_its_complaints(app, client):
     r = product.act(mine, "acknowledge", note="called the customer")
     assert r.status_code == 200
     entry = r.json["ledger"][-1]
-    assert (entry["by"], entry["department"]) == ("key-department", "product")
+    assert (entry["by"], entry["department"]) == ("department-key", "product")
     assert product.act(mine, "investigate", department="sales").status_code == 422
     assert product.post("/api/v1/complaints", COMPLAINT).status_code == 403
 
@@ -310,7 +289,7 @@ def test_staff_may_book_a_step_to_another_department(client):
 @pytest.mark.parametrize("role", ["viewer", "auditor"])
 def test_readers_cannot_write(app, client, role):
     cid = client.create()["id"]
-    reader = Client(app, role=role)
+    reader = ComplaintClient(app, role=role)
     assert reader.get(f"/api/v1/complaints/{cid}").status_code == 200
     assert reader.act(cid, "acknowledge").status_code == 403
     assert reader.post("/api/v1/complaints", COMPLAINT).status_code == 403

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from revisit_common.envelope import Envelope, wrap
 from revisit_common.events import CustomerRegistered, TenantSettingsChanged, VisitCompleted
-
-from .support import TENANT, Client, envelopes
-from .test_api import PATHS, drive
+from revisit_common.messaging.envelope import Envelope, wrap
+from tests.support.client import TENANT
+from tests.support.complaints import PATHS, ComplaintClient, drive
+from tests.support.outbox import envelopes
 
 
 def visit_completed(complaint_id, satisfaction, tenant=TENANT, visit_id="visit-1"):
@@ -145,7 +145,7 @@ def test_settings_change_the_time_limits(client, runtime):
     assert after < before
     assert runtime.consumer.apply(settings_changed(1, {})) == "applied"  # same version: kept
     assert client.create()["deadlines"]["resolve_by"] == after
-    other = Client(client.http.application, "tenant-b").create()["deadlines"]["resolve_by"]
+    other = ComplaintClient(client.http.application, "tenant-b").create()["deadlines"]["resolve_by"]
     assert other == before  # other tenants keep the defaults
 
 

@@ -11,11 +11,12 @@ from complaint_service import escalation, lifecycle, service
 from complaint_service.service import Caller
 from revisit_common import tenant_settings
 from revisit_common.calendar import WorkCalendar
-
-from .support import COMPLAINT, TENANT, envelopes
+from tests.support.client import TENANT
+from tests.support.complaints import COMPLAINT
+from tests.support.outbox import envelopes
 
 SH = ZoneInfo("Asia/Shanghai")
-CALLER = Caller(TENANT, actor="key-agent", role="agent")
+CALLER = Caller(tenant_id=TENANT, actor="key-agent", role="agent")
 
 
 def sh(mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:

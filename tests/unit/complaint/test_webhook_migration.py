@@ -1,4 +1,6 @@
-"""Migration 0003: delivery logs written before it lose the response bodies they held."""
+"""Complaint's webhook migrations: 0003 cut the stored errors of delivery logs to their class;
+0004 drops the webhook tables (webhooks moved to the notify service), and its downgrade
+creates them again."""
 
 from __future__ import annotations
 
@@ -11,8 +13,7 @@ from alembic.config import Config
 
 from complaint_service.bootstrap import SPEC
 from revisit_common.db import Database
-
-from .webhook_support import DATABASES
+from tests.support.webhooks import DATABASES
 
 BEFORE = [
     "HTTP 500: internal stack trace of the receiver",
@@ -80,3 +81,29 @@ def test_stored_errors_are_cut_to_their_class(database):
         attempts = conn.execute(sa.text("SELECT error FROM webhook_attempts ORDER BY id"))
         assert [row[0] for row in last] == AFTER
         assert [row[0] for row in attempts] == AFTER
+
+
+def migrate_down(db: Database, revision: str) -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(SPEC.migrations))
+    with db.engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+        conn.commit()
+
+
+WEBHOOK_TABLES = {"webhooks", "webhook_deliveries", "webhook_attempts"}
+
+
+def tables(db: Database) -> set[str]:
+    return set(sa.inspect(db.engine).get_table_names(schema=db.schema))
+
+
+def test_the_webhook_tables_move_out_and_back(database):
+    migrate(database, "0003")
+    assert tables(database) >= WEBHOOK_TABLES
+    migrate(database, "0004")
+    assert WEBHOOK_TABLES & tables(database) == set()
+    assert {"complaints", "complaint_ledger", "outbox", "inbox"} <= tables(database)
+    migrate_down(database, "0003")
+    assert tables(database) >= WEBHOOK_TABLES

@@ -2,33 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
-import sqlalchemy as sa
-
-from revisit_common.outbox import outbox_table
-
-from .conftest import Client
-
-ACME = {
-    "name": "Acme Trading",
-    "type": "dealer",
-    "region": "east",
-    "annual_purchase_amount": 1500000,
-    "cooperation_start": "2019-01-01",
-    "owner": "li.wei",
-    "contacts": [
-        {"name": "Zhang San", "title": "Buyer", "decision_maker": True, "birthday": "1980-05-02"}
-    ],
-}
-
-
-def events_of(runtime, type_name=None):
-    with runtime.db.engine.connect() as conn:
-        rows = conn.execute(sa.select(outbox_table).order_by(outbox_table.c.id)).all()
-    docs = [json.loads(r.body) for r in rows]
-    return [d for d in docs if type_name is None or d["type"] == type_name]
+from tests.support.client import Client
+from tests.support.customers import ACME
+from tests.support.outbox import events_of
 
 
 def test_create_derives_classification_and_publishes(client, runtime):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from revisit_common.envelope import wrap
 from revisit_common.events import TenantSettingsChanged
-
-from .test_api import ACME, events_of
+from revisit_common.messaging.envelope import wrap
+from tests.support.customers import ACME
+from tests.support.outbox import events_of
 
 
 def settings_event(version, classification, tenant="tenant-a"):
@@ -63,7 +63,7 @@ def test_redelivered_event_applies_once(client, runtime):
 
 
 def test_visit_satisfaction_moves_score(client, runtime):
-    from revisit_common.envelope import Envelope
+    from revisit_common.messaging.envelope import Envelope
 
     cid = client.post("/api/v1/customers", ACME).json["id"]
     before = client.get(f"/api/v1/customers/{cid}").json["score"]

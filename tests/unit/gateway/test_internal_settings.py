@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from revisit_common.directory import SETTINGS_PATH
 from revisit_common.identity import Identity
-
-from .conftest import INTERNAL_TOKEN, auth
+from tests.support.gateway import INTERNAL_TOKEN, auth
 
 
 def test_only_services_with_the_internal_token_read_the_settings(gateway, tenant):

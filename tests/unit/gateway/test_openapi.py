@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from gateway_service.openapi import merge_specs
 from gateway_service.proxy import ForwardRequest, ForwardResponse, InProcessTransport
-
-from .conftest import customer_service_app, echo_app
+from tests.support.gateway import customer_service_app, echo_app
 
 
 def test_merged_spec_has_gateway_and_service_paths(gateway):

@@ -15,8 +15,7 @@ from gateway_service.proxy import (
     ServiceUnavailable,
     resource_of,
 )
-
-from .conftest import INTERNAL_TOKEN, auth, customer_service_app, echo_app
+from tests.support.gateway import INTERNAL_TOKEN, auth, customer_service_app, echo_app
 
 PROBLEM = "application/problem+json"
 
@@ -27,7 +26,7 @@ def test_resource_map():
         "visits": "visit",
         "issues": "visit",
         "complaints": "complaint",
-        "webhooks": "complaint",
+        "webhooks": "notify",
         "surveys": "survey",
         "survey-responses": "survey",
         "kpis": "kpi",

@@ -7,9 +7,8 @@ import pytest
 from complaint_service.domain import ComplaintPolicy
 from customer_service.domain import ClassificationPolicy
 from revisit_common.calendar import WorkCalendar
+from tests.support.gateway import auth
 from visit_service.domain import VisitPolicy
-
-from .conftest import auth
 
 PROBLEM = "application/problem+json"
 

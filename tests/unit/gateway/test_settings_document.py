@@ -1,4 +1,5 @@
-"""The settings document: validation, merge and defaults, with the real validators."""
+"""The settings document: validation, merge and defaults, with the real validators (each
+section checked as its owner checks it, here in process)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,66 @@ import pytest
 
 from complaint_service.domain import ComplaintPolicy
 from customer_service.domain import ClassificationPolicy
-from gateway_service import domain
-from gateway_service.domain import SettingsError, apply_patch, effective_settings
+from gateway_service import settings_document
+from gateway_service.settings_document import SettingsError
 from revisit_common.calendar import WorkCalendar
+from revisit_common.settings_section import check_section
 from visit_service.domain import VisitPolicy
 
+VALIDATORS = {
+    "classification": ClassificationPolicy,
+    "calendar": WorkCalendar,
+    "visits": VisitPolicy,
+    "complaints": ComplaintPolicy,
+}
 
-def test_sections_registry():
-    assert domain.SECTIONS["classification"] is ClassificationPolicy
-    assert domain.SECTIONS["calendar"] is WorkCalendar
-    assert domain.SECTIONS["visits"] is VisitPolicy
-    assert domain.SECTIONS["complaints"] is ComplaintPolicy
-    assert list(domain.SECTIONS) == ["classification", "calendar", "visits", "complaints"]
+
+def check(section, base, changes):
+    return check_section(VALIDATORS[section], base, changes)
+
+
+def apply_patch(overrides, patch):
+    return settings_document.apply_patch(overrides, patch, check).overrides
+
+
+def effective_settings(overrides):
+    return settings_document.effective_settings(overrides, check)
+
+
+def test_sections_and_their_owners():
+    assert settings_document.SECTION_OWNERS == {
+        "classification": "customer",
+        "calendar": None,
+        "visits": "visit",
+        "complaints": "complaint",
+    }
+    assert settings_document.SECTIONS == ("classification", "calendar", "visits", "complaints")
+
+
+def test_patch_gives_the_effective_sections_it_names():
+    patched = settings_document.apply_patch(
+        {"visits": {"repair_days": 7}}, {"classification": {"grade_a_min": 85}}, check
+    )
+    assert list(patched.effective) == ["classification"]
+    assert patched.effective["classification"]["grade_a_min"] == 85
+    assert patched.effective["classification"]["grade_b_min"] == 60
+    assert patched.overrides == {
+        "visits": {"repair_days": 7},
+        "classification": {"grade_a_min": 85},
+    }
+
+
+def test_stored_effective_sections_are_not_asked_again():
+    asked = []
+
+    def counting(section, base, changes):
+        asked.append(section)
+        return check(section, base, changes)
+
+    known = {"classification": {"grade_a_min": 85}}
+    doc = settings_document.effective_settings({}, counting, known)
+    assert doc["classification"] == {"grade_a_min": 85}
+    assert asked == ["calendar", "visits", "complaints"]
 
 
 def test_effective_defaults_are_the_validators_defaults():
@@ -35,9 +84,9 @@ def test_effective_defaults_are_the_validators_defaults():
 
 
 def test_initial_overrides_carry_the_tenant_time_zone():
-    doc = effective_settings(domain.initial_overrides("Europe/Berlin"))
+    doc = effective_settings(settings_document.initial_overrides("Europe/Berlin"))
     assert doc["calendar"]["timezone"] == "Europe/Berlin"
-    assert domain.settings_timezone(doc) == "Europe/Berlin"
+    assert settings_document.settings_timezone(doc) == "Europe/Berlin"
     assert doc["classification"] == ClassificationPolicy().to_dict()
 
 

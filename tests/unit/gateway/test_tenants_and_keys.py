@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import PLATFORM_TOKEN, auth
+from tests.support.gateway import PLATFORM_TOKEN, auth
 
 PROBLEM = "application/problem+json"
 

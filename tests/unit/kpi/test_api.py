@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from .conftest import Client
-from .recompute import CONTRACT_COUNTS, expected, rates
-from .scenario import Complaint, Customer, Issue, Purchase, Truth, Visit, event, republished
+from tests.support.kpi.client import KpiClient
+from tests.support.kpi.recompute import CONTRACT_COUNTS, expected, rates
+from tests.support.kpi.scenario import (
+    Complaint,
+    Customer,
+    Issue,
+    Purchase,
+    Truth,
+    Visit,
+    at,
+    event,
+    republished,
+)
 
 JAN = {"from": "2026-01-01", "to": "2026-01-31"}
 FEB = {"from": "2026-02-01", "to": "2026-02-28"}
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def small_truth() -> Truth:
@@ -201,20 +207,22 @@ def test_customers_count_up_to_the_period_end(client, fed):
     ],
 )
 def test_bad_query_is_422(client, params):
-    response = client.get("/api/v1/kpis", **params)
+    response = client.get("/api/v1/kpis", query_string=params)
     assert response.status_code == 422
     assert response.json["errors"]
 
 
 def test_bad_ranking_metric_is_422(client):
-    assert client.get("/api/v1/kpis/ranking", metric="height").status_code == 422
-    assert client.get("/api/v1/kpis/ranking", group_by="region").status_code == 422
+    assert client.get("/api/v1/kpis/ranking", query_string={"metric": "height"}).status_code == 422
+    assert (
+        client.get("/api/v1/kpis/ranking", query_string={"group_by": "region"}).status_code == 422
+    )
 
 
 def test_other_tenants_see_nothing(app, client, fed, feed):
-    other = Client(app, "tenant-b")
+    other = KpiClient(app, "tenant-b")
     assert other.kpis(**JAN)["counts"] == dict.fromkeys(other.kpis(**JAN)["counts"], 0)
-    assert other.get("/api/v1/kpis/ranking", **JAN).json["items"] == []
+    assert other.get("/api/v1/kpis/ranking", query_string=JAN).json["items"] == []
     feed(*Visit("v1", "care", "zhao", "south", date(2026, 1, 5)).events("tenant-b"))
     assert other.kpis(**JAN)["counts"]["visits_due"] == 1
     assert client.kpis(**JAN)["counts"]["visits_due"] == 4
@@ -230,7 +238,7 @@ def test_redelivered_and_republished_events_change_nothing(client, feed, runtime
 
 
 def test_ranking(client, fed):
-    response = client.get("/api/v1/kpis/ranking", **JAN)
+    response = client.get("/api/v1/kpis/ranking", query_string=JAN)
     assert response.status_code == 200
     body = response.json
     assert body["metric"] == "visit_completion_rate"
@@ -239,7 +247,9 @@ def test_ranking(client, fed):
     first = body["items"][0]
     assert first["visit_completion_rate"] == 1.0
     assert first["counts"]["visits_completed"] == 2
-    by_satisfaction = client.get("/api/v1/kpis/ranking", **JAN, metric="satisfaction_rate").json
+    by_satisfaction = client.get(
+        "/api/v1/kpis/ranking", query_string={**JAN, "metric": "satisfaction_rate"}
+    ).json
     assert [i["assignee"] for i in by_satisfaction["items"]] == ["wang.fang", "li.wei"]
 
 

@@ -8,12 +8,11 @@ import random
 
 from kpi_service import service
 from kpi_service.bootstrap import SPEC
-from revisit_common.config import Settings
 from revisit_common.runtime import ServiceRuntime
-
-from .recompute import generate
-from .scenario import republished
-from .test_consistency import snapshot
+from tests.support.kpi.client import snapshot
+from tests.support.kpi.recompute import generate
+from tests.support.kpi.scenario import republished
+from tests.support.settings import make_settings
 
 
 def test_record_many_matches_record(tmp_path):
@@ -23,8 +22,8 @@ def test_record_many_matches_record(tmp_path):
     stream = events + [republished(e) for e in rng.sample(events, 40)]
     rng.shuffle(stream)
 
-    one = ServiceRuntime(SPEC, Settings(data_dir=tmp_path / "one"))
-    many = ServiceRuntime(SPEC, Settings(data_dir=tmp_path / "many"))
+    one = ServiceRuntime(SPEC, make_settings(data_dir=tmp_path / "one"))
+    many = ServiceRuntime(SPEC, make_settings(data_dir=tmp_path / "many"))
     try:
         with one.db.transaction() as session:
             for envelope in stream:

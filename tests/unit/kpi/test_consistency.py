@@ -9,23 +9,21 @@ from collections import defaultdict
 from datetime import date
 
 import pytest
-import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
-from kpi_service.models import daily, facts, monthly, totals
+from kpi_service.models import daily
 from kpi_service.rebuild import rebuild
-
-from .conftest import SCRAPE, Client
-from .recompute import expected, generate, rates
-from .scenario import LEVELS, republished
+from tests.support.kpi.client import SCRAPE, KpiClient, snapshot
+from tests.support.kpi.recompute import expected, generate, rates
+from tests.support.kpi.scenario import LEVELS, republished
 
 ALL_TIME = (date(2024, 12, 1), date(2026, 12, 31))
 GROUPS = (None, "region", "department", "assignee")
 
 
-def check(client: Client, truth, start: date, end: date, group_by: str | None) -> None:
+def check(client: KpiClient, truth, start: date, end: date, group_by: str | None) -> None:
     body = client.kpis(**{"from": start.isoformat(), "to": end.isoformat()}, group_by=group_by)
     want = expected(truth, start, end, group_by)
     got = {group["key"]: group for group in body["groups"]} if group_by else {None: body}
@@ -36,7 +34,7 @@ def check(client: Client, truth, start: date, end: date, group_by: str | None) -
             assert got[key][name] == pytest.approx(value), (key, group_by, name)
 
 
-def check_all(client: Client, truth, rng: random.Random) -> None:
+def check_all(client: KpiClient, truth, rng: random.Random) -> None:
     periods = [
         ALL_TIME,
         (date(2025, 3, 1), date(2025, 3, 31)),
@@ -48,19 +46,6 @@ def check_all(client: Client, truth, rng: random.Random) -> None:
     for start, end in periods:
         for group_by in GROUPS:
             check(client, truth, start, end, group_by)
-
-
-def snapshot(runtime) -> dict:
-    with runtime.db.engine.connect() as conn:
-        return {
-            table.name: sorted(tuple(row) for row in conn.execute(sa.select(table)).all())
-            for table in (daily, monthly, totals)
-        } | {
-            "facts": sorted(
-                (r.kind, r.entity_id, repr(r.state), repr(r.applied))
-                for r in conn.execute(sa.select(facts)).all()
-            )
-        }
 
 
 def metric_samples(app) -> dict[tuple, float]:
@@ -85,7 +70,7 @@ def metric_samples(app) -> dict[tuple, float]:
     return out
 
 
-def check_metrics(app, client: Client) -> None:
+def check_metrics(app, client: KpiClient) -> None:
     """The /metrics text agrees with the all-time /kpis counts, region by region."""
     samples = metric_samples(app)
     body = client.kpis(**{"from": "2024-12-01", "to": "2026-12-31"}, group_by="region")
@@ -158,7 +143,7 @@ def test_shuffled_streams_with_redeliveries_give_the_same_figures(app, feed, see
     rng = random.Random(seed)
     zone = data.draw(st.sampled_from(["Asia/Shanghai", "America/New_York", "Pacific/Kiritimati"]))
     truth = generate(rng, visits=20, timezone=zone)
-    client = Client(app, f"t-{uuid.uuid4().hex[:12]}")  # a fresh tenant per example
+    client = KpiClient(app, f"t-{uuid.uuid4().hex[:12]}")  # a fresh tenant per example
     events = truth.events(client.tenant)
     extra = data.draw(st.lists(st.sampled_from(events), max_size=15))
     stream = data.draw(st.permutations(events + [republished(e) for e in extra]))

@@ -9,13 +9,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from kpi_service.bootstrap import SPEC
 from kpi_service.collector import FAMILIES, KpiCollector, families
 from kpi_service.domain import COUNTS
-from revisit_common.config import Settings
 from revisit_common.db import Database
 from revisit_common.runtime import ServiceRuntime
-
-from .conftest import METRICS_TOKEN, SCRAPE, TOKEN
-from .scenario import Audit, Complaint, Issue, Purchase, Visit
-from .test_api import at
+from tests.support.client import TOKEN
+from tests.support.kpi.client import METRICS_TOKEN, SCRAPE
+from tests.support.kpi.scenario import Audit, Complaint, Issue, Purchase, Visit, at
+from tests.support.settings import make_settings
 
 CONTRACT = {
     "revisit_visits_due": "counter",
@@ -89,7 +88,7 @@ def test_contract_families_and_labels(app, feed):
 def test_counts_survive_a_restart(tmp_path, feed, runtime, app):
     feed(*Visit("v1", "care", "li", "east", date(2026, 1, 5)).events("tenant-a"))
     runtime.close()
-    settings = Settings(data_dir=tmp_path, internal_token=TOKEN, metrics_token=METRICS_TOKEN)
+    settings = make_settings(data_dir=tmp_path, internal_token=TOKEN, metrics_token=METRICS_TOKEN)
     again = ServiceRuntime(SPEC, settings)
     try:
         found = scrape(again.create_app())
@@ -134,7 +133,7 @@ def test_families_sum_rows_by_their_labels():
 
 
 def test_metrics_need_the_metrics_or_platform_token(tmp_path):
-    settings = Settings(
+    settings = make_settings(
         data_dir=tmp_path, internal_token=TOKEN, metrics_token=METRICS_TOKEN, admin_token="rva_p"
     )
     runtime = ServiceRuntime(SPEC, settings)

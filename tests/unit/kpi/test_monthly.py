@@ -15,8 +15,7 @@ from kpi_service import domain
 from kpi_service.bootstrap import MIGRATIONS
 from revisit_common import migrations
 from revisit_common.db import Database
-
-from .periods import (
+from tests.support.kpi.periods import (
     FIRST,
     LAST,
     TENANTS,

@@ -21,27 +21,19 @@ from survey_service.domain import (
     tally_of,
     validate_answers,
 )
+from tests.support.surveys import QUESTIONS as SURVEY_QUESTIONS
 
 LEVELS = list(SATISFACTION_LEVELS)
+# The questionnaire of the API tests, with a single-choice question among them.
 QUESTIONS = [
-    {"id": "overall", "kind": "satisfaction", "text": "Overall, how satisfied are you?"},
-    {"id": "attitude", "kind": "rating", "text": "Sales attitude", "required": True},
-    {"id": "speed", "kind": "rating", "text": "Response speed"},
-    {"id": "recommend", "kind": "nps", "text": "Would you recommend us?"},
+    *SURVEY_QUESTIONS[:4],
     {
         "id": "channel",
         "kind": "choice",
         "text": "How did you hear of us?",
         "options": ["web", "fair", "friend"],
     },
-    {
-        "id": "likes",
-        "kind": "choice",
-        "text": "What do you like?",
-        "options": ["price", "quality", "service"],
-        "multiple": True,
-    },
-    {"id": "comment", "kind": "text", "text": "Anything else?"},
+    *SURVEY_QUESTIONS[4:],
 ]
 Q = build_questionnaire(QUESTIONS)
 

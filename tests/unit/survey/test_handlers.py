@@ -5,10 +5,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from revisit_common import tenant_settings
-from revisit_common.envelope import wrap
 from revisit_common.events import CustomerGraded, CustomerRegistered, TenantSettingsChanged
-
-from .conftest import invite
+from revisit_common.messaging.envelope import wrap
+from tests.support.surveys import invite
 
 
 def registered(

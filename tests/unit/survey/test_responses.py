@@ -13,8 +13,9 @@ import sqlalchemy as sa
 from survey_service import service
 from survey_service.domain import SATISFACTION_LEVELS
 from survey_service.models import Invitation
-
-from .conftest import Client, events_of, invite
+from tests.support.client import Client
+from tests.support.outbox import events_of
+from tests.support.surveys import invite
 
 GOOD = {"overall": "very_satisfied", "attitude": 4, "speed": 5, "recommend": 9}
 

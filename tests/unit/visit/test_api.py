@@ -7,11 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from revisit_common.calendar import WorkCalendar
+from tests.support.client import Client
+from tests.support.outbox import events_of
+from tests.support.visits import PAST, TODAY, configure, plan, register
 
-from .conftest import Client, events_of, register
-
-TODAY = WorkCalendar().local_date(datetime.now(UTC))  # the tenant's (Asia/Shanghai) today
-PAST = (TODAY - timedelta(days=3)).isoformat()
 RECORD = {
     "satisfaction": "very_satisfied",
     "repurchase_intent": True,
@@ -39,27 +38,6 @@ RECORD = {
         "effect": "considering a switch",
     },
 }
-
-
-def configure(feed, version=1, tenant="tenant-a", **sections):
-    outcome = feed(
-        "TenantSettingsChanged",
-        {
-            "tenant_id": tenant,
-            "timezone": "Asia/Shanghai",
-            "settings": sections,
-            "settings_version": version,
-        },
-        tenant=tenant,
-    )
-    assert outcome == "applied"
-
-
-def plan(client, customer_id, **fields):
-    body = {"customer_id": customer_id, "reason": "post_project", "method": "phone", **fields}
-    response = client.post("/api/v1/visits", body)
-    assert response.status_code == 201, response.json
-    return response.json
 
 
 # --------------------------------------------------------------------------- planning
@@ -577,7 +555,7 @@ def test_a_concurrent_duplicate_is_already_planned_not_an_error(
     with runtime.db.transaction() as session:
         ctx = service.tenant_context(session, "tenant-a")
         info = service.CustomerInfo(customer, "east", "li.wei")
-        caller = service.Caller("tenant-a")
+        caller = service.Caller(tenant_id="tenant-a")
         visit = service.plan_visit(
             session, runtime.outbox, caller, ctx, info, reason="post_project", due=date(2027, 1, 4),
             trigger="race",

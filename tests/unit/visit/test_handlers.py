@@ -6,11 +6,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from revisit_common.calendar import WorkCalendar
+from tests.support.client import Client
+from tests.support.events import envelope
+from tests.support.outbox import events_of
+from tests.support.visits import configure, register
+from visit_service.bootstrap import SPEC
 from visit_service.domain import VisitPolicy, periodic_due
-from visit_service.handlers import HANDLERS, ROUTING_KEYS
-
-from .conftest import Client, events_of, register
-from .test_api import configure
+from visit_service.handlers import HANDLERS
 
 FRIDAY_10AM = "2026-11-20T02:00:00+00:00"  # Friday 20 November, 10:00 in Shanghai
 
@@ -78,8 +80,10 @@ def test_registry_is_explicit():
         "IssueResolved",
         "SurveyResponded",
     }
-    assert "survey.responded" in ROUTING_KEYS
-    assert "issue.resolved.*" in ROUTING_KEYS and "customer.purchase_recorded" in ROUTING_KEYS
+    # the queue's bindings come from the same registry
+    keys = SPEC.routing_keys
+    assert "survey.responded" in keys
+    assert "issue.resolved.*" in keys and "customer.purchase_recorded" in keys
 
 
 # --------------------------------------------------------------------------- purchases
@@ -132,8 +136,6 @@ def test_same_purchase_twice_plans_once(client, runtime, feed, customer):
 
 
 def test_redelivered_envelope_is_a_duplicate(runtime, client, customer):
-    from .conftest import envelope
-
     env = envelope("PurchaseRecorded", purchase(customer))
     assert runtime.consumer.apply(env) == "applied"
     assert runtime.consumer.apply(env) == "duplicate"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import Client, events_of
-from .test_api import plan
+from tests.support.client import Client
+from tests.support.outbox import events_of
+from tests.support.visits import plan
 
 ISSUES = [
     {

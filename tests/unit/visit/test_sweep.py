@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.support.client import Client
+from tests.support.outbox import events_of
+from tests.support.visits import PAST, configure, plan, register
 from visit_service import bootstrap, sweep
 from visit_service.bootstrap import SPEC, sweep_interval
-
-from .conftest import Client, events_of, register
-from .test_api import PAST, configure, plan
 
 
 def test_overdue_visits_are_announced_once(client, runtime, customer):

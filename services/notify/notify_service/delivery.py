@@ -1,6 +1,6 @@
 """Sending webhook deliveries: signed POSTs, retried with back-off, every attempt logged.
 
-Runs as a periodic job of the worker (never in an HTTP request, never inside a database
+Runs as a periodic job of the notify worker (never in an HTTP request, never inside a database
 transaction): claim a batch of due deliveries (a short transaction that leases them, with
 SKIP LOCKED on PostgreSQL so workers share the work), POST them in parallel with short
 timeouts, then record each attempt (another short transaction). A failed attempt is retried
@@ -30,10 +30,9 @@ answer is a success; anything else, or no answer, is a failure.
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -42,9 +41,10 @@ from urllib.parse import unquote, urlsplit
 import sqlalchemy as sa
 import urllib3
 
+from revisit_common.config import Settings
 from revisit_common.db import Database
-from revisit_common.envelope import CONTENT_TYPE
 from revisit_common.ids import new_id
+from revisit_common.messaging.envelope import CONTENT_TYPE
 
 from . import address_policy
 from .models import Delivery, DeliveryAttempt, Webhook
@@ -73,15 +73,13 @@ class DeliveryConfig:
     resolve: Callable[[str, int], Iterable[str]] = resolve_host
 
     @classmethod
-    def from_env(
-        cls, env: Mapping[str, str] | None = None, *, allow_private: bool = False
-    ) -> DeliveryConfig:
-        env = os.environ if env is None else env
+    def from_settings(cls, settings: Settings) -> DeliveryConfig:
+        """The operator's choices (``REVISIT_WEBHOOK_*``, read once into Settings)."""
         return cls(
-            read_timeout=float(env.get("REVISIT_WEBHOOK_TIMEOUT") or 5.0),
-            backoff=float(env.get("REVISIT_WEBHOOK_BACKOFF") or 10.0),
-            max_attempts=int(env.get("REVISIT_WEBHOOK_MAX_ATTEMPTS") or 10),
-            allow_private=allow_private,
+            read_timeout=settings.webhook_timeout,
+            backoff=settings.webhook_backoff,
+            max_attempts=settings.webhook_max_attempts,
+            allow_private=settings.webhook_allow_private,
         )
 
     def delay(self, attempts: int) -> timedelta:

@@ -1,22 +1,69 @@
-"""The whole standalone system in this process (gateway + services + workers)."""
+"""The HTTP clients the tests talk through, at every layer.
+
+- :class:`Client`: one service's API as the gateway calls it (the internal token and the
+  identity headers of one caller), over Flask's test client.
+- :class:`Api`: the gateway's public API as the holder of one key sees it, in process
+  (Flask's test client) or over real HTTP (:class:`HttpClient`).
+- :class:`HttpClient`: real HTTP with the few methods of Flask's test client the tests use,
+  so the same test code runs against a process of its own.
+"""
 
 from __future__ import annotations
 
-import time
-
 import requests
 
-from revisit_common.config import Settings
-from revisit_runner.standalone import Standalone, build, prepare_settings
-
+TOKEN = "internal-test-token"
+TENANT = "tenant-a"
 ADMIN = "platform-token-for-tests"
-CUSTOMER = {
-    "name": "Huadong Trading",
-    "type": "dealer",
-    "region": "east",
-    "annual_purchase_amount": 500000,
-    "cooperation_start": "2019-03-01",
-}
+
+
+class Client:
+    """A service's HTTP API as the gateway calls it, for one tenant, role and actor."""
+
+    def __init__(
+        self,
+        app,
+        tenant: str = TENANT,
+        role: str = "admin",
+        *,
+        actor: str | None = None,
+        department: str | None = None,
+        token: str = TOKEN,
+    ):
+        self.http = app.test_client()
+        self.tenant = tenant
+        self.role = role
+        self.actor = actor or f"{role}-key"
+        self.department = department
+        self.token = token
+
+    def headers(self, **extra) -> dict[str, str]:
+        headers = {
+            "X-Revisit-Internal-Token": self.token,
+            "X-Revisit-Tenant": self.tenant,
+            "X-Revisit-Role": self.role,
+            "X-Revisit-Actor": self.actor,
+        }
+        if self.department:
+            headers["X-Revisit-Department"] = self.department
+        return {**headers, **extra}
+
+    def open(self, method: str, path: str, json=None, headers=None, **kw):
+        return self.http.open(
+            path, method=method, json=json, headers=self.headers(**(headers or {})), **kw
+        )
+
+    def get(self, path, **kw):
+        return self.open("GET", path, **kw)
+
+    def post(self, path, json=None, **kw):
+        return self.open("POST", path, json=json, **kw)
+
+    def patch(self, path, json=None, **kw):
+        return self.open("PATCH", path, json=json, **kw)
+
+    def delete(self, path, **kw):
+        return self.open("DELETE", path, **kw)
 
 
 class HttpResponse:
@@ -78,9 +125,10 @@ class HttpClient:
 
 class Api:
     """The gateway's HTTP API as a client with a key sees it: through Flask's test client
-    for an in-process system, or over real HTTP for a :class:`HttpClient`."""
+    for an in-process system (anything with an ``app``), or over real HTTP for a
+    :class:`HttpClient`."""
 
-    def __init__(self, source: Standalone | HttpClient, key: str | None = None):
+    def __init__(self, source, key: str | None = None):
         self.http = source.app.test_client() if hasattr(source, "app") else source
         self.key = key
 
@@ -117,21 +165,3 @@ class Api:
         r = self.post("/api-keys", body)
         assert r.status_code == 201, r.json
         return r.json["key"]
-
-
-def start_system(settings: Settings) -> Standalone:
-    system = build(prepare_settings(settings))
-    system.start()
-    return system
-
-
-def eventually(check, timeout: float = 5.0, interval: float = 0.02):
-    """Poll ``check`` until it returns a truthy value; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")

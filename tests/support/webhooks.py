@@ -1,5 +1,6 @@
-"""Helpers of the webhook tests: a runtime per database, a scriptable local receiver, sample
-events of every catalogue type."""
+"""The notify service as its tests drive it: runtimes per database, webhooks registered
+through its API, a scriptable webhook receiver on 127.0.0.1, and sample events of every
+catalogue type."""
 
 from __future__ import annotations
 
@@ -10,23 +11,23 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from complaint_service.bootstrap import SPEC
-from revisit_common.config import Settings
-from revisit_common.envelope import Envelope, wrap
+from notify_service.bootstrap import SPEC
 from revisit_common.events import CATALOGUE
+from revisit_common.messaging.envelope import Envelope, wrap
 from revisit_common.runtime import ServiceRuntime
-from tests.support.servers import drop_schemas
+from tests.support.settings import make_settings
 
-from .support import TOKEN, Client
+from .client import TOKEN, Client
+from .servers import drop_schemas
 
 SECRET = "s3cret-for-the-product-dept"
 DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.services)]
 
 
 def runtime_factory(request, tmp_path):
-    """For a fixture parametrised on DATABASES: start complaint runtimes (SQLite, or
-    PostgreSQL in a schema of its own) with some settings changed, each returned with an
-    admin client; closed after the test."""
+    """For a fixture parametrised on DATABASES: start notify runtimes (SQLite, or PostgreSQL
+    in a schema of its own) with some settings changed, each returned with an admin client;
+    closed after the test."""
     database = {}
     if request.param == "postgres":
         database = {
@@ -36,7 +37,7 @@ def runtime_factory(request, tmp_path):
     started = []
 
     def make(**overrides):
-        settings = Settings(data_dir=tmp_path, internal_token=TOKEN, **database, **overrides)
+        settings = make_settings(data_dir=tmp_path, internal_token=TOKEN, **database, **overrides)
         runtime = ServiceRuntime(SPEC, settings)
         started.append(runtime)
         return runtime, Client(runtime.create_app())
@@ -47,7 +48,7 @@ def runtime_factory(request, tmp_path):
 
 
 def module_runtime(request, tmp_path_factory):
-    """For a module-scoped fixture parametrised on DATABASES: one complaint runtime with
+    """For a module-scoped fixture parametrised on DATABASES: one notify runtime with
     default settings, which tests share, each with a tenant of its own (``tenant_admin``)."""
     database = {}
     if request.param == "postgres":
@@ -56,7 +57,9 @@ def module_runtime(request, tmp_path_factory):
         database = {"database_url": url, "db_schema_prefix": prefix}
         request.addfinalizer(lambda: drop_schemas(url, prefix))
     data_dir = tmp_path_factory.mktemp("webhooks")
-    runtime = ServiceRuntime(SPEC, Settings(data_dir=data_dir, internal_token=TOKEN, **database))
+    runtime = ServiceRuntime(
+        SPEC, make_settings(data_dir=data_dir, internal_token=TOKEN, **database)
+    )
     yield runtime
     runtime.close()
 

@@ -10,9 +10,9 @@ catalogue may be subscribed; an entry that names no type, or a pattern that can 
 routing key of the catalogue (``costumer.*``), is refused. A webhook with a ``department``
 gets only that department's events (complaint and issue events).
 
-Deliveries are rows written by the event consumer, in its transaction (:func:`enqueue`), for
-every event on the bus that matches an active webhook of the event's tenant; they are sent
-later, outside any request, by ``delivery.deliver_due``.
+Deliveries are rows written by the notify service's event consumer, in its transaction
+(:func:`enqueue`), for every event on the bus that matches an active webhook of the event's
+tenant; they are sent later, outside any request, by the worker's ``delivery.deliver_due``.
 
 Secrets: a webhook's ``secret`` is given or generated (``whsec_`` + base64 of 32 random
 bytes, the Standard Webhooks format), and shown only in the response that created it. A
@@ -37,17 +37,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
-from revisit_common.envelope import Envelope
 from revisit_common.events import CATALOGUE
 from revisit_common.ids import new_id
+from revisit_common.messaging.envelope import Envelope
 
 from .models import Delivery, Webhook
 
 EVENT_TYPES = tuple(CATALOGUE)
-# What the service's queue binds so that every subscribable event reaches the fan-out.
-ROUTING_KEYS = tuple(
-    sorted({cls.routing + (".*" if cls.by_department else "") for cls in CATALOGUE.values()})
-)
+# A webhook's department, as departments travel in routing keys: no dots.
+DEPARTMENT_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
 SIGNATURE_HEADER = "X-Revisit-Signature"
 EVENT_ID_HEADER = "X-Revisit-Event-Id"
 SECRET_PREFIX = "whsec_"

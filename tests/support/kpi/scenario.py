@@ -7,8 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from revisit_common.envelope import Envelope, wrap
 from revisit_common.events import CATALOGUE
+from revisit_common.messaging.envelope import Envelope, wrap
 
 LEVELS = ("very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied")
 REASONS = ("new_customer", "repair", "periodic", "key_account", "post_complaint", "care")
@@ -19,6 +19,11 @@ STAFF = ("li.wei", "wang.fang", "zhang.min", "chen.jie", None)
 
 def iso(moment: datetime) -> str:
     return moment.isoformat()
+
+
+def at(text: str) -> datetime:
+    """An ISO 8601 moment, in UTC."""
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def event(type_name: str, data: dict, tenant: str, region: str = "test") -> Envelope:

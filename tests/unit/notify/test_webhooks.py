@@ -7,12 +7,12 @@ import base64
 
 import pytest
 
-from complaint_service import webhooks
-from complaint_service.webhooks import matches, topic_matches
+from notify_service import webhooks
+from notify_service.bootstrap import SPEC
+from notify_service.webhooks import matches, topic_matches
 from revisit_common.events import CATALOGUE
-
-from .support import Client
-from .webhook_support import (
+from tests.support.client import Client
+from tests.support.webhooks import (
     DATABASES,
     SECRET,
     module_runtime,
@@ -111,8 +111,6 @@ def test_unknown_types_and_patterns_that_match_nothing_are_invalid():
 
 
 def test_the_queue_binds_every_routing_key_of_the_catalogue():
-    from complaint_service.bootstrap import SPEC
-
     for cls in CATALOGUE.values():
         key = cls.routing + (".any_dept" if cls.by_department else "")
         assert any(topic_matches(b, key) for b in SPEC.routing_keys), key

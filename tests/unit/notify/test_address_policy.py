@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from complaint_service.address_policy import (
+from notify_service.address_policy import (
     Refused,
     Unresolved,
     address_class,

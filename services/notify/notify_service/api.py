@@ -1,4 +1,5 @@
-"""HTTP routes for webhooks (admin or manager): register, list, delete, the delivery log.
+"""HTTP routes of the notify service, webhooks (admin or manager): register, list, delete,
+the delivery log.
 
 A URL is checked before anything is written (``address_policy``, with the operator switch
 ``REVISIT_WEBHOOK_ALLOW_PRIVATE``): a host that is or resolves to a non-public address →

@@ -1,0 +1,33 @@
+"""Who causes a change: the :class:`Caller` every use case takes. Standard library only.
+
+A route builds it from the identity the gateway vouches for (:func:`.use_case.caller`); an
+event handler from the event (:meth:`Caller.of_event`), as the ``system`` role: a consumed
+event acts for nobody in particular and is allowed nothing a role check would refuse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .messaging.envelope import Envelope
+
+SYSTEM = "system"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Caller:
+    """The tenant, the request id carried into events, the actor (API key id or
+    ``system``), its role, and the department of a department key."""
+
+    tenant_id: str
+    correlation_id: str | None = None
+    actor: str = SYSTEM
+    role: str = SYSTEM
+    department: str | None = None
+
+    @classmethod
+    def of_event(cls, envelope: Envelope) -> Caller:
+        """The caller of an event handler: the event's tenant and correlation id."""
+        return cls(tenant_id=envelope.tenantid, correlation_id=envelope.correlationid)

@@ -1,0 +1,53 @@
+"""Idempotent consumers: the ids of applied events, written in the handlers' transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from .envelope import Envelope
+
+_meta = sa.MetaData()
+inbox_table = sa.Table(
+    "inbox",
+    _meta,
+    sa.Column("consumer", sa.String(100), primary_key=True),
+    sa.Column("event_id", sa.String(36), primary_key=True),
+    sa.Column("event_type", sa.String(100)),
+    sa.Column("applied_at", sa.DateTime(timezone=True)),
+)
+
+
+def claim(session: Session, consumer: str, envelopes: Sequence[Envelope]) -> set[int]:
+    """Record the events as applied by ``consumer``: the indexes of those newly claimed.
+
+    An event already in the inbox (a redelivery), or a second copy of an id within
+    ``envelopes``, is not claimed. Runs inside the handlers' transaction: if a handler
+    fails, the claims roll back with it; if it commits, a redelivery finds the row and is
+    skipped. On PostgreSQL a concurrent duplicate waits for the first transaction and then
+    finds the row. One statement for the whole batch (a single event is a batch of one).
+    """
+    first: dict[str, int] = {}
+    for index, envelope in enumerate(envelopes):
+        first.setdefault(envelope.id, index)
+    if not first:
+        return set()
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "consumer": consumer,
+            "event_id": event_id,
+            "event_type": envelopes[index].type,
+            "applied_at": now,
+        }
+        for event_id, index in first.items()
+    ]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(inbox_table).on_conflict_do_nothing().returning(inbox_table.c.event_id)
+    new = set(session.execute(statement, rows).scalars())
+    return {index for event_id, index in first.items() if event_id in new}

@@ -1,0 +1,210 @@
+"""The relay: publishes unsent outbox rows in id order and marks them sent once confirmed.
+
+One path for every bus. A pass takes the next unsent rows (on PostgreSQL locked, so a
+concurrent relay skips them), hands them to the publisher (:mod:`.publisher`), and marks
+sent the rows confirmed so far. On RabbitMQ a row is confirmed by the broker's publisher
+confirm before ``publish`` returns; on the in-memory bus once every bound consumer has
+settled it, possibly in a later pass (until then it stays in flight and is not handed over
+again by this relay; a relay of the next process, after a crash, publishes it again).
+Rows left unsent (broker down, process killed) are simply found again on the next pass, so
+a broker outage delays events, never loses them; consumers are idempotent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections import deque
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .. import metrics
+from ..db import Database
+from ..faults import fault_point
+from . import publisher as publishers
+from .bus import Bus
+from .listener import listen
+from .outbox import Outbox, outbox_table
+from .publisher import NotPublished, Publisher
+
+log = logging.getLogger(__name__)
+
+
+class PublishFailed(RuntimeError):
+    """A row could not be published or was not confirmed; it and later rows stay unsent."""
+
+
+class Relay:
+    def __init__(
+        self,
+        service: str,
+        db: Database,
+        bus: Bus,
+        outbox: Outbox,
+        *,
+        batch: int = 200,
+        interval: float = 0.2,
+    ):
+        self.service = service
+        self.db = db
+        self.bus = bus
+        self.outbox = outbox
+        self.batch = batch
+        self.interval = interval
+        self.publisher: Publisher | None = None
+        # Rows handed to the bus and not yet confirmed (the in-memory bus confirms later),
+        # and the ids confirmed since the last pass (appended by whichever thread confirms).
+        self._in_flight: set[int] = set()
+        self._confirmed: deque[int] = deque()
+        self.max_in_flight = 4 * batch
+
+    def run_once(self) -> int:
+        """Publish one batch; returns how many rows were confirmed and marked sent.
+
+        Raises :class:`PublishFailed` after recording the rows that did get confirmed."""
+        room = min(self.batch, self.max_in_flight - len(self._in_flight))
+        query = (
+            sa.select(
+                outbox_table.c.id,
+                outbox_table.c.event_id,
+                outbox_table.c.routing_key,
+                outbox_table.c.body,
+            )
+            .where(outbox_table.c.sent_at.is_(None))
+            .order_by(outbox_table.c.id)
+            .limit(max(room, 0))
+        )
+        if self._in_flight:
+            query = query.where(outbox_table.c.id.not_in(list(self._in_flight)))
+        confirmed: list[int] = []
+        if self.db.is_postgres:
+            # The rows stay locked while they are published: a concurrent relay skips them.
+            with self._given_back_on_error(confirmed), self.db.transaction() as session:
+                rows = session.execute(query.with_for_update(skip_locked=True)).all()
+                failure = self._publish(rows)
+                self._record(session, rows, failure, confirmed)
+        else:
+            # SQLite: a transaction locks the whole database (BEGIN IMMEDIATE), and writes
+            # must never wait on the broker. Read, publish outside any transaction, record.
+            with self.db.transaction() as session:
+                rows = session.execute(query).all()
+            failure = self._publish(rows)
+            if self._confirmed or failure is not None:
+                with self._given_back_on_error(confirmed), self.db.transaction() as session:
+                    self._record(session, rows, failure, confirmed)
+        if failure is not None:
+            raise PublishFailed(
+                f"{failure.index} of {len(rows)} rows published; the rest stay unsent"
+            ) from failure.error
+        return len(confirmed)
+
+    def _publish(self, rows) -> NotPublished | None:
+        if not rows:
+            return None
+        self._in_flight.update(row.id for row in rows)
+        try:
+            if self.publisher is None:
+                self.publisher = publishers.connect(self.bus)
+            self.publisher.publish(rows, self._on_confirmed)
+        except NotPublished as exc:
+            failure = exc
+        except Exception as exc:  # noqa: BLE001 - no connection: the whole batch stays unsent
+            failure = NotPublished(0, exc)
+        else:
+            return None
+        self.close()
+        metrics.PUBLISH_FAILURES.labels(self.service).inc()
+        given_up = {row.id for row in rows[failure.index :]}
+        self._in_flight.difference_update(given_up)
+        return failure
+
+    def _on_confirmed(self, row_id: int) -> None:
+        """A row the bus has taken for good (on the in-memory bus: a consumer's thread)."""
+        self._confirmed.append(row_id)
+        if self.bus.is_memory:
+            self.outbox.wake_event.set()
+
+    @contextlib.contextmanager
+    def _given_back_on_error(self, confirmed: list[int]) -> Iterator[None]:
+        """Rows taken to be marked sent are given back if that transaction fails (they are
+        then marked at the next pass); once marked, they are no longer in flight."""
+        try:
+            yield
+        except BaseException:
+            self._confirmed.extendleft(reversed(confirmed))
+            raise
+        self._in_flight.difference_update(confirmed)
+
+    def _record(self, session: Session, rows, failure: NotPublished | None, confirmed) -> None:
+        """Mark sent what was confirmed (moved into ``confirmed``); count the attempt on the
+        row that failed."""
+        while self._confirmed:
+            confirmed.append(self._confirmed.popleft())
+        if failure is not None:
+            stuck = rows[failure.index].id
+            confirmed[:] = [row_id for row_id in confirmed if row_id != stuck]
+            session.execute(
+                outbox_table.update()
+                .where(outbox_table.c.id == stuck)
+                .values(attempts=outbox_table.c.attempts + 1, last_error=repr(failure.error)[:2000])
+            )
+        if confirmed:
+            fault_point("relay_after_confirm")
+            session.execute(
+                outbox_table.update()
+                .where(outbox_table.c.id.in_(confirmed))
+                .values(sent_at=datetime.now(UTC))
+            )
+            metrics.EVENTS_PUBLISHED.labels(self.service).inc(len(confirmed))
+
+    def run(self, stop: threading.Event) -> None:
+        """Loop until ``stop`` is set: publish whenever woken, and every ``interval``."""
+        if self.db.is_postgres:
+            listener = threading.Thread(
+                target=listen,
+                args=(self.db, self.outbox.wake_event, stop),
+                name=f"{self.service}-outbox-listener",
+                daemon=True,
+            )
+            listener.start()
+        backoff = self.interval
+        while not stop.is_set():
+            try:
+                sent = self.run_once()
+                backoff = self.interval
+            except PublishFailed as exc:
+                log.warning("relay: %s (%r)", exc, exc.__cause__, extra={"service": self.service})
+                sent = 0
+                backoff = min(backoff * 2, 5.0)
+            except Exception:  # noqa: BLE001 - database down etc.: log, back off, try again
+                log.exception("relay pass failed", extra={"service": self.service})
+                sent = 0
+                backoff = min(backoff * 2, 5.0)
+            if sent >= self.batch:
+                continue  # more waiting
+            self._keep_alive()
+            self.outbox.wake_event.wait(backoff)
+            self.outbox.wake_event.clear()
+        self.close()
+
+    def _keep_alive(self) -> None:
+        """Between passes: let the connection answer heartbeats. A lost one is dropped; the
+        next pass reconnects."""
+        if self.publisher is None:
+            return
+        try:
+            self.publisher.keep_alive()
+        except Exception as exc:  # noqa: BLE001 - any failure: a new connection next time
+            log.warning("relay: idle connection lost (%r); reconnecting", exc)
+            self.close()
+
+    def close(self) -> None:
+        """Let go of the publisher's connection (a new one is made when next needed)."""
+        publisher, self.publisher = self.publisher, None
+        if publisher is not None:
+            with contextlib.suppress(Exception):  # already broken: we only tidy up
+                publisher.close()

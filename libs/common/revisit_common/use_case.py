@@ -1,0 +1,52 @@
+"""How a route runs one use case: in a transaction, as the caller who sent the request.
+
+A route validates its input, then ``run(lambda session: service.something(session, ...))``:
+a read runs in a read-only transaction, a write in :func:`.idempotency.transaction` (the
+request's idempotent transaction when it has an ``Idempotency-Key``). A use case of the
+usual write shape, ``(session, outbox, caller, ...)``, is called with :func:`write`. Errors of
+:mod:`.errors` propagate; :mod:`.webapp` renders them as problem+json.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import g
+from sqlalchemy.orm import Session
+
+from . import idempotency
+from .caller import Caller
+from .identity import current
+from .runtime import runtime
+
+T = TypeVar("T")
+
+
+def run(fn: Callable[[Session], T], *, read: bool = False) -> T:
+    """``fn(session)`` in a transaction of the service's database: read-only with ``read``,
+    else a write transaction (committed when ``fn`` returns, rolled back when it raises)."""
+    db = runtime().db
+    with db.read() if read else idempotency.transaction(db) as session:
+        return fn(session)
+
+
+def write(fn: Callable[..., T], *args) -> T:
+    """``fn(session, outbox, caller, *args)`` in a write transaction: the shape of a use case
+    that changes state and publishes what it caused, called by the request's caller."""
+    rt = runtime()
+    with idempotency.transaction(rt.db) as session:
+        return fn(session, rt.outbox, caller(), *args)
+
+
+def caller() -> Caller:
+    """The caller of this request: the identity the gateway vouches for (401 without one)
+    and the request id."""
+    who = current()
+    return Caller(
+        tenant_id=who.tenant_id,
+        correlation_id=g.get("request_id"),
+        actor=who.actor,
+        role=who.role,
+        department=who.department,
+    )

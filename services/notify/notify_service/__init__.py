@@ -1,0 +1,1 @@
+"""The notify service: webhooks (which events go where) and their signed deliveries."""

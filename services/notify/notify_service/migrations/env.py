@@ -1,0 +1,3 @@
+from revisit_common.migrations import run_env
+
+run_env()

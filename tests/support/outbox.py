@@ -1,0 +1,38 @@
+"""What a service in this process wrote to its outbox, oldest first (as the bus would carry
+it): as envelopes, or as plain documents with their routing key."""
+
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+
+from revisit_common.messaging.envelope import Envelope, parse
+from revisit_common.messaging.outbox import outbox_table
+
+
+def _rows(runtime) -> list:
+    with runtime.db.engine.connect() as conn:
+        return conn.execute(sa.select(outbox_table).order_by(outbox_table.c.id)).all()
+
+
+def envelopes(runtime, type_name: str | None = None) -> list[Envelope]:
+    """The events of type ``type_name`` (all when None), parsed."""
+    found = [parse(row.body) for row in _rows(runtime)]
+    return [e for e in found if type_name is None or e.type == type_name]
+
+
+def events_of(runtime, type_name: str | None = None, routing_key: str | None = None) -> list:
+    """The events as JSON documents, each with the ``routing_key`` it is published under."""
+    docs = [{**json.loads(row.body), "routing_key": row.routing_key} for row in _rows(runtime)]
+    return [
+        d
+        for d in docs
+        if (type_name is None or d["type"] == type_name)
+        and (routing_key is None or d["routing_key"] == routing_key)
+    ]
+
+
+def routing_keys(runtime, type_name: str) -> list[str]:
+    """The routing keys the events of type ``type_name`` are published under."""
+    return [d["routing_key"] for d in events_of(runtime, type_name)]

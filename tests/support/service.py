@@ -1,0 +1,29 @@
+"""One service in this process as its tests drive it: a runtime on SQLite under a test's
+own directory (or the settings given), closed afterwards."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from revisit_common.runtime import ServiceRuntime
+from tests.support.settings import make_settings
+
+from .client import TOKEN
+
+
+@contextlib.contextmanager
+def service_runtime(
+    spec, data_dir: Path, *, peers: Mapping[str, object] | None = None, **settings
+) -> Iterator[ServiceRuntime]:
+    """The service of ``spec`` with its data under ``data_dir``, the tests' internal token
+    and ``settings``; ``peers`` stand in for the services it reads synchronously."""
+    runtime = ServiceRuntime(
+        spec, make_settings(data_dir=data_dir, internal_token=TOKEN, **settings)
+    )
+    runtime.peers.update(peers or {})
+    try:
+        yield runtime
+    finally:
+        runtime.close()

@@ -1,0 +1,32 @@
+"""The real owners of the settings sections, each alone in a small app, for gateway tests.
+
+Each app serves only its service's ``/internal/settings-sections/<section>`` endpoint
+(the service's own ``settings_api`` blueprint, behind the common internal-token check), so a
+gateway under test checks settings exactly as the services would, without their databases.
+"""
+
+from __future__ import annotations
+
+from complaint_service import settings_api as complaint_settings
+from customer_service import settings_api as customer_settings
+from gateway_service.proxy import InProcessTransport
+from revisit_common import webapp
+from visit_service import settings_api as visit_settings
+
+OWNERS = {"customer": customer_settings, "visit": visit_settings, "complaint": complaint_settings}
+
+
+def owner_transports(internal_token: str) -> dict[str, InProcessTransport]:
+    """service name → an in-process transport to an app serving its settings section."""
+    return {
+        name: InProcessTransport(
+            webapp.create_app(
+                service=name,
+                title=f"{name} settings",
+                blueprints=[module.blp],
+                internal_token=internal_token,
+                max_body_bytes=1024 * 1024,
+            )
+        )
+        for name, module in OWNERS.items()
+    }

@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: run stack test test-unit test-integration test-e2e test-chart test-faults test-security test-spread test-faults-shared bench lint format clean
+.PHONY: run stack test test-unit test-integration test-e2e test-chart test-faults test-security test-spread bench lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,21 +31,17 @@ stack: $(VENV)/.installed
 	REVISIT_DATABASE_URL=$${REVISIT_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/revisit} \
 	$(BIN)/python -m revisit_runner.stack
 
-# The whole suite in three parts: the fault tests on one native stack (one process) beside
-# the rest spread over TEST_WORKERS processes (pytest-xdist, a file per worker at a time),
-# then the few tests that stop or block the whole shared broker, alone. Every test session
-# has its own PostgreSQL database and RabbitMQ vhost, and small connection pools.
+# The whole suite in two parts side by side: the fault tests on one native stack and a
+# RabbitMQ node of their own (one process), and the rest spread over TEST_WORKERS processes
+# (pytest-xdist, a file per worker at a time). Every test session has its own PostgreSQL
+# database and RabbitMQ vhost, and small connection pools.
 TEST_WORKERS ?= 2
 
 test: $(VENV)/.installed-test
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-spread test-faults-shared
-	$(PYTEST) -m broker_wide tests/faults
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-spread test-faults
 
 test-spread: $(VENV)/.installed-test
 	$(PYTEST) -n $(TEST_WORKERS) --dist loadfile --ignore=tests/faults tests
-
-test-faults-shared: $(VENV)/.installed-test
-	$(PYTEST) -m "not broker_wide" tests/faults
 
 test-unit: $(VENV)/.installed-test
 	$(PYTEST) tests/unit

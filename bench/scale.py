@@ -8,7 +8,7 @@ How:
   kpi``, schema ``bench_scale_kpi``), as the stack does.
 * Seeding goes through the consumer's real apply path: per batch, one transaction with the
   inbox claim of every event (the consumer's own ``_CLAIM_ALL`` statement) and then
-  ``kpi_service.service.record_many``. The claim is included although the reads never touch
+  ``kpi_service.projection.record``. The claim is included although the reads never touch
   the inbox: it is part of what applying a batch costs, so the seeding rate is the
   consumer's apply rate minus the broker. :data:`SEEDERS` processes seed in parallel, each
   its own tenants (no row is shared, so they never wait on each other's locks), each a
@@ -172,7 +172,7 @@ def seeder_main(argv: list[str]) -> int:
     parser.add_argument("--batch", type=int, default=BATCH)
     args = parser.parse_args(argv)
 
-    from kpi_service import service
+    from kpi_service import projection
     from revisit_common.db import Database
     from revisit_common.messaging import inbox
 
@@ -197,7 +197,7 @@ def seeder_main(argv: list[str]) -> int:
                 if claimed != len(batch):
                     raise RuntimeError(f"claimed {claimed} of {len(batch)} new events")
                 t2 = time.perf_counter()
-                service.record_many(session, batch)
+                projection.record(session, batch)
                 t3 = time.perf_counter()
             t4 = time.perf_counter()
             took["generate"] += t1 - t0
@@ -596,7 +596,7 @@ def run(bench) -> None:
         "seeders": SEEDERS,
         "batch": BATCH,
         "tenant_queried": tenant,
-        "seeding": "inbox claim (inbox.claim, as the consumer) + service.record_many, one "
+        "seeding": "inbox claim (inbox.claim, as the consumer) + projection.record, one "
         "transaction per batch",
         "sizes": {},
     }
@@ -676,7 +676,7 @@ def _report(bench, data: dict, sizes, web: Web, seeders_peak) -> None:
         f"seeding rate ({len(seeders_peak)} procs, +{size_label(seeding['events'])})",
         seeding["rate"],
         "events/s",
-        note="inbox claim + service.record_many per batch of "
+        note="inbox claim + projection.record per batch of "
         f"{BATCH}; {len(seeders_peak)} processes, their own tenants",
     )
     total_events = sum(s["seeding"]["events"] for s in data["sizes"].values())
@@ -694,7 +694,7 @@ def _report(bench, data: dict, sizes, web: Web, seeders_peak) -> None:
         seeding["apply_rate"],
         "events/s",
         note="the seeding rate without making up the events: the sum over the processes "
-        "of events / (claim + record_many + commit seconds)",
+        "of events / (claim + record + commit seconds)",
     )
     data["seeding_total"] = {
         "events": total_events,

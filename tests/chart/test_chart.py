@@ -9,7 +9,7 @@ import json
 import pytest
 import yaml
 
-from .artefacts import (
+from tests.support.artefacts import (
     BACKENDS,
     CHART,
     DASHBOARD_FILE,
@@ -36,6 +36,11 @@ CRDS = {
     ("monitoring.coreos.com/v1", "PrometheusRule"),
 }
 values_files = pytest.mark.parametrize("values_file", VALUES_FILES, ids=lambda v: v or "defaults")
+
+
+def workloads(objs: list[dict]) -> list[dict]:
+    """The Deployments and Jobs among ``objs``: the objects that run containers."""
+    return [obj for obj in objs if obj["kind"] in {"Deployment", "Job"}]
 
 
 def web_name(service: str) -> str:
@@ -222,7 +227,7 @@ def test_pdb_and_hpa_per_web_deployment(values_file):
 
 
 def test_autoscaling_off_sets_replicas():
-    from .artefacts import objects
+    from tests.support.artefacts import objects
 
     objs = objects(render({"web": {"autoscaling": {"enabled": False}, "replicas": 3}}))
     assert not by_kind(objs, "HorizontalPodAutoscaler")
@@ -235,9 +240,7 @@ def test_autoscaling_off_sets_replicas():
 
 @values_files
 def test_images_are_tagged_and_never_latest(values_file):
-    for obj in rendered_objects(values_file):
-        if obj["kind"] not in {"Deployment", "Job"}:
-            continue
+    for obj in workloads(rendered_objects(values_file)):
         for container in containers(obj):
             image = container["image"]
             name, _, tag = image.rpartition(":")
@@ -247,9 +250,7 @@ def test_images_are_tagged_and_never_latest(values_file):
 
 @values_files
 def test_pods_run_as_non_root_with_a_read_only_root(values_file):
-    for obj in rendered_objects(values_file):
-        if obj["kind"] not in {"Deployment", "Job"}:
-            continue
+    for obj in workloads(rendered_objects(values_file)):
         spec = pod_spec(obj)
         assert spec["securityContext"]["runAsNonRoot"] is True
         assert spec["securityContext"]["runAsUser"] != 0
@@ -266,9 +267,7 @@ def test_pods_run_as_non_root_with_a_read_only_root(values_file):
 
 @values_files
 def test_resources_and_probes(values_file):
-    for obj in rendered_objects(values_file):
-        if obj["kind"] not in {"Deployment", "Job"}:
-            continue
+    for obj in workloads(rendered_objects(values_file)):
         for container in containers(obj):
             resources = container["resources"]
             for kind in ("requests", "limits"):
@@ -379,9 +378,7 @@ def test_network_policies(values_file):
 @values_files
 def test_every_variable_set_is_read_by_the_code(values_file):
     objs = rendered_objects(values_file)
-    for obj in objs:
-        if obj["kind"] not in {"Deployment", "Job"}:
-            continue
+    for obj in workloads(objs):
         for container in containers(obj):
             extra = unread(env_names(objs, container))
             assert not extra, (obj["metadata"]["name"], extra)
@@ -462,13 +459,11 @@ def test_region_values_set_region_broker_databases_and_host(region):
 
 
 def test_existing_secret_replaces_ours():
-    from .artefacts import objects
+    from tests.support.artefacts import objects
 
     objs = objects(render({"secrets": {"existingSecret": "made-by-the-platform-team"}}))
     assert not by_kind(objs, "Secret")
-    for obj in objs:
-        if obj["kind"] not in {"Deployment", "Job"}:
-            continue
+    for obj in workloads(objs):
         for container in containers(obj):
             for env in container.get("env", []):
                 if "valueFrom" in env:
@@ -479,7 +474,7 @@ def test_existing_secret_replaces_ours():
 
 
 def test_per_service_overrides():
-    from .artefacts import objects
+    from tests.support.artefacts import objects
 
     objs = objects(
         render(
@@ -506,7 +501,7 @@ def test_per_service_overrides():
 
 
 def test_urls_escape_credentials():
-    from .artefacts import objects
+    from tests.support.artefacts import objects
 
     objs = objects(
         render(
@@ -527,7 +522,7 @@ def test_urls_escape_credentials():
 
 
 def test_names_follow_the_release():
-    from .artefacts import objects
+    from tests.support.artefacts import objects
 
     objs = objects(render({}, release="eu"))
     (gateway,) = containers(by_kind(objs, "Deployment")["eu-gateway"])

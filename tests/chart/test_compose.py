@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from .artefacts import (
+from tests.support.artefacts import (
     BACKENDS,
     DASHBOARD_FILE,
     DEPLOY,

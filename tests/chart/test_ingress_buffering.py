@@ -3,7 +3,7 @@ pods (gunicorn) see it, so slow clients cannot hold the pods' request threads.""
 
 from __future__ import annotations
 
-from .artefacts import by_kind, objects, render
+from tests.support.artefacts import by_kind, objects, render
 
 BUFFERING = "nginx.ingress.kubernetes.io/proxy-request-buffering"
 BODY_SIZE = "nginx.ingress.kubernetes.io/proxy-body-size"

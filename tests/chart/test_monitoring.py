@@ -10,8 +10,8 @@ from pathlib import Path
 
 import yaml
 
-from .artefacts import DEPLOY, RULES_FILE, need_program
-from .metric_names import (
+from tests.support.artefacts import DEPLOY, RULES_FILE, need_program
+from tests.support.metric_names import (
     dashboard,
     dashboard_expressions,
     metric_names_used,
@@ -78,7 +78,7 @@ def test_only_contract_metric_names_are_used():
 
 
 def test_metric_name_extraction():
-    from .metric_names import names_in
+    from tests.support.metric_names import names_in
 
     assert names_in(
         'sum(rate(revisit_http_requests_total{job="revisit_web"}[5m])) / revisit:x:y'

@@ -3,6 +3,7 @@ loopback only): gunicorn with revisit_runner.gunicorn_conf, and the worker with 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -10,12 +11,13 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
-from .artefacts import REPO
+from tests.support.artefacts import REPO
 
 
 def free_port() -> int:
@@ -47,6 +49,21 @@ def stop(proc: subprocess.Popen, log: Path) -> int:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         pytest.fail(f"did not stop on SIGTERM:\n{log.read_text()}")
+
+
+@contextlib.contextmanager
+def running_process(command: list[str], *, cwd: Path, env: dict, log: Path) -> Iterator:
+    """``command`` started in its own session, its output in ``log``; on exit stopped with
+    SIGTERM, on which it must exit with code 0."""
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        yield proc
+    finally:
+        code = stop(proc, log)
+    assert code == 0, log.read_text()
 
 
 METRICS_TOKEN = "metrics-token-for-tests"
@@ -90,25 +107,12 @@ def test_gunicorn_config_sums_metrics_over_workers_and_wipes_stale_files(tmp_pat
         "REVISIT_WEB_THREADS": "2",
     }
     log = tmp_path / "gunicorn.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--config",
-                "python:revisit_runner.gunicorn_conf",
-                "--bind",
-                f"127.0.0.1:{port}",  # the config binds 0.0.0.0:8000 in a container
-                'revisit_runner.web:app("customer")',
-            ],
-            cwd=tmp_path,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
+    command = [
+        *(sys.executable, "-m", "gunicorn", "--config", "python:revisit_runner.gunicorn_conf"),
+        *("--bind", f"127.0.0.1:{port}"),  # the config binds 0.0.0.0:8000 in a container
+        'revisit_runner.web:app("customer")',
+    ]
+    with running_process(command, cwd=tmp_path, env=env, log=log) as proc:
         base = f"http://127.0.0.1:{port}"
         wait_for(base + "/healthz", proc, log)
         assert not stale.exists()
@@ -127,31 +131,14 @@ def test_gunicorn_config_sums_metrics_over_workers_and_wipes_stale_files(tmp_pat
         assert samples(text, "revisit_outbox_pending")
         pids = {p.name.rsplit("_", 1)[-1] for p in metrics_dir.glob("*.db")}
         assert pids, "no multiprocess files: PROMETHEUS_MULTIPROC_DIR not used"
-    finally:
-        code = stop(proc, log)
-    assert code == 0, log.read_text()
 
 
 def test_worker_serves_its_metrics_and_stops_on_sigterm(tmp_path):
     port = free_port()
     log = tmp_path / "worker.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "revisit_runner.worker",
-                "--metrics-port",
-                str(port),
-                "customer",
-            ],
-            cwd=REPO,
-            env=base_env(tmp_path),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
+    command = [*(sys.executable, "-m", "revisit_runner.worker"), "--metrics-port", str(port)]
+    command.append("customer")
+    with running_process(command, cwd=REPO, env=base_env(tmp_path), log=log) as proc:
         base = f"http://127.0.0.1:{port}"
         wait_for(base + "/healthz", proc, log)
         deadline = time.monotonic() + 30
@@ -165,14 +152,11 @@ def test_worker_serves_its_metrics_and_stops_on_sigterm(tmp_path):
         }
         assert "# TYPE revisit_dead_letters_total counter" in text
         assert requests.get(base + "/nothing").status_code == 404
-    finally:
-        code = stop(proc, log)
-    assert code == 0, log.read_text()
 
 
 def test_the_migrations_job_command_migrates_every_service(tmp_path):
     """The chart's hook Job command, run as it is (SQLite files instead of PostgreSQL)."""
-    from .artefacts import by_kind, containers, rendered_objects
+    from tests.support.artefacts import by_kind, containers, rendered_objects
 
     (job,) = by_kind(rendered_objects(None), "Job").values()
     (container,) = containers(job)

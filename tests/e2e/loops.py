@@ -19,6 +19,11 @@ def counts(api: Api, window: str = ALL_TIME) -> dict:
     return r.json["counts"]
 
 
+def one_more(counted: dict, *names: str) -> dict:
+    """The counts ``names`` one higher than in ``counted``."""
+    return {name: counted[name] + 1 for name in names}
+
+
 def wait_for_counts(api: Api, expected: dict, timeout: float, window: str = ALL_TIME) -> dict:
     """Wait until every named count has the expected value."""
 
@@ -88,15 +93,8 @@ def follow_up_loop(api: Api, kpi_timeout: float) -> None:
     assert r.status_code == 200, r.json
     assert r.json["status"] == "completed"
     issue_id = r.json["issues"][0]["id"]
-    after = wait_for_counts(
-        api,
-        {
-            "visits_completed": before["visits_completed"] + 1,
-            "visits_satisfied": before["visits_satisfied"] + 1,
-            "issues_raised": before["issues_raised"] + 1,
-        },
-        kpi_timeout,
-    )
+    counted = ("visits_completed", "visits_satisfied", "issues_raised")
+    after = wait_for_counts(api, one_more(before, *counted), kpi_timeout)
     kpis = api.get(f"/kpis?{ALL_TIME}").json
     assert kpis["satisfaction_rate"] == 1.0
     assert kpis["nps"] == 100
@@ -106,15 +104,8 @@ def follow_up_loop(api: Api, kpi_timeout: float) -> None:
     assert resolved.status_code == 200
     assert api.post(f"/issues/{issue_id}/resolve", {"resolution": "again"}).status_code == 409
     assert api.post(f"/visits/{visit['id']}/audit", {"accurate": True}).status_code == 200
-    wait_for_counts(
-        api,
-        {
-            "issues_resolved": after["issues_resolved"] + 1,
-            "audits": after["audits"] + 1,
-            "audits_accurate": after["audits_accurate"] + 1,
-        },
-        kpi_timeout,
-    )
+    counted = ("issues_resolved", "audits", "audits_accurate")
+    wait_for_counts(api, one_more(after, *counted), kpi_timeout)
     kpis = api.get(f"/kpis?{ALL_TIME}").json
     assert kpis["issue_resolution_rate"] == 1.0
     assert kpis["record_accuracy_rate"] == 1.0

@@ -30,8 +30,10 @@ def system(request, tmp_path_factory):
         "data_dir": tmp_path_factory.mktemp("system"),
         "admin_token": ADMIN,
         "queue_prefix": prefix,
-        "rate_limit": UNLIMITED,
-        "rate_limit_anonymous": UNLIMITED,
+        "environment": {
+            "REVISIT_RATE_LIMIT": UNLIMITED,
+            "REVISIT_RATE_LIMIT_ANONYMOUS": UNLIMITED,
+        },
     }
     postgres_url = None
     if request.param == "postgres":

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.chart.metric_names import metric_names_used
 from tests.support.client import ADMIN, Api
+from tests.support.metric_names import metric_names_used
 from tests.support.settings import make_settings
 from tests.support.system import start_system
 

@@ -1,21 +1,26 @@
 """Fixtures of the fault tests: one native stack for the session, the broker restored.
 
-The stack runs against the machine's real RabbitMQ and PostgreSQL, with queue and schema
-prefixes of its own (removed afterwards). The survey service reaches PostgreSQL through a
+The stack runs against a RabbitMQ node of the session's own (tests/support/private_broker.py)
+and the machine's PostgreSQL, with queue and schema prefixes of its own (removed
+afterwards). The survey service reaches PostgreSQL through a
 :class:`TcpProxy`, so a test can make the database unreachable for it alone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import signal
+import subprocess
 from urllib.parse import urlparse
 
 import pytest
 
 from tests.support.client import ADMIN
-from tests.support.servers import drop_schemas
+from tests.support.private_broker import private_broker
+from tests.support.servers import drop_schemas, unavailable
 
+from . import harness
 from .harness import BrokerFaults, NativeStack, NoteWorker, SourceCounts, TcpProxy, broker_restore
 
 QUEUE_OWNERS = ("gateway", "customer", "visit", "complaint", "survey", "kpi", "notify", "test")
@@ -32,6 +37,21 @@ def drop_queues(amqp_url: str, prefix: str) -> None:
                     channel.queue_delete(name)
                 except Exception:  # noqa: BLE001 - never declared: nothing to delete
                     channel = conn.channel()
+
+
+@pytest.fixture(scope="session")
+def amqp_url():
+    """A RabbitMQ node of this session's own: the fault tests stop it, block its publishers
+    and cut its links without touching the machine's broker, which the rest of the suite
+    (running beside them) and any `make stack` keep using."""
+    with contextlib.ExitStack() as cleanup:
+        try:
+            node = cleanup.enter_context(private_broker())
+        except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+            unavailable(f"no private RabbitMQ node: {exc}")
+        harness.RABBITMQCTL[:] = node.ctl()
+        cleanup.callback(harness.RABBITMQCTL.__setitem__, slice(None), ["rabbitmqctl"])
+        yield node.url
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import signal
 import socket
 import struct
@@ -35,7 +36,8 @@ from tests.support.stack import SERVICES, free_block
 from tests.support.standalone import REPO
 
 RESULTS = Path(__file__).parent / "results" / "latest.json"
-RABBITMQCTL = "rabbitmqctl"
+# The node the broker faults act on: the session's private node (tests/faults/conftest.py).
+RABBITMQCTL = ["rabbitmqctl"]
 DEFAULT_WATERMARK = "0.4"
 
 
@@ -153,7 +155,7 @@ class NativeStack:
 
     # ---- start / stop
 
-    def start(self, timeout: float = 120) -> NativeStack:
+    def start(self, timeout: float = 240) -> NativeStack:
         self.base_port = free_block(len(SERVICES) + 1)
         self.gateway_port = self.base_port + len(SERVICES)
         self.env["REVISIT_PORT"] = str(self.gateway_port)
@@ -220,7 +222,7 @@ class NativeStack:
             if proc.proc is not None:
                 stop_process(proc.proc, timeout=15)
 
-    def heal(self, timeout: float = 60) -> None:
+    def heal(self, timeout: float = 120) -> None:
         """Restart any role a failed test left dead; wait until every web app is ready."""
         for name in self.procs:
             if not self.running(name):
@@ -391,13 +393,13 @@ def _reset(sock: socket.socket) -> None:
 
 def rabbitmqctl(*args: str, timeout: float = 60) -> str:
     result = subprocess.run(
-        [RABBITMQCTL, *args], capture_output=True, text=True, timeout=timeout, check=True
+        [*RABBITMQCTL, *args], capture_output=True, text=True, timeout=timeout, check=True
     )
     return result.stdout
 
 
 def broker_restore() -> None:
-    """Leave the shared broker as we found it: running, default memory watermark."""
+    """Leave the broker as we found it: running, default memory watermark."""
     try:
         rabbitmqctl("start_app")
     finally:
@@ -406,19 +408,19 @@ def broker_restore() -> None:
 
 
 class BrokerFaults:
-    """Faults of the shared broker, each with a dead-man switch: a detached shell restores
-    the broker after ``deadline`` seconds even if the test process dies (other engineers'
-    tests use the same broker). :meth:`restore` undoes everything and disarms the switches.
-    """
+    """Faults of the broker, each with a dead-man switch: a detached shell restores the
+    broker after ``deadline`` seconds even if the test process dies. :meth:`restore`
+    undoes everything and disarms the switches."""
 
     def __init__(self, deadline: float = 90):
         self.deadline = deadline
         self._switches: list[subprocess.Popen] = []
 
     def _arm(self) -> None:
+        ctl = shlex.join(RABBITMQCTL)
         script = (
-            f"sleep {self.deadline}; {RABBITMQCTL} start_app; "
-            f"{RABBITMQCTL} set_vm_memory_high_watermark {DEFAULT_WATERMARK}"
+            f"sleep {self.deadline}; {ctl} start_app; "
+            f"{ctl} set_vm_memory_high_watermark {DEFAULT_WATERMARK}"
         )
         self._switches.append(
             subprocess.Popen(

@@ -8,8 +8,6 @@ import threading
 import time
 from collections import Counter
 
-import pytest
-
 from tests.support.client import ADMIN
 
 from .harness import (
@@ -21,10 +19,6 @@ from .harness import (
     wait_for,
     write_stream,
 )
-
-# It stops the shared broker or blocks its publishers: `make test` runs it after the
-# parallel part, alone.
-pytestmark = pytest.mark.broker_wide
 
 WRITES = 2000
 OUTAGE_AT = 600  # the write that triggers the outage

@@ -18,6 +18,7 @@ from revisit_common.faults import EXIT_CODE
 from revisit_common.messaging.outbox import pending_count
 from tests.support.client import ADMIN
 from tests.support.fake_service import inbox_ids, make_runtime, note_counts, record_note
+from tests.support.outbox import relay_all
 from tests.support.rabbit import PikaClient
 
 from .harness import (
@@ -49,13 +50,6 @@ def note_setup(tmp_path, amqp_url, postgres_url, broker_queues, postgres_schemas
     writer.relay.close()
     writer.close()
     consumer.close()
-
-
-def _relay_all(writer) -> None:
-    deadline = time.monotonic() + 20
-    while pending_count(writer.db):
-        assert time.monotonic() < deadline, "outbox not drained"
-        writer.relay.run_once()
 
 
 def test_relay_killed_after_confirm_before_mark_sent_publishes_again_applied_once(
@@ -127,7 +121,7 @@ def test_consumer_killed_around_its_commit_applies_each_event_once(
     commits a batch at once). Prefetch 20: every message is in flight when it dies."""
     env, writer, consumer = note_setup
     written = [record_note(writer, f"n-{i}").id for i in range(NOTES)]
-    _relay_all(writer)
+    relay_all(writer, timeout=20)
 
     worker = NoteWorker(env, tmp_path / "consumer.log", "test")
     worker.start(f"{point}:{nth}", wait=False)

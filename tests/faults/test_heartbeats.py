@@ -11,6 +11,7 @@ the consumer's prefetch applied again, and deliver what was written meanwhile.
 from __future__ import annotations
 
 import time
+from urllib.parse import urlparse
 
 from revisit_common.config import Settings
 from tests.support.fake_service import (
@@ -39,8 +40,9 @@ PREFETCH = 7  # not the default: seen again on the new channel only if re-applie
 def test_idle_and_silently_dead_connections_reconnect_with_prefetch_and_lose_nothing(
     tmp_path, amqp_url, postgres_url, broker_queues, postgres_schemas
 ):
-    proxy = TcpProxy("127.0.0.1", 5672)
-    proxied = amqp_url.replace("127.0.0.1:5672", f"127.0.0.1:{proxy.port}")
+    port = urlparse(amqp_url).port
+    proxy = TcpProxy("127.0.0.1", port)
+    proxied = amqp_url.replace(f"127.0.0.1:{port}", f"127.0.0.1:{proxy.port}")
     assert proxied != amqp_url, amqp_url
     env = note_env(
         proxied,

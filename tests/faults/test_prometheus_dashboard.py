@@ -18,9 +18,9 @@ import pytest
 import requests
 import yaml
 
-from tests.chart.artefacts import RULES_FILE
-from tests.chart.metric_names import dashboard_expressions, recorded_names_defined
+from tests.support.artefacts import RULES_FILE
 from tests.support.client import ADMIN, Api, HttpClient
+from tests.support.metric_names import dashboard_expressions, recorded_names_defined
 from tests.support.servers import unavailable
 
 from .harness import free_port, wait_for

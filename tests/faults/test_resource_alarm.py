@@ -8,16 +8,11 @@ from __future__ import annotations
 import statistics
 import time
 
-import pytest
 import requests
 
 from tests.support.client import ADMIN
 
 from .harness import kpi_counts, metric_sum, new_tenant, report, wait_for, write_stream
-
-# It stops the shared broker or blocks its publishers: `make test` runs it after the
-# parallel part, alone.
-pytestmark = pytest.mark.broker_wide
 
 
 def _failures(stack) -> float:

@@ -22,16 +22,23 @@ UNLIMITED = "1000000/minute"
 DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.services)]
 
 
-def _settings(data_dir, prefix: str, database: dict, **overrides) -> Settings:
+def _settings(
+    data_dir, prefix: str, database: dict, environment: dict | None = None, **overrides
+) -> Settings:
+    """The system's settings; ``environment`` adds to (or replaces) the ``REVISIT_*``
+    variables the services read their own options from."""
     values = {
         "data_dir": data_dir,
         "admin_token": ADMIN,
         "queue_prefix": prefix,
-        "rate_limit": UNLIMITED,
-        "rate_limit_anonymous": UNLIMITED,
-        # the webhooks made here go to 127.0.0.1's discard port (catalog.WEBHOOK_URL): the
-        # operator's switch lets them; the address policy has tests of its own
-        "webhook_allow_private": True,
+        "environment": {
+            "REVISIT_RATE_LIMIT": UNLIMITED,
+            "REVISIT_RATE_LIMIT_ANONYMOUS": UNLIMITED,
+            # the webhooks made here go to 127.0.0.1's discard port (catalog.WEBHOOK_URL):
+            # the operator's switch lets them; the address policy has tests of its own
+            "REVISIT_WEBHOOK_ALLOW_PRIVATE": "true",
+            **(environment or {}),
+        },
         **database,
         **overrides,
     }
@@ -60,12 +67,9 @@ def make_system(request, tmp_path, unique_prefix) -> Iterator[Callable]:
     url = _postgres_url(request, unique_prefix)
 
     def make(**overrides):
-        prefix = f"{unique_prefix}{len(started)}"
-        data = tmp_path / f"system{len(started)}"
-        settings = _settings(data, prefix, _database(url, prefix), **overrides)
-        system = start_system(settings)
-        started.append(system)
-        return system
+        prefix, data = f"{unique_prefix}{len(started)}", tmp_path / f"system{len(started)}"
+        started.append(start_system(_settings(data, prefix, _database(url, prefix), **overrides)))
+        return started[-1]
 
     yield make
     for system in started:

@@ -120,25 +120,26 @@ def test_hostile_field_values(world):
     assert sent > 300
 
 
-def test_hostile_bodies(world):
+def _taking_bodies(world):
+    """``(method, path, api, target)`` of every operation that takes a body: the client to
+    call it with and its path with the world's ids."""
     admin, ids, spec = world
     for method, path, operation in operations(spec):
-        if not has_body(operation):
-            continue
-        api, target = _caller(admin, method, path), fill(path, ids)
+        if has_body(operation):
+            yield method, path, _caller(admin, method, path), fill(path, ids)
+
+
+def test_hostile_bodies(world):
+    for method, path, api, target in _taking_bodies(world):
         for content_type, data in WHOLE_BODIES:
             r = _send(api, method, target, data, content_type)
             _check(r, (method, path, content_type, data[:20]))
 
 
 def test_deep_json_is_refused_before_any_parser_recurses(world, caplog):
-    admin, ids, spec = world
     deep = [data for _, data in WHOLE_BODIES[:2]] + ['{"name": ' + FIELD_VALUES[-1] + "}"]
     sent = 0
-    for method, path, operation in operations(spec):
-        if not has_body(operation):
-            continue
-        api, target = _caller(admin, method, path), fill(path, ids)
+    for method, path, api, target in _taking_bodies(world):
         for data in deep:
             r = _send(api, method, target, data, "application/json")
             assert r.status_code == 400, (method, path, r.status_code)

@@ -120,7 +120,7 @@ def _scenario(system) -> list[str]:
 
 
 def test_no_secret_in_any_log_record(make_system, monkeypatch, capfd):
-    system = make_system(rate_limit_anonymous="12/minute")
+    system = make_system(environment={"REVISIT_RATE_LIMIT_ANONYMOUS": "12/minute"})
     handler = _log_everything(monkeypatch)
     secrets = _scenario(system)
     out, err = capfd.readouterr()

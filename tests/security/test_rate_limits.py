@@ -8,6 +8,7 @@ import time
 import pytest
 
 from gateway_service import ratelimit
+from gateway_service.options import GatewayOptions
 from revisit_common.config import Settings
 from tests.support.client import ADMIN, Api
 
@@ -25,7 +26,7 @@ def _limited(r) -> bool:
 
 
 def test_a_key_over_its_limit_gets_429_with_retry_after(make_system):
-    admin = Api(make_system(rate_limit="5/minute")).new_tenant()
+    admin = Api(make_system(environment={"REVISIT_RATE_LIMIT": "5/minute"})).new_tenant()
     other = admin.as_key(admin.new_key("viewer"))  # a request of admin's: 1
     answers = [admin.get(path) for path in ("/customers", "/visits", "/kpis", "/customers")]
     assert [r.status_code for r in answers] == [200] * 4  # 5 in all, across routes
@@ -38,14 +39,14 @@ def test_a_key_over_its_limit_gets_429_with_retry_after(make_system):
 
 
 def test_refused_calls_count_too(make_system):
-    admin = Api(make_system(rate_limit="3/minute")).new_tenant()
+    admin = Api(make_system(environment={"REVISIT_RATE_LIMIT": "3/minute"})).new_tenant()
     viewer = admin.as_key(admin.new_key("viewer"))
     assert [viewer.get("/api-keys").status_code for _ in range(3)] == [403] * 3
     assert _limited(viewer.get("/customers"))
 
 
 def test_calls_without_a_credential_count_per_client_ip(make_system):
-    system = make_system(rate_limit_anonymous="2/minute")
+    system = make_system(environment={"REVISIT_RATE_LIMIT_ANONYMOUS": "2/minute"})
     platform = Api(system)
     assert platform.get("/openapi.json").status_code == 200  # 1
     assert platform.post("/survey-responses/no-such-token", ANSWERS).status_code == 404  # 2
@@ -58,7 +59,7 @@ def test_calls_without_a_credential_count_per_client_ip(make_system):
 
 
 def test_refused_credentials_count_per_client_ip_apart(make_system):
-    system = make_system(rate_limit_anonymous="2/minute")
+    system = make_system(environment={"REVISIT_RATE_LIMIT_ANONYMOUS": "2/minute"})
     platform = Api(system)
     assert platform.as_key("rvk_guess-1").get("/customers").status_code == 401  # 1
     assert platform.get("/customers").status_code == 401  # 2: no key at all
@@ -79,9 +80,12 @@ def test_refused_credentials_count_per_client_ip_apart(make_system):
 def test_failed_authentication_never_uses_a_valid_credentials_budget(make_system):
     """CONTRACT §4.2, with the default limits: 200 garbage credentials from one address,
     then that address's platform token and keys work."""
-    defaults = Settings()
+    defaults = GatewayOptions()
     system = make_system(
-        rate_limit=defaults.rate_limit, rate_limit_anonymous=defaults.rate_limit_anonymous
+        environment={
+            "REVISIT_RATE_LIMIT": defaults.rate_limit,
+            "REVISIT_RATE_LIMIT_ANONYMOUS": defaults.rate_limit_anonymous,
+        }
     )
     per_ip = int(defaults.rate_limit_anonymous.split("/")[0])
     platform = Api(system)
@@ -109,14 +113,16 @@ def test_forwarded_for_counts_only_behind_trusted_proxies(make_system):
             for n in range(count)
         ]
 
-    spoofable = make_system(rate_limit_anonymous="2/minute")
+    spoofable = make_system(environment={"REVISIT_RATE_LIMIT_ANONYMOUS": "2/minute"})
     assert [r.status_code for r in attempts(spoofable, 3)] == [401, 401, 429]
-    proxied = make_system(rate_limit_anonymous="2/minute", trusted_proxies=1)
+    proxied = make_system(
+        environment={"REVISIT_RATE_LIMIT_ANONYMOUS": "2/minute", "REVISIT_TRUSTED_PROXIES": "1"}
+    )
     assert [r.status_code for r in attempts(proxied, 3)] == [401, 401, 401]
 
 
 def test_operations_endpoints_are_not_limited(make_system):
-    system = make_system(rate_limit_anonymous="1/minute")
+    system = make_system(environment={"REVISIT_RATE_LIMIT_ANONYMOUS": "1/minute"})
     client = system.app.test_client()
     for _ in range(3):
         assert client.get("/healthz").status_code == 200
@@ -125,7 +131,7 @@ def test_operations_endpoints_are_not_limited(make_system):
 
 
 def test_the_window_passes(make_system):
-    admin = Api(make_system(rate_limit="2/second")).new_tenant()
+    admin = Api(make_system(environment={"REVISIT_RATE_LIMIT": "2/second"})).new_tenant()
     admin.get("/customers")
     admin.get("/customers")
     r = admin.get("/customers")
@@ -135,13 +141,19 @@ def test_the_window_passes(make_system):
 
 
 def test_limits_can_be_turned_off(make_system):
-    admin = Api(make_system(rate_limit="off", rate_limit_anonymous="off")).new_tenant()
+    admin = Api(
+        make_system(
+            environment={"REVISIT_RATE_LIMIT": "off", "REVISIT_RATE_LIMIT_ANONYMOUS": "off"}
+        )
+    ).new_tenant()
     assert all(admin.get("/customers").status_code == 200 for _ in range(30))
     assert "gateway_limiter" not in admin.http.application.extensions
 
 
 def test_limits_can_be_turned_off_for_one_kind_of_caller(make_system):
-    system = make_system(rate_limit="off", rate_limit_anonymous="2/minute")
+    system = make_system(
+        environment={"REVISIT_RATE_LIMIT": "off", "REVISIT_RATE_LIMIT_ANONYMOUS": "2/minute"}
+    )
     admin = Api(system).new_tenant()  # the platform token: not limited either
     assert all(admin.get("/customers").status_code == 200 for _ in range(10))
     assert [Api(system).get("/customers").status_code for _ in range(2)] == [401, 401]
@@ -149,7 +161,7 @@ def test_limits_can_be_turned_off_for_one_kind_of_caller(make_system):
 
 
 def test_limited_writes_are_not_audited(make_system):
-    admin = Api(make_system(rate_limit="3/minute")).new_tenant()
+    admin = Api(make_system(environment={"REVISIT_RATE_LIMIT": "3/minute"})).new_tenant()
     reader = admin.as_key(admin.new_key("admin"))  # 1: a write, recorded
     assert admin.post("/customers", {"name": "x"}).status_code == 422  # 2: recorded
     assert admin.get("/customers").status_code == 200  # 3: a read
@@ -163,22 +175,25 @@ def test_limited_writes_are_not_audited(make_system):
 
 
 def test_settings_from_the_environment():
-    settings = Settings.from_env(
+    environment = Settings.from_env(
         {
             "REVISIT_RATE_LIMIT": "10/second;300/minute",
             "REVISIT_RATE_LIMIT_ANONYMOUS": "30/minute",
             "REVISIT_RATE_LIMIT_STORAGE_URL": "redis://cache:6379/0",
             "REVISIT_TRUSTED_PROXIES": "2",
         }
-    )
+    ).environment
+    settings = GatewayOptions.from_env(environment)
     assert settings.rate_limit == "10/second;300/minute"
     assert settings.rate_limit_anonymous == "30/minute"
     assert settings.rate_limit_storage_url == "redis://cache:6379/0"
     assert settings.trusted_proxies == 2
-    defaults = Settings.from_env({})
+    defaults = GatewayOptions.from_env({})
     assert (defaults.rate_limit, defaults.rate_limit_anonymous) == ("6000/minute", "120/minute")
     assert defaults.rate_limit_storage_url == "memory://"
     assert defaults.trusted_proxies == 0
+    with pytest.raises(ValueError, match="REVISIT_TRUSTED_PROXIES"):
+        GatewayOptions.from_env({"REVISIT_TRUSTED_PROXIES": "two"})
 
 
 @pytest.mark.parametrize("value", ["lots", "10 per fortnight", "-1/minute"])

@@ -1,7 +1,13 @@
 """The complaint service as its tests drive it: a complaint to raise, a client that raises
-and acts on complaints, and the actions that lead to each status."""
+and acts on complaints, the actions that lead to each status, and instants and a calendar
+of a tenant in Shanghai."""
 
 from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from revisit_common.calendar import WorkCalendar
 
 from .client import Client
 
@@ -14,6 +20,24 @@ COMPLAINT = {
     "description": "The pump stopped after two days.",
     "complainant": "Zhang San",
 }
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def sh(mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:
+    """An instant of 2026 in Shanghai."""
+    return datetime(2026, mo, d, h, mi, tzinfo=SHANGHAI)
+
+
+def _span(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+# A tenant calendar of China around the 2026 National Day: a week off, two make-up Saturdays.
+NATIONAL_DAY = WorkCalendar(
+    holidays=_span(date(2026, 10, 1), date(2026, 10, 7)),
+    makeup_workdays=[date(2026, 9, 20), date(2026, 10, 10)],
+)
 
 # How to reach each status from received (each step allowed from the one before).
 PATHS = {

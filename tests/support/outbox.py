@@ -1,14 +1,15 @@
 """What a service in this process wrote to its outbox, oldest first (as the bus would carry
-it): as envelopes, or as plain documents with their routing key."""
+it): as envelopes, or as plain documents with their routing key; and relaying all of it."""
 
 from __future__ import annotations
 
 import json
+import time
 
 import sqlalchemy as sa
 
 from revisit_common.messaging.envelope import Envelope, parse
-from revisit_common.messaging.outbox import outbox_table
+from revisit_common.messaging.outbox import outbox_table, pending_count
 
 
 def _rows(runtime) -> list:
@@ -36,3 +37,15 @@ def events_of(runtime, type_name: str | None = None, routing_key: str | None = N
 def routing_keys(runtime, type_name: str) -> list[str]:
     """The routing keys the events of type ``type_name`` are published under."""
     return [d["routing_key"] for d in events_of(runtime, type_name)]
+
+
+def relay_all(runtime, *, relay=None, timeout: float = 10.0) -> int:
+    """Run passes of ``relay`` (the runtime's own by default) until ``runtime``'s outbox is
+    empty, failing after ``timeout`` s; returns how many rows it marked sent."""
+    relay = relay or runtime.relay
+    sent = 0
+    deadline = time.monotonic() + timeout
+    while pending_count(runtime.db):
+        assert time.monotonic() < deadline, "outbox not drained in time"
+        sent += relay.run_once()
+    return sent

@@ -56,17 +56,22 @@ def own_database(url: str, prefix: str) -> Iterator[str]:
     import sqlalchemy as sa
 
     name = f"{prefix}_{secrets.token_hex(4)}"
-    engine = sa.create_engine(
-        url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
-    )
+
+    def run(statement: str) -> None:
+        engine = sa.create_engine(
+            url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+        )
+        try:
+            with engine.connect() as conn:
+                conn.execute(sa.text(statement))
+        finally:
+            engine.dispose()  # holds no connection while the session runs
+
+    run(f'CREATE DATABASE "{name}"')
     try:
-        with engine.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
         yield urlparse(url)._replace(path=f"/{name}").geturl()
     finally:
-        with engine.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
+        run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # Sessions that still hold a lock in the schemas being dropped (PostgreSQL, pg_locks).

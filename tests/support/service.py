@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from revisit_common.clock import Clock, now
 from revisit_common.runtime import ServiceRuntime
 from tests.support.settings import make_settings
 
@@ -15,12 +16,18 @@ from .client import TOKEN
 
 @contextlib.contextmanager
 def service_runtime(
-    spec, data_dir: Path, *, peers: Mapping[str, object] | None = None, **settings
+    spec,
+    data_dir: Path,
+    *,
+    peers: Mapping[str, object] | None = None,
+    clock: Clock = now,
+    **settings,
 ) -> Iterator[ServiceRuntime]:
     """The service of ``spec`` with its data under ``data_dir``, the tests' internal token
-    and ``settings``; ``peers`` stand in for the services it reads synchronously."""
+    and ``settings``; ``peers`` stand in for the services it reads synchronously, ``clock``
+    (a :class:`tests.support.clock.FakeClock`) for the system clock."""
     runtime = ServiceRuntime(
-        spec, make_settings(data_dir=data_dir, internal_token=TOKEN, **settings)
+        spec, make_settings(data_dir=data_dir, internal_token=TOKEN, **settings), clock=clock
     )
     runtime.peers.update(peers or {})
     try:

@@ -81,7 +81,8 @@ def native_stack(
     urls = [f"http://127.0.0.1:{gateway_port}"] + [
         f"http://127.0.0.1:{base + i}" for i in range(len(SERVICES))
     ]
-    deadline = time.monotonic() + 90
+    # 14 processes importing and migrating on 2 cores: minutes when the machine is busy.
+    deadline = time.monotonic() + 240
     pending = list(urls)
     while pending and time.monotonic() < deadline:
         if proc.poll() is not None:

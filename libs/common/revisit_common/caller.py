@@ -2,13 +2,17 @@
 
 A route builds it from the identity the gateway vouches for (:func:`.use_case.caller`); an
 event handler from the event (:meth:`Caller.of_event`), as the ``system`` role: a consumed
-event acts for nobody in particular and is allowed nothing a role check would refuse.
+event acts for nobody in particular and is allowed nothing a role check would refuse. It
+carries the clock a use case reads the current instant from (:meth:`Caller.now`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
+
+from .clock import Clock, now
 
 if TYPE_CHECKING:
     from .messaging.envelope import Envelope
@@ -26,6 +30,12 @@ class Caller:
     actor: str = SYSTEM
     role: str = SYSTEM
     department: str | None = None
+    # Where the use case reads the current instant: the runtime's clock (a fake in tests).
+    clock: Clock = field(default=now, compare=False, repr=False)
+
+    def now(self) -> datetime:
+        """The current instant by the caller's clock (aware, UTC)."""
+        return self.clock()
 
     @classmethod
     def of_event(cls, envelope: Envelope) -> Caller:

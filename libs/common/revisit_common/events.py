@@ -1,8 +1,10 @@
 """The event catalogue: every integration event, a past-tense dataclass (CONTRACT.md §2).
 
 A producer builds one of these and hands it to the outbox; the envelope (CloudEvents 1.0)
-is added there. Consumers read ``envelope.data`` (a dict) and take only the fields they
-need, so producers may add fields without breaking anyone.
+is added there. A consumer's handler declares the event and the fields it reads
+(``messaging.registry.reads``) and gets them decoded into attributes, the rest of the data
+ignored, so producers may add fields without breaking anyone. A field added later gets a
+default here, so a consumer may read it from events of producers that predate it.
 """
 
 from __future__ import annotations

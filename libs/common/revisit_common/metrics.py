@@ -8,7 +8,6 @@ and replica reports the truth.
 from __future__ import annotations
 
 import hmac
-import os
 from collections.abc import Callable, Iterable
 
 from prometheus_client import (
@@ -110,9 +109,20 @@ class _OutboxCollector:
         yield family
 
 
+# Set by configure() from Settings.prometheus_multiproc_dir (the runtime, the worker).
+_multiprocess = False
+
+
+def configure(multiproc_dir: str | None) -> None:
+    """Whether :func:`render` merges the metric files of a multi-process server: so when
+    ``PROMETHEUS_MULTIPROC_DIR`` is set (prometheus-client then writes values there)."""
+    global _multiprocess
+    _multiprocess = bool(multiproc_dir)
+
+
 def render() -> tuple[bytes, str]:
     """The exposition text: process metrics (multiprocess-aware) plus scrape-time readers."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if _multiprocess:
         base = CollectorRegistry()
         MultiProcessCollector(base)
     else:

@@ -1,8 +1,12 @@
 """Alembic migrations per service, applied at start.
 
 Each service has ``migrations/`` with an ``env.py`` that calls :func:`run_env`, and
-versions written with alembic ``op`` calls. The outbox, inbox and settings-copy tables every
-service has are created by :func:`create_messaging_tables`.
+versions written with alembic ``op`` calls. A version names its ``revision`` and
+``down_revision`` only (alembic reads ``branch_labels`` and ``depends_on`` as optional). The
+tables several services create alike are defined once here: the outbox, inbox and
+settings-copy tables every service has (:func:`create_messaging_tables`), the idempotency keys
+(:func:`add_idempotency_keys`, :func:`drop_idempotency_keys`: a whole revision's steps) and
+the webhook tables (:func:`create_webhook_tables`: complaint's before they moved, notify's).
 """
 
 from __future__ import annotations
@@ -10,10 +14,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import command, context
+from alembic import command, context, op
 from alembic.config import Config
 
 from .db import Database
+
+TS = sa.DateTime(timezone=True)
+"""The timestamp column type of every table (timezone-aware)."""
 
 _LOCK_KEY = 0x7265766973  # "revis": one advisory lock for migrations on PostgreSQL
 
@@ -107,3 +114,74 @@ def create_idempotency_table(op) -> None:
 def drop_idempotency_table(op) -> None:
     op.drop_index("ix_idempotency_keys_expires_at", "idempotency_keys")
     op.drop_table("idempotency_keys")
+
+
+def add_idempotency_keys() -> None:
+    """The ``upgrade`` of each service's idempotency revision."""
+    create_idempotency_table(op)
+
+
+def drop_idempotency_keys() -> None:
+    """The ``downgrade`` of each service's idempotency revision."""
+    drop_idempotency_table(op)
+
+
+def create_webhook_tables(op) -> None:
+    """Webhooks, their deliveries and the attempts of each delivery."""
+    op.create_table(
+        "webhooks",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("tenant_id", sa.String(36), nullable=False),
+        sa.Column("url", sa.String(2000), nullable=False),
+        sa.Column("events", sa.JSON, nullable=False),
+        sa.Column("secret", sa.String(256), nullable=False),
+        sa.Column("department", sa.String(64)),
+        sa.Column("description", sa.String(500)),
+        sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+        sa.Column("created_by", sa.String(100), nullable=False),
+        sa.Column("created_at", TS, nullable=False),
+        sa.Column("deleted_at", TS),
+    )
+    op.create_index("ix_webhooks_tenant", "webhooks", ["tenant_id", "id"])
+    op.create_table(
+        "webhook_deliveries",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("tenant_id", sa.String(36), nullable=False),
+        sa.Column(
+            "webhook_id",
+            sa.String(36),
+            sa.ForeignKey("webhooks.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("event_id", sa.String(100), nullable=False),
+        sa.Column("event_type", sa.String(100), nullable=False),
+        sa.Column("routing_key", sa.String(200), nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("next_attempt_at", TS),
+        sa.Column("last_status", sa.Integer),
+        sa.Column("last_error", sa.String(1000)),
+        sa.Column("created_at", TS, nullable=False),
+        sa.Column("delivered_at", TS),
+        sa.UniqueConstraint("webhook_id", "event_id", name="uq_webhook_deliveries_event"),
+    )
+    op.create_index(
+        "ix_webhook_deliveries_due", "webhook_deliveries", ["status", "next_attempt_at"]
+    )
+    op.create_index("ix_webhook_deliveries_webhook", "webhook_deliveries", ["webhook_id", "id"])
+    op.create_table(
+        "webhook_attempts",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column(
+            "delivery_id",
+            sa.String(36),
+            sa.ForeignKey("webhook_deliveries.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("at", TS, nullable=False),
+        sa.Column("status_code", sa.Integer),
+        sa.Column("error", sa.String(1000)),
+        sa.Column("duration_ms", sa.Integer, nullable=False),
+    )
+    op.create_index("ix_webhook_attempts_delivery", "webhook_attempts", ["delivery_id", "id"])

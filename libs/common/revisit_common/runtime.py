@@ -2,8 +2,10 @@
 
 A service declares a :class:`ServiceSpec` in its ``bootstrap.py``; :class:`ServiceRuntime`
 turns the spec plus :class:`Settings` into a database (migrated), an outbox, a relay, a
-consumer and a Flask app. Standalone mode runs every runtime in one process; distributed
-mode runs one runtime's web app under gunicorn and its workers in a separate process.
+consumer, a Flask app and ``options``: the settings of that service alone, read by the
+spec's ``options`` class from the environment ``Settings`` took once. Standalone mode runs
+every runtime in one process; distributed mode runs one runtime's web app under gunicorn
+and its workers in a separate process.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 from flask import Flask, current_app, g
 
-from . import idempotency, metrics, migrations, webapp
+from . import faults, idempotency, metrics, migrations, webapp
+from .clock import Clock, now
 from .config import Settings
 from .db import Database
 from .directory import Directory, Peer, Unavailable, peers_from
@@ -30,6 +34,17 @@ from .problems import problem_response
 from .settings_catch_up import SettingsCatchUp
 
 log = logging.getLogger(__name__)
+
+
+class Options(Protocol):
+    """A service's own settings: a small frozen dataclass in its ``options.py``."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Any: ...
+
+
+# Seconds between two runs of a periodic job: a number, or read from the runtime (options).
+Interval = float | Callable[["ServiceRuntime"], float]
 
 
 @dataclass(frozen=True)
@@ -45,7 +60,9 @@ class ServiceSpec:
     # Paths the gateway forwards without a tenant identity (they carry their own credential).
     token_only_prefixes: Sequence[str] = ()
     # Background jobs the worker runs every N seconds, e.g. the overdue sweep.
-    periodic: Sequence[tuple[float, Callable[[ServiceRuntime], None]]] = ()
+    periodic: Sequence[tuple[Interval, Callable[[ServiceRuntime], None]]] = ()
+    # The class of its own settings (Options), built once per runtime as ``runtime.options``.
+    options: type[Options] | None = None
     on_start: Callable[[ServiceRuntime], None] | None = None
     # A request whose tenant settings are newer at the gateway than in this service's copy
     # fetches them first (settings_catch_up.py): only where keeping them has no other effect.
@@ -57,9 +74,20 @@ class ServiceSpec:
 
 
 class ServiceRuntime:
-    def __init__(self, spec: ServiceSpec, settings: Settings, bus: Bus | None = None):
+    def __init__(
+        self,
+        spec: ServiceSpec,
+        settings: Settings,
+        bus: Bus | None = None,
+        clock: Clock = now,
+    ):
         self.spec = spec
         self.settings = settings
+        # The instant the use cases see (clock.py): what routes put in the Caller and the
+        # periodic jobs pass on; a test gives a fake one.
+        self.clock = clock
+        # Its own settings, checked before anything is opened (a bad value: ValueError).
+        self.options: Any = spec.options.from_env(settings.environment) if spec.options else None
         self.internal_token = settings.internal_token or secrets.token_urlsafe(32)
         url, schema = settings.database_for(spec.name)
         self.db = Database(url, schema, **settings.pool())
@@ -100,6 +128,7 @@ class ServiceRuntime:
         self.peers: dict[str, Peer] = peers_from(settings.service_urls)
         self.directory = Directory(self.peers, self.internal_token, service=spec.name)
         self.settings_catch_up = SettingsCatchUp(self.db, self.directory)
+        metrics.configure(settings.prometheus_multiproc_dir)
         metrics.register_outbox(spec.name, settings.region, lambda: pending_count(self.db))
         metrics.start_service(spec.name, spec.handlers)
         if spec.on_start:
@@ -151,11 +180,13 @@ class ServiceRuntime:
     def start_workers(self, stop: threading.Event) -> list[threading.Thread]:
         """Start the outbox relay and the consumer on background threads."""
         self.declare()
+        faults.arm(self.settings.fault_inject)
         targets = [("relay", self.relay.run)]
         if self.consumer is not None:
             targets.append(("consumer", self.consumer.run_forever))
         for index, (interval, job) in enumerate(self.spec.periodic):
-            targets.append((f"periodic-{index}", self._periodic(interval, job)))
+            seconds = interval(self) if callable(interval) else interval
+            targets.append((f"periodic-{index}", self._periodic(seconds, job)))
         if idempotency.has_table(self.db):
             purge = self._periodic(idempotency.PURGE_INTERVAL, idempotency.purge_job)
             targets.append(("idempotency-purge", purge))

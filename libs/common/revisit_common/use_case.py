@@ -40,8 +40,8 @@ def write(fn: Callable[..., T], *args) -> T:
 
 
 def caller() -> Caller:
-    """The caller of this request: the identity the gateway vouches for (401 without one)
-    and the request id."""
+    """The caller of this request: the identity the gateway vouches for (401 without one),
+    the request id and the runtime's clock."""
     who = current()
     return Caller(
         tenant_id=who.tenant_id,
@@ -49,4 +49,5 @@ def caller() -> Caller:
         actor=who.actor,
         role=who.role,
         department=who.department,
+        clock=runtime().clock,
     )

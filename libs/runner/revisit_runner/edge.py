@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import shutil
 import signal
 import sys
@@ -83,10 +82,9 @@ def serve(app, settings: Settings, threads: int, on_stop: Callable[[], None] | N
             on_stop()
 
 
-def fresh_metrics_folder() -> None:
+def fresh_metrics_folder(folder: str | None) -> None:
     """As gunicorn_conf does at start: metric files of an earlier run would add stale
-    counts to /metrics (only when PROMETHEUS_MULTIPROC_DIR is set)."""
-    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    counts to /metrics (only when PROMETHEUS_MULTIPROC_DIR is set: ``folder``)."""
     if not folder:
         return
     path = Path(folder)
@@ -103,13 +101,11 @@ def main(argv: list[str]) -> int:
         print(f"usage: python -m revisit_runner.edge {{{'|'.join(ALL)}}}", file=sys.stderr)
         return 2
     settings = Settings.from_env()
-    bind = os.environ.get("REVISIT_BIND")
-    if bind:
-        host, _, port = bind.rpartition(":")
+    if settings.bind:
+        host, _, port = settings.bind.rpartition(":")
         settings = dataclasses.replace(settings, host=host.strip("[]"), port=int(port))
-    fresh_metrics_folder()
-    threads = int(os.environ.get("REVISIT_WEB_THREADS") or 8)
-    serve(app(argv[0]), settings, threads)
+    fresh_metrics_folder(settings.prometheus_multiproc_dir)
+    serve(app(argv[0]), settings, settings.web_threads or 8)
     return 0
 
 

@@ -84,6 +84,7 @@ def main(argv: list[str]) -> int:
     server = None
     if args.metrics_port is not None:
         settings = Settings.from_env()
+        metrics.configure(settings.prometheus_multiproc_dir)
         tokens = metrics.credentials(settings.metrics_token, settings.admin_token)
         if not tokens:
             log.warning("no REVISIT_METRICS_TOKEN or REVISIT_ADMIN_TOKEN: /metrics refuses all")

@@ -34,7 +34,7 @@ class Complaints(MethodView):
         caller = use_case.caller()
 
         def run(session):
-            query = service.list_query(caller, args, service.now())
+            query = service.list_query(caller, args, caller.now())
             return listing(session, query, Complaint.id, args)
 
         return use_case.run(run, read=True)

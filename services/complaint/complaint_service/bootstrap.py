@@ -8,11 +8,14 @@ from revisit_common import metrics as common_metrics
 from revisit_common.runtime import ServiceRuntime, ServiceSpec
 
 from . import api, handlers, jobs, metrics, settings_api
+from .options import ComplaintOptions
 
 
 def register_metrics(runtime: ServiceRuntime) -> None:
     common_metrics.register_collector(
-        metrics.DeadlineCollector(runtime.db, region=runtime.settings.region),
+        metrics.DeadlineCollector(
+            runtime.db, runtime.options.due_soon_window, region=runtime.settings.region
+        ),
         key="complaint-deadlines",
     )
 
@@ -26,4 +29,5 @@ SPEC = ServiceSpec(
     settings_catch_up=True,  # its settings handler only keeps the copy
     periodic=((jobs.ESCALATION_INTERVAL, jobs.escalation_sweep),),
     on_start=register_metrics,
+    options=ComplaintOptions,
 )

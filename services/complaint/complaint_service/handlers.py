@@ -8,8 +8,9 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from revisit_common import tenant_settings
+from revisit_common.events import CustomerGraded, CustomerRegistered, VisitCompleted
 from revisit_common.messaging.envelope import Envelope
-from revisit_common.messaging.registry import HandlerContext
+from revisit_common.messaging.registry import HandlerContext, reads
 
 from . import customers, follow_up, service
 
@@ -19,19 +20,21 @@ def settings_changed(session: Session, envelope: Envelope, ctx: HandlerContext) 
     tenant_settings.apply_settings_event(session, envelope)
 
 
-def customer_known(session: Session, envelope: Envelope, ctx: HandlerContext) -> None:
+@reads(CustomerRegistered, CustomerGraded, optional=["customer_id", "region"])
+def customer_known(session: Session, event, ctx: HandlerContext) -> None:
     """Keep the customer's region for the complaints raised against it."""
-    data = envelope.data
-    if data.get("customer_id") and data.get("region"):
+    if event.customer_id and event.region:
         customers.note_customer(
-            session, envelope.tenantid, data["customer_id"], data["region"], service.now()
+            session, event.envelope.tenantid, event.customer_id, event.region, service.now()
         )
 
 
-def visit_completed(session: Session, envelope: Envelope, ctx: HandlerContext) -> None:
+@reads(VisitCompleted, optional=["visit_id", "complaint_id", "satisfaction"])
+def visit_completed(session: Session, event, ctx: HandlerContext) -> None:
     """A post-complaint visit's answer closes (satisfied) or reopens the complaint."""
+    envelope = event.envelope
     follow_up.apply_visit_outcome(
-        session, ctx.outbox, envelope.tenantid, envelope.data, envelope.correlationid
+        session, ctx.outbox, envelope.tenantid, event, envelope.correlationid
     )
 
 

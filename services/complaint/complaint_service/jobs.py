@@ -12,4 +12,4 @@ ESCALATION_INTERVAL = 30.0  # seconds; limits are hours and days long
 def escalation_sweep(runtime: ServiceRuntime) -> None:
     """Escalate every running complaint with a limit missed since the last sweep."""
     with runtime.db.transaction() as session:
-        escalation.escalate_overdue(session, runtime.outbox)
+        escalation.escalate_overdue(session, runtime.outbox, runtime.clock())

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from revisit_common import events
 from revisit_common.caller import SYSTEM, Caller
-from revisit_common.clock import now
 from revisit_common.errors import Conflict, Invalid
 from revisit_common.messaging.outbox import Outbox
+from revisit_common.rows import copied
 
 from . import domain, service
 from .models import Complaint
@@ -44,12 +44,7 @@ def escalate_due(
             outbox,
             complaint,
             events.ComplaintEscalated(
-                complaint_id=complaint.id,
-                number=complaint.number,
-                customer_id=complaint.customer_id,
-                severity=complaint.severity,
-                department=complaint.department,
-                region=complaint.region,
+                **service.complaint_fields(complaint),
                 limit=limit,
                 deadline=deadline.isoformat(),
                 escalated_at=at.isoformat(),
@@ -74,7 +69,7 @@ def transition(
         outbox,
         complaint,
         data["action"],
-        at=now(),
+        at=caller.now(),
         by=caller.actor,
         department=department or complaint.department,
         note=data.get("note"),
@@ -156,24 +151,14 @@ def _effects(session, complaint: Complaint, action: str, at: datetime, **extra) 
 
 
 def _event_for(complaint: Complaint, action: str, at: datetime, *, note, visit_id):
-    common = {
-        "complaint_id": complaint.id,
-        "number": complaint.number,
-        "customer_id": complaint.customer_id,
-        "severity": complaint.severity,
-        "department": complaint.department,
-        "region": complaint.region,
-    }
+    common = service.complaint_fields(complaint)
     if action == "resolve":
         return events.IssueResolved(
             issue_id=complaint.id,
             source="complaint",
             visit_id=None,
             complaint_id=complaint.id,
-            customer_id=complaint.customer_id,
-            department=complaint.department,
-            category=complaint.category,
-            region=complaint.region,
+            **copied(complaint, "customer_id", "department", "category", "region"),
             assignee=None,
             raised_at=complaint.received_at.isoformat(),
             resolved_at=at.isoformat(),

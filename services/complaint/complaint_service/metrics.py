@@ -2,15 +2,14 @@
 
 ``revisit_complaints_overdue``: open complaints with a time limit already missed while the
 clock runs; ``revisit_complaints_due_soon``: open complaints not overdue yet whose next
-limit falls due within ``REVISIT_COMPLAINT_DUE_SOON_HOURS`` (default 4) hours. Labels
-``tenant``, ``region`` (this deployment's), ``customer_region`` (the complaint's),
+limit falls due within ``REVISIT_COMPLAINT_DUE_SOON_HOURS`` (default 4) hours (options.py).
+Labels ``tenant``, ``region`` (this deployment's), ``customer_region`` (the complaint's),
 ``department``, ``severity``. Every tenant with settings here has a zero series (its other
 labels empty), so a gauge at 0 is a value, not "no data". The alert rules watch both.
 """
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -25,16 +24,12 @@ from .service import due_soon_clause, overdue_clause
 LABELS = ["tenant", "region", "customer_region", "department", "severity"]
 
 
-def due_soon_window() -> timedelta:
-    return timedelta(hours=float(os.environ.get("REVISIT_COMPLAINT_DUE_SOON_HOURS") or 4))
-
-
 class DeadlineCollector:
     """Stateless: every scrape asks the database (an indexed count of open complaints)."""
 
-    def __init__(self, db: Database, window: timedelta | None = None, region: str = ""):
+    def __init__(self, db: Database, window: timedelta, region: str = ""):
         self.db = db
-        self.window = window or due_soon_window()
+        self.window = window
         self.region = region
 
     def _counts(self, session, clause):

@@ -8,6 +8,7 @@ the same transaction (lifecycle steps: lifecycle.py). Nothing here does network 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -15,11 +16,12 @@ from sqlalchemy.orm import Session
 from revisit_common import events, tenant_settings
 from revisit_common.calendar import WorkCalendar
 from revisit_common.caller import Caller
-from revisit_common.clock import now
+from revisit_common.clock import now  # noqa: F401 - the handlers read service.now
 from revisit_common.directory import CustomerLookup
 from revisit_common.errors import NotFound
 from revisit_common.ids import new_id
 from revisit_common.messaging.outbox import Outbox
+from revisit_common.rows import copied
 
 from . import customers, domain
 from .models import Complaint, LedgerEntry
@@ -154,6 +156,14 @@ def publish(session: Session, outbox: Outbox, complaint: Complaint, event, corre
     outbox.add(session, event, tenant_id=complaint.tenant_id, correlation_id=correlation_id)
 
 
+def complaint_fields(complaint: Complaint) -> dict[str, Any]:
+    """What each event about one complaint says of it (raised, escalated, closed, reopened)."""
+    return {
+        "complaint_id": complaint.id,
+        **copied(complaint, "number", "customer_id", "severity", "department", "region"),
+    }
+
+
 def create_complaint(
     session: Session,
     outbox: Outbox,
@@ -163,7 +173,7 @@ def create_complaint(
 ) -> Complaint:
     """Register a complaint of a customer of the caller's tenant (from the copy, else asked
     of ``directory``, the customer service: customers.py); no such customer → NotFound."""
-    stamp = now()
+    stamp = caller.now()
     customer = customers.known_customer(
         session, directory, caller.tenant_id, data["customer_id"], stamp
     )
@@ -205,14 +215,8 @@ def create_complaint(
         outbox,
         complaint,
         events.ComplaintRaised(
-            complaint_id=complaint.id,
-            number=complaint.number,
-            customer_id=complaint.customer_id,
-            channel=complaint.channel,
-            severity=complaint.severity,
-            category=complaint.category,
-            department=complaint.department,
-            region=complaint.region,
+            **complaint_fields(complaint),
+            **copied(complaint, "channel", "category"),
             received_at=received_at.isoformat(),
             deadlines=deadlines.to_dict(),
         ),

@@ -41,11 +41,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from revisit_common.checks import check_choice, check_date
 from revisit_common.policy import Policy, PolicyError, check_bounds, setting
+from revisit_common.satisfaction import SATISFACTION_LEVELS
 
 __all__ = [
     "COOPERATION_TIERS",
@@ -87,13 +89,6 @@ COOPERATION_TIERS = ("short", "medium", "long")
 GRADES = ("C", "B", "A")
 RISK_LEVELS = ("low", "medium", "high")
 CREDIT_RATINGS = ("good", "fair", "poor")
-SATISFACTION_LEVELS = (
-    "very_satisfied",
-    "satisfied",
-    "neutral",
-    "dissatisfied",
-    "very_dissatisfied",
-)
 # Points of each overall-satisfaction level (DOMAIN.md §2, five levels) in the score.
 SATISFACTION_POINTS: Mapping[str, Decimal] = {
     "very_satisfied": Decimal(100),
@@ -261,7 +256,7 @@ class RiskIndicators:
         _check_count("complaints_12m", self.complaints_12m)
         if not isinstance(self.legal_dispute, bool):
             raise ValueError(f"legal_dispute must be a bool, got {self.legal_dispute!r}")
-        _check_choice("credit_rating", self.credit_rating, CREDIT_RATINGS)
+        check_choice("credit_rating", self.credit_rating, CREDIT_RATINGS)
         if self.purchase_trend is not None:
             trend = _to_amount("purchase_trend", self.purchase_trend)
             object.__setattr__(self, "purchase_trend", trend)
@@ -283,16 +278,16 @@ class CustomerFacts:
     risk: RiskIndicators = field(default_factory=RiskIndicators)
 
     def __post_init__(self) -> None:
-        _check_choice("type", self.type, CUSTOMER_TYPES)
+        check_choice("type", self.type, CUSTOMER_TYPES)
         for name in ("annual_purchase_amount", "purchases_last_12m", "purchases_prev_12m"):
             object.__setattr__(self, name, _to_amount(name, getattr(self, name)))
-        _check_date("cooperation_start", self.cooperation_start)
+        check_date("cooperation_start", self.cooperation_start)
         _check_count("purchase_count_12m", self.purchase_count_12m)
         if isinstance(self.satisfaction_scores, str):
             raise ValueError("satisfaction_scores must be a sequence of levels, not a string")
         levels = tuple(self.satisfaction_scores)
         for level in levels:
-            _check_choice("satisfaction_scores item", level, SATISFACTION_LEVELS)
+            check_choice("satisfaction_scores item", level, SATISFACTION_LEVELS)
         object.__setattr__(self, "satisfaction_scores", levels)
         if not isinstance(self.risk, RiskIndicators):
             raise ValueError(f"risk must be RiskIndicators, got {type(self.risk).__name__}")
@@ -301,16 +296,6 @@ class CustomerFacts:
 def _check_count(name: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
-
-
-def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
-
-
-def _check_date(name: str, value: Any) -> None:
-    if isinstance(value, datetime) or not isinstance(value, date):
-        raise ValueError(f"{name} must be a date, got {value!r}")
 
 
 def _to_amount(name: str, value: Any) -> Decimal:
@@ -376,8 +361,8 @@ def cooperation_years(start: date, today: date) -> int:
     anniversary (started 2021-11-23: 4 years on 2026-11-22, 5 on 2026-11-23). A start on
     29 February has its anniversary on 1 March in other years. 0 when ``start`` is after
     ``today`` (cooperation not begun yet)."""
-    _check_date("start", start)
-    _check_date("today", today)
+    check_date("start", start)
+    check_date("today", today)
     if today < start:
         return 0
     years = today.year - start.year
@@ -451,7 +436,7 @@ def satisfaction_points(levels: Iterable[str], policy: ClassificationPolicy) -> 
     ``satisfaction_default_score`` (50, neutral) when none is recorded."""
     points = []
     for level in levels:
-        _check_choice("satisfaction level", level, SATISFACTION_LEVELS)
+        check_choice("satisfaction level", level, SATISFACTION_LEVELS)
         points.append(SATISFACTION_POINTS[level])
     if not points:
         return policy.satisfaction_default_score
@@ -542,7 +527,7 @@ def assess_risk(indicators: RiskIndicators, policy: ClassificationPolicy) -> tup
 
 def classify(facts: CustomerFacts, policy: ClassificationPolicy, today: date) -> Classification:
     """All derived fields of one customer on ``today`` (DOMAIN.md §1 "Classification")."""
-    _check_date("today", today)
+    check_date("today", today)
     years = cooperation_years(facts.cooperation_start, today)
     components = score_components(facts, policy, today)
     score = composite_score(components, policy)
@@ -592,7 +577,7 @@ def measures_for(level: str) -> list[str]:
 
 
 def _check_level(level: Any) -> None:
-    _check_choice("risk level", level, RISK_LEVELS)
+    check_choice("risk level", level, RISK_LEVELS)
 
 
 def _clamp(value: Decimal) -> Decimal:

@@ -8,8 +8,9 @@ from sqlalchemy.orm import Session
 
 from revisit_common import tenant_settings
 from revisit_common.caller import Caller
+from revisit_common.events import ComplaintRaised, VisitCompleted
 from revisit_common.messaging.envelope import Envelope
-from revisit_common.messaging.registry import HandlerContext
+from revisit_common.messaging.registry import HandlerContext, reads
 
 from . import service
 
@@ -20,23 +21,28 @@ def settings_changed(session: Session, envelope: Envelope, ctx: HandlerContext) 
         service.regrade_tenant(session, ctx.outbox, Caller.of_event(envelope))
 
 
-def visit_completed(session: Session, envelope: Envelope, ctx: HandlerContext) -> None:
+@reads(VisitCompleted, fields=["customer_id"], optional=["satisfaction"])
+def visit_completed(session: Session, event, ctx: HandlerContext) -> None:
     """A visit's overall satisfaction feeds the customer's grade score."""
-    level = envelope.data.get("satisfaction")
-    if level:
+    if event.satisfaction:
         service.note_visit_satisfaction(
-            session, ctx.outbox, Caller.of_event(envelope), envelope.data["customer_id"], level
+            session,
+            ctx.outbox,
+            Caller.of_event(event.envelope),
+            event.customer_id,
+            event.satisfaction,
         )
 
 
-def complaint_raised(session: Session, envelope: Envelope, ctx: HandlerContext) -> None:
+@reads(ComplaintRaised, fields=["customer_id"], optional=["received_at"])
+def complaint_raised(session: Session, event, ctx: HandlerContext) -> None:
     """A complaint counts towards the customer's risk level for twelve months."""
-    received = str(envelope.data.get("received_at") or envelope.time)[:10]
+    received = str(event.received_at or event.envelope.time)[:10]
     service.note_complaint(
         session,
         ctx.outbox,
-        Caller.of_event(envelope),
-        envelope.data["customer_id"],
+        Caller.of_event(event.envelope),
+        event.customer_id,
         date.fromisoformat(received),
     )
 

@@ -6,6 +6,7 @@ events the change causes to the outbox in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -18,6 +19,7 @@ from revisit_common.clock import now
 from revisit_common.errors import Conflict, NotFound
 from revisit_common.ids import new_id
 from revisit_common.messaging.outbox import Outbox
+from revisit_common.rows import copied, tenant_row
 
 from . import domain
 from .models import Contact, Customer, Purchase, Repair
@@ -44,10 +46,7 @@ def local_today(timezone: str) -> date:
 
 
 def get_customer(session: Session, tenant_id: str, customer_id: str) -> Customer:
-    customer = session.get(Customer, customer_id)
-    if customer is None or customer.tenant_id != tenant_id:
-        raise NotFound("customer")  # another tenant's customer is as unknown as a missing one
-    return customer
+    return tenant_row(session, Customer, tenant_id, customer_id, "customer")
 
 
 def facts_of(session: Session, customer: Customer, today: date) -> domain.CustomerFacts:
@@ -123,6 +122,11 @@ def derive(
     return result
 
 
+def publish(session: Session, outbox: Outbox, caller: Caller, event: events.Event) -> None:
+    """Add ``event`` to the outbox, in the caller's tenant and correlation."""
+    outbox.add(session, event, tenant_id=caller.tenant_id, correlation_id=caller.correlation_id)
+
+
 def announce(
     session: Session,
     outbox: Outbox,
@@ -135,26 +139,25 @@ def announce(
     risk above low)."""
     stamp = customer.updated_at.isoformat()
     if old_grade != customer.grade:
-        outbox.add(
+        publish(
             session,
+            outbox,
+            caller,
             events.CustomerGraded(
                 customer_id=customer.id,
-                region=customer.region,
-                owner=customer.owner,
-                grade=customer.grade,
                 previous_grade=old_grade,
-                score=customer.score,
-                size_tier=customer.size_tier,
-                cooperation_tier=customer.cooperation_tier,
                 graded_at=stamp,
+                **copied(
+                    customer, "region", "owner", "grade", "score", "size_tier", "cooperation_tier"
+                ),
             ),
-            tenant_id=customer.tenant_id,
-            correlation_id=caller.correlation_id,
         )
     new_customer_at_low = old_risk is None and customer.risk_level == "low"
     if domain.risk_changed(old_risk, customer.risk_level) and not new_customer_at_low:
-        outbox.add(
+        publish(
             session,
+            outbox,
+            caller,
             events.CustomerRiskChanged(
                 customer_id=customer.id,
                 region=customer.region,
@@ -165,8 +168,6 @@ def announce(
                 measures=domain.measures_for(customer.risk_level),
                 changed_at=stamp,
             ),
-            tenant_id=customer.tenant_id,
-            correlation_id=caller.correlation_id,
         )
 
 
@@ -196,22 +197,16 @@ def create_customer(session: Session, outbox: Outbox, caller: Caller, data: dict
     derive(session, customer)
     session.add(customer)
     session.flush()
-    outbox.add(
+    publish(
         session,
+        outbox,
+        caller,
         events.CustomerRegistered(
             customer_id=customer.id,
-            name=customer.name,
-            type=customer.type,
-            region=customer.region,
-            owner=customer.owner,
-            grade=customer.grade,
-            size_tier=customer.size_tier,
-            cooperation_tier=customer.cooperation_tier,
-            risk_level=customer.risk_level,
             registered_at=stamp.isoformat(),
+            **copied(customer, "name", "type", "region", "owner", "grade", "risk_level"),
+            **copied(customer, "size_tier", "cooperation_tier"),
         ),
-        tenant_id=caller.tenant_id,
-        correlation_id=caller.correlation_id,
     )
     announce(session, outbox, customer, caller, None, None)
     return customer
@@ -250,21 +245,19 @@ def record_purchase(
     session.add(purchase)
     session.flush()
     reclassify(session, outbox, customer, caller)
-    outbox.add(
+    publish(
         session,
+        outbox,
+        caller,
         events.PurchaseRecorded(
             purchase_id=purchase.id,
             customer_id=customer.id,
-            region=customer.region,
-            owner=customer.owner,
-            grade=customer.grade,
+            **copied(customer, "region", "owner", "grade"),
             amount=str(purchase.amount),
             product=purchase.product,
             purchased_at=purchase.purchased_at.isoformat(),
             first_purchase=first,
         ),
-        tenant_id=caller.tenant_id,
-        correlation_id=caller.correlation_id,
     )
     return purchase
 
@@ -295,18 +288,17 @@ def close_repair(
         raise Conflict("repair is already closed")
     repair.closed_at = data.get("closed_at") or now()
     repair.result = data.get("result")
-    outbox.add(
+    publish(
         session,
+        outbox,
+        caller,
         events.RepairClosed(
             repair_id=repair.id,
             customer_id=customer.id,
-            region=customer.region,
-            owner=customer.owner,
+            **copied(customer, "region", "owner"),
             product=repair.product,
             closed_at=repair.closed_at.isoformat(),
         ),
-        tenant_id=caller.tenant_id,
-        correlation_id=caller.correlation_id,
     )
     return repair
 
@@ -323,29 +315,44 @@ def regrade_tenant(session: Session, outbox: Outbox, caller: Caller) -> int:
     return count
 
 
+def note_fact(
+    session: Session,
+    outbox: Outbox,
+    caller: Caller,
+    customer_id: str,
+    change: Callable[[Customer], None],
+) -> bool:
+    """Apply ``change`` to a customer of the caller's tenant and reclassify it; False for a
+    customer this service never knew (nothing to update)."""
+    customer = session.get(Customer, customer_id)
+    if customer is None or customer.tenant_id != caller.tenant_id:
+        return False
+    change(customer)
+    reclassify(session, outbox, customer, caller)
+    return True
+
+
 def note_visit_satisfaction(
     session: Session, outbox: Outbox, caller: Caller, customer_id: str, level: str
 ) -> bool:
     """A completed visit's overall satisfaction feeds the customer's score."""
-    customer = session.get(Customer, customer_id)
-    if customer is None or customer.tenant_id != caller.tenant_id:
-        return False  # a customer this service never knew: nothing to update
-    if level not in domain.SATISFACTION_LEVELS:
-        raise ValueError(f"unknown satisfaction level {level!r}")
-    customer.satisfaction_levels = [*(customer.satisfaction_levels or []), level][
-        -SATISFACTION_HISTORY:
-    ]
-    reclassify(session, outbox, customer, caller)
-    return True
+
+    def add(customer: Customer) -> None:
+        if level not in domain.SATISFACTION_LEVELS:
+            raise ValueError(f"unknown satisfaction level {level!r}")
+        levels = [*(customer.satisfaction_levels or []), level]
+        customer.satisfaction_levels = levels[-SATISFACTION_HISTORY:]
+
+    return note_fact(session, outbox, caller, customer_id, add)
 
 
 def note_complaint(
     session: Session, outbox: Outbox, caller: Caller, customer_id: str, day: date
 ) -> bool:
     """A complaint raised against a customer counts towards its risk for 12 months."""
-    customer = session.get(Customer, customer_id)
-    if customer is None or customer.tenant_id != caller.tenant_id:
-        return False
-    customer.complaint_dates = [*(customer.complaint_dates or []), day.isoformat()][-200:]
-    reclassify(session, outbox, customer, caller)
-    return True
+
+    def add(customer: Customer) -> None:
+        dates = [*(customer.complaint_dates or []), day.isoformat()]
+        customer.complaint_dates = dates[-200:]
+
+    return note_fact(session, outbox, caller, customer_id, add)

@@ -19,6 +19,7 @@ from revisit_common.runtime import ServiceRuntime, ServiceSpec
 
 from . import audit, auth, internal, openapi, proxy, ratelimit, settings_owners
 from .api import BLUEPRINTS
+from .options import GatewayOptions
 from .proxy import HttpTransport, InProcessTransport, Transport
 from .store import Store
 
@@ -38,6 +39,7 @@ SPEC = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     blueprints=BLUEPRINTS,
     public=True,
+    options=GatewayOptions,
 )
 
 
@@ -57,11 +59,12 @@ def create_gateway_app(
     Forwarded requests carry ``runtime.internal_token``: every service must share it
     (``Settings.internal_token``).
     """
+    options: GatewayOptions = runtime.options
     app = runtime.create_app()
     app.extensions["gateway_store"] = Store(
-        runtime.db, synchronous_commit=runtime.settings.audit_synchronous_commit
+        runtime.db, synchronous_commit=options.audit_synchronous_commit
     )
-    auth.install(app, between=lambda a: ratelimit.install(a, runtime.settings))
+    auth.install(app, between=lambda a: ratelimit.install(a, options))
     audit.install(app)
     proxy.install(app, transports, runtime.internal_token)
     internal.install(app, runtime.internal_token)

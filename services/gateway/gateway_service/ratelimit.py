@@ -45,9 +45,10 @@ from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from revisit_common.config import Settings
 from revisit_common.problems import problem_response
 from revisit_common.webapp import API_PREFIX
+
+from .options import GatewayOptions
 
 log = logging.getLogger(__name__)
 
@@ -179,16 +180,16 @@ class GatewayLimiter:
         return self.memory.hit(item, key)
 
 
-def install(app: Flask, settings: Settings) -> GatewayLimiter | None:
+def install(app: Flask, options: GatewayOptions) -> GatewayLimiter | None:
     """Count ``/api/v1`` requests; returns the limiter, or None when limits are off."""
-    check_limit("REVISIT_RATE_LIMIT", settings.rate_limit)
-    check_limit("REVISIT_RATE_LIMIT_ANONYMOUS", settings.rate_limit_anonymous)
-    if settings.trusted_proxies > 0:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)
-    if is_off(settings.rate_limit) and is_off(settings.rate_limit_anonymous):
+    check_limit("REVISIT_RATE_LIMIT", options.rate_limit)
+    check_limit("REVISIT_RATE_LIMIT_ANONYMOUS", options.rate_limit_anonymous)
+    if options.trusted_proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=options.trusted_proxies)
+    if is_off(options.rate_limit) and is_off(options.rate_limit_anonymous):
         return None
     limiter = GatewayLimiter(
-        settings.rate_limit, settings.rate_limit_anonymous, settings.rate_limit_storage_url
+        options.rate_limit, options.rate_limit_anonymous, options.rate_limit_storage_url
     )
     app.before_request(limiter.check)
     app.extensions["gateway_limiter"] = limiter

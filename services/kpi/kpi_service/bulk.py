@@ -1,4 +1,4 @@
-"""The KPI store's statements for many rows at once (a consumer batch, see store.apply_events).
+"""The KPI store's statements for many rows at once (a run of events, see projection.py).
 
 On PostgreSQL a batch takes two statements whose text does not depend on the number of
 rows: :func:`read` logs the events and reads (and locks) the facts and the tenants' time
@@ -197,33 +197,47 @@ def _write_sqlite(session, inserts, updates, counts, now) -> None:
     if inserts:
         session.execute(facts.insert(), [{**r, "updated_at": now} for r in inserts])
     if updates:
-        where = [facts.c[name] == sa.bindparam(f"k_{name}") for name in FACT_KEY]
         rows = [
             {**{f"k_{n}": r[n] for n in FACT_KEY}, "updated_at": now}
             | {"state": r["state"], "applied": r["applied"]}
             for r in updates
         ]
-        session.execute(facts.update().where(*where), rows)
+        session.execute(_sqlite_fact_update(), rows)
     for table in AGGREGATES:
         rows = counts.get(table.name)
         if rows:
             _add_sqlite(session, table, rows)
 
 
-def _add_sqlite(session: Session, table: sa.Table, rows: list[dict]) -> None:
+@lru_cache(maxsize=1)
+def _sqlite_fact_update() -> sa.Update:
+    return facts.update().where(*(facts.c[name] == sa.bindparam(f"k_{name}") for name in FACT_KEY))
+
+
+@lru_cache(maxsize=4)
+def _sqlite_statements(name: str) -> tuple[sa.Insert, sa.Delete]:
+    """The upsert adding counts to a row of aggregate ``name``, and the delete of a row once
+    all zero (built once: building them costs more than running them)."""
+    table = {t.name: t for t in AGGREGATES}[name]
     keys = [c.name for c in table.primary_key.columns]
     stmt = sqlite.insert(table)
     upsert = stmt.on_conflict_do_update(
         index_elements=keys, set_={n: table.c[n] + stmt.excluded[n] for n in COUNTS}
     )
+    delete = table.delete().where(
+        *(table.c[k] == sa.bindparam(f"k_{k}") for k in keys),
+        *(table.c[n] == 0 for n in COUNTS),
+    )
+    return upsert, delete
+
+
+def _add_sqlite(session: Session, table: sa.Table, rows: list[dict]) -> None:
+    upsert, delete = _sqlite_statements(table.name)
     session.execute(upsert, [{**dict.fromkeys(COUNTS, 0), **row} for row in rows])
     # Only a bucket something was taken from can have come back to zero.
+    keys = [c.name for c in table.primary_key.columns]
     prunes = [
         {f"k_{k}": row[k] for k in keys} for row in rows if any(row.get(n, 0) < 0 for n in COUNTS)
     ]
     if prunes:
-        delete = table.delete().where(
-            *(table.c[k] == sa.bindparam(f"k_{k}") for k in keys),
-            *(table.c[n] == 0 for n in COUNTS),
-        )
         session.execute(delete, prunes)

@@ -48,7 +48,9 @@ every fact's day is derived again). ``region`` is the business region in the eve
 
 A fact contributes one vector of counts to one bucket (:class:`Contribution`); the store
 keeps the contribution it applied and, on every change, subtracts the old one and adds the
-new one (:func:`deltas`).
+new one (:func:`deltas`). What a run of events changes, facts and aggregate rows, is decided
+here too (:func:`targets`, :func:`merge_all`, :func:`aggregate_rows`); projection.py applies
+it through the store.
 """
 
 from __future__ import annotations
@@ -419,6 +421,72 @@ def deltas(
             bucket[name] = bucket.get(name, 0) + sign * value
     cleaned = {k: {n: v for n, v in c.items() if v} for k, c in out.items()}
     return {k: c for k, c in cleaned.items() if c}
+
+
+# --------------------------------------------------------------------------- projecting
+
+Key = tuple[str, str, str]  # a fact: (tenant, kind, entity id)
+Move = tuple[str, Contribution | None, Contribution | None]  # tenant, old, new
+AGGREGATES: dict[str, tuple[tuple[str, ...], Callable[[Contribution], tuple]]] = {
+    "daily": (DAILY_DIMS, daily_key),
+    "monthly": (MONTHLY_DIMS, monthly_key),
+    "totals": (TOTAL_DIMS, totals_key),
+}
+
+
+def targets(events: Iterable[tuple[str, Observed]]) -> list[tuple[Key, Observed, Rule]]:
+    """The (tenant, event) pairs a figure uses, each with its fact's key and its rule."""
+    out = []
+    for tenant, event in events:
+        found = target(event)
+        if found is not None:
+            rule, entity = found
+            out.append(((tenant, rule.kind, entity), event, rule))
+    return out
+
+
+def merge_all(
+    stored: Mapping[Key, Mapping[str, Any]], items: Iterable[tuple[Key, Observed, Rule]]
+) -> dict[Key, dict[str, Any]]:
+    """The facts ``items`` change, in key order, with their states once every event is merged
+    in order (a fact seen twice merges twice): new facts, and stored ones (``stored``: key ->
+    state) an event changed. ``stored`` is not changed."""
+    states = dict(stored)
+    changed: set[Key] = set()
+    for key, event, rule in items:
+        state = states.get(key, {})
+        merged = merge(state, event, rule)
+        if key in states and merged == state:
+            continue
+        states[key] = merged
+        changed.add(key)
+    return {key: states[key] for key in sorted(changed)}
+
+
+def aggregate_rows(moves: Iterable[Move]) -> dict[str, list[dict[str, Any]]]:
+    """Per aggregate of :data:`AGGREGATES`, the rows of counts to add so that every fact's
+    contribution goes from its ``old`` to its ``new``: a bucket's keys (``tenant_id`` and the
+    aggregate's dimensions) and its summed counts, in bucket order, the buckets whose moves
+    cancel out left out (their row stays as it was)."""
+    sums: dict[str, dict[tuple, dict[str, int]]] = {name: {} for name in AGGREGATES}
+    for tenant, old, new in moves:
+        for name, (_, key_of) in AGGREGATES.items():
+            into_aggregate = sums[name]
+            for bucket, counts in deltas(old, new, key_of).items():
+                into = into_aggregate.setdefault((tenant, *bucket), {})
+                for count, value in counts.items():
+                    into[count] = into.get(count, 0) + value
+    return {name: _count_rows(AGGREGATES[name][0], sums[name]) for name in AGGREGATES}
+
+
+def _count_rows(dims: tuple[str, ...], buckets: dict[tuple, dict]) -> list[dict[str, Any]]:
+    rows = []
+    for bucket in sorted(buckets):
+        counts = {name: value for name, value in buckets[bucket].items() if value}
+        if counts:
+            keys = dict(zip(dims, bucket[1:], strict=True))
+            rows.append({"tenant_id": bucket[0], **keys, **counts})
+    return rows
 
 
 # --------------------------------------------------------------------------- formulas

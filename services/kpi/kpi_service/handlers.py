@@ -1,9 +1,9 @@
-"""Events the KPI service consumes: all of them, each into the event log and the store.
+"""Events the KPI service consumes: all of them, each into the event log and the projection.
 
-One handler for every type: it logs the event and merges it into its fact (service.record,
-or service.record_many for a batch); types no figure uses yet are logged only, so a later
-rebuild can use them. The inbox makes
-a redelivered event a no-op; the fact merge makes a repeated or late one harmless anyway.
+One handler for every type: it hands the event, or a consumer batch's run of events, to
+projection.record, which logs them and merges them into their facts and the aggregates (the
+same projection rebuild.py replays the log through). Types no figure uses yet are logged
+only, so a later rebuild can use them.
 """
 
 from __future__ import annotations
@@ -13,15 +13,15 @@ from sqlalchemy.orm import Session
 from revisit_common.messaging.envelope import Envelope
 from revisit_common.messaging.registry import BatchHandler, HandlerContext
 
-from . import service
+from . import projection
 
 
 def _record_one(session: Session, envelope: Envelope, ctx: HandlerContext) -> None:
-    service.record(session, envelope)
+    projection.record(session, [envelope])
 
 
 def _record_many(session: Session, envelopes: list[Envelope], ctx: HandlerContext) -> None:
-    service.record_many(session, envelopes)
+    projection.record(session, envelopes)
 
 
 # One event at a time, or a consumer batch's events at once (the same effect, fewer queries).

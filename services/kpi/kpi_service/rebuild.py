@@ -1,10 +1,11 @@
 """Rebuild the KPI store from its event log: ``python -m kpi_service.rebuild``.
 
 Facts, daily and monthly aggregates and totals are cleared and the event log is replayed in
-order into fresh ones, read in bounded batches, in one transaction: readers keep seeing the
-old figures until the new ones are complete. Because facts merge order-independently, events
-the live consumer applies meanwhile are merged again harmlessly. The tenant settings copy
-is kept (it holds the newest version already, so replayed settings events change nothing).
+order into fresh ones through the projection the live consumer uses (projection.py), read
+and applied in bounded batches, in one transaction: readers keep seeing the old figures
+until the new ones are complete. Because facts merge order-independently, events the live
+consumer applies meanwhile are merged again harmlessly. The tenant settings copy is kept
+(it holds the newest version already, so replayed settings events change nothing).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from revisit_common import migrations
 from revisit_common.config import Settings
 from revisit_common.db import Database
 
-from . import service, store
+from . import projection, store
 from .bootstrap import MIGRATIONS
 from .models import AGGREGATES, facts
 
@@ -30,9 +31,9 @@ def rebuild(db: Database, batch: int = 1000) -> int:
     with db.transaction() as session:
         for table in (facts, *AGGREGATES):
             session.execute(table.delete())
-        for envelope in store.logged_events(session, batch):
-            service.project(session, envelope)
-            replayed += 1
+        for envelopes in store.logged_batches(session, batch):
+            projection.project(session, envelopes)
+            replayed += len(envelopes)
     return replayed
 
 

@@ -1,4 +1,7 @@
-"""Use cases of the KPI service: record an event, project it, report KPIs and rankings."""
+"""Use cases of the KPI service: report KPIs and rankings from the aggregates.
+
+(Events reach the aggregates through projection.py.)
+"""
 
 from __future__ import annotations
 
@@ -8,45 +11,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from revisit_common import tenant_settings
-from revisit_common.messaging.envelope import Envelope
 
 from . import domain, store
-
-SETTINGS_EVENTS = frozenset({"TenantRegistered", "TenantSettingsChanged"})
-
-
-def record(session: Session, envelope: Envelope) -> None:
-    """A consumed event: into the event log, then into the facts and aggregates."""
-    store.log_event(session, envelope)
-    project(session, envelope)
-
-
-def record_many(session: Session, envelopes: list[Envelope]) -> None:
-    """``record`` for each of ``envelopes`` in order, with a few statements for all of them:
-    the log in one insert, the facts and aggregates merged in runs between settings events
-    (a settings event may move every fact of its tenant to another day, so it is a barrier).
-    The log insert travels with the first run's reads."""
-    log, run = list(envelopes), []
-    for envelope in envelopes:
-        if envelope.type in SETTINGS_EVENTS:
-            store.apply_events(session, run, log)
-            log, run = [], []
-            project(session, envelope)
-        else:
-            run.append(envelope)
-    store.apply_events(session, run, log)
-
-
-def project(session: Session, envelope: Envelope) -> None:
-    """Apply one event to the facts and aggregates (the live consumer and rebuilds)."""
-    if envelope.type in SETTINGS_EVENTS:
-        before = tenant_settings.load(session, envelope.tenantid).timezone
-        if tenant_settings.apply_settings_event(session, envelope):
-            after = tenant_settings.load(session, envelope.tenantid).timezone
-            if after != before:  # "a day" moved: every timestamped fact may change day
-                store.recompute_tenant(session, envelope.tenantid, after)
-        return
-    store.apply_event(session, envelope)
 
 
 def today_of(session: Session, tenant: str, now: datetime | None = None) -> date:

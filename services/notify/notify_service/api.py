@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 
-from revisit_common import idempotency
+from revisit_common import use_case
 from revisit_common.identity import require_role
 from revisit_common.paging import PageArgs, page
-from revisit_common.problems import conflict, invalid
+from revisit_common.problems import invalid
 from revisit_common.runtime import runtime
 
 from . import address_policy, webhooks
@@ -45,22 +45,11 @@ def _tenant() -> str:
     return require_role(*MANAGERS).tenant_id
 
 
-def _run(fn, *, read: bool = False):
-    rt = runtime()
-    try:
-        with rt.db.read() if read else idempotency.transaction(rt.db) as session:
-            return fn(session)
-    except webhooks.WebhookNotFound as exc:
-        abort(404, message=f"{exc} not found")
-    except webhooks.TooManyWebhooks as exc:
-        conflict(str(exc))
-
-
 def _check_url(url: str) -> None:
     """422 on ``url`` unless it may be a webhook's (before any transaction: DNS is slow)."""
     resolve = current_app.config.get("WEBHOOK_RESOLVER") or resolve_host
     try:
-        address_policy.check(url, resolve, allow_private=runtime().settings.webhook_allow_private)
+        address_policy.check(url, resolve, allow_private=runtime().options.webhook_allow_private)
     except address_policy.Unresolved:
         return
     except address_policy.Refused as exc:
@@ -80,7 +69,7 @@ class Webhooks(MethodView):
             items, cursor = page(session, query, Webhook.id, args["limit"], args["cursor"])
             return {"items": items, "next_cursor": cursor}
 
-        return _run(run, read=True)
+        return use_case.run(run, read=True)
 
     @blp.arguments(WebhookInSchema)
     @blp.response(201, WebhookCreatedSchema)
@@ -91,7 +80,7 @@ class Webhooks(MethodView):
         body>``). Without ``secret`` one is generated and returned here, once."""
         identity = require_role(*MANAGERS)
         _check_url(data["url"])
-        limit = runtime().settings.webhooks_per_tenant
+        limit = runtime().options.webhooks_per_tenant
 
         def run(session):
             webhook, generated = webhooks.create_webhook(
@@ -100,7 +89,7 @@ class Webhooks(MethodView):
             shown = {name: getattr(webhook, name) for name in WebhookSchema().fields}
             return {**shown, "secret": generated} if generated else shown
 
-        return _run(run)
+        return use_case.run(run)
 
 
 @blp.route("/<webhook_id>")
@@ -108,13 +97,13 @@ class WebhookItem(MethodView):
     @blp.response(200, WebhookSchema)
     def get(self, webhook_id):
         tenant = _tenant()
-        return _run(lambda s: webhooks.get_webhook(s, tenant, webhook_id), read=True)
+        return use_case.run(lambda s: webhooks.get_webhook(s, tenant, webhook_id), read=True)
 
     @blp.response(204)
     def delete(self, webhook_id):
         """Stop deliveries to the webhook (pending ones are cancelled; the log is kept)."""
         tenant = _tenant()
-        _run(lambda s: webhooks.delete_webhook(s, tenant, webhook_id))
+        use_case.run(lambda s: webhooks.delete_webhook(s, tenant, webhook_id))
 
 
 @blp.route("/<webhook_id>/deliveries")
@@ -131,4 +120,4 @@ class WebhookDeliveries(MethodView):
             items, cursor = page(session, query, Delivery.id, args["limit"], args["cursor"])
             return {"items": items, "next_cursor": cursor}
 
-        return _run(run, read=True)
+        return use_case.run(run, read=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 from revisit_common.runtime import ServiceSpec
 
 from . import api, handlers, jobs
+from .options import NotifyOptions
 
 SPEC = ServiceSpec(
     name="notify",
@@ -16,4 +17,5 @@ SPEC = ServiceSpec(
     blueprints=(api.blp,),
     handlers=handlers.HANDLERS,
     periodic=((jobs.DELIVERY_INTERVAL, jobs.webhook_delivery),),
+    options=NotifyOptions,
 )

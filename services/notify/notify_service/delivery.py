@@ -41,13 +41,13 @@ from urllib.parse import unquote, urlsplit
 import sqlalchemy as sa
 import urllib3
 
-from revisit_common.config import Settings
 from revisit_common.db import Database
 from revisit_common.ids import new_id
 from revisit_common.messaging.envelope import CONTENT_TYPE
 
 from . import address_policy
 from .models import Delivery, DeliveryAttempt, Webhook
+from .options import NotifyOptions
 from .webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, sign, standard_signer
 
 log = logging.getLogger(__name__)
@@ -69,17 +69,17 @@ class DeliveryConfig:
     batch: int = 50
     workers: int = 8
     lease: float = 60.0  # a claimed delivery is not claimed again before this
-    allow_private: bool = False  # REVISIT_WEBHOOK_ALLOW_PRIVATE (Settings)
+    allow_private: bool = False  # REVISIT_WEBHOOK_ALLOW_PRIVATE (NotifyOptions)
     resolve: Callable[[str, int], Iterable[str]] = resolve_host
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> DeliveryConfig:
-        """The operator's choices (``REVISIT_WEBHOOK_*``, read once into Settings)."""
+    def from_options(cls, options: NotifyOptions) -> DeliveryConfig:
+        """The operator's choices (``REVISIT_WEBHOOK_*``, read once into NotifyOptions)."""
         return cls(
-            read_timeout=settings.webhook_timeout,
-            backoff=settings.webhook_backoff,
-            max_attempts=settings.webhook_max_attempts,
-            allow_private=settings.webhook_allow_private,
+            read_timeout=options.webhook_timeout,
+            backoff=options.webhook_backoff,
+            max_attempts=options.webhook_max_attempts,
+            allow_private=options.webhook_allow_private,
         )
 
     def delay(self, attempts: int) -> timedelta:

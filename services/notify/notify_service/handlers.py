@@ -12,15 +12,18 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from revisit_common.events import CATALOGUE
-from revisit_common.messaging.envelope import Envelope
-from revisit_common.messaging.registry import HandlerContext
+from revisit_common.messaging.registry import HandlerContext, reads
 
 from . import webhooks
 
 
-def deliveries(session: Session, envelope: Envelope, ctx: HandlerContext) -> None:
-    """A pending delivery of the event for every webhook of its tenant that wants it."""
-    webhooks.enqueue(session, envelope)
+@reads(*CATALOGUE.values())
+def deliveries(session: Session, event, ctx: HandlerContext) -> None:
+    """A pending delivery of the event for every webhook of its tenant that wants it.
+
+    It reads no field: the webhook gets the envelope as it came (fields this version does
+    not know included)."""
+    webhooks.enqueue(session, event.envelope)
 
 
 HANDLERS = {name: deliveries for name in CATALOGUE}

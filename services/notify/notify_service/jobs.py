@@ -11,4 +11,4 @@ DELIVERY_INTERVAL = 0.5  # seconds
 
 def webhook_delivery(runtime: ServiceRuntime) -> None:
     """Send the webhook deliveries that are due (claimed, sent, recorded)."""
-    delivery.deliver_due(runtime.db, delivery.DeliveryConfig.from_settings(runtime.settings))
+    delivery.deliver_due(runtime.db, delivery.DeliveryConfig.from_options(runtime.options))

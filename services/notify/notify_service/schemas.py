@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from revisit_common.paging import PageArgs
+from revisit_common.paging import PageArgs, page_schema
 
 from .webhooks import DEPARTMENT_PATTERN, invalid_entries, masked_url, secret_problem
 
@@ -101,9 +101,7 @@ class WebhookCreatedSchema(WebhookSchema):
     )
 
 
-class WebhookPageSchema(Schema):
-    items = fields.List(fields.Nested(WebhookSchema))
-    next_cursor = fields.String(allow_none=True)
+WebhookPageSchema = page_schema("WebhookPageSchema", WebhookSchema)
 
 
 class DeliveryListArgs(PageArgs):
@@ -132,6 +130,4 @@ class DeliverySchema(Schema):
     attempt_log = fields.List(fields.Nested(AttemptSchema))
 
 
-class DeliveryPageSchema(Schema):
-    items = fields.List(fields.Nested(DeliverySchema))
-    next_cursor = fields.String(allow_none=True)
+DeliveryPageSchema = page_schema("DeliveryPageSchema", DeliverySchema)

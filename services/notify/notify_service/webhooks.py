@@ -37,6 +37,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
+from revisit_common import errors
 from revisit_common.events import CATALOGUE
 from revisit_common.ids import new_id
 from revisit_common.messaging.envelope import Envelope
@@ -204,12 +205,12 @@ def enqueue(session: Session, envelope: Envelope) -> int:
 # --------------------------------------------------------------------------- management
 
 
-class WebhookNotFound(LookupError):
-    pass
+class WebhookNotFound(errors.NotFound):
+    """No such webhook for this tenant (404)."""
 
 
-class TooManyWebhooks(Exception):
-    pass
+class TooManyWebhooks(errors.Conflict):
+    """The tenant has as many active webhooks as allowed (409)."""
 
 
 def create_webhook(

@@ -46,14 +46,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from revisit_common.errors import Invalid
+from revisit_common.satisfaction import SATISFACTION_LEVELS
 
-SATISFACTION_LEVELS = (
-    "very_satisfied",
-    "satisfied",
-    "neutral",
-    "dissatisfied",
-    "very_dissatisfied",
-)
 SATISFIED = ("very_satisfied", "satisfied")
 # A rating named as the satisfaction question: 5 is very satisfied ... 1 very dissatisfied.
 RATING_LEVELS = dict(zip(range(5, 0, -1), SATISFACTION_LEVELS, strict=True))

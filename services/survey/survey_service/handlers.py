@@ -7,15 +7,16 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from revisit_common import tenant_settings
+from revisit_common.events import CustomerGraded, CustomerRegistered
 from revisit_common.messaging.envelope import Envelope
-from revisit_common.messaging.registry import HandlerContext
+from revisit_common.messaging.registry import HandlerContext, reads
 
 from . import service
 
 
-def _stamp(envelope: Envelope, key: str) -> datetime:
-    """When the fact happened: the payload's time, else the envelope's."""
-    moment = datetime.fromisoformat(str(envelope.data.get(key) or envelope.time))
+def _stamp(event, at: str | None) -> datetime:
+    """When the fact happened: ``at`` from the payload, else the envelope's time."""
+    moment = datetime.fromisoformat(str(at or event.envelope.time))
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -24,30 +25,34 @@ def settings_changed(session: Session, envelope: Envelope, ctx: HandlerContext) 
     tenant_settings.apply_settings_event(session, envelope)
 
 
-def customer_registered(session: Session, envelope: Envelope, ctx: HandlerContext) -> None:
+@reads(
+    CustomerRegistered,
+    fields=["customer_id"],
+    optional=["type", "region", "grade", "registered_at"],
+)
+def customer_registered(session: Session, event, ctx: HandlerContext) -> None:
     """A new customer joins the segments by its type, region and grade."""
-    data = envelope.data
     service.note_customer(
         session,
-        envelope.tenantid,
-        data["customer_id"],
-        _stamp(envelope, "registered_at"),
-        type=data.get("type"),
-        region=data.get("region"),
-        grade=data.get("grade"),
+        event.envelope.tenantid,
+        event.customer_id,
+        _stamp(event, event.registered_at),
+        type=event.type,
+        region=event.region,
+        grade=event.grade,
     )
 
 
-def customer_graded(session: Session, envelope: Envelope, ctx: HandlerContext) -> None:
+@reads(CustomerGraded, fields=["customer_id"], optional=["region", "grade", "graded_at"])
+def customer_graded(session: Session, event, ctx: HandlerContext) -> None:
     """A customer's grade (and current region) moves it between segments."""
-    data = envelope.data
     service.note_customer(
         session,
-        envelope.tenantid,
-        data["customer_id"],
-        _stamp(envelope, "graded_at"),
-        region=data.get("region"),
-        grade=data.get("grade"),
+        event.envelope.tenantid,
+        event.customer_id,
+        _stamp(event, event.graded_at),
+        region=event.region,
+        grade=event.grade,
     )
 
 

@@ -20,6 +20,7 @@ from revisit_common.clock import now
 from revisit_common.errors import Conflict, NotFound
 from revisit_common.ids import new_id
 from revisit_common.messaging.outbox import Outbox
+from revisit_common.rows import copied, tenant_row
 
 from . import domain
 from .models import CustomerCopy, Invitation, Response, Survey, SurveyResult
@@ -74,10 +75,7 @@ def create_survey(session: Session, caller: Caller, data: dict) -> Survey:
 
 
 def get_survey(session: Session, tenant_id: str, survey_id: str) -> Survey:
-    survey = session.get(Survey, survey_id)
-    if survey is None or survey.tenant_id != tenant_id:
-        raise NotFound("survey")  # another tenant's survey is as unknown as a missing one
-    return survey
+    return tenant_row(session, Survey, tenant_id, survey_id, "survey")
 
 
 def close_survey(session: Session, caller: Caller, survey_id: str) -> Survey:
@@ -226,37 +224,24 @@ def respond(
     summary = domain.summarize(questionnaire, clean)
     response = Response(
         id=new_id(),
-        tenant_id=invitation.tenant_id,
         survey_id=survey.id,
         invitation_id=invitation.id,
-        customer_id=invitation.customer_id,
-        visit_id=invitation.visit_id,
+        **copied(invitation, "tenant_id", "customer_id", "visit_id"),
         answers=clean,
-        satisfaction=summary.satisfaction,
-        recommend_score=summary.recommend_score,
-        average_rating=summary.average_rating,
+        **copied(summary, "satisfaction", "recommend_score", "average_rating"),
         responded_at=stamp,
     )
     session.add(response)
     result = session.get(SurveyResult, survey.id, with_for_update=True)
     result.tally = domain.add_to_tally(result.tally, questionnaire, clean)
     result.updated_at = stamp
-    outbox.add(
-        session,
-        events.SurveyResponded(
-            response_id=response.id,
-            survey_id=survey.id,
-            invitation_id=invitation.id,
-            customer_id=invitation.customer_id,
-            visit_id=invitation.visit_id,
-            satisfaction=summary.satisfaction,
-            recommend_score=summary.recommend_score,
-            average_rating=summary.average_rating,
-            responded_at=stamp.isoformat(),
-        ),
-        tenant_id=invitation.tenant_id,
-        correlation_id=correlation_id,
+    event = events.SurveyResponded(
+        response_id=response.id,
+        responded_at=stamp.isoformat(),
+        **copied(response, "survey_id", "invitation_id", "customer_id", "visit_id"),
+        **copied(response, "satisfaction", "recommend_score", "average_rating"),
     )
+    outbox.add(session, event, tenant_id=invitation.tenant_id, correlation_id=correlation_id)
     return response
 
 

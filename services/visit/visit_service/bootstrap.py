@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from revisit_common.runtime import ServiceSpec
+from revisit_common.runtime import ServiceRuntime, ServiceSpec
 
 from . import api, handlers, settings_api, sweep
+from .options import VisitOptions
 
 
-def sweep_interval(env=os.environ) -> float:
+def sweep_interval(runtime: ServiceRuntime) -> float:
     """Seconds between overdue sweeps (``REVISIT_OVERDUE_SWEEP_SECONDS``, default 60)."""
-    raw = env.get("REVISIT_OVERDUE_SWEEP_SECONDS") or "60"
-    try:
-        seconds = float(raw)
-    except ValueError as exc:
-        raise ValueError(f"REVISIT_OVERDUE_SWEEP_SECONDS must be a number, got {raw!r}") from exc
-    if not seconds > 0:
-        raise ValueError(f"REVISIT_OVERDUE_SWEEP_SECONDS must be positive, got {raw!r}")
-    return seconds
+    return runtime.options.overdue_sweep_seconds
 
 
 SPEC = ServiceSpec(
@@ -29,5 +22,6 @@ SPEC = ServiceSpec(
     blueprints=(api.blp, api.issues_blp, settings_api.blp),
     handlers=handlers.HANDLERS,
     settings_catch_up=True,  # its settings handler only keeps the copy
-    periodic=((sweep_interval(), sweep.run),),
+    periodic=((sweep_interval, sweep.run),),
+    options=VisitOptions,
 )

@@ -33,7 +33,9 @@ from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from revisit_common.calendar import WorkCalendar
+from revisit_common.checks import check_choice, check_date
 from revisit_common.policy import Policy, PolicyError, check_bounds, setting
+from revisit_common.satisfaction import SATISFACTION_LEVELS
 
 __all__ = [
     "CALENDAR_DAY_REASONS",
@@ -80,13 +82,6 @@ METHODS = ("phone", "email", "on_site", "online_survey")
 GRADES = ("A", "B", "C")
 VISIT_STATUSES = ("planned", "completed", "cancelled")
 ISSUE_STATUSES = ("open", "resolved")
-SATISFACTION_LEVELS = (
-    "very_satisfied",
-    "satisfied",
-    "neutral",
-    "dissatisfied",
-    "very_dissatisfied",
-)
 ISSUE_CATEGORIES = ("product_quality", "service_quality", "technical", "price", "other")
 # Service quality ratings of a completed visit, each 1..5 (DOMAIN.md §2).
 RATING_KEYS = (
@@ -146,7 +141,7 @@ class VisitPolicy(Policy):
 
     def periodic_months(self, grade: str) -> int:
         """Months between periodic visits of a customer of ``grade``."""
-        _check_choice("grade", grade, GRADES)
+        check_choice("grade", grade, GRADES)
         return {"A": self.periodic_months_a, "B": self.periodic_months_b}.get(
             grade, self.periodic_months_c
         )
@@ -177,7 +172,7 @@ def _coerce(value: Any, meta: Mapping[str, Any]) -> Any:
             raise ValueError(f"must be true or false, got {value!r}")
         return value
     if kind == "method":
-        _check_choice("method", value, METHODS)
+        check_choice("method", value, METHODS)
         return value
     if kind == "offsets":
         return _offsets(value)
@@ -233,23 +228,13 @@ def _agents(value: Any) -> dict[str, tuple[str, ...]]:
     return dict(sorted(result.items()))
 
 
-def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
-
-
-def _check_date(name: str, value: Any) -> None:
-    if isinstance(value, datetime) or not isinstance(value, date):
-        raise ValueError(f"{name} must be a date, got {value!r}")
-
-
 # --------------------------------------------------------------------------- due dates
 
 
 def add_months(day: date, months: int) -> date:
     """``day`` plus whole calendar months; a day missing in the target month is its last
     (31 January + 1 month = 28 or 29 February)."""
-    _check_date("day", day)
+    check_date("day", day)
     if isinstance(months, bool) or not isinstance(months, int):
         raise ValueError(f"months must be a whole number, got {months!r}")
     year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
@@ -275,8 +260,8 @@ def due_date(
 
     ``periodic`` needs the customer's ``grade``; ``key_account`` takes ``offset_days``
     (default: the first of the tenant's offsets)."""
-    _check_choice("reason", reason, REASONS)
-    _check_date("base", base)
+    check_choice("reason", reason, REASONS)
+    check_date("base", base)
     if reason == "new_customer":
         return _working(base + timedelta(days=policy.new_customer_days), policy, calendar)
     if reason == "repair":
@@ -313,7 +298,7 @@ def periodic_due(
     """The next periodic visit: the grade's cadence after ``anchor`` (the last periodic visit,
     or the grading when there was none), never before ``today`` (a cadence already missed is
     due at once)."""
-    _check_date("today", today)
+    check_date("today", today)
     due = due_date("periodic", anchor, policy, calendar, grade=grade)
     return max(due, today)
 

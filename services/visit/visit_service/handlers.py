@@ -1,6 +1,6 @@
 """Events the visit service consumes: one explicit registry, read top to bottom.
 
-Each handler takes what it needs from the event's data (so an event arriving before the
+Each handler declares the fields it reads of the event (so an event arriving before the
 customer's CustomerRegistered still plans its visit) and is idempotent on its own as well
 as through the consumer's inbox (see :mod:`planning`).
 """
@@ -11,14 +11,22 @@ from sqlalchemy.orm import Session
 
 from revisit_common import clock, tenant_settings
 from revisit_common.caller import Caller
+from revisit_common.events import (
+    CustomerGraded,
+    CustomerRegistered,
+    IssueResolved,
+    PurchaseRecorded,
+    RepairClosed,
+    SurveyResponded,
+)
 from revisit_common.messaging.envelope import Envelope
-from revisit_common.messaging.registry import HandlerContext
+from revisit_common.messaging.registry import HandlerContext, reads
 
 from . import planning, records, service
 
 
-def _sent_at(envelope: Envelope):
-    return planning.instant(envelope.time, clock.now())
+def _sent_at(event):
+    return planning.instant(event.envelope.time, clock.now())
 
 
 def settings_changed(session: Session, envelope: Envelope, ctx: HandlerContext) -> None:
@@ -26,51 +34,76 @@ def settings_changed(session: Session, envelope: Envelope, ctx: HandlerContext) 
     tenant_settings.apply_settings_event(session, envelope)
 
 
-def customer_registered(session: Session, envelope: Envelope, ctx: HandlerContext) -> None:
+@reads(
+    CustomerRegistered,
+    fields=["customer_id"],
+    optional=["region", "owner", "name", "grade"],
+)
+def customer_registered(session: Session, event, ctx: HandlerContext) -> None:
     """Keep the customer's region, owner and grade (assignment, cadence)."""
-    data = envelope.data
     service.note_customer(
         session,
-        envelope.tenantid,
-        data["customer_id"],
-        _sent_at(envelope),
-        region=data.get("region"),
-        owner=data.get("owner"),
-        name=data.get("name"),
-        grade=data.get("grade"),
+        event.envelope.tenantid,
+        event.customer_id,
+        _sent_at(event),
+        region=event.region,
+        owner=event.owner,
+        name=event.name,
+        grade=event.grade,
     )
 
 
-def customer_graded(session: Session, envelope: Envelope, ctx: HandlerContext) -> None:
+@reads(
+    CustomerGraded,
+    fields=["customer_id"],
+    optional=["region", "owner", "grade", "graded_at"],
+)
+def customer_graded(session: Session, event, ctx: HandlerContext) -> None:
     """A new grade puts the customer on that grade's periodic cadence."""
-    planning.customer_graded(
-        session, ctx.outbox, Caller.of_event(envelope), envelope.data, _sent_at(envelope)
-    )
+    caller = Caller.of_event(event.envelope)
+    planning.customer_graded(session, ctx.outbox, caller, event, _sent_at(event))
 
 
-def purchase_recorded(session: Session, envelope: Envelope, ctx: HandlerContext) -> None:
+@reads(
+    PurchaseRecorded,
+    fields=["purchase_id", "customer_id", "purchased_at"],
+    optional=["region", "owner", "grade", "first_purchase"],
+)
+def purchase_recorded(session: Session, event, ctx: HandlerContext) -> None:
     """First purchase → new_customer visit; an A customer's purchase → key_account cadence."""
-    planning.purchase_recorded(
-        session, ctx.outbox, Caller.of_event(envelope), envelope.data, _sent_at(envelope)
-    )
+    caller = Caller.of_event(event.envelope)
+    planning.purchase_recorded(session, ctx.outbox, caller, event, _sent_at(event))
 
 
-def repair_closed(session: Session, envelope: Envelope, ctx: HandlerContext) -> None:
+@reads(
+    RepairClosed,
+    fields=["repair_id", "customer_id", "closed_at"],
+    optional=["region", "owner"],
+)
+def repair_closed(session: Session, event, ctx: HandlerContext) -> None:
     """A closed repair record → repair visit."""
-    planning.repair_closed(
-        session, ctx.outbox, Caller.of_event(envelope), envelope.data, _sent_at(envelope)
-    )
+    caller = Caller.of_event(event.envelope)
+    planning.repair_closed(session, ctx.outbox, caller, event, _sent_at(event))
 
 
-def issue_resolved(session: Session, envelope: Envelope, ctx: HandlerContext) -> None:
+@reads(
+    IssueResolved,
+    optional=["source", "complaint_id", "customer_id", "region", "resolved_at"],
+)
+def issue_resolved(session: Session, event, ctx: HandlerContext) -> None:
     """A resolved complaint → post_complaint visit (our own issues' events are ignored)."""
-    if envelope.data.get("source") == "complaint" and envelope.data.get("complaint_id"):
-        planning.complaint_resolved(session, ctx.outbox, Caller.of_event(envelope), envelope.data)
+    if event.source == "complaint" and event.complaint_id:
+        planning.complaint_resolved(session, ctx.outbox, Caller.of_event(event.envelope), event)
 
 
-def survey_responded(session: Session, envelope: Envelope, ctx: HandlerContext) -> None:
+@reads(
+    SurveyResponded,
+    fields=["customer_id"],
+    optional=["visit_id", "satisfaction", "recommend_score", "responded_at"],
+)
+def survey_responded(session: Session, event, ctx: HandlerContext) -> None:
     """An online survey answer completes the customer's ``online_survey`` visit."""
-    records.complete_by_survey(session, ctx.outbox, Caller.of_event(envelope), envelope.data)
+    records.complete_by_survey(session, ctx.outbox, Caller.of_event(event.envelope), event)
 
 
 HANDLERS = {

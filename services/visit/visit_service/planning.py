@@ -4,11 +4,15 @@ Every plan is idempotent on its own, besides the consumer's inbox: a visit is no
 again for a trigger that already has an open visit, or a visit of any status planned for
 the same or a later occurrence (a redelivered or late event). A complaint resolved again
 after a reopening is a later occurrence, so it gets its own follow-up visit.
+
+Each function takes its event as its handler decoded it (``event.customer_id``; fields the
+handler declares optional are None when the event lacks them).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -93,66 +97,44 @@ def plan_for_event(
     )
 
 
-def purchase_recorded(
-    session: Session, outbox: Outbox, caller: Caller, data: dict, sent_at: datetime
-) -> list[Visit]:
-    """A first purchase plans the new-customer visit; an A customer's purchase the
-    key-account cadence (one visit per offset, trigger ``<purchase_id>:<offset>``)."""
+def note_sender(session: Session, caller: Caller, event, sent_at: datetime) -> CustomerCopy:
+    """The copy of the event's customer, updated with what the event says of it (region,
+    owner, and the grade where the event has one)."""
     copy, _ = note_customer(
         session,
         caller.tenant_id,
-        data["customer_id"],
+        event.customer_id,
         sent_at,
-        region=data.get("region"),
-        owner=data.get("owner"),
-        grade=data.get("grade"),
+        region=event.region,
+        owner=event.owner,
+        grade=getattr(event, "grade", None),
     )
+    return copy
+
+
+def purchase_recorded(
+    session: Session, outbox: Outbox, caller: Caller, event, sent_at: datetime
+) -> list[Visit]:
+    """A first purchase plans the new-customer visit; an A customer's purchase the
+    key-account cadence (one visit per offset, trigger ``<purchase_id>:<offset>``)."""
+    copy = note_sender(session, caller, event, sent_at)
     ctx = tenant_context(session, caller.tenant_id)
-    customer = info_of(copy)
-    at = instant(data["purchased_at"])
+    at = instant(event.purchased_at)
+    plan = partial(plan_for_event, session, outbox, caller, ctx, info_of(copy), at=at)
     planned = []
-    if data.get("first_purchase"):
-        planned.append(
-            plan_for_event(
-                session,
-                outbox,
-                caller,
-                ctx,
-                customer,
-                reason="new_customer",
-                trigger=data["purchase_id"],
-                at=at,
-            )
-        )
-    if data.get("grade") == "A":
+    if event.first_purchase:
+        planned.append(plan(reason="new_customer", trigger=event.purchase_id))
+    if event.grade == "A":
         for offset in ctx.policy.key_account_offsets_days:
-            planned.append(
-                plan_for_event(
-                    session,
-                    outbox,
-                    caller,
-                    ctx,
-                    customer,
-                    reason="key_account",
-                    trigger=f"{data['purchase_id']}:{offset}",
-                    at=at,
-                    offset_days=offset,
-                )
-            )
+            trigger = f"{event.purchase_id}:{offset}"
+            planned.append(plan(reason="key_account", trigger=trigger, offset_days=offset))
     return [v for v in planned if v is not None]
 
 
 def repair_closed(
-    session: Session, outbox: Outbox, caller: Caller, data: dict, sent_at: datetime
+    session: Session, outbox: Outbox, caller: Caller, event, sent_at: datetime
 ) -> Visit | None:
-    copy, _ = note_customer(
-        session,
-        caller.tenant_id,
-        data["customer_id"],
-        sent_at,
-        region=data.get("region"),
-        owner=data.get("owner"),
-    )
+    copy = note_sender(session, caller, event, sent_at)
     ctx = tenant_context(session, caller.tenant_id)
     return plan_for_event(
         session,
@@ -161,18 +143,16 @@ def repair_closed(
         ctx,
         info_of(copy),
         reason="repair",
-        trigger=data["repair_id"],
-        at=instant(data["closed_at"]),
+        trigger=event.repair_id,
+        at=instant(event.closed_at),
     )
 
 
-def complaint_resolved(session: Session, outbox: Outbox, caller: Caller, data: dict):
+def complaint_resolved(session: Session, outbox: Outbox, caller: Caller, event):
     """A resolved complaint: confirm the customer is satisfied (post_complaint visit)."""
-    copy = session.get(CustomerCopy, (caller.tenant_id, data["customer_id"]))
+    copy = session.get(CustomerCopy, (caller.tenant_id, event.customer_id))
     customer = (
-        info_of(copy)
-        if copy is not None
-        else CustomerInfo(data["customer_id"], data.get("region") or "")
+        info_of(copy) if copy is not None else CustomerInfo(event.customer_id, event.region or "")
     )
     ctx = tenant_context(session, caller.tenant_id)
     return plan_for_event(
@@ -182,31 +162,23 @@ def complaint_resolved(session: Session, outbox: Outbox, caller: Caller, data: d
         ctx,
         customer,
         reason="post_complaint",
-        trigger=data["complaint_id"],
-        at=instant(data["resolved_at"]),
-        complaint_id=data["complaint_id"],
+        trigger=event.complaint_id,
+        at=instant(event.resolved_at),
+        complaint_id=event.complaint_id,
     )
 
 
 def customer_graded(
-    session: Session, outbox: Outbox, caller: Caller, data: dict, sent_at: datetime
+    session: Session, outbox: Outbox, caller: Caller, event, sent_at: datetime
 ) -> Visit | None:
     """A new grade: the periodic visit follows its cadence. A planned periodic visit of
     another grade's cadence is cancelled and replaced; a stale grading (the customer has been
     graded otherwise since) changes nothing. The grade may already be known from a newer
     event (a purchase overtaking its grading): the cadence is still planned."""
-    copy, _ = note_customer(
-        session,
-        caller.tenant_id,
-        data["customer_id"],
-        sent_at,
-        region=data.get("region"),
-        owner=data.get("owner"),
-        grade=data.get("grade"),
-    )
-    if copy.grade != data.get("grade"):
+    copy = note_sender(session, caller, event, sent_at)
+    if copy.grade != event.grade:
         return None
-    graded_at = instant(data.get("graded_at"), sent_at)
+    graded_at = instant(event.graded_at, sent_at)
     return replan_periodic(session, outbox, caller, info_of(copy), graded_at)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -16,10 +17,11 @@ from revisit_common.clock import now
 from revisit_common.errors import Conflict, Forbidden, Invalid, NotFound
 from revisit_common.ids import new_id
 from revisit_common.messaging.outbox import Outbox
+from revisit_common.rows import copied
 
 from . import domain, planning
 from .models import Audit, Issue, IssueDepartment, Visit
-from .service import annotate, get_visit, publish, tenant_context
+from .service import annotate, get_visit, publish, tenant_context, visit_fields
 
 RECORD_FIELDS = (
     "satisfaction",
@@ -68,20 +70,11 @@ def complete_visit(
         outbox,
         caller,
         events.VisitCompleted(
-            visit_id=visit.id,
-            customer_id=visit.customer_id,
-            reason=visit.reason,
-            method=visit.method,
-            assignee=visit.assignee,
-            region=visit.region,
-            due_date=visit.due_date.isoformat(),
+            **visit_fields(visit),
             completed_at=visit.completed_at.isoformat(),
-            on_time=visit.on_time,
-            satisfaction=visit.satisfaction,
-            recommend_score=visit.recommend_score,
-            repurchase_intent=visit.repurchase_intent,
             issue_ids=[issue.id for issue in raised],
-            complaint_id=visit.complaint_id,
+            **copied(visit, "method", "on_time", "satisfaction", "complaint_id"),
+            **copied(visit, "recommend_score", "repurchase_intent"),
         ),
     )
     if visit.reason == "periodic":
@@ -89,26 +82,26 @@ def complete_visit(
     return annotate([visit], ctx.today)[0]
 
 
-def complete_by_survey(session: Session, outbox: Outbox, caller: Caller, data: dict) -> bool:
+def complete_by_survey(session: Session, outbox: Outbox, caller: Caller, event) -> bool:
     """An online survey answer completes its visit: the one the invitation named, else the
     customer's earliest planned ``online_survey`` visit. False when there is none."""
     query = sa.select(Visit).where(
         Visit.tenant_id == caller.tenant_id,
-        Visit.customer_id == data["customer_id"],
+        Visit.customer_id == event.customer_id,
         Visit.method == "online_survey",
         Visit.status == "planned",
     )
-    if data.get("visit_id"):
-        query = query.where(Visit.id == data["visit_id"])
+    if event.visit_id:
+        query = query.where(Visit.id == event.visit_id)
     visit = session.scalars(query.order_by(Visit.due_date, Visit.id).limit(1)).first()
     if visit is None:
         return False
-    answered = planning.instant(data.get("responded_at"), now())
+    answered = planning.instant(event.responded_at, now())
     record = {"completed_at": min(answered, now())}
-    if data.get("satisfaction"):
-        record["satisfaction"] = data["satisfaction"]
-    if data.get("recommend_score") is not None:
-        record["recommend_score"] = data["recommend_score"]
+    if event.satisfaction:
+        record["satisfaction"] = event.satisfaction
+    if event.recommend_score is not None:
+        record["recommend_score"] = event.recommend_score
     complete_visit(session, outbox, caller, visit.id, record)
     return True
 
@@ -118,12 +111,8 @@ def raise_issue(session: Session, visit: Visit, item: dict, stamp: datetime) -> 
     assisting = list(dict.fromkeys(d for d in item.get("assisting_departments") or () if d != lead))
     issue = Issue(
         id=new_id(),
-        tenant_id=visit.tenant_id,
         visit_id=visit.id,
-        complaint_id=visit.complaint_id,
-        customer_id=visit.customer_id,
-        region=visit.region,
-        assignee=visit.assignee,
+        **copied(visit, "tenant_id", "complaint_id", "customer_id", "region", "assignee"),
         category=item["category"],
         description=item["description"],
         department=lead,
@@ -150,19 +139,21 @@ def _stage(stage: dict) -> dict:
     }
 
 
+def issue_fields(issue: Issue) -> dict[str, Any]:
+    """What both events about an issue (raised, resolved) say of it."""
+    return {
+        **copied(issue, "visit_id", "complaint_id", "customer_id", "department", "category"),
+        **copied(issue, "region", "assignee"),
+        "raised_at": issue.raised_at.isoformat(),
+    }
+
+
 def issue_raised(issue: Issue) -> events.IssueRaised:
     return events.IssueRaised(
         issue_id=issue.id,
         source="visit",
-        visit_id=issue.visit_id,
-        complaint_id=issue.complaint_id,
-        customer_id=issue.customer_id,
-        department=issue.department,
+        **issue_fields(issue),
         assisting_departments=list(issue.assisting_departments),
-        category=issue.category,
-        region=issue.region,
-        assignee=issue.assignee,
-        raised_at=issue.raised_at.isoformat(),
         description=issue.description,
         due_date=issue.due_date.isoformat() if issue.due_date else None,
     )
@@ -202,10 +193,8 @@ def audit_visit(
         events.VisitAudited(
             visit_id=visit.id,
             audit_id=audit.id,
-            accurate=audit.accurate,
-            auditor=audit.auditor,
-            assignee=visit.assignee,
-            region=visit.region,
+            **copied(audit, "accurate", "auditor"),
+            **copied(visit, "assignee", "region"),
             due_date=visit.due_date.isoformat(),
             audited_at=audit.audited_at.isoformat(),
         ),
@@ -304,14 +293,7 @@ def resolve_issue(
         events.IssueResolved(
             issue_id=issue.id,
             source="visit",
-            visit_id=issue.visit_id,
-            complaint_id=issue.complaint_id,
-            customer_id=issue.customer_id,
-            department=issue.department,
-            category=issue.category,
-            region=issue.region,
-            assignee=issue.assignee,
-            raised_at=issue.raised_at.isoformat(),
+            **issue_fields(issue),
             resolved_at=issue.resolved_at.isoformat(),
             within_deadline=domain.within_deadline(issue.resolved_at, issue.due_date, ctx.calendar),
         ),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -24,6 +25,7 @@ from revisit_common.directory import CustomerLookup
 from revisit_common.errors import Conflict, Invalid, NotFound
 from revisit_common.ids import new_id
 from revisit_common.messaging.outbox import Outbox
+from revisit_common.rows import tenant_row
 
 from . import domain
 from .models import CustomerCopy, RoundRobin, Visit
@@ -63,6 +65,18 @@ def tenant_context(session: Session, tenant_id: str) -> TenantContext:
 
 def publish(session: Session, outbox: Outbox, caller: Caller, event: events.Event) -> None:
     outbox.add(session, event, tenant_id=caller.tenant_id, correlation_id=caller.correlation_id)
+
+
+def visit_fields(visit: Visit) -> dict[str, Any]:
+    """What each event about one visit says of it (scheduled, completed, cancelled, overdue)."""
+    return {
+        "visit_id": visit.id,
+        "customer_id": visit.customer_id,
+        "reason": visit.reason,
+        "assignee": visit.assignee,
+        "region": visit.region,
+        "due_date": visit.due_date.isoformat(),
+    }
 
 
 # --------------------------------------------------------------------------- customers
@@ -158,10 +172,7 @@ def note_customer(
 
 
 def get_visit(session: Session, tenant_id: str, visit_id: str) -> Visit:
-    visit = session.get(Visit, visit_id)
-    if visit is None or visit.tenant_id != tenant_id:
-        raise NotFound("visit")
-    return visit
+    return tenant_row(session, Visit, tenant_id, visit_id, "visit")
 
 
 def annotate(visits, today: date):
@@ -259,13 +270,8 @@ def plan_visit(
         outbox,
         caller,
         events.VisitScheduled(
-            visit_id=visit.id,
-            customer_id=visit.customer_id,
-            reason=visit.reason,
+            **visit_fields(visit),
             method=visit.method,
-            assignee=visit.assignee,
-            region=visit.region,
-            due_date=visit.due_date.isoformat(),
             trigger=visit.trigger,
             scheduled_at=stamp.isoformat(),
         ),
@@ -327,12 +333,7 @@ def cancel(
         outbox,
         caller,
         events.VisitCancelled(
-            visit_id=visit.id,
-            customer_id=visit.customer_id,
-            reason=visit.reason,
-            assignee=visit.assignee,
-            region=visit.region,
-            due_date=visit.due_date.isoformat(),
+            **visit_fields(visit),
             cancelled_at=visit.cancelled_at.isoformat(),
             why=why,
         ),

@@ -18,7 +18,7 @@ from revisit_common.messaging.outbox import Outbox
 
 from . import domain
 from .models import Visit
-from .service import tenant_context
+from .service import tenant_context, visit_fields
 
 BATCH = 500
 
@@ -79,12 +79,7 @@ def _announce(session: Session, outbox: Outbox, batch, at: datetime) -> int:
         outbox.add(
             session,
             events.VisitOverdue(
-                visit_id=visit.id,
-                customer_id=visit.customer_id,
-                reason=visit.reason,
-                assignee=visit.assignee,
-                region=visit.region,
-                due_date=visit.due_date.isoformat(),
+                **visit_fields(visit),
                 detected_at=at.isoformat(),
             ),
             tenant_id=visit.tenant_id,

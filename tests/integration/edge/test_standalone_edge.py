@@ -47,15 +47,15 @@ def test_keepalive_defaults_hold_idle_connections_at_least_60s(monkeypatch, tmp_
     assert Settings.from_env({"REVISIT_KEEPALIVE_SECONDS": "90"}).keepalive_seconds == 90
 
 
+def post_tenant(session: requests.Session, server, body: bytes) -> requests.Response:
+    """POST ``body`` as JSON to the tenants route, as the admin."""
+    headers = {**bearer(ADMIN), "Content-Type": "application/json"}
+    return session.post(server.base + "/api/v1/tenants", data=body, headers=headers, timeout=10)
+
+
 def test_413_then_the_next_request_on_the_same_session_works(server):
     session = requests.Session()
-    over = b"x" * (1024 * 1024 + 1)
-    r = session.post(
-        server.base + "/api/v1/tenants",
-        data=over,
-        headers={**bearer(ADMIN), "Content-Type": "application/json"},
-        timeout=10,
-    )
+    r = post_tenant(session, server, b"x" * (1024 * 1024 + 1))
     assert r.status_code == 413
     assert r.headers["Content-Type"] == "application/problem+json"
     assert r.json()["status"] == 413
@@ -66,13 +66,7 @@ def test_413_then_the_next_request_on_the_same_session_works(server):
 
 def test_a_body_far_over_the_limit_is_refused_unread_and_the_session_goes_on(server):
     session = requests.Session()
-    huge = b"x" * (edge.read_limit(1024 * 1024) + 1)
-    r = session.post(
-        server.base + "/api/v1/tenants",
-        data=huge,
-        headers={**bearer(ADMIN), "Content-Type": "application/json"},
-        timeout=10,
-    )
+    r = post_tenant(session, server, b"x" * (edge.read_limit(1024 * 1024) + 1))
     assert r.status_code == 413
     assert r.headers["Connection"].lower() == "close"  # the client opens a new one
     assert session.get(server.base + "/healthz", timeout=10).status_code == 200

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kpi_service import service
+from kpi_service import projection
 from kpi_service.bootstrap import MIGRATIONS
 from kpi_service.domain import COUNTS
 from kpi_service.models import AGGREGATES, facts
@@ -81,7 +81,7 @@ def test_batches_give_the_same_store_as_one_event_at_a_time(databases, stream):
     one = databases("one")
     with one.transaction() as session:
         for envelope in events:
-            service.record(session, envelope)
+            projection.record(session, [envelope])
     assert snapshot(fed) == snapshot(one)
     assert monthly_rows(fed) == rolled_up(fed)
     for table in AGGREGATES:  # buckets that came back to zero were deleted

@@ -5,26 +5,18 @@ from __future__ import annotations
 import pytest
 
 from revisit_common.config import Settings
-from tests.support.fake_service import make_runtime
+from tests.support.fake_service import built_runtimes
 from tests.support.rabbit import PikaClient
-from tests.support.settings import make_settings
+from tests.support.settings import bus_settings
 
 
 def _settings(tmp_path, amqp_url: str, prefix: str, **overrides) -> Settings:
-    values = dict(
-        data_dir=tmp_path,
-        amqp_url=amqp_url,
-        queue_prefix=prefix,
-        region="eu-test",
-        publish_timeout=2.0,
-        relay_interval=0.05,
-        relay_batch=50,
-        consumer_retries=3,
-        consumer_backoff=0.02,
-        prefetch=20,
+    return bus_settings(
+        tmp_path,
+        amqp_url,
+        prefix,
+        **{"relay_batch": 50, "consumer_retries": 3, "prefetch": 20, **overrides},
     )
-    values.update(overrides)
-    return make_settings(**values)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -65,14 +57,5 @@ def pika_client(amqp_url):
 @pytest.fixture
 def runtimes():
     """``runtimes(settings, name=..., handlers=..., bus=...)``: runtimes closed after the test."""
-    made = []
-
-    def build(settings: Settings, **kwargs):
-        runtime = make_runtime(settings, **kwargs)
-        made.append(runtime)
-        return runtime
-
-    yield build
-    for runtime in made:
-        runtime.relay.close()  # a relay used through run_once keeps its connection
-        runtime.close()
+    with built_runtimes() as build:
+        yield build

@@ -4,7 +4,7 @@ windowed publish (pika) and the batching consumer (kombu) intact."""
 from __future__ import annotations
 
 from tests.support.fake_service import note_counts, record_note, running
-from tests.support.polling import wait_until
+from tests.support.settled import watch_settled
 
 # frame_max is 131,072: the larger ones span several frames.
 SIZES = [0, 10, 700, 5_000, 16 * 1024 + 1, 140_000, 300_000]
@@ -20,6 +20,7 @@ def test_events_of_every_size_are_relayed_and_consumed_intact(postgres_settings,
         record_note(writer, text)
     assert writer.relay.run_once() == len(texts)  # one batch, one window of confirms
     assert reader.consumer.batching
+    settled = watch_settled(reader)
     with running(reader):
-        wait_until(lambda: sum(note_counts(reader.db).values()) >= len(texts), timeout=20)
+        settled.wait(len(texts), timeout=20)
     assert note_counts(reader.db) == {text: 1 for text in texts}

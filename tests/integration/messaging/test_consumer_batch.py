@@ -16,12 +16,12 @@ import sqlalchemy as sa
 from revisit_common.messaging.envelope import CONTENT_TYPE
 from tests.support.fake_service import (
     HANDLERS,
-    inbox_ids,
     note_counts,
     note_envelope,
     running,
 )
 from tests.support.polling import wait_until
+from tests.support.settled import watch_settled
 
 
 def _publish(pika_client, settings, texts, *, flagged=(), invalid=()):
@@ -63,8 +63,11 @@ def test_waiting_messages_are_applied_in_few_transactions(postgres_settings, run
     key = f"note.written.{settings.queue_prefix}"
     pika_client.publish(key, sent["b-3"].to_json(), content_type=CONTENT_TYPE)
 
+    settled = watch_settled(consumer)
     with running(consumer):
-        wait_until(lambda: len(inbox_ids(consumer.db)) == 60, message="all applied")
+        assert sorted(settled.wait(61)) == sorted(
+            [(e.id, "applied") for e in sent.values()] + [(sent["b-3"].id, "duplicate")]
+        )
         wait_until(
             lambda: pika_client.queue_depth(f"{settings.queue_prefix}.test") == 0,
             message="all acked",
@@ -90,11 +93,13 @@ def test_a_failing_message_in_a_batch_keeps_its_attempts_and_the_rest_is_applied
     sent = _publish(pika_client, settings, texts, flagged={"p-3"}, invalid={"p-5"})
     dead_queue = f"{settings.queue_prefix}.test.dead"
 
+    settled = watch_settled(consumer)
     with running(consumer):
-        wait_until(lambda: len(inbox_ids(consumer.db)) == 6, message="the valid ones applied")
+        settled.wait(8)
         first = wait_until(lambda: pika_client.get(dead_queue), message="first dead letter")
         second = wait_until(lambda: pika_client.get(dead_queue), message="second dead letter")
 
+    assert sorted(settled.outcomes()) == ["applied"] * 6 + ["dead"] * 2
     assert note_counts(consumer.db) == {t: 1 for t in texts if t not in ("p-3", "p-5")}
     assert calls == [sent["p-3"].id] * (settings.consumer_retries + 1)
     dead = {json.loads(m.body).get("id"): m for m in (first, second)}

@@ -32,7 +32,9 @@ from tests.support.fake_service import (
     record_note,
     running,
 )
+from tests.support.outbox import relay_all
 from tests.support.polling import wait_until
+from tests.support.settled import watch_settled
 
 DOWN_URL = "amqp://guest:guest@127.0.0.1:1//"  # nothing listens on port 1
 ENVELOPE_ATTRIBUTES = {
@@ -49,16 +51,6 @@ ENVELOPE_ATTRIBUTES = {
     "correlationid",
     "data",
 }
-
-
-def _relay_all(relay: Relay, db, timeout: float = 10.0) -> int:
-    """Run relay passes until the outbox is empty; returns how many rows it marked sent."""
-    sent = 0
-    deadline = time.monotonic() + timeout
-    while pending_count(db):
-        assert time.monotonic() < deadline, "outbox not drained in time"
-        sent += relay.run_once()
-    return sent
 
 
 def _ids(messages) -> Counter:
@@ -134,7 +126,7 @@ def test_broker_outage_delays_events_and_loses_none(settings, runtimes, pika_cli
     # The broker is back: a relay on the real broker sends every row exactly once.
     relay = Relay("writer", writer.db, Bus(amqp_url, publish_timeout=2.0), writer.outbox, batch=7)
     try:
-        assert _relay_all(relay, writer.db) == 20
+        assert relay_all(writer, relay=relay) == 20
     finally:
         relay.close()
     delivered = _ids(pika_client.collect(queue, set(written)))
@@ -148,11 +140,13 @@ def test_event_delivered_twice_is_applied_once(settings, runtimes, pika_client):
     key, twice = note_envelope(settings, "twice")
     _, after = note_envelope(settings, "after")
 
+    settled = watch_settled(consumer)
     with running(consumer):
         for body in (twice.to_json(), twice.to_json(), after.to_json()):
             pika_client.publish(key, body, content_type=CONTENT_TYPE)
-        # One consumer handles its queue in order: once "after" is applied, so are both copies.
-        wait_until(lambda: after.id in inbox_ids(consumer.db), message="'after' applied")
+        assert sorted(settled.wait(3)) == sorted(
+            [(twice.id, "applied"), (twice.id, "duplicate"), (after.id, "applied")]
+        )
 
     assert note_counts(consumer.db) == {"twice": 1, "after": 1}
     assert sorted(inbox_ids(consumer.db)) == sorted([twice.id, after.id])
@@ -175,12 +169,11 @@ def test_failing_handler_is_retried_then_dead_lettered_and_the_rest_applied(
     later = [record_note(writer, f"later-{i}").id for i in range(5)]
     dead_queue = f"{settings.queue_prefix}.test.dead"
 
+    settled = watch_settled(consumer)
     with running(consumer), running(writer):
-        wait_until(
-            lambda: set(later) <= set(inbox_ids(consumer.db)),
-            message="events after the poison message applied",
-        )
+        outcomes = settled.wait_for(flagged.id, *later)
         dead = wait_until(lambda: pika_client.get(dead_queue), message="dead letter")
+    assert outcomes == {flagged.id: "dead", **{event_id: "applied" for event_id in later}}
 
     assert json.loads(dead.body)["id"] == flagged.id
     headers = dead.properties.headers
@@ -211,11 +204,12 @@ def test_invalid_bodies_are_dead_lettered_and_the_consumer_goes_on(
     not_cloudevent = json.dumps({"hello": "world"}).encode()
     dead_queue = f"{settings.queue_prefix}.test.dead"
 
+    settled = watch_settled(consumer)
     with running(consumer):
         pika_client.publish(key, not_json, content_type="text/plain")
         pika_client.publish(key, not_cloudevent, content_type=CONTENT_TYPE)
         pika_client.publish(key, valid.to_json(), content_type=CONTENT_TYPE)
-        wait_until(lambda: valid.id in inbox_ids(consumer.db), message="valid event applied")
+        assert settled.wait(3) == [(None, "dead"), (None, "dead"), (valid.id, "applied")]
         first = wait_until(lambda: pika_client.get(dead_queue), message="first dead letter")
         second = wait_until(lambda: pika_client.get(dead_queue), message="second dead letter")
 
@@ -275,8 +269,9 @@ def test_two_relays_on_postgres_publish_every_row(
     assert sum(sent) == total + duplicates
     print(f"two relays: {sent} rows each, {duplicates} duplicates")
 
+    settled = watch_settled(consumer)
     with running(consumer):
-        wait_until(lambda: len(inbox_ids(consumer.db)) == total, message="all applied")
+        settled.wait(total + duplicates)
     assert note_counts(consumer.db) == {f"pg-{i}": 1 for i in range(total)}
 
 
@@ -294,18 +289,18 @@ def test_consumer_stopped_mid_stream_then_restarted_loses_nothing(settings, runt
     first = runtimes(settings, handlers=handlers)
     first.declare()
     written = [record_note(writer, f"m-{i}").id for i in range(total)]
-    assert _relay_all(writer.relay, writer.db) == total
+    assert relay_all(writer) == total
 
+    settled_first = watch_settled(first)
     with running(first):
-        # Polled in memory: on SQLite a reader would queue behind the consumer's write lock.
-        wait_until(lambda: len(applied) >= 20, message="first consumer under way")
+        settled_first.wait(20)  # the first consumer under way
     stopped_at = len(inbox_ids(first.db))
     assert stopped_at < total, "the consumer finished before it was stopped: test proves nothing"
 
     # A new process: a new runtime on the same database and queue.
     second = runtimes(settings, handlers=handlers)
     with running(second):
-        wait_until(lambda: len(applied) == total, message="all applied")
+        watch_settled(second).wait_for(*set(written) - set(settled_first.ids()), timeout=20)
     assert sorted(inbox_ids(second.db)) == sorted(written)
     assert note_counts(second.db) == {f"m-{i}": 1 for i in range(total)}
     assert max(applied.values()) == 1
@@ -315,10 +310,11 @@ def test_the_same_runtime_can_stop_and_start_its_workers_again(sqlite_settings, 
     settings = sqlite_settings
     runtime = runtimes(settings)
     writer = runtimes(settings, name="writer", handlers={})
+    settled = watch_settled(runtime)
     with running(runtime), running(writer):
         first = record_note(writer, "before restart")
-        wait_until(lambda: first.id in inbox_ids(runtime.db), message="first applied")
+        settled.wait_for(first.id)
     with running(runtime), running(writer):
         second = record_note(writer, "after restart")
-        wait_until(lambda: second.id in inbox_ids(runtime.db), message="second applied")
+        settled.wait_for(second.id)
     assert note_counts(runtime.db) == {"before restart": 1, "after restart": 1}

@@ -51,7 +51,11 @@ def running(spec, data_dir, amqp_url, queue_prefix, peers=None, **extra):
 def notify(tmp_path, amqp_url, broker_queues):
     # the receiver is on 127.0.0.1
     with running(
-        NOTIFY, tmp_path / "notify", amqp_url, broker_queues, webhook_allow_private=True
+        NOTIFY,
+        tmp_path / "notify",
+        amqp_url,
+        broker_queues,
+        environment={"REVISIT_WEBHOOK_ALLOW_PRIVATE": "true"},
     ) as rt:
         yield rt
 

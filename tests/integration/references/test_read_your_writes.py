@@ -38,8 +38,7 @@ def system(request, tmp_path, unique_prefix):
         data_dir=tmp_path,
         admin_token=ADMIN,
         queue_prefix=unique_prefix,
-        rate_limit="off",
-        rate_limit_anonymous="off",
+        environment={"REVISIT_RATE_LIMIT": "off", "REVISIT_RATE_LIMIT_ANONYMOUS": "off"},
         **servers,
     )
     system = build(prepare_settings(settings))  # not started: no relay, no consumer

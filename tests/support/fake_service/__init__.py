@@ -113,6 +113,25 @@ def make_runtime(
     return ServiceRuntime(spec, settings, bus=bus)
 
 
+@contextmanager
+def built_runtimes() -> Iterator:
+    """``build(settings, name=..., handlers=..., bus=...)``: :func:`make_runtime`, every
+    runtime it made closed on exit (its relay too: one used through ``run_once`` keeps its
+    connection). The ``runtimes`` fixtures of the messaging tests."""
+    made: list[ServiceRuntime] = []
+
+    def build(settings: Settings, **kwargs) -> ServiceRuntime:
+        made.append(make_runtime(settings, **kwargs))
+        return made[-1]
+
+    try:
+        yield build
+    finally:
+        for runtime in made:
+            runtime.relay.close()
+            runtime.close()
+
+
 def record_note(
     runtime: ServiceRuntime,
     text: str,

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
-from kpi_service import service, store
+from kpi_service import projection, store
 from kpi_service.bootstrap import MIGRATIONS
 from kpi_service.domain import COUNTS, GROUPS
 from kpi_service.models import daily, monthly
@@ -44,7 +44,7 @@ def feed(db: Database, seed: int = 11, visits: int = 150) -> list:
     stream = scenario(seed, visits)
     for start in range(0, len(stream), 50):
         with db.transaction() as session:
-            service.record_many(session, stream[start : start + 50])
+            projection.record(session, stream[start : start + 50])
     return stream
 
 
@@ -147,9 +147,9 @@ def check_time_zone_change(db: Database, tenant: str = "tenant-ny") -> None:
     )
     more = generate(random.Random(4), visits=20, timezone="Pacific/Kiritimati").events(tenant)
     with db.transaction() as session:
-        service.record(session, moved)
+        projection.record(session, [moved])
         for envelope in more[1:]:  # one at a time, as the unbatched consumer does
-            service.record(session, envelope)
+            projection.record(session, [envelope])
     assert monthly_rows(db) == rolled_up(db)
     for start, end in special_periods() + random_periods(random.Random(8), 40):
         check_period(db, tenant, start, end)

@@ -46,32 +46,20 @@ def test_endpoints_cover_metrics_and_the_kpi_queries():
     assert kw["/kpis year by region"]["group_by"] == "region"
 
 
+def aggregate_over(scan: dict, **timings) -> dict:
+    """An EXPLAIN (ANALYZE, FORMAT JSON) plan: one row aggregated from ``scan``."""
+    node = {"Node Type": "Aggregate", "Actual Rows": 1, "Actual Loops": 1, "Plans": [scan]}
+    return {"Plan": node, **timings}
+
+
 def test_plan_digest_sums_the_rows_scans_read():
-    plan = {
-        "Plan": {
-            "Node Type": "Aggregate",
-            "Actual Rows": 1,
-            "Actual Loops": 1,
-            "Plans": [
-                {
-                    "Node Type": "Bitmap Heap Scan",
-                    "Relation Name": "kpi_daily",
-                    "Actual Rows": 900,
-                    "Actual Loops": 1,
-                    "Plans": [
-                        {
-                            "Node Type": "Bitmap Index Scan",
-                            "Index Name": "kpi_daily_pkey",
-                            "Actual Rows": 900,
-                            "Actual Loops": 1,
-                        }
-                    ],
-                }
-            ],
-        },
-        "Execution Time": 1.5,
-        "Planning Time": 0.2,
-    }
+    index_scan = {"Node Type": "Bitmap Index Scan", "Index Name": "kpi_daily_pkey"}
+    heap_scan = {"Node Type": "Bitmap Heap Scan", "Relation Name": "kpi_daily"}
+    heap_scan["Plans"] = [{**index_scan, "Actual Rows": 900, "Actual Loops": 1}]
+    plan = aggregate_over(
+        {**heap_scan, "Actual Rows": 900, "Actual Loops": 1},
+        **{"Execution Time": 1.5, "Planning Time": 0.2},
+    )
     got = scale.plan_digest(plan)
     assert got["execution_ms"] == 1.5 and got["planning_ms"] == 0.2
     assert got["rows_out"] == 1
@@ -84,23 +72,9 @@ def test_plan_digest_sums_the_rows_scans_read():
 
 
 def test_plan_digest_counts_the_rows_a_filter_dropped():
-    plan = {
-        "Plan": {
-            "Node Type": "Aggregate",
-            "Actual Rows": 1,
-            "Actual Loops": 1,
-            "Plans": [
-                {
-                    "Node Type": "Seq Scan",
-                    "Relation Name": "kpi_monthly",
-                    "Actual Rows": 100,
-                    "Rows Removed by Filter": 300,
-                    "Actual Loops": 3,  # a parallel scan: per loop
-                }
-            ],
-        },
-        "Execution Time": 4.0,
-    }
+    scan = {"Node Type": "Seq Scan", "Relation Name": "kpi_monthly", "Actual Rows": 100}
+    scan |= {"Rows Removed by Filter": 300, "Actual Loops": 3}  # a parallel scan: per loop
+    plan = aggregate_over(scan, **{"Execution Time": 4.0})
     got = scale.plan_digest(plan)
     assert got["rows_scanned"] == 1200
     assert got["scans"][0]["removed_by_filter"] == 900

@@ -391,15 +391,21 @@ def test_add_250_working_days_matches_the_year():
     assert CN.add_working_days(date(2025, 12, 31), 250) == date(2027, 1, 4)
 
 
-def test_add_working_days_loops_by_day_not_finer(monkeypatch):
+def calls_of(monkeypatch, method: str) -> list:
+    """The days ``WorkCalendar.<method>`` is called with from now on."""
     calls = []
-    original = WorkCalendar.is_working_day
+    original = getattr(WorkCalendar, method)
 
     def counting(self, day):
         calls.append(day)
         return original(self, day)
 
-    monkeypatch.setattr(WorkCalendar, "is_working_day", counting)
+    monkeypatch.setattr(WorkCalendar, method, counting)
+    return calls
+
+
+def test_add_working_days_loops_by_day_not_finer(monkeypatch):
+    calls = calls_of(monkeypatch, "is_working_day")
     CN.add_working_days(date(2026, 1, 1), 250)
     assert len(calls) < 400  # about one check per calendar day of the ~ 370-day span
 
@@ -581,14 +587,7 @@ def test_dates_are_not_instants():
 
 
 def test_long_span_loops_by_day(monkeypatch):
-    calls = []
-    original = WorkCalendar.working_intervals
-
-    def counting(self, day):
-        calls.append(day)
-        return original(self, day)
-
-    monkeypatch.setattr(WorkCalendar, "working_intervals", counting)
+    calls = calls_of(monkeypatch, "working_intervals")
     start = sh(2026, 1, 5, 9)
     end = CN.add_working_hours(start, 250 * 8)  # 250 working days
     assert len(calls) < 400

@@ -14,7 +14,6 @@ import pytest
 import sqlalchemy as sa
 from kombu import Connection, Producer
 
-from revisit_common.config import Settings
 from revisit_common.messaging import memory_publisher
 from revisit_common.messaging.bus import Bus
 from revisit_common.messaging.envelope import CONTENT_TYPE, parse
@@ -25,29 +24,23 @@ from tests.support.fake_service import (
     HANDLERS,
     TENANT,
     NoteFlagged,
+    built_runtimes,
     inbox_ids,
-    make_runtime,
     note_counts,
     note_envelope,
     outbox_rows,
     record_note,
     running,
 )
-from tests.support.polling import wait_until
-from tests.support.settings import make_settings
+from tests.support.settings import bus_settings
+from tests.support.settled import watch_settled
 
 
 @pytest.fixture
 def settings(tmp_path):
     prefix = f"m{secrets.token_hex(4)}"
-    yield make_settings(
-        data_dir=tmp_path,
-        amqp_url=None,
-        queue_prefix=prefix,
-        region="eu-test",
-        relay_interval=0.02,
-        consumer_retries=2,
-        consumer_backoff=0.01,
+    yield bus_settings(
+        tmp_path, None, prefix, relay_interval=0.02, consumer_retries=2, consumer_backoff=0.01
     )
     with Connection("memory://") as conn:
         channel = conn.channel()
@@ -57,17 +50,8 @@ def settings(tmp_path):
 
 @pytest.fixture
 def runtimes():
-    made = []
-
-    def build(settings: Settings, **kwargs):
-        runtime = make_runtime(settings, **kwargs)
-        made.append(runtime)
-        return runtime
-
-    yield build
-    for runtime in made:
-        runtime.relay.close()
-        runtime.close()
+    with built_runtimes() as build:
+        yield build
 
 
 def _publish_raw(routing_key: str, *bodies: str | bytes) -> None:
@@ -99,9 +83,10 @@ def test_event_is_relayed_consumed_and_applied_once(settings, runtimes):
 
     consumer = runtimes(settings, handlers={"NoteWritten": spy})
     writer = runtimes(settings, name="writer", handlers={})
+    settled = watch_settled(consumer)
     with running(consumer), running(writer):
         written = [record_note(writer, f"note-{i}", correlation_id=f"req-{i}") for i in range(5)]
-        wait_until(lambda: len(seen) == 5, message="five events applied")
+        assert settled.wait(5) == [(e.id, "applied") for e in written]
     assert note_counts(consumer.db) == {f"note-{i}": 1 for i in range(5)}
     assert sorted(inbox_ids(consumer.db)) == sorted(e.id for e in written)
     assert {e.id: e.correlationid for e in seen} == {e.id: e.correlationid for e in written}
@@ -116,9 +101,13 @@ def test_duplicate_delivery_is_acked_and_skipped(settings, runtimes):
     _, after = note_envelope(settings, "after")
     _publish_raw(key, twice.to_json(), twice.to_json(), after.to_json())
 
+    settled = watch_settled(consumer)
     with running(consumer):
-        # One consumer handles its queue in order: once "after" is applied, so are both copies.
-        wait_until(lambda: after.id in inbox_ids(consumer.db), message="'after' applied")
+        assert settled.wait(3) == [
+            (twice.id, "applied"),
+            (twice.id, "duplicate"),
+            (after.id, "applied"),
+        ]
     assert note_counts(consumer.db) == {"twice": 1, "after": 1}
     assert sorted(inbox_ids(consumer.db)) == sorted([twice.id, after.id])
     assert _queue_messages(consumer) == []  # the copy was acked, not left behind
@@ -133,17 +122,12 @@ def test_failing_handler_is_dead_lettered_and_the_rest_applied(settings, runtime
         record_note(writer, f"later-{i}")
     _publish_raw(f"note.written.{settings.queue_prefix}", b"{not json")
 
-    dead = []
+    settled = watch_settled(consumer)
     with running(consumer), running(writer):
-        wait_until(
-            lambda: note_counts(consumer.db) == {f"later-{i}": 1 for i in range(3)},
-            message="events after the poison messages applied",
-        )
-        wait_until(
-            lambda: dead.extend(_queue_messages(consumer, dead=True)) or len(dead) >= 2,
-            message="two dead letters",
-        )
-    invalid, poison = dead
+        settled.wait(5)
+    assert sorted(settled.outcomes()) == ["applied"] * 3 + ["dead"] * 2
+    assert note_counts(consumer.db) == {f"later-{i}": 1 for i in range(3)}
+    invalid, poison = _queue_messages(consumer, dead=True)
     assert invalid.body == b"{not json"
     assert "not JSON" in invalid.headers["x-revisit-reason"]
     assert parse(poison.body).id == flagged.id
@@ -165,14 +149,10 @@ def test_handler_sql_error_on_sqlite_is_dead_lettered_not_requeued(settings, run
     flagged = record_note(writer, "bad sql", event_cls=NoteFlagged)
     later = record_note(writer, "later")
 
-    dead = []
+    settled = watch_settled(consumer)
     with running(consumer), running(writer):
-        wait_until(lambda: later.id in inbox_ids(consumer.db), message="later event applied")
-        wait_until(
-            lambda: dead.extend(_queue_messages(consumer, dead=True)) or dead,
-            message="dead letter",
-        )
-    [poison] = dead
+        assert settled.wait(2) == [(flagged.id, "dead"), (later.id, "applied")]
+    [poison] = _queue_messages(consumer, dead=True)
     assert parse(poison.body).id == flagged.id
     assert "no such table" in poison.headers["x-revisit-reason"]
     assert poison.headers["x-revisit-attempts"] == settings.consumer_retries + 1
@@ -228,8 +208,9 @@ def test_a_row_is_sent_once_every_consumer_on_the_bus_settled_it(settings, runti
     # The next process: a new relay publishes every unsettled row; the consumer applies each.
     restarted = Relay("writer", writer.db, bus, writer.outbox, batch=10)
     assert restarted.run_once() == 0
+    settled = watch_settled(consumer)
     with running(consumer):
-        wait_until(lambda: len(inbox_ids(consumer.db)) == 3, message="all three applied")
-        wait_until(lambda: restarted.run_once() == 3, message="settled rows marked sent")
+        settled.wait(3)
+        assert restarted.run_once() == 3  # the settled rows marked sent
     assert pending_count(writer.db) == 0
     assert note_counts(consumer.db) == {"n-0": 1, "n-1": 1, "n-2": 1}

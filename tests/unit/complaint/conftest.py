@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from complaint_service.bootstrap import SPEC
-from tests.support.complaints import ComplaintClient
+from revisit_common import tenant_settings
+from revisit_common.clock import now as clock_now
+from tests.support.client import TENANT
+from tests.support.complaints import NATIONAL_DAY, ComplaintClient
 from tests.support.customers import FakeCustomerService
 from tests.support.service import service_runtime
 
@@ -20,9 +23,23 @@ def customers():
 
 
 @pytest.fixture
-def runtime(tmp_path, customers):
-    with service_runtime(SPEC, tmp_path, peers={"customer": customers}) as rt:
+def clock():
+    """The clock of the service: the system's; a module that fixes the instant overrides it
+    with a :class:`tests.support.clock.FakeClock`."""
+    return clock_now
+
+
+@pytest.fixture
+def runtime(tmp_path, customers, clock):
+    with service_runtime(SPEC, tmp_path, peers={"customer": customers}, clock=clock) as rt:
         yield rt
+
+
+@pytest.fixture
+def cn_tenant(runtime):
+    """tenant-a keeps the Shanghai time zone and the National Day calendar."""
+    with runtime.db.transaction() as s:
+        tenant_settings.store(s, TENANT, 1, "Asia/Shanghai", {"calendar": NATIONAL_DAY.to_dict()})
 
 
 @pytest.fixture

@@ -4,67 +4,34 @@ from __future__ import annotations
 
 import uuid
 
-from revisit_common.events import CustomerRegistered, TenantSettingsChanged, VisitCompleted
-from revisit_common.messaging.envelope import Envelope, wrap
+from revisit_common.events import CustomerRegistered, VisitCompleted
+from revisit_common.messaging.envelope import wrap
 from tests.support.client import TENANT
 from tests.support.complaints import PATHS, ComplaintClient, drive
+from tests.support.events import envelope, settings_changed
 from tests.support.outbox import envelopes
+
+# What the visit service says of a post-complaint visit, but for the complaint and answer.
+VISIT = {"customer_id": "cust-1", "reason": "post_complaint", "method": "phone"}
+VISIT |= {"assignee": "li.wei", "region": "east", "due_date": "2026-11-25", "on_time": True}
+VISIT |= {"completed_at": "2026-11-24T10:00:00+00:00", "issue_ids": []}
+VISIT |= {"recommend_score": None, "repurchase_intent": None}
+
+# What the customer service says of a registered customer, but for its id and region.
+CUSTOMER = {"name": "Acme", "type": "dealer", "owner": None, "grade": "A"}
+CUSTOMER |= {"size_tier": "large", "cooperation_tier": "long", "risk_level": "low"}
+CUSTOMER |= {"registered_at": "2026-11-20T10:00:00+00:00"}
 
 
 def visit_completed(complaint_id, satisfaction, tenant=TENANT, visit_id="visit-1"):
-    return wrap(
-        VisitCompleted(
-            visit_id=visit_id,
-            customer_id="cust-1",
-            reason="post_complaint",
-            method="phone",
-            assignee="li.wei",
-            region="east",
-            due_date="2026-11-25",
-            completed_at="2026-11-24T10:00:00+00:00",
-            on_time=True,
-            satisfaction=satisfaction,
-            recommend_score=None,
-            repurchase_intent=None,
-            issue_ids=[],
-            complaint_id=complaint_id,
-        ),
-        tenant_id=tenant,
-        region="test",
-        correlation_id="visit-req",
-    )
-
-
-def settings_changed(version, settings, tenant=TENANT):
-    return wrap(
-        TenantSettingsChanged(
-            tenant_id=tenant,
-            timezone="Asia/Shanghai",
-            settings=settings,
-            settings_version=version,
-        ),
-        tenant_id=tenant,
-        region="test",
-    )
+    answer = {"complaint_id": complaint_id, "satisfaction": satisfaction, "visit_id": visit_id}
+    event = VisitCompleted(**VISIT, **answer)
+    return wrap(event, tenant_id=tenant, region="test", correlation_id="visit-req")
 
 
 def customer_registered(customer_id, region, tenant=TENANT):
-    return wrap(
-        CustomerRegistered(
-            customer_id=customer_id,
-            name="Acme",
-            type="dealer",
-            region=region,
-            owner=None,
-            grade="A",
-            size_tier="large",
-            cooperation_tier="long",
-            risk_level="low",
-            registered_at="2026-11-20T10:00:00+00:00",
-        ),
-        tenant_id=tenant,
-        region="test",
-    )
+    event = CustomerRegistered(**CUSTOMER, customer_id=customer_id, region=region)
+    return wrap(event, tenant_id=tenant, region="test")
 
 
 def resolved_complaint(client) -> str:
@@ -161,16 +128,4 @@ def test_customer_copy_gives_the_region(client, runtime, customers):
 
 
 def test_unknown_event_types_are_ignored(runtime):
-    envelope = Envelope(
-        id=str(uuid.uuid4()),
-        source="revisit/x",
-        type="SomethingElse",
-        time="2026-11-22T10:00:00+00:00",
-        subject="s",
-        tenantid=TENANT,
-        region="r",
-        dataversion=1,
-        correlationid=None,
-        data={},
-    )
-    assert runtime.consumer.apply(envelope) == "ignored"
+    assert runtime.consumer.apply(envelope("SomethingElse", {})) == "ignored"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from complaint_service.metrics import DeadlineCollector
+from complaint_service.options import ComplaintOptions
 
 
 def gauges(collector) -> dict[str, dict[tuple, float]]:
@@ -68,3 +70,11 @@ def test_the_deployment_region_and_zero_series_of_a_known_tenant(client, runtime
             },
             0.0,
         )
+
+
+def test_the_due_soon_window_from_the_environment():
+    assert ComplaintOptions.from_env({}).due_soon_window == timedelta(hours=4)
+    env = {"REVISIT_COMPLAINT_DUE_SOON_HOURS": "0.5"}
+    assert ComplaintOptions.from_env(env).due_soon_window == timedelta(minutes=30)
+    with pytest.raises(ValueError, match="REVISIT_COMPLAINT_DUE_SOON_HOURS"):
+        ComplaintOptions.from_env({"REVISIT_COMPLAINT_DUE_SOON_HOURS": "soon"})

@@ -2,41 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
 
 import pytest
 
 from complaint_service import escalation, lifecycle, service
 from complaint_service.service import Caller
-from revisit_common import tenant_settings
-from revisit_common.calendar import WorkCalendar
 from tests.support.client import TENANT
-from tests.support.complaints import COMPLAINT
+from tests.support.complaints import COMPLAINT, sh
 from tests.support.outbox import envelopes
 
-SH = ZoneInfo("Asia/Shanghai")
 CALLER = Caller(tenant_id=TENANT, actor="key-agent", role="agent")
-
-
-def sh(mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:
-    return datetime(2026, mo, d, h, mi, tzinfo=SH)
-
-
-def _span(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
-
-
-CN = WorkCalendar(
-    holidays=_span(date(2026, 10, 1), date(2026, 10, 7)),
-    makeup_workdays=[date(2026, 9, 20), date(2026, 10, 10)],
-)
-
-
-@pytest.fixture
-def cn_tenant(runtime):
-    with runtime.db.transaction() as s:
-        tenant_settings.store(s, TENANT, 1, "Asia/Shanghai", {"calendar": CN.to_dict()})
 
 
 def create(runtime, **fields):

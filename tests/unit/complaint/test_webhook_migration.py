@@ -37,12 +37,14 @@ def database(request, tmp_path):
     db.dispose()
 
 
-def migrate(db: Database, revision: str) -> None:
+def migrate(db: Database, revision: str, step=command.upgrade) -> None:
+    """Run the complaint service's migrations up (or, with ``step=command.downgrade``, down)
+    to ``revision``."""
     cfg = Config()
     cfg.set_main_option("script_location", str(SPEC.migrations))
     with db.engine.connect() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+        step(cfg, revision)
         conn.commit()
 
 
@@ -84,12 +86,7 @@ def test_stored_errors_are_cut_to_their_class(database):
 
 
 def migrate_down(db: Database, revision: str) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(SPEC.migrations))
-    with db.engine.connect() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
-        conn.commit()
+    migrate(db, revision, command.downgrade)
 
 
 WEBHOOK_TABLES = {"webhooks", "webhook_deliveries", "webhook_attempts"}

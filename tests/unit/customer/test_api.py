@@ -7,6 +7,7 @@ from datetime import date
 from tests.support.client import Client
 from tests.support.customers import ACME
 from tests.support.outbox import events_of
+from tests.support.paging import every_item
 
 
 def test_create_derives_classification_and_publishes(client, runtime):
@@ -115,16 +116,7 @@ def test_list_filters_and_cursor_paging(client):
         if i == 3:
             body["annual_purchase_amount"] = 500
         ids.append(client.post("/api/v1/customers", body).json["id"])
-    seen, cursor = [], None
-    while True:
-        url = "/api/v1/customers?limit=3" + (f"&cursor={cursor}" if cursor else "")
-        r = client.get(url)
-        assert r.status_code == 200
-        seen += [c["id"] for c in r.json["items"]]
-        cursor = r.json["next_cursor"]
-        if cursor is None:
-            break
-    assert seen == ids
+    assert [c["id"] for c in every_item(client, "/api/v1/customers", 3)] == ids
     east = client.get("/api/v1/customers?region=east").json["items"]
     assert [c["name"] for c in east] == ["Customer 1", "Customer 3", "Customer 5"]
     assert [c["name"] for c in client.get("/api/v1/customers?q=omer 3").json["items"]] == [

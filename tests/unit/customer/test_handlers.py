@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from revisit_common.events import TenantSettingsChanged
-from revisit_common.messaging.envelope import wrap
 from tests.support.customers import ACME
+from tests.support.events import envelope, settings_changed
 from tests.support.outbox import events_of
 
 
 def settings_event(version, classification, tenant="tenant-a"):
-    return wrap(
-        TenantSettingsChanged(
-            tenant_id=tenant,
-            timezone="Asia/Shanghai",
-            settings={"classification": classification},
-            settings_version=version,
-        ),
-        tenant_id=tenant,
-        region="test",
-        correlation_id="corr-1",
-    )
+    return settings_changed(version, {"classification": classification}, tenant=tenant)
 
 
 def test_classification_follows_settings_change(client, runtime):
@@ -63,23 +52,11 @@ def test_redelivered_event_applies_once(client, runtime):
 
 
 def test_visit_satisfaction_moves_score(client, runtime):
-    from revisit_common.messaging.envelope import Envelope
-
     cid = client.post("/api/v1/customers", ACME).json["id"]
     before = client.get(f"/api/v1/customers/{cid}").json["score"]
-    for i in range(3):
-        env = Envelope(
-            id=f"visit-event-{i}",
-            source="revisit/visit",
-            type="VisitCompleted",
-            time="2026-11-22T10:00:00+00:00",
-            subject="v",
-            tenantid="tenant-a",
-            region="x",
-            dataversion=1,
-            correlationid=None,
-            data={"customer_id": cid, "satisfaction": "very_satisfied", "extra": "ignored"},
-        )
+    data = {"customer_id": cid, "satisfaction": "very_satisfied", "extra": "ignored"}
+    for _ in range(3):
+        env = envelope("VisitCompleted", data, time="2026-11-22T10:00:00+00:00")
         assert runtime.consumer.apply(env) == "applied"
     after = client.get(f"/api/v1/customers/{cid}").json["score"]
     assert after > before

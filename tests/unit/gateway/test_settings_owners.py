@@ -65,13 +65,15 @@ def test_an_owner_down_at_patch_is_503_and_nothing_is_written(make_gateway):
     assert len(gw.outbox()) == events_before
 
 
+def register_acme(gw):
+    """The platform operator registers the tenant Acme."""
+    platform = {"Authorization": "Bearer platform-token-for-tests"}
+    return gw.client.post("/api/v1/tenants", json={"name": "Acme"}, headers=platform)
+
+
 def test_an_owner_down_at_registration_is_503_and_no_tenant_is_made(make_gateway):
     gw = make_gateway(owners=owners_with(complaint=Down()))
-    resp = gw.client.post(
-        "/api/v1/tenants",
-        json={"name": "Acme"},
-        headers={"Authorization": "Bearer platform-token-for-tests"},
-    )
+    resp = register_acme(gw)
     assert resp.status_code == 503
     assert resp.content_type == PROBLEM
     assert gw.outbox() == []
@@ -81,11 +83,7 @@ def test_an_owner_not_configured_is_503(make_gateway):
     owners = owner_transports(INTERNAL_TOKEN)
     del owners["customer"]
     gw = make_gateway(owners=owners)
-    resp = gw.client.post(
-        "/api/v1/tenants",
-        json={"name": "Acme"},
-        headers={"Authorization": "Bearer platform-token-for-tests"},
-    )
+    resp = register_acme(gw)
     assert resp.status_code == 503
     assert resp.content_type == PROBLEM
 

@@ -1,4 +1,4 @@
-"""service.record_many (a consumer batch) leaves the store exactly as service.record one
+"""projection.record of a consumer batch leaves the store exactly as projection.record of one
 event at a time would: here on SQLite (the portable statements of bulk.py); the PostgreSQL
 statements are checked the same way in tests/integration/messaging/test_consumer_batch.py."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 
-from kpi_service import service
+from kpi_service import projection
 from kpi_service.bootstrap import SPEC
 from revisit_common.runtime import ServiceRuntime
 from tests.support.kpi.client import snapshot
@@ -15,7 +15,7 @@ from tests.support.kpi.scenario import republished
 from tests.support.settings import make_settings
 
 
-def test_record_many_matches_record(tmp_path):
+def test_a_batch_matches_one_event_at_a_time(tmp_path):
     rng = random.Random(5)
     truth = generate(rng, visits=300)
     events = truth.events("tenant-a")
@@ -27,12 +27,12 @@ def test_record_many_matches_record(tmp_path):
     try:
         with one.db.transaction() as session:
             for envelope in stream:
-                service.record(session, envelope)
+                projection.record(session, [envelope])
         position = 0
         while position < len(stream):
             size = rng.choice((1, 3, 40, 200))
             with many.db.transaction() as session:
-                service.record_many(session, stream[position : position + size])
+                projection.record(session, stream[position : position + size])
             position += size
         assert snapshot(many) == snapshot(one)
     finally:

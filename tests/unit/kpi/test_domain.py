@@ -277,6 +277,38 @@ def test_deltas_move_a_contribution():
     assert Contribution.from_json(new.to_json()) == new
 
 
+def test_merge_all_keeps_only_the_facts_a_run_changes():
+    scheduled = obs("VisitScheduled", **VISIT)
+    items = domain.targets([("t", scheduled), ("t", obs("PurchaseRecorded", purchase_id="p1"))])
+    assert [key for key, _, _ in items] == [("t", "visit", "v1"), ("t", "purchase", "p1")]
+    stored = {("t", "visit", "v1"): fold([scheduled])}
+    changed = domain.merge_all(stored, items)
+    assert list(changed) == [("t", "purchase", "p1")]  # the stored visit is as it was
+    assert stored == {("t", "visit", "v1"): fold([scheduled])}
+    twice = domain.merge_all({}, items + items[:1])
+    assert list(twice) == [("t", "purchase", "p1"), ("t", "visit", "v1")]
+    assert twice["t", "visit", "v1"] == fold([scheduled])
+
+
+def test_aggregate_rows_sum_moves_per_bucket():
+    day = date(2026, 1, 15)
+    a = Contribution("visit", day, assignee="a", counts={"visits_due": 1})
+    b = Contribution("visit", day, assignee="b", counts={"visits_due": 1})
+    rows = domain.aggregate_rows([("t", None, a), ("t", a, b), ("t", None, a)])
+    assert rows["daily"] == [
+        {"tenant_id": "t", "day": day, "region": "", "department": "", "assignee": "a"}
+        | {"visits_due": 1},
+        {"tenant_id": "t", "day": day, "region": "", "department": "", "assignee": "b"}
+        | {"visits_due": 1},
+    ]
+    assert rows["monthly"][0]["month"] == date(2026, 1, 1)
+    totals = {"tenant_id": "t", "kind": "visit", "region": "", "department": ""}
+    assert rows["totals"] == [
+        totals | {"reason": "", "severity": "", "channel": ""} | {"visits_due": 2}
+    ]
+    assert domain.aggregate_rows([("t", a, a)]) == {"daily": [], "monthly": [], "totals": []}
+
+
 # --------------------------------------------------------------------------- formulas
 
 

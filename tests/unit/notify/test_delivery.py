@@ -22,6 +22,7 @@ from notify_service import delivery, jobs
 from notify_service.bootstrap import SPEC
 from notify_service.delivery import DeliveryConfig
 from notify_service.models import Delivery, DeliveryAttempt
+from notify_service.options import NotifyOptions
 from revisit_common.config import Settings
 from revisit_common.events import CATALOGUE
 from revisit_common.messaging.envelope import Envelope
@@ -44,7 +45,9 @@ LOCAL = DeliveryConfig(
 
 @pytest.fixture
 def runtime(tmp_path):
-    with service_runtime(SPEC, tmp_path, webhook_allow_private=True) as rt:
+    with service_runtime(
+        SPEC, tmp_path, environment={"REVISIT_WEBHOOK_ALLOW_PRIVATE": "true"}
+    ) as rt:
         yield rt
 
 
@@ -277,7 +280,7 @@ def test_a_private_literal_is_refused_at_delivery_once_the_switch_is_off(client,
     assert receiver.requests == []
 
 
-def test_the_worker_job_takes_its_config_from_the_settings(runtime, tmp_path, monkeypatch):
+def test_the_worker_job_takes_its_config_from_the_options(runtime, tmp_path, monkeypatch):
     calls = []
     monkeypatch.setattr(delivery, "deliver_due", lambda db, config: calls.append(config))
     jobs.webhook_delivery(runtime)
@@ -286,15 +289,13 @@ def test_the_worker_job_takes_its_config_from_the_settings(runtime, tmp_path, mo
         "REVISIT_WEBHOOK_BACKOFF": "3",
         "REVISIT_WEBHOOK_MAX_ATTEMPTS": "4",
     }
-    chosen = Settings.from_env(env)
+    chosen = NotifyOptions.from_env(Settings.from_env(env).environment)
     assert (chosen.webhook_timeout, chosen.webhook_backoff, chosen.webhook_max_attempts) == (
         1.5,
         3.0,
         4,
     )
-    with service_runtime(
-        SPEC, tmp_path / "b", webhook_timeout=1.5, webhook_backoff=3.0, webhook_max_attempts=4
-    ) as strict:
+    with service_runtime(SPEC, tmp_path / "b", environment=env) as strict:
         jobs.webhook_delivery(strict)
     assert [(c.allow_private, c.read_timeout, c.backoff, c.max_attempts) for c in calls] == [
         (True, 5.0, 10.0, 10),
@@ -346,7 +347,9 @@ def test_running_workers_deliver_the_events_published_on_the_bus(tmp_path, recei
     (in-memory) bus reach the webhook through the consumer, and the worker's job sends them,
     while a dead receiver of every event holds nothing up."""
     stop = threading.Event()
-    with service_runtime(SPEC, tmp_path, relay_interval=0.02, webhook_allow_private=True) as rt:
+    with service_runtime(
+        SPEC, tmp_path, relay_interval=0.02, environment={"REVISIT_WEBHOOK_ALLOW_PRIVATE": "true"}
+    ) as rt:
         try:
             client = Client(rt.create_app())
             live = register(client, receiver.url, ["customer.*", "complaint.raised.product"])

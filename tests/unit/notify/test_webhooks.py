@@ -288,7 +288,7 @@ def _no_answer(host, port):
 
 
 def test_the_operator_switch_admits_private_addresses(make_runtime):
-    _, client = make_runtime(webhook_allow_private=True)
+    _, client = make_runtime(environment={"REVISIT_WEBHOOK_ALLOW_PRIVATE": "true"})
     for url, _kind in INTERNAL_URLS[:3]:
         assert register(client, url)["url"] == url
 
@@ -308,7 +308,7 @@ def test_credentials_in_urls_are_never_shown(admin):
 
 
 def test_a_tenant_has_at_most_the_configured_number_of_webhooks(make_runtime):
-    runtime, client = make_runtime(webhooks_per_tenant=2)
+    runtime, client = make_runtime(environment={"REVISIT_WEBHOOKS_PER_TENANT": "2"})
     first = register(client, URL)
     register(client, URL)
     r = client.post("/api/v1/webhooks", {"url": URL, "events": ["#"], "secret": SECRET})

@@ -10,12 +10,6 @@ from tests.support.surveys import SURVEY, Respondent
 
 
 @pytest.fixture
-def runtime(tmp_path):
-    with service_runtime(SPEC, tmp_path) as rt:
-        yield rt
-
-
-@pytest.fixture
 def respondent(app):
     return Respondent(app)
 
@@ -25,3 +19,9 @@ def survey(client):
     r = client.post("/api/v1/surveys", SURVEY)
     assert r.status_code == 201, r.json
     return r.json
+
+
+@pytest.fixture
+def runtime(tmp_path):
+    with service_runtime(SPEC, tmp_path) as rt:
+        yield rt

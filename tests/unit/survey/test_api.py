@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.client import Client
+from tests.support.paging import every_item
 from tests.support.surveys import QUESTIONS, SURVEY, invite
 
 PROBLEM = "application/problem+json"
@@ -27,17 +28,7 @@ def test_list_surveys_pages_and_filters(client):
     ids = [
         client.post("/api/v1/surveys", {**SURVEY, "title": f"S{i}"}).json["id"] for i in range(5)
     ]
-    seen, cursor = [], None
-    while True:
-        r = client.get(
-            "/api/v1/surveys", query_string={"limit": 2, **({"cursor": cursor} if cursor else {})}
-        )
-        assert r.status_code == 200
-        seen += [s["id"] for s in r.json["items"]]
-        cursor = r.json["next_cursor"]
-        if cursor is None:
-            break
-    assert seen == ids
+    assert [s["id"] for s in every_item(client, "/api/v1/surveys", 2)] == ids
     client.post(f"/api/v1/surveys/{ids[0]}/close")
     closed = client.get("/api/v1/surveys?status=closed").json["items"]
     assert [s["id"] for s in closed] == [ids[0]]

@@ -9,6 +9,7 @@ import pytest
 from revisit_common.calendar import WorkCalendar
 from tests.support.client import Client
 from tests.support.outbox import events_of
+from tests.support.paging import every_item
 from tests.support.visits import PAST, TODAY, configure, plan, register
 
 RECORD = {
@@ -64,17 +65,10 @@ def test_plan_by_hand_with_defaults(client, runtime, customer):
 
 
 def test_plan_with_everything_given(client, customer):
-    visit = plan(
-        client,
-        customer,
-        reason="care",
-        method="on_site",
-        due_date="2027-03-08",
-        assignee="zhao.min",
-        focus="birthday of the chairman",
-        notes="bring flowers",
-        trigger="birthday:2027",
-    )
+    given = {"reason": "care", "method": "on_site", "due_date": "2027-03-08"}
+    given |= {"assignee": "zhao.min", "trigger": "birthday:2027"}
+    given |= {"focus": "birthday of the chairman", "notes": "bring flowers"}
+    visit = plan(client, customer, **given)
     assert (visit["reason"], visit["method"], visit["due_date"]) == (
         "care",
         "on_site",
@@ -248,15 +242,7 @@ def test_list_filters(client, feed, customer):
 
 def test_cursor_paging(client, customer):
     made = [plan(client, customer, trigger=str(i))["id"] for i in range(7)]
-    seen, cursor = [], None
-    while True:
-        url = "/api/v1/visits?limit=3" + (f"&cursor={cursor}" if cursor else "")
-        body = client.get(url).json
-        seen += [v["id"] for v in body["items"]]
-        cursor = body["next_cursor"]
-        if cursor is None:
-            break
-    assert seen == made
+    assert [v["id"] for v in every_item(client, "/api/v1/visits", 3)] == made
 
 
 @pytest.mark.parametrize(

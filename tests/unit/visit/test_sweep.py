@@ -12,7 +12,8 @@ from tests.support.client import Client
 from tests.support.outbox import events_of
 from tests.support.visits import PAST, configure, plan, register
 from visit_service import bootstrap, sweep
-from visit_service.bootstrap import SPEC, sweep_interval
+from visit_service.bootstrap import SPEC
+from visit_service.options import VisitOptions
 
 
 def test_overdue_visits_are_announced_once(client, runtime, customer):
@@ -79,7 +80,8 @@ def test_concurrent_sweeps_announce_once(client, runtime, customer):
 def test_the_worker_runs_the_sweep(client, runtime, customer):
     plan(client, customer, due_date=PAST)
     [(interval, job)] = SPEC.periodic
-    assert interval > 0 and job is sweep.run
+    assert interval(runtime) == runtime.options.overdue_sweep_seconds == 60
+    assert job is sweep.run
     runtime.spec = dataclasses.replace(SPEC, periodic=((0.05, sweep.run),))
     stop = threading.Event()
     runtime.start_workers(stop)
@@ -95,9 +97,12 @@ def test_the_worker_runs_the_sweep(client, runtime, customer):
 
 
 def test_sweep_interval_from_the_environment():
-    assert sweep_interval({}) == 60
-    assert sweep_interval({"REVISIT_OVERDUE_SWEEP_SECONDS": "2.5"}) == 2.5
+    def interval(env):
+        return VisitOptions.from_env(env).overdue_sweep_seconds
+
+    assert interval({}) == 60
+    assert interval({"REVISIT_OVERDUE_SWEEP_SECONDS": "2.5"}) == 2.5
     for bad in ("soon", "0", "-1"):
-        with pytest.raises(ValueError):
-            sweep_interval({"REVISIT_OVERDUE_SWEEP_SECONDS": bad})
-    assert bootstrap.SPEC.name == "visit"
+        with pytest.raises(ValueError, match="REVISIT_OVERDUE_SWEEP_SECONDS"):
+            interval({"REVISIT_OVERDUE_SWEEP_SECONDS": bad})
+    assert bootstrap.SPEC.options is VisitOptions

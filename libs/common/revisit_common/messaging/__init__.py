@@ -8,7 +8,8 @@
 - :mod:`.consumer`: decode, claim, apply, commit, ack, one batch at a time (a single
   message is a batch of one), :mod:`.dead_letters` for what it gives up on;
 - :mod:`.inbox`: the ids of applied events (exactly-once effect);
-- :mod:`.registry`: event type → handler, and the routing keys derived from it;
+- :mod:`.registry`: event type → handler, the routing keys derived from it, and the
+  decoding of the fields a handler declares into a typed event;
 - :mod:`.envelope` (CloudEvents), :mod:`.topology` (exchanges, queues, bindings),
   :mod:`.bus` (where events travel), :mod:`.settlement` (delivery on the in-memory bus).
 """

@@ -26,7 +26,7 @@ import logging
 import threading
 import time
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from kombu import Consumer
@@ -50,6 +50,11 @@ log = logging.getLogger(__name__)
 GATHER_SECONDS = 0.002
 # How long one wait for messages lasts before the loop checks heartbeats and ``stop``.
 IDLE_SECONDS = 1.0
+
+
+# Told of every message the consumer settled: the event's id (None for a message that is not
+# a CloudEvent) and how: 'applied', 'duplicate', 'ignored' or 'dead'.
+SettledListener = Callable[[str | None, str], None]
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -108,6 +113,12 @@ class EventConsumer:
         several = db.is_postgres and not bus.is_memory
         self.batch = max(1, min(size, bus.prefetch)) if several else 1
         self._pending: list = []
+        self._listeners: list[SettledListener] = []
+
+    def on_settled(self, listener: SettledListener) -> None:
+        """Call ``listener(event_id, outcome)`` on the consumer's thread after each message
+        is acked or dead-lettered (tests wait on it instead of polling the database)."""
+        self._listeners.append(listener)
 
     @property
     def batching(self) -> bool:
@@ -195,7 +206,7 @@ class EventConsumer:
             handler = self.handlers.get(envelope.type)
             if handler is None:
                 metrics.EVENTS_CONSUMED.labels(self.service, envelope.type, "ignored").inc()
-                self._ack(message, envelope)
+                self._ack(message, envelope, "ignored")
                 continue
             work.append(_Delivery(message, envelope, handler))
         if len(work) == 1:
@@ -222,8 +233,8 @@ class EventConsumer:
         # Every message of the channel not yet settled, up to the last one of the batch, is
         # one of the batch (those before were settled, those after came later): one ack.
         work[-1].message.ack(multiple=True)
-        for delivery in work:
-            self.bus.settlements.settled(delivery.envelope.id, self.service)
+        for delivery, outcome in zip(work, outcomes, strict=True):
+            self._settled(delivery.envelope.id, outcome)
 
     def _settle_alone(self, delivery: _Delivery, failed: BatchFailed | None = None) -> None:
         try:
@@ -236,7 +247,7 @@ class EventConsumer:
                 delivery.message, delivery.envelope, self._last_error, attempts=self.retries + 1
             )
         else:
-            self._ack(delivery.message, delivery.envelope)
+            self._ack(delivery.message, delivery.envelope, outcome)
 
     def _apply_alone(self, delivery: _Delivery, failed: BatchFailed | None = None) -> str:
         """One event in its own transaction, retried with back-off: 'applied', 'duplicate'
@@ -313,9 +324,15 @@ class EventConsumer:
 
     # -- settling messages -------------------------------------------------------------------
 
-    def _ack(self, message, envelope: Envelope) -> None:
+    def _ack(self, message, envelope: Envelope, outcome: str) -> None:
         message.ack()
-        self.bus.settlements.settled(envelope.id, self.service)
+        self._settled(envelope.id, outcome)
+
+    def _settled(self, event_id: str | None, outcome: str) -> None:
+        if event_id is not None:
+            self.bus.settlements.settled(event_id, self.service)
+        for listener in self._listeners:
+            listener(event_id, outcome)
 
     def _requeue(self, work: list[_Delivery]) -> None:
         log.warning("database unreachable; requeueing %d events", len(work))
@@ -346,9 +363,8 @@ class EventConsumer:
         routing_key = message.delivery_info.get("routing_key", "")
         self.dead_letters.put(message.body, routing_key, reason, attempts)
         message.ack()
-        if envelope is not None:
-            self.bus.settlements.settled(envelope.id, self.service)
         metrics.DEAD_LETTERS.labels(self.service).inc()
+        self._settled(envelope.id if envelope else None, "dead")
         log.error("dead-lettered %s: %s", envelope.id if envelope else "an invalid message", reason)
 
 

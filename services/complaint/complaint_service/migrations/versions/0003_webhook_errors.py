@@ -4,17 +4,12 @@ Before this revision an attempt's error held up to 300 bytes of the receiver's a
 ("HTTP 500: <body>") or the HTTP client's exception text (which names the URL's path). Both
 are cut to the part before the first colon ("HTTP 500", "ConnectionError"), what the delivery
 code records from now on.
-
-Revision ID: 0003
-Revises: 0002
 """
 
 from alembic import op
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 COLUMNS = (("webhook_attempts", "error"), ("webhook_deliveries", "last_error"))
 

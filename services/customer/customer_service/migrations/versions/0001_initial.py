@@ -1,21 +1,14 @@
-"""customers, contacts, purchases, repairs, and the messaging tables
-
-Revision ID: 0001
-Revises:
-"""
+"""customers, contacts, purchases, repairs, and the messaging tables"""
 
 import sqlalchemy as sa
 from alembic import op
 
-from revisit_common.migrations import create_messaging_tables
+from revisit_common.migrations import TS, create_messaging_tables
 
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 MONEY = sa.Numeric(18, 2)
-TS = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:

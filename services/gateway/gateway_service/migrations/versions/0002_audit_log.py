@@ -1,16 +1,10 @@
-"""audit_log: every write through the gateway (who, when, what, status, request id)
-
-Revision ID: 0002
-Revises: 0001
-"""
+"""audit_log: every write through the gateway (who, when, what, status, request id)"""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

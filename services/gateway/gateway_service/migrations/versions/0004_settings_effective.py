@@ -1,8 +1,5 @@
 """settings.effective: the effective document the owning services composed
 
-Revision ID: 0004
-Revises: 0003
-
 Rows written before it keep NULL: the gateway composes their document from the owners when
 it reads them, and stores it with their next change.
 """
@@ -12,8 +9,6 @@ from alembic import op
 
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,8 +1,4 @@
-"""event log, facts, daily aggregates, totals, and the messaging tables
-
-Revision ID: 0001
-Revises:
-"""
+"""event log, facts, daily aggregates, totals, and the messaging tables"""
 
 import sqlalchemy as sa
 from alembic import op
@@ -11,8 +7,6 @@ from revisit_common.migrations import create_messaging_tables
 
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 TS = sa.DateTime(timezone=True)
 DIM = sa.String(200)

@@ -2,9 +2,6 @@
 
 GET /kpis sums whole months of a period here and only the days of its partial edge months
 in kpi_daily, so its cost no longer grows with the length of the period.
-
-Revision ID: 0002
-Revises: 0001
 """
 
 import sqlalchemy as sa
@@ -12,8 +9,6 @@ from alembic import op
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 DIM = sa.String(200)
 ID = sa.String(100)

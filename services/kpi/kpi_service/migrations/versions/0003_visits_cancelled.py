@@ -4,9 +4,6 @@ A cancelled visit used to leave every count; it now adds ``visits_cancelled``, s
 ``visits_due + visits_cancelled`` (the metric ``revisit_visits_due_total``) never falls.
 Visits cancelled before this revision are counted once ``python -m kpi_service.rebuild``
 has run; until then they are in neither count (no counter falls either way).
-
-Revision ID: 0003
-Revises: 0002
 """
 
 import sqlalchemy as sa
@@ -14,8 +11,6 @@ from alembic import op
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 TABLES = ("kpi_daily", "kpi_monthly", "kpi_totals")
 

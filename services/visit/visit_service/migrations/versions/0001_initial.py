@@ -1,20 +1,13 @@
-"""visits, issues, audits, the customer copy, round-robin counters, messaging tables
-
-Revision ID: 0001
-Revises:
-"""
+"""visits, issues, audits, the customer copy, round-robin counters, messaging tables"""
 
 import sqlalchemy as sa
 from alembic import op
 
-from revisit_common.migrations import create_messaging_tables
+from revisit_common.migrations import TS, create_messaging_tables
 
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
-TS = sa.DateTime(timezone=True)
 PLANNED = sa.text("status = 'planned'")
 
 

@@ -1,0 +1,27 @@
+"""Rows of a tenant: loading one by its id (another tenant's row is as unknown as a missing
+one), and copying a row's attributes into an event or another row as they are."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+from .errors import NotFound
+
+Row = TypeVar("Row")
+
+
+def tenant_row(session: Session, model: type[Row], tenant_id: str, row_id: Any, what: str) -> Row:
+    """The ``model`` row ``row_id`` of ``tenant_id``; missing or another tenant's: NotFound
+    naming ``what`` (``"customer"``)."""
+    row = session.get(model, row_id)
+    if row is None or row.tenant_id != tenant_id:
+        raise NotFound(what)
+    return row
+
+
+def copied(row: object, *names: str) -> dict[str, Any]:
+    """The attributes ``names`` of ``row`` as keyword arguments (``**copied(customer,
+    "region", "owner")``): the fields an event or another row takes from it unchanged."""
+    return {name: getattr(row, name) for name in names}

@@ -1,0 +1,116 @@
+"""The KPI projection: events into facts and aggregates, for live consumption and rebuilds.
+
+One path for both: the consumer's handlers call :func:`record` with one event or a batch
+(which logs them too), rebuild.py calls :func:`project` with the logged events. The rules
+(domain.py) decide which fact each event feeds, the merged facts, and the counts to move;
+the store (store.py) reads and writes the rows, a few statements for a whole run of events.
+
+A run's facts are read and locked at once (in key order) with their tenants' time zones, the
+events merged in memory in order, then each changed fact written once and its move from the
+contribution it had to the one it ends with summed per bucket into one upsert per aggregate.
+A settings event is a barrier between runs: it may change the tenant's time zone, and then
+every fact of the tenant is derived again (its day may move). The inbox makes a redelivered
+event a no-op; the merge (order-independent, idempotent) makes a repeated or late one
+harmless anyway. Types no figure uses are logged only, so a later rebuild can use them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from revisit_common import tenant_settings
+from revisit_common.db import utcnow
+from revisit_common.messaging.envelope import Envelope
+
+from . import domain, store
+from .domain import Contribution, Key
+
+SETTINGS_EVENTS = frozenset({"TenantRegistered", "TenantSettingsChanged"})
+
+
+def record(session: Session, envelopes: Sequence[Envelope]) -> None:
+    """Consumed events (a consumer batch, or one): into the event log (with the first run's
+    reads), then into the facts and aggregates as :func:`project`."""
+    project(session, envelopes, log=envelopes)
+
+
+def project(session: Session, envelopes: Iterable[Envelope], log: Sequence[Envelope] = ()) -> None:
+    """Apply ``envelopes`` in order to the facts and aggregates, in runs between settings
+    events; ``log`` is logged with the first run."""
+    log, run = list(log), []
+    for envelope in envelopes:
+        if envelope.type in SETTINGS_EVENTS:
+            _apply(session, run, log)
+            log, run = [], []
+            _settings(session, envelope)
+        else:
+            run.append(envelope)
+    _apply(session, run, log)
+
+
+def _apply(session: Session, envelopes: list[Envelope], log: list[Envelope]) -> None:
+    """A run of events (no settings event among them)."""
+    observed = ((e.tenantid, domain.Observed(e.type, e.id, e.time, e.data)) for e in envelopes)
+    items = domain.targets(observed)
+    if not items and not log:
+        return
+    now = utcnow()
+    keys = sorted({key for key, _, _ in items})
+    stored, zones = store.read_facts(session, keys, log, now)
+    states = {key: state for key, (state, _) in stored.items()}
+    changed = domain.merge_all(states, items)
+    facts = []
+    for key, state in changed.items():
+        new = domain.contribution(key[1], state, zones[key[0]])
+        facts.append((key, state, stored[key][1] if key in stored else None, new))
+    _write(session, facts, created={key for key in changed if key not in stored}, now=now)
+
+
+def _settings(session: Session, envelope: Envelope) -> None:
+    """A tenant's settings copy updated; its facts derived again if its time zone moved."""
+    tenant = envelope.tenantid
+    before = tenant_settings.load(session, tenant).timezone
+    if not tenant_settings.apply_settings_event(session, envelope):
+        return
+    after = tenant_settings.load(session, tenant).timezone
+    if after != before:  # "a day" moved: every timestamped fact may change day
+        _rezone(session, tenant, after)
+
+
+def _rezone(session: Session, tenant: str, timezone: str) -> None:
+    """Every fact of ``tenant`` contributing as its time zone ``timezone`` now says."""
+    for rows in store.tenant_facts(session, tenant):
+        facts = []
+        for key, state, applied in rows:
+            new = domain.contribution(key[1], state, timezone)
+            if new != Contribution.from_json(applied):
+                facts.append((key, state, applied, new))
+        _write(session, facts, created=set(), now=utcnow())
+
+
+def _write(
+    session: Session,
+    facts: list[tuple[Key, Mapping[str, Any], Any, Contribution | None]],
+    created: set[Key],
+    now,
+) -> None:
+    """Facts (key, state, the contribution applied so far as stored, the new one) written,
+    and the aggregates moved from every old contribution to its new one."""
+    if not facts:
+        return
+    inserts, updates, moves = [], [], []
+    for key, state, applied, new in facts:
+        tenant, kind, entity = key
+        row = {
+            "tenant_id": tenant,
+            "kind": kind,
+            "entity_id": entity,
+            "state": state,
+            "applied": new.to_json() if new else None,
+        }
+        (inserts if key in created else updates).append(row)
+        moves.append((tenant, Contribution.from_json(applied), new))
+    store.write_facts(session, inserts, updates, domain.aggregate_rows(moves), now)

@@ -35,7 +35,7 @@ stack: $(VENV)/.installed
 # RabbitMQ node of their own (one process), and the rest spread over TEST_WORKERS processes
 # (pytest-xdist, a file per worker at a time). Every test session has its own PostgreSQL
 # database and RabbitMQ vhost, and small connection pools.
-TEST_WORKERS ?= 2
+TEST_WORKERS ?= 3
 
 test: $(VENV)/.installed-test
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-spread test-faults

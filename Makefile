@@ -43,23 +43,11 @@ test: $(VENV)/.installed-test
 test-spread: $(VENV)/.installed-test
 	$(PYTEST) -n $(TEST_WORKERS) --dist loadfile --ignore=tests/faults tests
 
-test-unit: $(VENV)/.installed-test
-	$(PYTEST) tests/unit
+# One suite each: `make test-unit` runs tests/unit, and so on.
+SUITES := test-unit test-integration test-e2e test-chart test-security test-faults
 
-test-integration: $(VENV)/.installed-test
-	$(PYTEST) tests/integration
-
-test-e2e: $(VENV)/.installed-test
-	$(PYTEST) tests/e2e
-
-test-chart: $(VENV)/.installed-test
-	$(PYTEST) tests/chart
-
-test-security: $(VENV)/.installed-test
-	$(PYTEST) tests/security
-
-test-faults: $(VENV)/.installed-test
-	$(PYTEST) tests/faults
+$(SUITES): test-%: $(VENV)/.installed-test
+	$(PYTEST) tests/$*
 
 # Measures the event pipeline, the gateway and the KPI store against the local RabbitMQ and
 # PostgreSQL; prints a table and writes bench/results/latest.json (BENCH_ARGS=--quick: smaller).

@@ -20,6 +20,8 @@ REGIONS = ("east", "west", "north", "south")
 DEPARTMENTS = ("product", "service", "logistics")
 LEVELS = ("very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied")
 START = date(2026, 1, 1)
+# What the issue of a complaint's resolution takes from the complaint.
+COMPLAINT_ISSUE_FIELDS = ("complaint_id", "customer_id", "department", "category", "region")
 
 
 def tenant_ids(count: int) -> list[str]:
@@ -192,14 +194,10 @@ class Stream:
             return [raised]  # still open
         resolved_on = day + timedelta(days=rng.randint(0, 5))
         resolved = ev.IssueResolved(  # what the complaint service says on "resolve"
+            **{name: getattr(raised, name) for name in COMPLAINT_ISSUE_FIELDS},
             issue_id=complaint,
             source="complaint",
             visit_id=None,
-            complaint_id=complaint,
-            customer_id=customer,
-            department=department,
-            category="quality",
-            region=region,
             assignee=None,
             raised_at=raised.received_at,
             resolved_at=self._at(resolved_on),

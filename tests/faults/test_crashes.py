@@ -77,8 +77,10 @@ def test_relay_killed_after_confirm_before_mark_sent_publishes_again_applied_onc
         worker = NoteWorker(env, tmp_path / "consumer.log", "test").start()
         wait_for(lambda: len(inbox_ids(consumer.db)) == NOTES, 30, "every note applied")
         recovered = time.monotonic() - started
-        time.sleep(0.5)  # a duplicate still in flight would land now
-        samples = worker.metrics()
+        # Every copy on the consumer's queue settled (each row published twice), so a
+        # duplicate still in flight has landed.
+        delivered = sum(first.values()) + sum(again.values())
+        samples = wait_for(lambda: _settled(worker.metrics(), delivered), 30, "every copy settled")
         duplicates = metric_sum(samples, "revisit_events_consumed_total", outcome="duplicate")
         worker.stop()
         relay.stop()
@@ -100,6 +102,15 @@ def test_relay_killed_after_confirm_before_mark_sent_publishes_again_applied_onc
     assert set(again) == set(written), "the unmarked rows were not published again"
     assert duplicates == NOTES  # each one arrived twice, and the inbox skipped the copy
     assert counts == {f"n-{i}": 1 for i in range(NOTES)}
+
+
+def _settled(samples: dict, count: int) -> dict | None:
+    """``samples`` once the worker has applied or skipped ``count`` messages in all."""
+    done = sum(
+        metric_sum(samples, "revisit_events_consumed_total", outcome=outcome)
+        for outcome in ("applied", "duplicate")
+    )
+    return samples if done >= count else None
 
 
 def _id(message) -> str:
@@ -138,8 +149,8 @@ def test_consumer_killed_around_its_commit_applies_each_event_once(
     worker.start()
     wait_for(lambda: len(inbox_ids(consumer.db)) == NOTES, 30, "every note applied")
     recovered = time.monotonic() - started
-    time.sleep(0.5)
-    samples = worker.metrics()
+    # Every redelivered message settled (applied, or skipped as a duplicate).
+    samples = wait_for(lambda: _settled(worker.metrics(), ready), 30, "redeliveries settled")
     worker.stop()
     duplicates = metric_sum(samples, "revisit_events_consumed_total", outcome="duplicate")
     applied_after = metric_sum(samples, "revisit_events_consumed_total", outcome="applied")

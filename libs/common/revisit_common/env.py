@@ -6,7 +6,7 @@ service's ``options.py``): a bad value raises ``ValueError`` naming the variable
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 TRUE = frozenset({"1", "true", "yes", "on"})
 
@@ -17,23 +17,22 @@ def text(env: Mapping[str, str], name: str, default: str) -> str:
 
 
 def integer(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+    return _parsed(env, name, default, int, "an integer")
 
 
 def number(env: Mapping[str, str], name: str, default: float) -> float:
+    return _parsed(env, name, default, float, "a number")
+
+
+def _parsed(env: Mapping[str, str], name: str, default, parse: Callable, what: str):
+    """``parse`` of the variable's value; ``default`` when it is unset or empty."""
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return float(raw)
+        return parse(raw)
     except ValueError as exc:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+        raise ValueError(f"{name} must be {what}, got {raw!r}") from exc
 
 
 def positive(env: Mapping[str, str], name: str, default: float) -> float:

@@ -85,3 +85,9 @@ def apply_settings_event(session: Session, envelope: Envelope) -> bool:
         str(data.get("timezone") or DEFAULT_TIMEZONE),
         dict(data.get("settings") or {}),
     )
+
+
+def keep_copy(session: Session, envelope: Envelope, ctx: object) -> None:
+    """The handler of TenantRegistered and TenantSettingsChanged for a service that only
+    keeps the copy (new work reads it; nothing already done changes)."""
+    apply_settings_event(session, envelope)

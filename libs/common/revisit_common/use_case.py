@@ -3,8 +3,10 @@
 A route validates its input, then ``run(lambda session: service.something(session, ...))``:
 a read runs in a read-only transaction, a write in :func:`.idempotency.transaction` (the
 request's idempotent transaction when it has an ``Idempotency-Key``). A use case of the
-usual write shape, ``(session, outbox, caller, ...)``, is called with :func:`write`. Errors of
-:mod:`.errors` propagate; :mod:`.webapp` renders them as problem+json.
+usual write shape, ``(session, outbox, caller, ...)``, is called with :func:`write`, a read of
+the caller's tenant, ``(session, tenant_id, ...)``, with :func:`read`, and one page of a parent's
+children with :func:`list_of`. Errors of :mod:`.errors` propagate; :mod:`.webapp` renders them
+as problem+json.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+import sqlalchemy as sa
 from flask import g
 from sqlalchemy.orm import Session
 
 from . import idempotency
 from .caller import Caller
 from .identity import current
+from .paging import listing
 from .runtime import runtime
 
 T = TypeVar("T")
@@ -37,6 +41,28 @@ def write(fn: Callable[..., T], *args) -> T:
     rt = runtime()
     with idempotency.transaction(rt.db) as session:
         return fn(session, rt.outbox, caller(), *args)
+
+
+def read(fn: Callable[..., T], *args) -> T:
+    """``fn(session, tenant_id, *args)`` in a read-only transaction, for the caller's tenant:
+    the shape of a use case that reads what the tenant owns."""
+    tenant = current().tenant_id
+    return run(lambda session: fn(session, tenant, *args), read=True)
+
+
+def list_of(get_parent: Callable, parent_id: str, column, args: dict, *where) -> dict:
+    """One page (:func:`.paging.listing` of ``args``) of the rows whose ``column`` holds the id
+    of the parent ``get_parent(session, tenant_id, parent_id)`` returns (it raises when the
+    caller's tenant has no such parent), narrowed by the conditions ``where``; ordered by the
+    id of ``column``'s model."""
+    model = column.class_
+
+    def page(session):
+        parent = get_parent(session, current().tenant_id, parent_id)
+        query = sa.select(model).where(column == parent.id, *where)
+        return listing(session, query, model.id, args)
+
+    return run(page, read=True)
 
 
 def caller() -> Caller:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from revisit_common import use_case
+from revisit_common import routes, use_case
 from revisit_common.identity import require_role
 from revisit_common.paging import listing
 from revisit_common.runtime import runtime
@@ -47,21 +47,16 @@ class Complaints(MethodView):
         return use_case.write(service.create_complaint, data, runtime().directory)
 
 
-@blp.route("/<complaint_id>")
-class ComplaintItem(MethodView):
-    @blp.response(200, ComplaintSchema)
-    def get(self, complaint_id):
-        """A complaint with its ledger (every step: when, who, department, note)."""
-        return use_case.run(
-            lambda s: service.get_complaint(s, use_case.caller(), complaint_id), read=True
-        )
+@routes.get(blp, "/<complaint_id>", ComplaintSchema)
+def complaint_item(complaint_id):
+    """A complaint with its ledger (every step: when, who, department, note)."""
+    return use_case.run(
+        lambda s: service.get_complaint(s, use_case.caller(), complaint_id), read=True
+    )
 
 
-@blp.route("/<complaint_id>/transitions")
-class ComplaintTransitions(MethodView):
-    @blp.arguments(TransitionSchema)
-    @blp.response(200, ComplaintSchema)
-    def post(self, data, complaint_id):
-        """One lifecycle step; an action not allowed from the current status is 409."""
-        require_role(*STAFF, "department")
-        return use_case.write(lifecycle.transition, complaint_id, data)
+@routes.post(blp, "/<complaint_id>/transitions", TransitionSchema, ComplaintSchema)
+def complaint_transitions(data, complaint_id):
+    """One lifecycle step; an action not allowed from the current status is 409."""
+    require_role(*STAFF, "department")
+    return use_case.write(lifecycle.transition, complaint_id, data)

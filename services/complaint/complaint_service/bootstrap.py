@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from revisit_common import metrics as common_metrics
-from revisit_common.runtime import ServiceRuntime, ServiceSpec
+from revisit_common.runtime import ServiceRuntime
+from revisit_common.service_spec import service_spec
 
 from . import api, handlers, jobs, metrics, settings_api
 from .options import ComplaintOptions
@@ -20,12 +19,10 @@ def register_metrics(runtime: ServiceRuntime) -> None:
     )
 
 
-SPEC = ServiceSpec(
-    name="complaint",
-    title="revisit complaint service",
-    migrations=Path(__file__).parent / "migrations",
-    blueprints=(api.blp, settings_api.blp),
-    handlers=handlers.HANDLERS,
+SPEC = service_spec(
+    __package__,
+    (api.blp, settings_api.blp),
+    handlers.HANDLERS,
     settings_catch_up=True,  # its settings handler only keeps the copy
     periodic=((jobs.ESCALATION_INTERVAL, jobs.escalation_sweep),),
     on_start=register_metrics,

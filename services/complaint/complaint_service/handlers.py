@@ -9,15 +9,9 @@ from sqlalchemy.orm import Session
 
 from revisit_common import tenant_settings
 from revisit_common.events import CustomerGraded, CustomerRegistered, VisitCompleted
-from revisit_common.messaging.envelope import Envelope
 from revisit_common.messaging.registry import HandlerContext, reads
 
 from . import customers, follow_up, service
-
-
-def settings_changed(session: Session, envelope: Envelope, ctx: HandlerContext) -> None:
-    """Keep the tenant's settings copy: time limits and the working calendar."""
-    tenant_settings.apply_settings_event(session, envelope)
 
 
 @reads(CustomerRegistered, CustomerGraded, optional=["customer_id", "region"])
@@ -39,8 +33,8 @@ def visit_completed(session: Session, event, ctx: HandlerContext) -> None:
 
 
 HANDLERS = {
-    "TenantRegistered": settings_changed,
-    "TenantSettingsChanged": settings_changed,
+    "TenantRegistered": tenant_settings.keep_copy,
+    "TenantSettingsChanged": tenant_settings.keep_copy,
     "CustomerRegistered": customer_known,
     "CustomerGraded": customer_known,
     "VisitCompleted": visit_completed,

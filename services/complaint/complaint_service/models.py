@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from revisit_common.columns import DEPARTMENT, REGION, Stamped, TenantRow, children, tenant_index
 from revisit_common.db import UtcDateTime
 
 
@@ -14,25 +15,23 @@ class Base(DeclarativeBase):
     pass
 
 
-class Complaint(Base):
+class Complaint(TenantRow, Stamped, Base):
     __tablename__ = "complaints"
     __table_args__ = (
         sa.UniqueConstraint("tenant_id", "number", name="uq_complaints_number"),
-        sa.Index("ix_complaints_tenant_id", "tenant_id", "id"),
+        tenant_index("complaints"),
         sa.Index("ix_complaints_tenant_status", "tenant_id", "status"),
         sa.Index("ix_complaints_customer", "tenant_id", "customer_id"),
     )
 
-    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
-    tenant_id: Mapped[str] = mapped_column(sa.String(36))
     number: Mapped[str] = mapped_column(sa.String(32))
     status: Mapped[str] = mapped_column(sa.String(32))
     severity: Mapped[str] = mapped_column(sa.String(16))
     channel: Mapped[str] = mapped_column(sa.String(16))
     category: Mapped[str] = mapped_column(sa.String(100))
-    department: Mapped[str] = mapped_column(sa.String(64))
+    department: Mapped[str] = mapped_column(DEPARTMENT)
     customer_id: Mapped[str] = mapped_column(sa.String(64))
-    region: Mapped[str] = mapped_column(sa.String(100))
+    region: Mapped[str] = mapped_column(REGION)
     complainant: Mapped[str | None] = mapped_column(sa.String(200))
     contact: Mapped[str | None] = mapped_column(sa.String(200))
     product: Mapped[str | None] = mapped_column(sa.String(200))
@@ -56,15 +55,8 @@ class Complaint(Base):
     resolution: Mapped[str | None] = mapped_column(sa.Text)
     satisfied: Mapped[bool | None] = mapped_column(sa.Boolean)
     created_by: Mapped[str] = mapped_column(sa.String(100))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
-    ledger: Mapped[list[LedgerEntry]] = relationship(
-        back_populates="complaint",
-        cascade="all, delete-orphan",
-        order_by="LedgerEntry.id",
-        lazy="selectin",
-    )
+    ledger: Mapped[list[LedgerEntry]] = children("LedgerEntry.id", back_populates="complaint")
 
 
 class LedgerEntry(Base):
@@ -80,7 +72,7 @@ class LedgerEntry(Base):
     from_status: Mapped[str | None] = mapped_column(sa.String(32))
     status: Mapped[str] = mapped_column(sa.String(32))
     by: Mapped[str] = mapped_column(sa.String(100))
-    department: Mapped[str | None] = mapped_column(sa.String(64))
+    department: Mapped[str | None] = mapped_column(DEPARTMENT)
     note: Mapped[str | None] = mapped_column(sa.Text)
 
     complaint: Mapped[Complaint] = relationship(back_populates="ledger")
@@ -93,7 +85,7 @@ class CustomerCopy(Base):
 
     tenant_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
     customer_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    region: Mapped[str] = mapped_column(sa.String(100))
+    region: Mapped[str] = mapped_column(REGION)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

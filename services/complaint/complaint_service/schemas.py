@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from revisit_common.paging import PageArgs, page_schema
+from revisit_common.schema_parts import department_field, optional_text_field, several, text_field
 
 from . import domain
 from .service import clock_of, deadlines_of
@@ -15,43 +16,23 @@ MAX_BACKDATE = timedelta(days=90)
 CLOCK_SKEW = timedelta(minutes=5)
 
 
-def _text(max_len: int, **kw) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=max_len), **kw)
-
-
-def _optional(max_len: int) -> fields.String:
-    return fields.String(validate=validate.Length(max=max_len), allow_none=True)
-
-
-def _department(**kw) -> fields.String:
-    return fields.String(
-        validate=[
-            validate.Regexp(
-                domain.DEPARTMENT_PATTERN, error="lower-case letters, digits, '_' or '-', up to 64"
-            ),
-            validate.Length(max=64),  # what the pattern allows, stated for the OpenAPI document
-        ],
-        **kw,
-    )
-
-
 # --------------------------------------------------------------------------- complaints
 
 
 class ComplaintInSchema(Schema):
-    customer_id = _text(64, required=True)
+    customer_id = text_field(64, required=True)
     channel = fields.String(required=True, validate=validate.OneOf(domain.CHANNELS))
     severity = fields.String(required=True, validate=validate.OneOf(domain.SEVERITIES))
-    category = _text(100, required=True)
-    department = _department(required=True)
-    description = _text(5000, required=True)
-    complainant = _optional(200)
-    contact = _optional(200)
-    product = _optional(200)
+    category = text_field(100, required=True)
+    department = department_field(domain.DEPARTMENT_PATTERN, required=True)
+    description = text_field(5000, required=True)
+    complainant = optional_text_field(200)
+    contact = optional_text_field(200)
+    product = optional_text_field(200)
     received_at = fields.AwareDateTime(
         metadata={"description": "when the complaint came in (default: now); up to 90 days ago"}
     )
-    note = _optional(2000)
+    note = optional_text_field(2000)
 
     @validates_schema
     def _received_in_range(self, data, **_kw):
@@ -67,13 +48,14 @@ class ComplaintInSchema(Schema):
 
 class TransitionSchema(Schema):
     action = fields.String(required=True, validate=validate.OneOf(domain.ACTIONS))
-    note = _optional(2000)
+    note = optional_text_field(2000)
     resolution = fields.String(
         validate=validate.Length(max=5000),
         allow_none=True,
         metadata={"description": "what was done, its impact and follow-ups; resolve only"},
     )
-    department = _department(
+    department = department_field(
+        domain.DEPARTMENT_PATTERN,
         allow_none=True,
         metadata={"description": "the department doing the step (default: the handling one)"},
     )
@@ -90,20 +72,17 @@ class TransitionSchema(Schema):
 class ComplaintListArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(domain.STATUSES))
     severity = fields.String(validate=validate.OneOf(domain.SEVERITIES))
-    department = _department()
-    customer_id = _text(64)
+    department = department_field(domain.DEPARTMENT_PATTERN)
+    customer_id = text_field(64)
     channel = fields.String(validate=validate.OneOf(domain.CHANNELS))
-    category = _text(100)
+    category = text_field(100)
     overdue = fields.Boolean(metadata={"description": "a running limit is past its deadline"})
 
 
 class LedgerEntrySchema(Schema):
     at = fields.DateTime()
-    action = fields.String()
-    by = fields.String()
-    department = fields.String(allow_none=True)
-    note = fields.String(allow_none=True)
-    from_status = fields.String(allow_none=True)
+    action, by = several(fields.String, 2)
+    department, note, from_status = several(fields.String, 3, allow_none=True)
     status = fields.String()
 
 
@@ -118,52 +97,38 @@ DEADLINES = {
 }
 
 
+def _some_of(choices, method: str, description: str) -> fields.Method:
+    """A list of some of ``choices``, worked out by the schema's ``method``."""
+    return fields.Method(
+        method,
+        metadata={
+            "type": "array",
+            "items": {"type": "string", "enum": list(choices)},
+            "description": description,
+        },
+    )
+
+
 class ComplaintSummarySchema(Schema):
-    id = fields.String()
-    number = fields.String()
-    status = fields.String()
-    severity = fields.String()
-    channel = fields.String()
-    category = fields.String()
-    department = fields.String()
-    customer_id = fields.String()
-    region = fields.String()
-    complainant = fields.String(allow_none=True)
-    contact = fields.String(allow_none=True)
-    product = fields.String(allow_none=True)
+    id, number, status, severity, channel, category, department = several(fields.String, 7)
+    customer_id, region = several(fields.String, 2)
+    complainant, contact, product = several(fields.String, 3, allow_none=True)
     description = fields.String()
     received_at = fields.DateTime()
     deadlines = fields.Method("_deadlines", metadata=DEADLINES)
     overdue = fields.Method("_overdue", metadata={"type": "boolean"})
-    escalated = fields.Method(
-        "_escalated",
-        metadata={
-            "type": "array",
-            "items": {"type": "string", "enum": list(domain.LIMITS)},
-            "description": "limits escalated this round",
-        },
-    )
-    actions = fields.Method(
-        "_actions",
-        metadata={
-            "type": "array",
-            "items": {"type": "string", "enum": list(domain.ACTIONS)},
-            "description": "actions allowed now",
-        },
-    )
+    escalated = _some_of(domain.LIMITS, "_escalated", "limits escalated this round")
+    actions = _some_of(domain.ACTIONS, "_actions", "actions allowed now")
     round = fields.Integer(metadata={"description": "1, plus one for each reopening"})
-    first_responded_at = fields.DateTime(allow_none=True)
-    planned_at = fields.DateTime(allow_none=True)
-    resolved_at = fields.DateTime(allow_none=True)
-    closed_at = fields.DateTime(allow_none=True)
+    first_responded_at, planned_at = several(fields.DateTime, 2, allow_none=True)
+    resolved_at, closed_at = several(fields.DateTime, 2, allow_none=True)
     paused_from = fields.String(allow_none=True)
     paused_at = fields.DateTime(allow_none=True)
     paused_working_hours = fields.Method("_paused_hours", metadata={"type": "number"})
     resolution = fields.String(allow_none=True)
     satisfied = fields.Boolean(allow_none=True)
     created_by = fields.String()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at, updated_at = several(fields.DateTime, 2)
 
     def _deadlines(self, obj):
         return deadlines_of(obj).to_dict()

@@ -141,10 +141,10 @@ def ledger_entry(
     complaint.ledger.append(
         LedgerEntry(
             id=new_id(),
+            status=complaint.status,
             at=at,
             action=action,
             from_status=from_status,
-            status=complaint.status,
             by=by,
             department=department,
             note=note,

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from revisit_common import use_case
+from revisit_common import routes, use_case
 from revisit_common.identity import current
 from revisit_common.paging import PageArgs, listing
 
@@ -60,9 +60,7 @@ class Customers(MethodView):
 class CustomerItem(MethodView):
     @blp.response(200, CustomerOutSchema)
     def get(self, customer_id):
-        return use_case.run(
-            lambda s: service.get_customer(s, current().tenant_id, customer_id), read=True
-        )
+        return use_case.read(service.get_customer, customer_id)
 
     @blp.arguments(CustomerPatchSchema)
     @blp.response(200, CustomerOutSchema)
@@ -76,12 +74,7 @@ class Purchases(MethodView):
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, PurchasePageSchema)
     def get(self, args, customer_id):
-        def run(session):
-            customer = service.get_customer(session, current().tenant_id, customer_id)
-            query = sa.select(Purchase).where(Purchase.customer_id == customer.id)
-            return listing(session, query, Purchase.id, args)
-
-        return use_case.run(run, read=True)
+        return use_case.list_of(service.get_customer, customer_id, Purchase.customer_id, args)
 
     @blp.arguments(PurchaseInSchema)
     @blp.response(201, PurchaseOutSchema)
@@ -90,19 +83,13 @@ class Purchases(MethodView):
         return use_case.write(service.record_purchase, customer_id, data)
 
 
-@blp.route("/<customer_id>/repairs")
-class Repairs(MethodView):
-    @blp.arguments(RepairInSchema)
-    @blp.response(201, RepairOutSchema)
-    def post(self, data, customer_id):
-        """Open a repair/service record."""
-        return use_case.run(lambda s: service.open_repair(s, use_case.caller(), customer_id, data))
+@routes.post(blp, "/<customer_id>/repairs", RepairInSchema, RepairOutSchema, status=201)
+def repairs(data, customer_id):
+    """Open a repair/service record."""
+    return use_case.run(lambda s: service.open_repair(s, use_case.caller(), customer_id, data))
 
 
-@blp.route("/<customer_id>/repairs/<repair_id>/close")
-class RepairClose(MethodView):
-    @blp.arguments(RepairCloseSchema)
-    @blp.response(200, RepairOutSchema)
-    def post(self, data, customer_id, repair_id):
-        """Close a repair record; a repair follow-up visit becomes due."""
-        return use_case.write(service.close_repair, customer_id, repair_id, data)
+@routes.post(blp, "/<customer_id>/repairs/<repair_id>/close", RepairCloseSchema, RepairOutSchema)
+def repair_close(data, customer_id, repair_id):
+    """Close a repair record; a repair follow-up visit becomes due."""
+    return use_case.write(service.close_repair, customer_id, repair_id, data)

@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from revisit_common.runtime import ServiceSpec
+from revisit_common.service_spec import service_spec
 
 from . import api, handlers, settings_api
 
-SPEC = ServiceSpec(
-    name="customer",
-    title="revisit customer service",
-    migrations=Path(__file__).parent / "migrations",
-    blueprints=(api.blp, settings_api.blp),
-    handlers=handlers.HANDLERS,
-)
+SPEC = service_spec(__package__, (api.blp, settings_api.blp), handlers.HANDLERS)

@@ -8,6 +8,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from revisit_common.columns import REGION, Stamped, TenantRow, children, tenant_index
 from revisit_common.db import UtcDateTime
 
 MONEY = sa.Numeric(18, 2)
@@ -17,15 +18,13 @@ class Base(DeclarativeBase):
     pass
 
 
-class Customer(Base):
+class Customer(TenantRow, Stamped, Base):
     __tablename__ = "customers"
-    __table_args__ = (sa.Index("ix_customers_tenant_id", "tenant_id", "id"),)
+    __table_args__ = (tenant_index("customers"),)
 
-    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
-    tenant_id: Mapped[str] = mapped_column(sa.String(36))
     name: Mapped[str] = mapped_column(sa.String(200))
     type: Mapped[str] = mapped_column(sa.String(20))
-    region: Mapped[str] = mapped_column(sa.String(100))
+    region: Mapped[str] = mapped_column(REGION)
     owner: Mapped[str | None] = mapped_column(sa.String(100))
     address: Mapped[str | None] = mapped_column(sa.String(500))
     legal_representative: Mapped[str | None] = mapped_column(sa.String(100))
@@ -44,15 +43,8 @@ class Customer(Base):
     grade: Mapped[str] = mapped_column(sa.String(1))
     risk_level: Mapped[str] = mapped_column(sa.String(10))
     risk_reasons: Mapped[list] = mapped_column(sa.JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
-    contacts: Mapped[list[Contact]] = relationship(
-        back_populates="customer",
-        cascade="all, delete-orphan",
-        order_by="Contact.position",
-        lazy="selectin",
-    )
+    contacts: Mapped[list[Contact]] = children("Contact.position", back_populates="customer")
 
 
 class Contact(Base):
@@ -72,12 +64,10 @@ class Contact(Base):
     customer: Mapped[Customer] = relationship(back_populates="contacts")
 
 
-class Purchase(Base):
+class Purchase(TenantRow, Base):
     __tablename__ = "purchases"
     __table_args__ = (sa.Index("ix_purchases_customer", "customer_id", "purchased_at"),)
 
-    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
-    tenant_id: Mapped[str] = mapped_column(sa.String(36))
     customer_id: Mapped[str] = mapped_column(sa.ForeignKey("customers.id", ondelete="CASCADE"))
     amount: Mapped[Decimal] = mapped_column(MONEY)
     product: Mapped[str] = mapped_column(sa.String(200))
@@ -85,12 +75,10 @@ class Purchase(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-class Repair(Base):
+class Repair(TenantRow, Base):
     __tablename__ = "repairs"
     __table_args__ = (sa.Index("ix_repairs_customer", "customer_id"),)
 
-    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
-    tenant_id: Mapped[str] = mapped_column(sa.String(36))
     customer_id: Mapped[str] = mapped_column(sa.ForeignKey("customers.id", ondelete="CASCADE"))
     product: Mapped[str] = mapped_column(sa.String(200))
     description: Mapped[str] = mapped_column(sa.String(2000))

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from revisit_common.paging import page_schema
+from revisit_common.schema_parts import several, text_field
 
 from .domain import CREDIT_RATINGS, CUSTOMER_TYPES
 
@@ -20,10 +21,6 @@ MONEY_OUT = {
     "as_string": True,
     "metadata": {"type": "string", "format": "decimal", "examples": ["1200.00"]},
 }
-
-
-def _text(max_len: int, **kw) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=max_len), **kw)
 
 
 def _moment(**kw) -> fields.AwareDateTime:
@@ -44,7 +41,7 @@ def _money(**kw) -> fields.Decimal:
 
 
 class ContactSchema(Schema):
-    name = _text(100, required=True)
+    name = text_field(100, required=True)
     title = fields.String(validate=validate.Length(max=100), allow_none=True)
     phone = fields.String(validate=validate.Length(max=50), allow_none=True)
     email = fields.Email(validate=validate.Length(max=254), allow_none=True)
@@ -54,9 +51,9 @@ class ContactSchema(Schema):
 
 
 class CustomerInSchema(Schema):
-    name = _text(200, required=True)
+    name = text_field(200, required=True)
     type = fields.String(required=True, validate=validate.OneOf(CUSTOMER_TYPES))
-    region = _text(100, required=True)
+    region = text_field(100, required=True)
     annual_purchase_amount = _money(required=True)
     cooperation_start = fields.Date(required=True)
     owner = fields.String(validate=validate.Length(max=100), allow_none=True)
@@ -92,14 +89,9 @@ class ContactOutSchema(ContactSchema):
 
 
 class CustomerOutSchema(Schema):
-    id = fields.String()
-    name = fields.String()
-    type = fields.String()
-    region = fields.String()
-    owner = fields.String(allow_none=True)
-    address = fields.String(allow_none=True)
-    legal_representative = fields.String(allow_none=True)
-    business_scope = fields.String(allow_none=True)
+    id, name, type, region = several(fields.String, 4)
+    owner, address = several(fields.String, 2, allow_none=True)
+    legal_representative, business_scope = several(fields.String, 2, allow_none=True)
     annual_purchase_amount = fields.Decimal(**MONEY_OUT)
     purchase_frequency = fields.String(allow_none=True)
     cooperation_start = fields.Date()
@@ -107,14 +99,11 @@ class CustomerOutSchema(Schema):
     legal_dispute = fields.Boolean()
     credit_rating = fields.String()
     contacts = fields.List(fields.Nested(ContactOutSchema))
-    size_tier = fields.String()
-    cooperation_tier = fields.String()
+    size_tier, cooperation_tier = several(fields.String, 2)
     score = fields.Float()
-    grade = fields.String()
-    risk_level = fields.String()
+    grade, risk_level = several(fields.String, 2)
     risk_reasons = fields.List(fields.String())
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at, updated_at = several(fields.DateTime, 2)
 
 
 class CustomerListArgs(Schema):
@@ -133,7 +122,7 @@ CustomerPageSchema = page_schema("CustomerPageSchema", CustomerOutSchema)
 
 class PurchaseInSchema(Schema):
     amount = _money(required=True)
-    product = _text(200, required=True)
+    product = text_field(200, required=True)
     purchased_at = _moment(required=True)
 
 
@@ -150,8 +139,8 @@ PurchasePageSchema = page_schema("PurchasePageSchema", PurchaseOutSchema)
 
 
 class RepairInSchema(Schema):
-    product = _text(200, required=True)
-    description = _text(2000, required=True)
+    product = text_field(200, required=True)
+    description = text_field(2000, required=True)
     opened_at = _moment()
 
 
@@ -161,10 +150,7 @@ class RepairCloseSchema(Schema):
 
 
 class RepairOutSchema(Schema):
-    id = fields.String()
-    customer_id = fields.String()
-    product = fields.String()
-    description = fields.String()
+    id, customer_id, product, description = several(fields.String, 4)
     opened_at = fields.DateTime()
     closed_at = fields.DateTime(allow_none=True)
     result = fields.String(allow_none=True)

@@ -12,6 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from revisit_common.columns import DEPARTMENT, REGION, tenant_index
 from revisit_common.db import UtcDateTime, utcnow
 from revisit_common.ids import new_id
 
@@ -26,19 +27,19 @@ class Tenant(Base):
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(sa.String(200))
     timezone: Mapped[str] = mapped_column(sa.String(64), default="Asia/Shanghai")
-    region: Mapped[str | None] = mapped_column(sa.String(100))
+    region: Mapped[str | None] = mapped_column(REGION)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class ApiKey(Base):
     __tablename__ = "api_keys"
-    __table_args__ = (sa.Index("ix_api_keys_tenant_id", "tenant_id", "id"),)
+    __table_args__ = (tenant_index("api_keys"),)
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
     tenant_id: Mapped[str] = mapped_column(sa.String(36), sa.ForeignKey("tenants.id"))
     name: Mapped[str] = mapped_column(sa.String(200))
     role: Mapped[str] = mapped_column(sa.String(20))
-    department: Mapped[str | None] = mapped_column(sa.String(64))
+    department: Mapped[str | None] = mapped_column(DEPARTMENT)
     key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     key_prefix: Mapped[str] = mapped_column(sa.String(16))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -66,7 +67,7 @@ class AuditEntry(Base):
     the answer's status and the request id. Never a body, a query string or a key."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (sa.Index("ix_audit_log_tenant_id", "tenant_id", "id"),)
+    __table_args__ = (tenant_index("audit_log"),)
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
     tenant_id: Mapped[str] = mapped_column(sa.String(36))

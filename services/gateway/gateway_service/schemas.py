@@ -15,16 +15,13 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from revisit_common.calendar import DEFAULT_TIMEZONE
 from revisit_common.identity import ROLES
 from revisit_common.paging import PageArgs, page_schema
+from revisit_common.schema_parts import department_field, several, text_field
 
 from .settings_document import SECTIONS
 
 # Departments travel in HTTP headers and in routing keys (complaint.raised.<department>):
 # lower-case ASCII words only, no dots.
 DEPARTMENT_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
-
-
-def _text(max_len: int, **kw) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=max_len), **kw)
 
 
 def _timezone(value: str) -> None:
@@ -35,7 +32,7 @@ def _timezone(value: str) -> None:
 
 
 class TenantInSchema(Schema):
-    name = _text(200, required=True)
+    name = text_field(200, required=True)
     timezone = fields.String(
         load_default=DEFAULT_TIMEZONE, validate=[validate.Length(min=1, max=64), _timezone]
     )
@@ -43,9 +40,7 @@ class TenantInSchema(Schema):
 
 
 class TenantSchema(Schema):
-    id = fields.String()
-    name = fields.String()
-    timezone = fields.String()
+    id, name, timezone = several(fields.String, 3)
     region = fields.String(allow_none=True)
     created_at = fields.DateTime()
 
@@ -55,18 +50,9 @@ class TenantCreatedSchema(TenantSchema):
 
 
 class ApiKeyInSchema(Schema):
-    name = _text(200, required=True)
+    name = text_field(200, required=True)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    department = fields.String(
-        load_default=None,
-        allow_none=True,
-        validate=[
-            validate.Regexp(
-                DEPARTMENT_PATTERN, error="lower-case letters, digits, '_' or '-', up to 64"
-            ),
-            validate.Length(max=64),  # what the pattern allows, stated for the OpenAPI document
-        ],
-    )
+    department = department_field(DEPARTMENT_PATTERN, load_default=None, allow_none=True)
 
     @validates_schema
     def _department_matches_role(self, data, **_kw):

@@ -40,7 +40,8 @@ Resolver = Callable[[str, int], Iterable[str]]
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
-_V4_CLASSES = [
+# The refused networks, IPv4 then IPv6 (an address is only ever in networks of its version).
+_REFUSED_NETWORKS = [
     (ipaddress.ip_network(net), name)
     for net, name in (
         ("0.0.0.0/8", "unspecified"),
@@ -58,11 +59,6 @@ _V4_CLASSES = [
         ("198.18.0.0/15", "reserved"),
         ("198.51.100.0/24", "reserved"),
         ("203.0.113.0/24", "reserved"),
-    )
-]
-_V6_CLASSES = [
-    (ipaddress.ip_network(net), name)
-    for net, name in (
         ("::/128", "unspecified"),
         ("::1/128", "loopback"),
         ("::ffff:0:0/96", "IPv4-mapped"),
@@ -116,11 +112,8 @@ def address_class(address: IPAddress) -> str | None:
             return address_class(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
         if address.sixtofour is not None:
             return address_class(address.sixtofour)
-        table = _V6_CLASSES
-    else:
-        table = _V4_CLASSES
     bare = _unscoped(address) if address.version == 6 else address
-    for network, name in table:
+    for network, name in _REFUSED_NETWORKS:
         if bare in network:
             return name
     return None if bare.is_global else "reserved"

@@ -3,19 +3,15 @@ them) and the delivery job of its worker."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from revisit_common.runtime import ServiceSpec
+from revisit_common.service_spec import service_spec
 
 from . import api, handlers, jobs
 from .options import NotifyOptions
 
-SPEC = ServiceSpec(
-    name="notify",
-    title="revisit notify service",
-    migrations=Path(__file__).parent / "migrations",
-    blueprints=(api.blp,),
-    handlers=handlers.HANDLERS,
+SPEC = service_spec(
+    __package__,
+    (api.blp,),
+    handlers.HANDLERS,
     periodic=((jobs.DELIVERY_INTERVAL, jobs.webhook_delivery),),
     options=NotifyOptions,
 )

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from revisit_common.columns import DEPARTMENT, TenantRow, children
 from revisit_common.db import UtcDateTime
 
 
@@ -15,16 +16,14 @@ class Base(DeclarativeBase):
     pass
 
 
-class Webhook(Base):
+class Webhook(TenantRow, Base):
     __tablename__ = "webhooks"
     __table_args__ = (sa.Index("ix_webhooks_tenant", "tenant_id", "id"),)
 
-    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
-    tenant_id: Mapped[str] = mapped_column(sa.String(36))
     url: Mapped[str] = mapped_column(sa.String(2000))
     events: Mapped[list] = mapped_column(sa.JSON)
     secret: Mapped[str] = mapped_column(sa.String(256))
-    department: Mapped[str | None] = mapped_column(sa.String(64))
+    department: Mapped[str | None] = mapped_column(DEPARTMENT)
     description: Mapped[str | None] = mapped_column(sa.String(500))
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     created_by: Mapped[str] = mapped_column(sa.String(100))
@@ -32,7 +31,7 @@ class Webhook(Base):
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
-class Delivery(Base):
+class Delivery(TenantRow, Base):
     """One event to send to one webhook, with its state and the log of its attempts."""
 
     __tablename__ = "webhook_deliveries"
@@ -42,8 +41,6 @@ class Delivery(Base):
         sa.Index("ix_webhook_deliveries_webhook", "webhook_id", "id"),
     )
 
-    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
-    tenant_id: Mapped[str] = mapped_column(sa.String(36))
     webhook_id: Mapped[str] = mapped_column(sa.ForeignKey("webhooks.id", ondelete="CASCADE"))
     event_id: Mapped[str] = mapped_column(sa.String(100))
     event_type: Mapped[str] = mapped_column(sa.String(100))
@@ -57,9 +54,7 @@ class Delivery(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
-    attempt_log: Mapped[list[DeliveryAttempt]] = relationship(
-        cascade="all, delete-orphan", order_by="DeliveryAttempt.id", lazy="selectin"
-    )
+    attempt_log: Mapped[list[DeliveryAttempt]] = children("DeliveryAttempt.id")
 
 
 class DeliveryAttempt(Base):

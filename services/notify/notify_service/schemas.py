@@ -5,28 +5,15 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from revisit_common.paging import PageArgs, page_schema
+from revisit_common.schema_parts import (
+    department_field,
+    nullable,
+    optional_text_field,
+    several,
+    text_field,
+)
 
 from .webhooks import DEPARTMENT_PATTERN, invalid_entries, masked_url, secret_problem
-
-
-def _optional(max_len: int) -> fields.String:
-    return fields.String(validate=validate.Length(max=max_len), allow_none=True)
-
-
-def _text(max_len: int, **kw) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=max_len), **kw)
-
-
-def _department(**kw) -> fields.String:
-    return fields.String(
-        validate=[
-            validate.Regexp(
-                DEPARTMENT_PATTERN, error="lower-case letters, digits, '_' or '-', up to 64"
-            ),
-            validate.Length(max=64),  # what the pattern allows, stated for the OpenAPI document
-        ],
-        **kw,
-    )
 
 
 class WebhookInSchema(Schema):
@@ -41,7 +28,7 @@ class WebhookInSchema(Schema):
         },
     )
     events = fields.List(
-        _text(100),
+        text_field(100),
         required=True,
         validate=validate.Length(min=1, max=20),
         metadata={
@@ -57,8 +44,8 @@ class WebhookInSchema(Schema):
             "and returned once, in this response"
         },
     )
-    department = _department(allow_none=True)
-    description = _optional(500)
+    department = department_field(DEPARTMENT_PATTERN, allow_none=True)
+    description = optional_text_field(500)
 
     @validates_schema
     def _known_events(self, data, **_kw):
@@ -116,15 +103,10 @@ class AttemptSchema(Schema):
 
 
 class DeliverySchema(Schema):
-    id = fields.String()
-    event_id = fields.String()
-    event_type = fields.String()
-    routing_key = fields.String()
-    status = fields.String()
+    id, event_id, event_type, routing_key, status = several(fields.String, 5)
     attempts = fields.Integer()
     next_attempt_at = fields.DateTime(allow_none=True)
-    last_status = fields.Integer(allow_none=True)
-    last_error = fields.String(allow_none=True)
+    last_status, last_error = nullable(fields.Integer, fields.String)
     created_at = fields.DateTime()
     delivered_at = fields.DateTime(allow_none=True)
     attempt_log = fields.List(fields.Nested(AttemptSchema))

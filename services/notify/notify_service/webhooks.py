@@ -41,6 +41,7 @@ from revisit_common import errors
 from revisit_common.events import CATALOGUE
 from revisit_common.ids import new_id
 from revisit_common.messaging.envelope import Envelope
+from revisit_common.messaging.settlement import topic_matches
 
 from .models import Delivery, Webhook
 
@@ -83,22 +84,6 @@ def _known_pattern(pattern: str) -> bool:
         ):
             return True
     return False
-
-
-def topic_matches(pattern: str, key: str) -> bool:
-    """AMQP topic matching: ``*`` is exactly one word, ``#`` zero or more words."""
-    return _match(pattern.split("."), key.split("."))
-
-
-def _match(pattern: list[str], words: list[str]) -> bool:
-    if not pattern:
-        return not words
-    head, rest = pattern[0], pattern[1:]
-    if head == "#":
-        return any(_match(rest, words[i:]) for i in range(len(words) + 1))
-    if not words:
-        return False
-    return (head == "*" or head == words[0]) and _match(rest, words[1:])
 
 
 def matches(entries: Iterable[str], event_type: str, routing_key: str) -> bool:

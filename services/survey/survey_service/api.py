@@ -12,7 +12,7 @@ from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from revisit_common import use_case
+from revisit_common import routes, use_case
 from revisit_common.identity import current
 from revisit_common.paging import PageArgs, listing
 from revisit_common.runtime import runtime
@@ -62,21 +62,15 @@ class Surveys(MethodView):
         return use_case.run(lambda s: service.create_survey(s, use_case.caller(), data))
 
 
-@blp.route("/<survey_id>")
-class SurveyItem(MethodView):
-    @blp.response(200, SurveyOutSchema)
-    def get(self, survey_id):
-        return use_case.run(
-            lambda s: service.get_survey(s, current().tenant_id, survey_id), read=True
-        )
+@routes.get(blp, "/<survey_id>", SurveyOutSchema)
+def survey_item(survey_id):
+    return use_case.read(service.get_survey, survey_id)
 
 
-@blp.route("/<survey_id>/close")
-class SurveyClose(MethodView):
-    @blp.response(200, SurveyOutSchema)
-    def post(self, survey_id):
-        """Stop accepting answers and invitations; closing twice → 409."""
-        return use_case.run(lambda s: service.close_survey(s, use_case.caller(), survey_id))
+@routes.post(blp, "/<survey_id>/close", None, SurveyOutSchema)
+def survey_close(survey_id):
+    """Stop accepting answers and invitations; closing twice → 409."""
+    return use_case.run(lambda s: service.close_survey(s, use_case.caller(), survey_id))
 
 
 @blp.route("/<survey_id>/invitations")
@@ -85,18 +79,13 @@ class Invitations(MethodView):
     @blp.response(200, InvitationPageSchema)
     def get(self, args, survey_id):
         """Who was invited and who answered (tokens are never shown again)."""
-
-        def run(session):
-            survey = service.get_survey(session, current().tenant_id, survey_id)
-            query = sa.select(Invitation).where(Invitation.survey_id == survey.id)
-            if "customer_id" in args:
-                query = query.where(Invitation.customer_id == args["customer_id"])
-            if "used" in args:
-                used = Invitation.used_at.is_not(None)
-                query = query.where(used if args["used"] else ~used)
-            return listing(session, query, Invitation.id, args)
-
-        return use_case.run(run, read=True)
+        where = []
+        if "customer_id" in args:
+            where.append(Invitation.customer_id == args["customer_id"])
+        if "used" in args:
+            used = Invitation.used_at.is_not(None)
+            where.append(used if args["used"] else ~used)
+        return use_case.list_of(service.get_survey, survey_id, Invitation.survey_id, args, *where)
 
     @blp.arguments(InvitationInSchema)
     @blp.response(201, InvitationsCreatedSchema)
@@ -105,29 +94,16 @@ class Invitations(MethodView):
         return use_case.run(lambda s: service.invite(s, use_case.caller(), survey_id, data))
 
 
-@blp.route("/<survey_id>/responses")
-class Responses(MethodView):
-    @blp.arguments(PageArgs, location="query")
-    @blp.response(200, ResponsePageSchema)
-    def get(self, args, survey_id):
-        """Every answer given, oldest first (the backup and the raw data of the results)."""
-
-        def run(session):
-            survey = service.get_survey(session, current().tenant_id, survey_id)
-            query = sa.select(Response).where(Response.survey_id == survey.id)
-            return listing(session, query, Response.id, args)
-
-        return use_case.run(run, read=True)
+@routes.get(blp, "/<survey_id>/responses", ResponsePageSchema, query=PageArgs)
+def responses(args, survey_id):
+    """Every answer given, oldest first (the backup and the raw data of the results)."""
+    return use_case.list_of(service.get_survey, survey_id, Response.survey_id, args)
 
 
-@blp.route("/<survey_id>/results")
-class Results(MethodView):
-    @blp.response(200, ResultsSchema)
-    def get(self, survey_id):
-        """Counts per question, average rating, NPS and satisfaction levels."""
-        return use_case.run(
-            lambda s: service.results_of(s, current().tenant_id, survey_id), read=True
-        )
+@routes.get(blp, "/<survey_id>/results", ResultsSchema)
+def results(survey_id):
+    """Counts per question, average rating, NPS and satisfaction levels."""
+    return use_case.read(service.results_of, survey_id)
 
 
 @responses_blp.route("/<token>")

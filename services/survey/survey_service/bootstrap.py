@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from revisit_common.runtime import ServiceSpec
+from revisit_common.service_spec import service_spec
 
 from . import api, handlers
 
-SPEC = ServiceSpec(
-    name="survey",
-    title="revisit survey service",
-    migrations=Path(__file__).parent / "migrations",
-    blueprints=(api.blp, api.responses_blp),
-    handlers=handlers.HANDLERS,
+SPEC = service_spec(
+    __package__,
+    (api.blp, api.responses_blp),
+    handlers.HANDLERS,
     settings_catch_up=True,  # its settings handler only keeps the copy
     token_only_prefixes=("/api/v1/survey-responses/",),
 )

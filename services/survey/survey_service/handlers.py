@@ -8,21 +8,17 @@ from sqlalchemy.orm import Session
 
 from revisit_common import tenant_settings
 from revisit_common.events import CustomerGraded, CustomerRegistered
-from revisit_common.messaging.envelope import Envelope
 from revisit_common.messaging.registry import HandlerContext, reads
 
 from . import service
 
 
-def _stamp(event, at: str | None) -> datetime:
-    """When the fact happened: ``at`` from the payload, else the envelope's time."""
+def _note(session: Session, event, at: str | None, **segment) -> None:
+    """Keep the customer's segment fields, as of ``at`` from the payload, else the
+    envelope's time."""
     moment = datetime.fromisoformat(str(at or event.envelope.time))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def settings_changed(session: Session, envelope: Envelope, ctx: HandlerContext) -> None:
-    """Keep the tenant's settings copy (time zone, policy numbers)."""
-    tenant_settings.apply_settings_event(session, envelope)
+    as_of = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    service.note_customer(session, event.envelope.tenantid, event.customer_id, as_of, **segment)
 
 
 @reads(
@@ -32,33 +28,20 @@ def settings_changed(session: Session, envelope: Envelope, ctx: HandlerContext) 
 )
 def customer_registered(session: Session, event, ctx: HandlerContext) -> None:
     """A new customer joins the segments by its type, region and grade."""
-    service.note_customer(
-        session,
-        event.envelope.tenantid,
-        event.customer_id,
-        _stamp(event, event.registered_at),
-        type=event.type,
-        region=event.region,
-        grade=event.grade,
+    _note(
+        session, event, event.registered_at, type=event.type, region=event.region, grade=event.grade
     )
 
 
 @reads(CustomerGraded, fields=["customer_id"], optional=["region", "grade", "graded_at"])
 def customer_graded(session: Session, event, ctx: HandlerContext) -> None:
     """A customer's grade (and current region) moves it between segments."""
-    service.note_customer(
-        session,
-        event.envelope.tenantid,
-        event.customer_id,
-        _stamp(event, event.graded_at),
-        region=event.region,
-        grade=event.grade,
-    )
+    _note(session, event, event.graded_at, region=event.region, grade=event.grade)
 
 
 HANDLERS = {
-    "TenantRegistered": settings_changed,
-    "TenantSettingsChanged": settings_changed,
+    "TenantRegistered": tenant_settings.keep_copy,
+    "TenantSettingsChanged": tenant_settings.keep_copy,
     "CustomerRegistered": customer_registered,
     "CustomerGraded": customer_graded,
 }

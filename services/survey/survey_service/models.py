@@ -12,6 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from revisit_common.columns import REGION, TenantRow, tenant_index
 from revisit_common.db import UtcDateTime
 
 
@@ -19,12 +20,10 @@ class Base(DeclarativeBase):
     pass
 
 
-class Survey(Base):
+class Survey(TenantRow, Base):
     __tablename__ = "surveys"
-    __table_args__ = (sa.Index("ix_surveys_tenant_id", "tenant_id", "id"),)
+    __table_args__ = (tenant_index("surveys"),)
 
-    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
-    tenant_id: Mapped[str] = mapped_column(sa.String(36))
     title: Mapped[str] = mapped_column(sa.String(200))
     description: Mapped[str | None] = mapped_column(sa.String(2000))
     questions: Mapped[list] = mapped_column(sa.JSON)
@@ -46,15 +45,13 @@ class SurveyResult(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-class Invitation(Base):
+class Invitation(TenantRow, Base):
     __tablename__ = "invitations"
     __table_args__ = (
         sa.Index("ix_invitations_token_hash", "token_hash", unique=True),
         sa.Index("ix_invitations_survey_customer", "survey_id", "customer_id"),
     )
 
-    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
-    tenant_id: Mapped[str] = mapped_column(sa.String(36))
     survey_id: Mapped[str] = mapped_column(sa.ForeignKey("surveys.id", ondelete="CASCADE"))
     customer_id: Mapped[str] = mapped_column(sa.String(64))
     visit_id: Mapped[str | None] = mapped_column(sa.String(64))
@@ -63,12 +60,10 @@ class Invitation(Base):
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
-class Response(Base):
+class Response(TenantRow, Base):
     __tablename__ = "responses"
     __table_args__ = (sa.Index("ix_responses_survey", "survey_id", "id"),)
 
-    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
-    tenant_id: Mapped[str] = mapped_column(sa.String(36))
     survey_id: Mapped[str] = mapped_column(sa.ForeignKey("surveys.id", ondelete="CASCADE"))
     invitation_id: Mapped[str] = mapped_column(
         sa.ForeignKey("invitations.id", ondelete="CASCADE"), unique=True
@@ -91,7 +86,7 @@ class CustomerCopy(Base):
     tenant_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
     customer_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     type: Mapped[str | None] = mapped_column(sa.String(20))
-    region: Mapped[str | None] = mapped_column(sa.String(100))
+    region: Mapped[str | None] = mapped_column(REGION)
     grade: Mapped[str | None] = mapped_column(sa.String(1))
     as_of: Mapped[datetime | None] = mapped_column(UtcDateTime)  # newest event applied
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from revisit_common.paging import PageArgs, page_schema
+from revisit_common.schema_parts import several, text_field
 
 from .domain import (
     KINDS,
@@ -25,23 +26,19 @@ GRADES = ("A", "B", "C")
 ID = validate.Length(min=1, max=64)
 
 
-def _text(max_len: int, **kw) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=max_len), **kw)
-
-
 class QuestionSchema(Schema):
     id = fields.String(required=True, validate=ID)
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
-    text = _text(MAX_QUESTION_TEXT, required=True)
+    text = text_field(MAX_QUESTION_TEXT, required=True)
     options = fields.List(
-        _text(MAX_OPTION), validate=validate.Length(max=MAX_OPTIONS), allow_none=True
+        text_field(MAX_OPTION), validate=validate.Length(max=MAX_OPTIONS), allow_none=True
     )
     multiple = fields.Boolean(metadata={"description": "choice only: several options allowed"})
     required = fields.Boolean(load_default=False)
 
 
 class SurveyInSchema(Schema):
-    title = _text(200, required=True)
+    title = text_field(200, required=True)
     description = fields.String(validate=validate.Length(max=2000), allow_none=True)
     questions = fields.List(
         fields.Nested(QuestionSchema),
@@ -92,7 +89,7 @@ SurveyPageSchema = page_schema("SurveyPageSchema", SurveyOutSchema)
 class SegmentSchema(Schema):
     grade = fields.String(validate=validate.OneOf(GRADES))
     type = fields.String(validate=validate.OneOf(CUSTOMER_TYPES))
-    region = _text(100)
+    region = text_field(100)
 
     @validates_schema
     def _some_criterion(self, data, **_kw):
@@ -147,8 +144,7 @@ class InvitationsCreatedSchema(Schema):
 
 
 class InvitationOutSchema(Schema):
-    id = fields.String()
-    customer_id = fields.String()
+    id, customer_id = several(fields.String, 2)
     visit_id = fields.String(allow_none=True)
     created_at = fields.DateTime()
     used_at = fields.DateTime(allow_none=True)

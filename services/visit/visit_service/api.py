@@ -7,7 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import RAISE
 
-from revisit_common import use_case
+from revisit_common import routes, use_case
 from revisit_common.identity import current, require_role
 from revisit_common.paging import listing, page
 from revisit_common.runtime import runtime
@@ -79,45 +79,34 @@ class AuditSample(MethodView):
         return use_case.run(lambda s: records.audit_sample(s, use_case.caller(), args), read=True)
 
 
-@blp.route("/<visit_id>")
-class VisitItem(MethodView):
-    @blp.response(200, VisitOutSchema)
-    def get(self, visit_id):
-        tenant = current().tenant_id
+@routes.get(blp, "/<visit_id>", VisitOutSchema)
+def visit_item(visit_id):
+    tenant = current().tenant_id
 
-        def run(session):
-            visit = service.get_visit(session, tenant, visit_id)
-            return service.annotate([visit], service.tenant_context(session, tenant).today)[0]
+    def run(session):
+        visit = service.get_visit(session, tenant, visit_id)
+        return service.annotate([visit], service.tenant_context(session, tenant).today)[0]
 
-        return use_case.run(run, read=True)
+    return use_case.run(run, read=True)
 
 
-@blp.route("/<visit_id>/complete")
-class VisitComplete(MethodView):
-    @blp.arguments(CompleteSchema)
-    @blp.response(200, VisitOutSchema)
-    def post(self, data, visit_id):
-        """Record a planned visit, with the issues found; not planned → 409."""
-        return use_case.write(records.complete_visit, visit_id, data)
+@routes.post(blp, "/<visit_id>/complete", CompleteSchema, VisitOutSchema)
+def visit_complete(data, visit_id):
+    """Record a planned visit, with the issues found; not planned → 409."""
+    return use_case.write(records.complete_visit, visit_id, data)
 
 
-@blp.route("/<visit_id>/cancel")
-class VisitCancel(MethodView):
-    @blp.arguments(CancelSchema)
-    @blp.response(200, VisitOutSchema)
-    def post(self, data, visit_id):
-        """Cancel a planned visit; not planned → 409."""
-        return use_case.write(service.cancel_visit, visit_id, data)
+@routes.post(blp, "/<visit_id>/cancel", CancelSchema, VisitOutSchema)
+def visit_cancel(data, visit_id):
+    """Cancel a planned visit; not planned → 409."""
+    return use_case.write(service.cancel_visit, visit_id, data)
 
 
-@blp.route("/<visit_id>/audit")
-class VisitAudit(MethodView):
-    @blp.arguments(AuditInSchema)
-    @blp.response(200, AuditOutSchema)
-    def post(self, data, visit_id):
-        """Mark a completed record accurate or not (auditor, manager); once per visit."""
-        require_role(*SUPERVISORS)
-        return use_case.write(records.audit_visit, visit_id, data)
+@routes.post(blp, "/<visit_id>/audit", AuditInSchema, AuditOutSchema)
+def visit_audit(data, visit_id):
+    """Mark a completed record accurate or not (auditor, manager); once per visit."""
+    require_role(*SUPERVISORS)
+    return use_case.write(records.audit_visit, visit_id, data)
 
 
 @issues_blp.route("")
@@ -135,17 +124,12 @@ class Issues(MethodView):
         return use_case.run(run, read=True)
 
 
-@issues_blp.route("/<issue_id>")
-class IssueItem(MethodView):
-    @issues_blp.response(200, IssueOutSchema)
-    def get(self, issue_id):
-        return use_case.run(lambda s: records.get_issue(s, use_case.caller(), issue_id), read=True)
+@routes.get(issues_blp, "/<issue_id>", IssueOutSchema)
+def issue_item(issue_id):
+    return use_case.run(lambda s: records.get_issue(s, use_case.caller(), issue_id), read=True)
 
 
-@issues_blp.route("/<issue_id>/resolve")
-class IssueResolve(MethodView):
-    @issues_blp.arguments(ResolveSchema)
-    @issues_blp.response(200, IssueOutSchema)
-    def post(self, data, issue_id):
-        """Resolve an open issue (its lead department or staff); twice → 409."""
-        return use_case.write(records.resolve_issue, issue_id, data)
+@routes.post(issues_blp, "/<issue_id>/resolve", ResolveSchema, IssueOutSchema)
+def issue_resolve(data, issue_id):
+    """Resolve an open issue (its lead department or staff); twice → 409."""
+    return use_case.write(records.resolve_issue, issue_id, data)

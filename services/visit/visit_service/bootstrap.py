@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from revisit_common.runtime import ServiceRuntime, ServiceSpec
+from revisit_common.runtime import ServiceRuntime
+from revisit_common.service_spec import service_spec
 
 from . import api, handlers, settings_api, sweep
 from .options import VisitOptions
@@ -15,12 +14,10 @@ def sweep_interval(runtime: ServiceRuntime) -> float:
     return runtime.options.overdue_sweep_seconds
 
 
-SPEC = ServiceSpec(
-    name="visit",
-    title="revisit visit service",
-    migrations=Path(__file__).parent / "migrations",
-    blueprints=(api.blp, api.issues_blp, settings_api.blp),
-    handlers=handlers.HANDLERS,
+SPEC = service_spec(
+    __package__,
+    (api.blp, api.issues_blp, settings_api.blp),
+    handlers.HANDLERS,
     settings_catch_up=True,  # its settings handler only keeps the copy
     periodic=((sweep_interval, sweep.run),),
     options=VisitOptions,

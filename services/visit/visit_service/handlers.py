@@ -19,7 +19,6 @@ from revisit_common.events import (
     RepairClosed,
     SurveyResponded,
 )
-from revisit_common.messaging.envelope import Envelope
 from revisit_common.messaging.registry import HandlerContext, reads
 
 from . import planning, records, service
@@ -29,16 +28,13 @@ def _sent_at(event):
     return planning.instant(event.envelope.time, clock.now())
 
 
-def settings_changed(session: Session, envelope: Envelope, ctx: HandlerContext) -> None:
-    """Keep the tenant's settings copy (visit policy, calendar); new plans use it."""
-    tenant_settings.apply_settings_event(session, envelope)
+def _plan(rule, session: Session, event, ctx: HandlerContext) -> None:
+    """Hand the event to a planning ``rule``, on behalf of its producer, as of when it was
+    sent."""
+    rule(session, ctx.outbox, Caller.of_event(event.envelope), event, _sent_at(event))
 
 
-@reads(
-    CustomerRegistered,
-    fields=["customer_id"],
-    optional=["region", "owner", "name", "grade"],
-)
+@reads(CustomerRegistered, fields=["customer_id"], optional=["region", "owner", "name", "grade"])
 def customer_registered(session: Session, event, ctx: HandlerContext) -> None:
     """Keep the customer's region, owner and grade (assignment, cadence)."""
     service.note_customer(
@@ -53,15 +49,10 @@ def customer_registered(session: Session, event, ctx: HandlerContext) -> None:
     )
 
 
-@reads(
-    CustomerGraded,
-    fields=["customer_id"],
-    optional=["region", "owner", "grade", "graded_at"],
-)
+@reads(CustomerGraded, fields=["customer_id"], optional=["region", "owner", "grade", "graded_at"])
 def customer_graded(session: Session, event, ctx: HandlerContext) -> None:
     """A new grade puts the customer on that grade's periodic cadence."""
-    caller = Caller.of_event(event.envelope)
-    planning.customer_graded(session, ctx.outbox, caller, event, _sent_at(event))
+    _plan(planning.customer_graded, session, event, ctx)
 
 
 @reads(
@@ -71,19 +62,13 @@ def customer_graded(session: Session, event, ctx: HandlerContext) -> None:
 )
 def purchase_recorded(session: Session, event, ctx: HandlerContext) -> None:
     """First purchase → new_customer visit; an A customer's purchase → key_account cadence."""
-    caller = Caller.of_event(event.envelope)
-    planning.purchase_recorded(session, ctx.outbox, caller, event, _sent_at(event))
+    _plan(planning.purchase_recorded, session, event, ctx)
 
 
-@reads(
-    RepairClosed,
-    fields=["repair_id", "customer_id", "closed_at"],
-    optional=["region", "owner"],
-)
+@reads(RepairClosed, fields=["repair_id", "customer_id", "closed_at"], optional=["region", "owner"])
 def repair_closed(session: Session, event, ctx: HandlerContext) -> None:
     """A closed repair record → repair visit."""
-    caller = Caller.of_event(event.envelope)
-    planning.repair_closed(session, ctx.outbox, caller, event, _sent_at(event))
+    _plan(planning.repair_closed, session, event, ctx)
 
 
 @reads(
@@ -107,8 +92,8 @@ def survey_responded(session: Session, event, ctx: HandlerContext) -> None:
 
 
 HANDLERS = {
-    "TenantRegistered": settings_changed,
-    "TenantSettingsChanged": settings_changed,
+    "TenantRegistered": tenant_settings.keep_copy,
+    "TenantSettingsChanged": tenant_settings.keep_copy,
     "CustomerRegistered": customer_registered,
     "CustomerGraded": customer_graded,
     "PurchaseRecorded": purchase_recorded,

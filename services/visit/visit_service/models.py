@@ -7,6 +7,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from revisit_common.columns import DEPARTMENT, REGION, TenantRow, tenant_index
 from revisit_common.db import UtcDateTime
 
 PLANNED = sa.text("status = 'planned'")
@@ -16,12 +17,12 @@ class Base(DeclarativeBase):
     pass
 
 
-class Visit(Base):
+class Visit(TenantRow, Base):
     """A visit task (planned) and, once completed, its record."""
 
     __tablename__ = "visits"
     __table_args__ = (
-        sa.Index("ix_visits_tenant_id", "tenant_id", "id"),
+        tenant_index("visits"),
         sa.Index("ix_visits_tenant_due", "tenant_id", "status", "due_date"),
         sa.Index("ix_visits_customer", "tenant_id", "customer_id", "reason"),
         # A customer never has two open visits for the same reason and trigger.
@@ -37,10 +38,8 @@ class Visit(Base):
         ),
     )
 
-    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
-    tenant_id: Mapped[str] = mapped_column(sa.String(36))
     customer_id: Mapped[str] = mapped_column(sa.String(36))
-    region: Mapped[str] = mapped_column(sa.String(100))
+    region: Mapped[str] = mapped_column(REGION)
     reason: Mapped[str] = mapped_column(sa.String(20))
     method: Mapped[str] = mapped_column(sa.String(20))
     due_date: Mapped[date] = mapped_column(sa.Date)
@@ -80,25 +79,23 @@ class Visit(Base):
     audit: Mapped[Audit | None] = relationship(back_populates="visit", lazy="selectin")
 
 
-class Issue(Base):
+class Issue(TenantRow, Base):
     """A problem found on a visit, tracked by a lead department to its resolution."""
 
     __tablename__ = "issues"
     __table_args__ = (
-        sa.Index("ix_issues_tenant_id", "tenant_id", "id"),
+        tenant_index("issues"),
         sa.Index("ix_issues_visit", "visit_id"),
     )
 
-    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
-    tenant_id: Mapped[str] = mapped_column(sa.String(36))
     visit_id: Mapped[str | None] = mapped_column(sa.ForeignKey("visits.id"))
     complaint_id: Mapped[str | None] = mapped_column(sa.String(36))
     customer_id: Mapped[str] = mapped_column(sa.String(36))
-    region: Mapped[str] = mapped_column(sa.String(100))
+    region: Mapped[str] = mapped_column(REGION)
     assignee: Mapped[str | None] = mapped_column(sa.String(100))
     category: Mapped[str] = mapped_column(sa.String(20))
     description: Mapped[str] = mapped_column(sa.String(2000))
-    department: Mapped[str] = mapped_column(sa.String(64))
+    department: Mapped[str] = mapped_column(DEPARTMENT)
     assisting_departments: Mapped[list] = mapped_column(sa.JSON, default=list)
     status: Mapped[str] = mapped_column(sa.String(10))
     due_date: Mapped[date | None] = mapped_column(sa.Date)
@@ -121,18 +118,16 @@ class IssueDepartment(Base):
     issue_id: Mapped[str] = mapped_column(
         sa.ForeignKey("issues.id", ondelete="CASCADE"), primary_key=True
     )
-    department: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    department: Mapped[str] = mapped_column(DEPARTMENT, primary_key=True)
     tenant_id: Mapped[str] = mapped_column(sa.String(36))
     lead: Mapped[bool] = mapped_column(sa.Boolean)
 
 
-class Audit(Base):
+class Audit(TenantRow, Base):
     """A supervisor's spot check of a completed visit record (one per visit)."""
 
     __tablename__ = "audits"
 
-    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
-    tenant_id: Mapped[str] = mapped_column(sa.String(36))
     visit_id: Mapped[str] = mapped_column(sa.ForeignKey("visits.id"), unique=True)
     accurate: Mapped[bool] = mapped_column(sa.Boolean)
     note: Mapped[str | None] = mapped_column(sa.String(2000))
@@ -153,7 +148,7 @@ class CustomerCopy(Base):
     tenant_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
     customer_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
     name: Mapped[str | None] = mapped_column(sa.String(200))
-    region: Mapped[str] = mapped_column(sa.String(100))
+    region: Mapped[str] = mapped_column(REGION)
     owner: Mapped[str | None] = mapped_column(sa.String(100))
     grade: Mapped[str | None] = mapped_column(sa.String(1))
     info_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -166,5 +161,5 @@ class RoundRobin(Base):
     __tablename__ = "round_robin"
 
     tenant_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
-    region: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    region: Mapped[str] = mapped_column(REGION, primary_key=True)
     counter: Mapped[int] = mapped_column(sa.Integer)

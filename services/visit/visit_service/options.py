@@ -1,22 +1,13 @@
-"""The visit service's own settings: how often its worker looks for overdue visits.
-
-Read once, when its runtime is built, from the ``REVISIT_*`` environment ``Settings`` took
-(``runtime.options``); a bad value stops the start with a ValueError naming the variable.
-"""
+"""The visit service's own settings: how often its worker looks for overdue visits, read as
+:mod:`revisit_common.service_options` says."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-
 from revisit_common.env import positive
+from revisit_common.service_options import service_options, setting
 
 
-@dataclass(frozen=True)
+@service_options
 class VisitOptions:
-    # Seconds between overdue sweeps (REVISIT_OVERDUE_SWEEP_SECONDS).
-    overdue_sweep_seconds: float = 60.0
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> VisitOptions:
-        return cls(overdue_sweep_seconds=positive(env, "REVISIT_OVERDUE_SWEEP_SECONDS", 60.0))
+    # Seconds between overdue sweeps.
+    overdue_sweep_seconds: float = setting("REVISIT_OVERDUE_SWEEP_SECONDS", positive, 60.0)

@@ -11,6 +11,13 @@ from datetime import datetime
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from revisit_common.paging import PageArgs, page_schema
+from revisit_common.schema_parts import (
+    department_checks,
+    nullable,
+    optional_text_field,
+    several,
+    text_field,
+)
 
 from .domain import (
     ISSUE_CATEGORIES,
@@ -23,22 +30,9 @@ from .domain import (
 )
 
 # Departments travel in routing keys (issue.raised.<department>): lower-case words, no dots.
-DEPARTMENT = [
-    validate.Regexp(
-        r"^[a-z][a-z0-9_-]{0,63}$", error="lower-case letters, digits, '_' or '-', up to 64"
-    ),
-    validate.Length(max=64),  # what the pattern allows, stated for the OpenAPI document
-]
+DEPARTMENT = department_checks(r"^[a-z][a-z0-9_-]{0,63}$")
 ID = validate.Length(min=1, max=64)
 EARLIEST, LATEST = "2000-01-01", "2100-12-31"
-
-
-def _text(max_len: int, **kw) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=max_len), **kw)
-
-
-def _optional(max_len: int) -> fields.String:
-    return fields.String(validate=validate.Length(max=max_len), allow_none=True)
 
 
 def _day(**kw) -> fields.Date:
@@ -64,8 +58,8 @@ class VisitInSchema(Schema):
     assignee = fields.String(validate=validate.Length(min=1, max=100))
     trigger = fields.String(validate=validate.Length(min=1, max=200))
     complaint_id = fields.String(validate=ID)
-    focus = _optional(2000)
-    notes = _optional(2000)
+    focus = optional_text_field(2000)
+    notes = optional_text_field(2000)
 
 
 RATING = validate.Range(min=1, max=5)
@@ -81,30 +75,30 @@ RatingsSchema = Schema.from_dict(
 
 
 class ProductFeedbackSchema(Schema):
-    familiarity = _optional(2000)
-    performance = _optional(2000)
-    suggestions = _optional(2000)
+    familiarity = optional_text_field(2000)
+    performance = optional_text_field(2000)
+    suggestions = optional_text_field(2000)
 
 
 class CompetitorInfoSchema(Schema):
     products = fields.List(
         fields.String(validate=validate.Length(min=1, max=200)), validate=validate.Length(max=50)
     )
-    strengths = _optional(2000)
-    weaknesses = _optional(2000)
-    promotions = _optional(2000)
-    effect = _optional(2000)
+    strengths = optional_text_field(2000)
+    weaknesses = optional_text_field(2000)
+    promotions = optional_text_field(2000)
+    effect = optional_text_field(2000)
 
 
 class StageSchema(Schema):
-    name = _text(200, required=True)
+    name = text_field(200, required=True)
     owner = fields.String(validate=validate.Length(min=1, max=100), allow_none=True)
     due_date = _day(allow_none=True)
 
 
 class IssueInSchema(Schema):
     category = fields.String(required=True, validate=validate.OneOf(ISSUE_CATEGORIES))
-    description = _text(2000, required=True)
+    description = text_field(2000, required=True)
     department = fields.String(required=True, validate=DEPARTMENT)
     assisting_departments = fields.List(
         fields.String(validate=DEPARTMENT), validate=validate.Length(max=10), load_default=list
@@ -121,10 +115,10 @@ class CompleteSchema(Schema):
     )
     ratings = fields.Nested(RatingsSchema, allow_none=True)
     product_feedback = fields.Nested(ProductFeedbackSchema, allow_none=True)
-    service_feedback = _optional(2000)
-    needs = _optional(2000)
+    service_feedback = optional_text_field(2000)
+    needs = optional_text_field(2000)
     competitor_info = fields.Nested(CompetitorInfoSchema, allow_none=True)
-    notes = _optional(2000)
+    notes = optional_text_field(2000)
     completed_at = fields.AwareDateTime(
         # within the years of due dates (a far-off year cannot even be converted to UTC)
         validate=validate.Range(
@@ -137,37 +131,31 @@ class CompleteSchema(Schema):
 
 
 class CancelSchema(Schema):
-    reason = _optional(500)
+    reason = optional_text_field(500)
 
 
 class AuditInSchema(Schema):
     accurate = fields.Boolean(required=True)
-    note = _optional(2000)
+    note = optional_text_field(2000)
 
 
 class IssueOutSchema(Schema):
     id = fields.String()
-    visit_id = fields.String(allow_none=True)
-    complaint_id = fields.String(allow_none=True)
-    customer_id = fields.String()
-    region = fields.String()
+    visit_id, complaint_id = several(fields.String, 2, allow_none=True)
+    customer_id, region = several(fields.String, 2)
     assignee = fields.String(allow_none=True)
-    category = fields.String()
-    description = fields.String()
-    department = fields.String()
+    category, description, department = several(fields.String, 3)
     assisting_departments = fields.List(fields.String())
     status = fields.String()
     due_date = fields.Date(allow_none=True)
     stages = fields.List(fields.Dict())
-    resolution = fields.String(allow_none=True)
-    resolved_by = fields.String(allow_none=True)
+    resolution, resolved_by = several(fields.String, 2, allow_none=True)
     raised_at = fields.DateTime()
     resolved_at = fields.DateTime(allow_none=True)
 
 
 class AuditOutSchema(Schema):
-    id = fields.String()
-    visit_id = fields.String()
+    id, visit_id = several(fields.String, 2)
     accurate = fields.Boolean()
     note = fields.String(allow_none=True)
     auditor = fields.String()
@@ -175,34 +163,22 @@ class AuditOutSchema(Schema):
 
 
 class VisitOutSchema(Schema):
-    id = fields.String()
-    customer_id = fields.String()
-    region = fields.String()
-    reason = fields.String()
-    method = fields.String()
+    id, customer_id, region, reason, method = several(fields.String, 5)
     due_date = fields.Date()
     assignee = fields.String(allow_none=True)
     status = fields.String()
     overdue = fields.Boolean()
     trigger = fields.String()
-    complaint_id = fields.String(allow_none=True)
-    focus = fields.String(allow_none=True)
-    notes = fields.String(allow_none=True)
-    created_by = fields.String(allow_none=True)
+    complaint_id, focus, notes, created_by = several(fields.String, 4, allow_none=True)
     created_at = fields.DateTime()
     completed_at = fields.DateTime(allow_none=True)
     completed_by = fields.String(allow_none=True)
-    on_time = fields.Boolean(allow_none=True)
-    satisfaction = fields.String(allow_none=True)
-    repurchase_intent = fields.Boolean(allow_none=True)
-    recommend_score = fields.Integer(allow_none=True)
-    ratings = fields.Dict(allow_none=True)
-    product_feedback = fields.Dict(allow_none=True)
-    service_feedback = fields.String(allow_none=True)
-    needs = fields.String(allow_none=True)
+    on_time, satisfaction = nullable(fields.Boolean, fields.String)
+    repurchase_intent, recommend_score = nullable(fields.Boolean, fields.Integer)
+    ratings, product_feedback = several(fields.Dict, 2, allow_none=True)
+    service_feedback, needs = several(fields.String, 2, allow_none=True)
     competitor_info = fields.Dict(allow_none=True)
-    overdue_notified_at = fields.DateTime(allow_none=True)
-    cancelled_at = fields.DateTime(allow_none=True)
+    overdue_notified_at, cancelled_at = several(fields.DateTime, 2, allow_none=True)
     cancel_reason = fields.String(allow_none=True)
     issues = fields.List(fields.Nested(IssueOutSchema))
     audit = fields.Nested(AuditOutSchema, allow_none=True)
@@ -270,4 +246,4 @@ IssuePageSchema = page_schema("IssuePageSchema", IssueOutSchema)
 
 
 class ResolveSchema(Schema):
-    resolution = _text(2000, required=True)
+    resolution = text_field(2000, required=True)

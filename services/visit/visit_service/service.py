@@ -253,11 +253,11 @@ def plan_visit(
                 complaint_id=complaint_id,
                 focus=focus,
                 notes=notes,
+                issues=[],
+                audit=None,
                 created_by=caller.actor,
                 created_at=stamp,
                 updated_at=stamp,
-                issues=[],
-                audit=None,
             )
             session.add(visit)
             session.flush()

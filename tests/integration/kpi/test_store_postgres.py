@@ -6,12 +6,10 @@ months plus edge days equal the sums of the days alone."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from kpi_service import projection
 from kpi_service.bootstrap import MIGRATIONS
@@ -19,18 +17,7 @@ from kpi_service.domain import COUNTS
 from kpi_service.models import AGGREGATES, facts
 from revisit_common import migrations
 from revisit_common.db import Database
-from tests.support.kpi.periods import (
-    FIRST,
-    LAST,
-    TENANTS,
-    check_backfill,
-    check_period,
-    check_time_zone_change,
-    feed,
-    monthly_rows,
-    rolled_up,
-    special_periods,
-)
+from tests.support.kpi import periods
 
 pytestmark = pytest.mark.services
 
@@ -55,7 +42,7 @@ def databases(postgres_url, postgres_schemas):
 @pytest.fixture
 def stream(databases) -> tuple[Database, list]:
     db = databases("fed")
-    return db, feed(db)
+    return db, periods.feed(db)
 
 
 @pytest.fixture
@@ -83,17 +70,16 @@ def test_batches_give_the_same_store_as_one_event_at_a_time(databases, stream):
         for envelope in events:
             projection.record(session, [envelope])
     assert snapshot(fed) == snapshot(one)
-    assert monthly_rows(fed) == rolled_up(fed)
+    assert periods.monthly_rows(fed) == periods.rolled_up(fed)
     for table in AGGREGATES:  # buckets that came back to zero were deleted
         zero = sa.and_(*(table.c[n] == 0 for n in COUNTS))
         with fed.read() as session:
             assert session.execute(sa.select(sa.func.count()).where(zero)).scalar() == 0
 
 
-@pytest.mark.parametrize("tenant", TENANTS)
+@pytest.mark.parametrize("tenant", periods.TENANTS)
 def test_special_periods_sum_as_the_days_do(fed, tenant):
-    for start, end in special_periods():
-        check_period(fed, tenant, start, end)
+    periods.check_special_periods(fed, tenant)
 
 
 @settings(
@@ -101,18 +87,14 @@ def test_special_periods_sum_as_the_days_do(fed, tenant):
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-@given(
-    tenant=st.sampled_from(sorted(TENANTS)),
-    start=st.dates(FIRST, LAST),
-    length=st.one_of(st.integers(0, 35), st.integers(0, 800)),
-)
-def test_random_periods_sum_as_the_days_do(fed, tenant, start, length):
-    check_period(fed, tenant, start, start + timedelta(days=length))
+@given(period=periods.tenant_periods())
+def test_random_periods_sum_as_the_days_do(fed, period):
+    periods.check_period(fed, *period)
 
 
 def test_time_zone_change_and_rebuild_keep_months_in_step(databases):
-    check_time_zone_change(databases("moved"))
+    periods.check_time_zone_change(databases("moved"))
 
 
 def test_the_migration_backfills_months_from_the_days(databases, fed):
-    check_backfill(databases("old", migrate=False), fed)
+    periods.check_backfill(databases("old", migrate=False), fed)

@@ -13,6 +13,7 @@ import threading
 import time
 
 import pytest
+import sqlalchemy as sa
 from kombu import Connection, Exchange, Queue
 
 from revisit_common.messaging import outbox as outbox_module
@@ -178,10 +179,11 @@ def test_notify_wakes_a_relay_in_another_process(postgres_settings, runtimes, pi
     relay = Relay("writer", writer.db, writer.bus, elsewhere, interval=30.0)
     stop = threading.Event()
     thread = threading.Thread(target=relay.run, args=(stop,), daemon=True)
+    since = _server_time(writer.db)
     thread.start()
     try:
         wait_until(lambda: pending_count(writer.db) == 0, message="first pass done")
-        time.sleep(1.0)  # listening by now, idle until its 30 s poll
+        wait_until(lambda: _listening_since(writer.db, since), message="the relay listens")
         started = time.monotonic()
         note = record_note(writer, "wake up")
         wait_until(lambda: pending_count(writer.db) == 0, timeout=5, message="relayed")
@@ -193,6 +195,24 @@ def test_notify_wakes_a_relay_in_another_process(postgres_settings, runtimes, pi
         thread.join(10)
     assert not thread.is_alive()
     assert json.loads(message.body)["id"] == note.id
+
+
+def _server_time(db):
+    with db.engine.connect() as conn:
+        return conn.execute(sa.text("SELECT clock_timestamp()")).scalar_one()
+
+
+def _listening_since(db, since) -> bool:
+    """A session of this database ran ``LISTEN`` after ``since`` and now waits, idle."""
+    with db.engine.connect() as conn:
+        found = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND state = 'idle' AND query LIKE 'LISTEN %' AND state_change > :since"
+            ),
+            {"since": since},
+        ).scalar_one()
+    return found > 0
 
 
 def test_outbox_notifies_once_per_transaction(postgres_settings, runtimes, monkeypatch):

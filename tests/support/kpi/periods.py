@@ -4,6 +4,7 @@ as GET /kpis made them before the monthly rollup, to compare with."""
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
 import random
 from datetime import date, timedelta
@@ -11,6 +12,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from hypothesis import strategies as st
 
 from kpi_service import projection, store
 from kpi_service.bootstrap import MIGRATIONS
@@ -103,24 +105,50 @@ def monthly_rows(db: Database) -> dict:
         }
 
 
+def _month(year: int, month: int) -> tuple[date, date]:
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _year(year: int) -> tuple[date, date]:
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+def _day(year: int, month: int, day: int) -> tuple[date, date]:
+    return date(year, month, day), date(year, month, day)
+
+
 def special_periods() -> list[tuple[date, date]]:
     """Inside one month, single days, month and year edges, whole months and years."""
-    out = [
-        (date(2025, 3, 1), date(2025, 3, 31)),
+    return [
+        _month(2025, 3),
         (date(2025, 3, 2), date(2025, 3, 30)),
-        (date(2025, 3, 15), date(2025, 3, 15)),
+        _day(2025, 3, 15),
         (date(2025, 2, 28), date(2025, 3, 1)),
         (date(2025, 12, 31), date(2026, 1, 1)),
         (date(2025, 12, 15), date(2026, 1, 15)),
         (date(2025, 11, 30), date(2026, 2, 1)),
-        (date(2025, 1, 1), date(2025, 12, 31)),
+        _year(2025),
         (date(2024, 12, 31), date(2026, 12, 31)),
-        (date(2025, 6, 1), date(2025, 6, 1)),
-        (date(2025, 6, 30), date(2025, 6, 30)),
-        (date(2026, 2, 1), date(2026, 2, 28)),
+        _day(2025, 6, 1),
+        _day(2025, 6, 30),
+        _month(2026, 2),
         (FIRST, LAST),
     ]
-    return out
+
+
+def check_special_periods(db: Database, tenant: str) -> None:
+    for start, end in special_periods():
+        check_period(db, tenant, start, end)
+
+
+def tenant_periods() -> st.SearchStrategy[tuple[str, date, date]]:
+    """(tenant, start, end) for hypothesis: a short or a long period from a day in FIRST..LAST."""
+    return st.builds(
+        lambda tenant, start, length: (tenant, start, start + timedelta(days=length)),
+        st.sampled_from(sorted(TENANTS)),
+        st.dates(FIRST, LAST),
+        st.one_of(st.integers(0, 35), st.integers(0, 800)),
+    )
 
 
 def random_periods(rng: random.Random, count: int) -> list[tuple[date, date]]:

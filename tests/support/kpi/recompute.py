@@ -7,20 +7,10 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from .scenario import (
-    DEPARTMENTS,
-    LEVELS,
-    REASONS,
-    REGIONS,
-    STAFF,
-    Audit,
-    Complaint,
-    Customer,
-    Issue,
-    Purchase,
-    Truth,
-    Visit,
-)
+from kpi_service.domain import API_COUNTS
+
+from . import scenario
+from .scenario import DEPARTMENTS, LEVELS, REASONS, REGIONS, STAFF
 
 START = date(2025, 1, 1)
 DAYS = 700
@@ -33,15 +23,17 @@ def _moment(rng: random.Random) -> datetime:
     )
 
 
-def generate(rng: random.Random, visits: int = 1000, timezone: str = "America/New_York") -> Truth:
+def generate(
+    rng: random.Random, visits: int = 1000, timezone: str = "America/New_York"
+) -> scenario.Truth:
     """``visits`` visits, with issues, audits, purchases, customers and complaints in
     proportion (3, 2.5, 4, 2 and 1.5 for every 10 visits)."""
-    truth = Truth(timezone=timezone)
+    truth = scenario.Truth(timezone=timezone)
     for n in range(visits):
         status = rng.choices(("planned", "completed", "cancelled"), (3, 6, 1))[0]
         completed = status == "completed"
         truth.visits.append(
-            Visit(
+            scenario.Visit(
                 id=f"v{n}",
                 reason=rng.choice(REASONS),
                 assignee=rng.choice(STAFF),
@@ -58,7 +50,7 @@ def generate(rng: random.Random, visits: int = 1000, timezone: str = "America/Ne
         raised = _moment(rng)
         resolved = raised + timedelta(hours=rng.randrange(1, 400)) if rng.random() < 0.6 else None
         truth.issues.append(
-            Issue(
+            scenario.Issue(
                 f"i{n}",
                 rng.choice(DEPARTMENTS),
                 rng.choice(REGIONS),
@@ -69,21 +61,23 @@ def generate(rng: random.Random, visits: int = 1000, timezone: str = "America/Ne
         )
     for n in range(visits // 4):
         truth.audits.append(
-            Audit(f"a{n}", rng.random() < 0.8, rng.choice(STAFF), rng.choice(REGIONS), _moment(rng))
+            scenario.Audit(
+                f"a{n}", rng.random() < 0.8, rng.choice(STAFF), rng.choice(REGIONS), _moment(rng)
+            )
         )
     for n in range(visits * 4 // 10):
-        truth.purchases.append(Purchase(f"p{n}", rng.choice(REGIONS), _moment(rng)))
+        truth.purchases.append(scenario.Purchase(f"p{n}", rng.choice(REGIONS), _moment(rng)))
     for n in range(visits // 5):
         moved = rng.choice(REGIONS) if rng.random() < 0.2 else None
-        truth.customers.append(Customer(f"c{n}", rng.choice(REGIONS), _moment(rng), moved))
+        truth.customers.append(scenario.Customer(f"c{n}", rng.choice(REGIONS), _moment(rng), moved))
     for n in range(visits * 3 // 20):
         truth.complaints.append(_complaint(rng, f"k{n}"))
     return truth
 
 
-def _complaint(rng: random.Random, ident: str) -> Complaint:
+def _complaint(rng: random.Random, ident: str) -> scenario.Complaint:
     received = _moment(rng)
-    complaint = Complaint(
+    complaint = scenario.Complaint(
         ident,
         rng.choice(("phone", "email", "online", "in_person")),
         rng.choice(("general", "major")),
@@ -104,35 +98,8 @@ def _complaint(rng: random.Random, ident: str) -> Complaint:
 
 # --------------------------------------------------------------------------- recomputation
 
-CONTRACT_COUNTS = (
-    "visits_due",
-    "visits_completed",
-    "visits_completed_on_time",
-    "visits_rated",
-    "visits_satisfied",
-    "issues_raised",
-    "issues_resolved",
-    "audits",
-    "audits_accurate",
-    "complaints",
-    "complaints_resolved",
-    "complaints_resolved_on_time",
-    "complaint_follow_ups",
-    "complaint_follow_ups_satisfied",
-    "purchases",
-    "customers",
-)
-EXTRA = (
-    "nps_responses",
-    "nps_promoters",
-    "nps_detractors",
-    "visits_overdue",
-    "complaints_open",
-    "visits_cancelled",
-)
 
-
-def _rows(truth: Truth):
+def _rows(truth: scenario.Truth):
     """(local day, {dimension: value}, {count: 1}) for every entity of the truth."""
     zone = ZoneInfo(truth.timezone)
 
@@ -183,9 +150,9 @@ def _rows(truth: Truth):
         yield day(k.received_at), {"region": k.region, "department": k.department}, counts
 
 
-def expected(truth: Truth, start: date, end: date, group_by: str | None = None) -> dict:
+def expected(truth: scenario.Truth, start: date, end: date, group_by: str | None = None) -> dict:
     """{group value (None without group_by): counts} as GET /kpis should report them."""
-    names = CONTRACT_COUNTS + EXTRA
+    names = API_COUNTS  # the names GET /kpis reports; the counting here is our own
     groups: dict = defaultdict(lambda: dict.fromkeys(names, 0))
     customers: dict = defaultdict(int)
     for day, dims, counts in _rows(truth):
@@ -200,17 +167,16 @@ def expected(truth: Truth, start: date, end: date, group_by: str | None = None) 
         total = groups.get(None, dict.fromkeys(names, 0))
         total["customers"] = customers[None]
         return {None: total}
+    if group_by == "region":  # customers by their region, up to the end, in every group
+        empty = dict.fromkeys(names, 0)
+        return {
+            key: {**groups.get(key, empty), "customers": customers.get(key, 0)}
+            for key in groups.keys() | customers.keys()
+        }
+    # purchases and customers have no department or assignee: every group shows the totals
     overall = expected(truth, start, end)[None]
-    if group_by == "region":
-        for key in customers:
-            groups.setdefault(key, dict.fromkeys(names, 0))
-        for key, counts in groups.items():
-            counts["customers"] = customers.get(key, 0)
-    else:
-        for counts in groups.values():
-            counts["purchases"] = overall["purchases"]
-            counts["customers"] = overall["customers"]
-    return groups
+    whole = {"purchases": overall["purchases"], "customers": overall["customers"]}
+    return {key: {**counts, **whole} for key, counts in groups.items()}
 
 
 def rates(counts: dict) -> dict:

@@ -118,11 +118,11 @@ class Issue:
             "assignee": self.assignee,
             "raised_at": iso(self.raised_at),
         }
-        out = [event("IssueRaised", {**base, "assisting_departments": []}, tenant)]
-        if self.resolved_at:
-            resolved = {"resolved_at": iso(self.resolved_at), "within_deadline": True}
-            out.append(event("IssueResolved", {**base, **resolved}, tenant))
-        return out
+        raised = event("IssueRaised", {**base, "assisting_departments": []}, tenant)
+        if not self.resolved_at:
+            return [raised]
+        resolved = {"resolved_at": iso(self.resolved_at), "within_deadline": True}
+        return [raised, event("IssueResolved", {**base, **resolved}, tenant)]
 
 
 @dataclass

@@ -20,18 +20,8 @@ from revisit_common.messaging.envelope import CONTENT_TYPE, parse
 from revisit_common.messaging.outbox import pending_count
 from revisit_common.messaging.relay import PublishFailed, Relay
 from revisit_common.messaging.topology import EVENTS
-from tests.support.fake_service import (
-    HANDLERS,
-    TENANT,
-    NoteFlagged,
-    built_runtimes,
-    inbox_ids,
-    note_counts,
-    note_envelope,
-    outbox_rows,
-    record_note,
-    running,
-)
+from tests.support import fake_service as fake
+from tests.support.fake_service import HANDLERS, TENANT, NoteFlagged
 from tests.support.settings import bus_settings
 from tests.support.settled import watch_settled
 
@@ -50,7 +40,7 @@ def settings(tmp_path):
 
 @pytest.fixture
 def runtimes():
-    with built_runtimes() as build:
+    with fake.built_runtimes() as build:
         yield build
 
 
@@ -84,11 +74,13 @@ def test_event_is_relayed_consumed_and_applied_once(settings, runtimes):
     consumer = runtimes(settings, handlers={"NoteWritten": spy})
     writer = runtimes(settings, name="writer", handlers={})
     settled = watch_settled(consumer)
-    with running(consumer), running(writer):
-        written = [record_note(writer, f"note-{i}", correlation_id=f"req-{i}") for i in range(5)]
+    with fake.running(consumer), fake.running(writer):
+        written = [
+            fake.record_note(writer, f"note-{i}", correlation_id=f"req-{i}") for i in range(5)
+        ]
         assert settled.wait(5) == [(e.id, "applied") for e in written]
-    assert note_counts(consumer.db) == {f"note-{i}": 1 for i in range(5)}
-    assert sorted(inbox_ids(consumer.db)) == sorted(e.id for e in written)
+    assert fake.note_counts(consumer.db) == {f"note-{i}": 1 for i in range(5)}
+    assert sorted(fake.inbox_ids(consumer.db)) == sorted(e.id for e in written)
     assert {e.id: e.correlationid for e in seen} == {e.id: e.correlationid for e in written}
     assert all(e.tenantid == TENANT and e.region == "eu-test" for e in seen)
     assert pending_count(writer.db) == 0
@@ -97,19 +89,19 @@ def test_event_is_relayed_consumed_and_applied_once(settings, runtimes):
 def test_duplicate_delivery_is_acked_and_skipped(settings, runtimes):
     consumer = runtimes(settings)
     consumer.declare()
-    key, twice = note_envelope(settings, "twice")
-    _, after = note_envelope(settings, "after")
+    key, twice = fake.note_envelope(settings, "twice")
+    _, after = fake.note_envelope(settings, "after")
     _publish_raw(key, twice.to_json(), twice.to_json(), after.to_json())
 
     settled = watch_settled(consumer)
-    with running(consumer):
+    with fake.running(consumer):
         assert settled.wait(3) == [
             (twice.id, "applied"),
             (twice.id, "duplicate"),
             (after.id, "applied"),
         ]
-    assert note_counts(consumer.db) == {"twice": 1, "after": 1}
-    assert sorted(inbox_ids(consumer.db)) == sorted([twice.id, after.id])
+    assert fake.note_counts(consumer.db) == {"twice": 1, "after": 1}
+    assert sorted(fake.inbox_ids(consumer.db)) == sorted([twice.id, after.id])
     assert _queue_messages(consumer) == []  # the copy was acked, not left behind
 
 
@@ -117,23 +109,23 @@ def test_failing_handler_is_dead_lettered_and_the_rest_applied(settings, runtime
     consumer = runtimes(settings)
     writer = runtimes(settings, name="writer", handlers={})
     consumer.declare()
-    flagged = record_note(writer, "poison", event_cls=NoteFlagged)
+    flagged = fake.record_note(writer, "poison", event_cls=NoteFlagged)
     for i in range(3):
-        record_note(writer, f"later-{i}")
+        fake.record_note(writer, f"later-{i}")
     _publish_raw(f"note.written.{settings.queue_prefix}", b"{not json")
 
     settled = watch_settled(consumer)
-    with running(consumer), running(writer):
+    with fake.running(consumer), fake.running(writer):
         settled.wait(5)
     assert sorted(settled.outcomes()) == ["applied"] * 3 + ["dead"] * 2
-    assert note_counts(consumer.db) == {f"later-{i}": 1 for i in range(3)}
+    assert fake.note_counts(consumer.db) == {f"later-{i}": 1 for i in range(3)}
     invalid, poison = _queue_messages(consumer, dead=True)
     assert invalid.body == b"{not json"
     assert "not JSON" in invalid.headers["x-revisit-reason"]
     assert parse(poison.body).id == flagged.id
     assert "NoteRejected" in poison.headers["x-revisit-reason"]
     assert poison.headers["x-revisit-attempts"] == settings.consumer_retries + 1
-    assert flagged.id not in inbox_ids(consumer.db)
+    assert flagged.id not in fake.inbox_ids(consumer.db)
     assert _queue_messages(consumer) == []
 
 
@@ -146,11 +138,11 @@ def test_handler_sql_error_on_sqlite_is_dead_lettered_not_requeued(settings, run
     consumer = runtimes(settings, handlers={**HANDLERS, "NoteFlagged": bad_sql})
     writer = runtimes(settings, name="writer", handlers={})
     consumer.declare()
-    flagged = record_note(writer, "bad sql", event_cls=NoteFlagged)
-    later = record_note(writer, "later")
+    flagged = fake.record_note(writer, "bad sql", event_cls=NoteFlagged)
+    later = fake.record_note(writer, "later")
 
     settled = watch_settled(consumer)
-    with running(consumer), running(writer):
+    with fake.running(consumer), fake.running(writer):
         assert settled.wait(2) == [(flagged.id, "dead"), (later.id, "applied")]
     [poison] = _queue_messages(consumer, dead=True)
     assert parse(poison.body).id == flagged.id
@@ -172,13 +164,13 @@ def test_relay_marks_rows_sent_only_after_they_were_published(settings, runtimes
     consumer = runtimes(settings)
     writer = runtimes(settings, name="writer", handlers={})
     consumer.declare()
-    written = [record_note(writer, f"n-{i}").id for i in range(5)]
+    written = [fake.record_note(writer, f"n-{i}").id for i in range(5)]
     assert _queue_messages(consumer) == []  # a commit alone publishes nothing
 
     monkeypatch.setattr(memory_publisher, "Producer", FailingThirdPublish)
     with pytest.raises(PublishFailed, match="2 of 5"):
         writer.relay.run_once()
-    rows = outbox_rows(writer.db)
+    rows = fake.outbox_rows(writer.db)
     assert [row.sent_at is not None for row in rows] == [True, True, False, False, False]
     assert rows[2].attempts == 1 and "broker went away" in rows[2].last_error
     assert [parse(m.body).id for m in _queue_messages(consumer)] == written[:2]
@@ -198,7 +190,7 @@ def test_a_row_is_sent_once_every_consumer_on_the_bus_settled_it(settings, runti
     consumer = runtimes(settings, bus=bus)
     writer = runtimes(settings, name="writer", handlers={}, bus=bus)
     consumer.declare()
-    written = [record_note(writer, f"n-{i}").id for i in range(3)]
+    written = [fake.record_note(writer, f"n-{i}").id for i in range(3)]
 
     assert writer.relay.run_once() == 0  # handed to the bus, none applied: none sent
     assert writer.relay.run_once() == 0  # in flight: not handed to the bus again
@@ -209,8 +201,8 @@ def test_a_row_is_sent_once_every_consumer_on_the_bus_settled_it(settings, runti
     restarted = Relay("writer", writer.db, bus, writer.outbox, batch=10)
     assert restarted.run_once() == 0
     settled = watch_settled(consumer)
-    with running(consumer):
+    with fake.running(consumer):
         settled.wait(3)
         assert restarted.run_once() == 3  # the settled rows marked sent
     assert pending_count(writer.db) == 0
-    assert note_counts(consumer.db) == {"n-0": 1, "n-1": 1, "n-2": 1}
+    assert fake.note_counts(consumer.db) == {"n-0": 1, "n-1": 1, "n-2": 1}

@@ -5,30 +5,10 @@ from __future__ import annotations
 import pytest
 
 from revisit_common.messaging.settlement import Settlements, topic_matches
+from tests.support.topics import AMQP_TOPIC_CASES
 
 
-@pytest.mark.parametrize(
-    ("pattern", "key", "expected"),
-    [
-        ("customer.registered", "customer.registered", True),
-        ("customer.registered", "customer.graded", False),
-        ("customer.*", "customer.graded", True),
-        ("customer.*", "customer.graded.extra", False),
-        ("customer.*", "customer", False),
-        ("complaint.*.product", "complaint.raised.product", True),
-        ("complaint.*.product", "complaint.raised.sales", False),
-        ("#", "visit.completed", True),
-        ("#", "", True),
-        ("visit.#", "visit", True),
-        ("visit.#", "visit.completed.east", True),
-        ("#.east", "visit.completed.east", True),
-        ("#.east", "visit.completed.west", False),
-        ("*.*.product", "issue.raised.product", True),
-        ("a.#.z", "a.b.c.z", True),
-        ("a.#.z", "a.z", True),
-        ("a.#.z", "a.b.c", False),
-    ],
-)
+@pytest.mark.parametrize(("pattern", "key", "expected"), AMQP_TOPIC_CASES)
 def test_topic_matching_follows_amqp(pattern, key, expected):
     assert topic_matches(pattern, key) is expected
 

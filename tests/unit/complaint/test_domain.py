@@ -126,28 +126,27 @@ def test_number_period_is_the_tenant_local_month():
 
 # --------------------------------------------------------------------------- lifecycle
 
-# Written out independently of domain.TRANSITIONS: every allowed (status, action) pair.
-RUNNING = (
-    "received",
-    "acknowledged",
-    "investigating",
-    "solution_proposed",
-    "implementing",
-    "reopened",
-)
+# Written out independently of domain.TRANSITIONS: every allowed move, as
+# "status  action  new status".
+MOVES = """
+received            acknowledge   acknowledged
+acknowledged        investigate   investigating
+investigating       propose       solution_proposed
+solution_proposed   propose       solution_proposed
+solution_proposed   implement     implementing
+implementing        propose       solution_proposed
+implementing        resolve       resolved
+resolved            close         closed
+resolved            reopen        reopened
+closed              reopen        reopened
+reopened            investigate   investigating
+reopened            propose       solution_proposed
+"""
+# Any status but these may wait for the customer (and resume to where it was).
+NOT_RUNNING = ("waiting_customer", "resolved", "closed")
+RUNNING = tuple(status for status in domain.STATUSES if status not in NOT_RUNNING)
 EXPECTED = {
-    ("received", "acknowledge"): "acknowledged",
-    ("acknowledged", "investigate"): "investigating",
-    ("investigating", "propose"): "solution_proposed",
-    ("solution_proposed", "propose"): "solution_proposed",
-    ("solution_proposed", "implement"): "implementing",
-    ("implementing", "propose"): "solution_proposed",
-    ("implementing", "resolve"): "resolved",
-    ("resolved", "close"): "closed",
-    ("resolved", "reopen"): "reopened",
-    ("closed", "reopen"): "reopened",
-    ("reopened", "investigate"): "investigating",
-    ("reopened", "propose"): "solution_proposed",
+    **{(status, action): new for status, action, new in map(str.split, MOVES.strip().splitlines())},
     **{(status, "wait_customer"): "waiting_customer" for status in RUNNING},
 }
 

@@ -21,15 +21,16 @@ PROBLEM = "application/problem+json"
 
 
 def test_resource_map():
-    assert RESOURCE_SERVICES == {
-        "customers": "customer",
-        "visits": "visit",
-        "issues": "visit",
-        "complaints": "complaint",
-        "webhooks": "notify",
-        "surveys": "survey",
-        "survey-responses": "survey",
-        "kpis": "kpi",
+    owned: dict[str, set[str]] = {}  # the resources of each service
+    for resource, service in RESOURCE_SERVICES.items():
+        owned.setdefault(service, set()).add(resource)
+    assert owned == {
+        "customer": {"customers"},
+        "visit": {"visits", "issues"},
+        "complaint": {"complaints"},
+        "notify": {"webhooks"},
+        "survey": {"surveys", "survey-responses"},
+        "kpi": {"kpis"},
     }
     assert resource_of("/api/v1/visits/7/complete") == "visits"
     assert resource_of("/api/v1/kpis") == "kpis"

@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from kpi_service.domain import CONTRACT_COUNTS
 from tests.support.kpi.client import KpiClient
-from tests.support.kpi.recompute import CONTRACT_COUNTS, expected, rates
+from tests.support.kpi.recompute import expected, rates
 from tests.support.kpi.scenario import (
     Complaint,
     Customer,

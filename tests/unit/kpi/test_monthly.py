@@ -16,16 +16,15 @@ from kpi_service.bootstrap import MIGRATIONS
 from revisit_common import migrations
 from revisit_common.db import Database
 from tests.support.kpi.periods import (
-    FIRST,
-    LAST,
     TENANTS,
     check_backfill,
     check_period,
+    check_special_periods,
     check_time_zone_change,
     feed,
     monthly_rows,
     rolled_up,
-    special_periods,
+    tenant_periods,
 )
 
 
@@ -99,18 +98,13 @@ def test_monthly_is_the_rollup_of_daily(fed):
 
 @pytest.mark.parametrize("tenant", TENANTS)
 def test_special_periods_sum_as_the_days_do(fed, tenant):
-    for start, end in special_periods():
-        check_period(fed, tenant, start, end)
+    check_special_periods(fed, tenant)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    tenant=st.sampled_from(sorted(TENANTS)),
-    start=st.dates(FIRST, LAST),
-    length=st.one_of(st.integers(0, 35), st.integers(0, 800)),
-)
-def test_random_periods_sum_as_the_days_do(fed, tenant, start, length):
-    check_period(fed, tenant, start, start + timedelta(days=length))
+@given(period=tenant_periods())
+def test_random_periods_sum_as_the_days_do(fed, period):
+    check_period(fed, *period)
 
 
 def test_time_zone_change_one_event_at_a_time_and_rebuild_keep_months_in_step(tmp_path):

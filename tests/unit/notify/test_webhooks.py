@@ -12,6 +12,7 @@ from notify_service.bootstrap import SPEC
 from notify_service.webhooks import matches, topic_matches
 from revisit_common.events import CATALOGUE
 from tests.support.client import Client
+from tests.support.topics import AMQP_TOPIC_CASES
 from tests.support.webhooks import (
     DATABASES,
     SECRET,
@@ -43,20 +44,7 @@ def make_runtime(request, tmp_path):
 # --------------------------------------------------------------------------- matching
 
 
-@pytest.mark.parametrize(
-    ("pattern", "key", "expected"),
-    [
-        ("complaint.*.product", "complaint.raised.product", True),
-        ("complaint.*.product", "complaint.raised.sales", False),
-        ("complaint.#", "complaint.raised.product", True),
-        ("#", "issue.resolved.sales", True),
-        ("*.*.product", "issue.raised.product", True),
-        ("complaint.*", "complaint.raised.product", False),
-        ("complaint.raised.#", "complaint.raised", True),
-        ("complaint.#.product", "complaint.product", True),
-        ("issue.*", "complaint.raised", False),
-    ],
-)
+@pytest.mark.parametrize(("pattern", "key", "expected"), AMQP_TOPIC_CASES)
 def test_topic_matching_is_amqp(pattern, key, expected):
     assert topic_matches(pattern, key) is expected
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from .envelope import Envelope
@@ -20,6 +20,14 @@ inbox_table = sa.Table(
     sa.Column("event_type", sa.String(100)),
     sa.Column("applied_at", sa.DateTime(timezone=True)),
 )
+
+_CLAIM_POSTGRES = sa.text(
+    "INSERT INTO inbox (consumer, event_id, event_type, applied_at) "
+    "SELECT :consumer, claimed.event_id, claimed.event_type, :applied_at "
+    "FROM unnest(CAST(:ids AS varchar[]), CAST(:types AS varchar[])) "
+    "AS claimed(event_id, event_type) "
+    "ON CONFLICT DO NOTHING RETURNING event_id"
+).bindparams(sa.bindparam("applied_at", type_=sa.DateTime(timezone=True)))
 
 
 def claim(session: Session, consumer: str, envelopes: Sequence[Envelope]) -> set[int]:
@@ -37,17 +45,28 @@ def claim(session: Session, consumer: str, envelopes: Sequence[Envelope]) -> set
     if not first:
         return set()
     now = datetime.now(UTC)
-    rows = [
-        {
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement with two array parameters, whatever the batch size: psycopg caches
+        # and prepares it (a multi-row VALUES list would be a new statement per size).
+        params = {
             "consumer": consumer,
-            "event_id": event_id,
-            "event_type": envelopes[index].type,
             "applied_at": now,
+            "ids": list(first),
+            "types": [envelopes[index].type for index in first.values()],
         }
-        for event_id, index in first.items()
-    ]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(inbox_table).on_conflict_do_nothing().returning(inbox_table.c.event_id)
-    new = set(session.execute(statement, rows).scalars())
+        new = set(session.execute(_CLAIM_POSTGRES, params).scalars())
+    else:
+        rows = [
+            {
+                "consumer": consumer,
+                "event_id": event_id,
+                "event_type": envelopes[index].type,
+                "applied_at": now,
+            }
+            for event_id, index in first.items()
+        ]
+        statement = (
+            sqlite.insert(inbox_table).on_conflict_do_nothing().returning(inbox_table.c.event_id)
+        )
+        new = set(session.execute(statement, rows).scalars())
     return {index for event_id, index in first.items() if event_id in new}

@@ -25,9 +25,12 @@ $(VENV)/.installed-test: $(VENV)/.installed
 run: $(VENV)/.installed
 	$(BIN)/python -m revisit_runner
 
-# The distributed topology as native processes, against a local RabbitMQ and PostgreSQL.
+# The distributed topology as native processes, against a local RabbitMQ and PostgreSQL
+# (created if missing). Two idle connections per process at most (21 processes), so a
+# laptop's PostgreSQL (100 connections) has room for the test suite beside it.
 stack: $(VENV)/.installed
 	REVISIT_AMQP_URL=$${REVISIT_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672//} \
+	REVISIT_DB_POOL_SIZE=$${REVISIT_DB_POOL_SIZE:-2} \
 	REVISIT_DATABASE_URL=$${REVISIT_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/revisit} \
 	$(BIN)/python -m revisit_runner.stack
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from revisit_common import logs, migrations
+from revisit_common import database_create, logs, migrations
 from revisit_common.config import Settings
 from revisit_common.db import Database
 
@@ -24,6 +24,9 @@ def main(argv: list[str]) -> int:
         return 2
     settings = Settings.from_env()
     logs.configure(settings.log_level)
+    for url in sorted({settings.database_for(name)[0] for name in names}):
+        if database_create.create_missing(url):
+            print(f"created the database of {url.rsplit('/', 1)[-1]}", file=sys.stderr)
     if {"complaint", "notify"} & set(names):
         move_webhooks(settings)  # before complaint's 0004 drops its webhook tables
     for name in names:

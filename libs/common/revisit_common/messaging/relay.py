@@ -32,9 +32,9 @@ from sqlalchemy.orm import Session
 from .. import metrics
 from ..db import Database
 from ..faults import fault_point
+from . import listener
 from . import publisher as publishers
 from .bus import Bus
-from .listener import listen
 from .outbox import Outbox, outbox_table
 from .publisher import NotPublished, Publisher
 
@@ -180,14 +180,15 @@ class Relay:
 
     def run(self, stop: threading.Event) -> None:
         """Loop until ``stop`` is set: publish whenever woken, and every ``interval``."""
-        if self.db.is_postgres:
-            listener = threading.Thread(
-                target=listen,
-                args=(self.db, self.outbox.wake_event, stop),
-                name=f"{self.service}-outbox-listener",
-                daemon=True,
-            )
-            listener.start()
+        leave = listener.join(self.db, self.outbox.wake_event) if self.db.is_postgres else None
+        try:
+            self._loop(stop)
+        finally:
+            if leave is not None:
+                leave()
+            self.close()
+
+    def _loop(self, stop: threading.Event) -> None:
         backoff = self.interval
         while not stop.is_set():
             try:
@@ -206,7 +207,6 @@ class Relay:
             self._keep_alive()
             self.outbox.wake_event.wait(backoff)
             self.outbox.wake_event.clear()
-        self.close()
 
     def _keep_alive(self) -> None:
         """Between passes: let the connection answer heartbeats. A lost one is dropped; the

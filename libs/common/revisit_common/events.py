@@ -130,6 +130,7 @@ class PurchaseRecorded(Event):
     product: str
     purchased_at: str
     first_purchase: bool
+    quantity: int = 1  # units sold (CONTRACT §4.4); producers before it sold one
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -143,6 +144,54 @@ class RepairClosed(Event):
     owner: str | None
     product: str
     closed_at: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProjectCompleted(Event):
+    """A project done for a customer (CONTRACT §4.4): plans a post_project visit."""
+
+    source_service = "customer"
+    routing = "customer.project_completed"
+    subject_field = "project_id"
+    project_id: str
+    customer_id: str
+    region: str
+    owner: str | None
+    grade: str
+    name: str
+    completed_at: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MarketingEventHeld(Event):
+    """A marketing event and the customers who came: a post_event visit for each."""
+
+    source_service = "customer"
+    routing = "customer.marketing_event_held"
+    subject_field = "marketing_event_id"
+    marketing_event_id: str
+    name: str
+    held_on: str  # YYYY-MM-DD
+    attendees: list  # customer ids
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContactDatesChanged(Event):
+    """A contact's birthday or anniversary was set, changed or cleared (or the contact
+    removed: both None): the care visits planned from them follow."""
+
+    source_service = "customer"
+    routing = "customer.contact_dates_changed"
+    subject_field = "contact_id"
+    contact_id: str
+    customer_id: str
+    region: str
+    owner: str | None
+    grade: str
+    name: str
+    birthday: str | None  # YYYY-MM-DD
+    anniversary: str | None
+    changed_at: str
 
 
 # --- visit -------------------------------------------------------------------------
@@ -273,6 +322,41 @@ class IssueResolved(Event):
     within_deadline: bool | None
 
 
+@dataclass(frozen=True, kw_only=True)
+class IssueConfirmed(Event):
+    """After a resolved issue, the customer was told the result: satisfied (the issue is
+    ``confirmed``) or not (it is open again, and IssueReopened follows)."""
+
+    source_service = "visit"
+    routing = "issue.confirmed"
+    subject_field = "issue_id"
+    by_department = True
+    issue_id: str
+    customer_id: str
+    department: str
+    category: str
+    region: str
+    assignee: str | None
+    satisfied: bool
+    confirmed_at: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssueReopened(Event):
+    source_service = "visit"
+    routing = "issue.reopened"
+    subject_field = "issue_id"
+    by_department = True
+    issue_id: str
+    customer_id: str
+    department: str
+    category: str
+    region: str
+    assignee: str | None
+    reopened_at: str
+    why: str | None
+
+
 # --- complaint ---------------------------------------------------------------------
 
 
@@ -345,6 +429,28 @@ class ComplaintReopened(Event):
     visit_id: str | None
 
 
+@dataclass(frozen=True, kw_only=True)
+class ComplaintReportedUpward(Event):
+    """A major complaint (or one touching several departments) reported at intake to the
+    tenant's supervision group, which watches it until it is closed."""
+
+    source_service = "complaint"
+    routing = "complaint.reported_upward"
+    subject_field = "complaint_id"
+    by_department = True
+    complaint_id: str
+    number: str
+    customer_id: str
+    severity: str
+    category: str
+    department: str
+    departments: list  # every department it touches
+    region: str
+    supervisors: list  # staff ids or emails from the tenant's settings
+    reason: str  # "major" or "several_departments"
+    reported_at: str
+
+
 # --- survey ------------------------------------------------------------------------
 
 
@@ -374,6 +480,9 @@ CATALOGUE: dict[str, type[Event]] = {
         CustomerRiskChanged,
         PurchaseRecorded,
         RepairClosed,
+        ProjectCompleted,
+        MarketingEventHeld,
+        ContactDatesChanged,
         VisitScheduled,
         VisitCompleted,
         VisitOverdue,
@@ -381,10 +490,13 @@ CATALOGUE: dict[str, type[Event]] = {
         VisitAudited,
         IssueRaised,
         IssueResolved,
+        IssueConfirmed,
+        IssueReopened,
         ComplaintRaised,
         ComplaintEscalated,
         ComplaintClosed,
         ComplaintReopened,
+        ComplaintReportedUpward,
         SurveyResponded,
     )
 }

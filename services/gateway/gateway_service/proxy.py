@@ -39,13 +39,16 @@ log = logging.getLogger(__name__)
 # Which service owns each top-level resource under /api/v1.
 RESOURCE_SERVICES: dict[str, str] = {
     "customers": "customer",
+    "marketing-events": "customer",
     "visits": "visit",
     "issues": "visit",
+    "cases": "visit",
     "complaints": "complaint",
     "webhooks": "notify",
     "surveys": "survey",
     "survey-responses": "survey",
     "kpis": "kpi",
+    "reports": "kpi",
 }
 # Served by the gateway itself (a method its routes lack is 405, not forwarded).
 GATEWAY_RESOURCES = frozenset({"tenants", "api-keys", "settings", "audit-log", "openapi.json"})

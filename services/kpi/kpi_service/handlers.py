@@ -38,6 +38,9 @@ HANDLERS = {
     "CustomerRiskChanged": event_recorded,
     "PurchaseRecorded": event_recorded,
     "RepairClosed": event_recorded,
+    "ProjectCompleted": event_recorded,
+    "MarketingEventHeld": event_recorded,
+    "ContactDatesChanged": event_recorded,
     # visit
     "VisitScheduled": event_recorded,
     "VisitCompleted": event_recorded,
@@ -46,11 +49,14 @@ HANDLERS = {
     "VisitAudited": event_recorded,
     "IssueRaised": event_recorded,
     "IssueResolved": event_recorded,
+    "IssueConfirmed": event_recorded,
+    "IssueReopened": event_recorded,
     # complaint
     "ComplaintRaised": event_recorded,
     "ComplaintEscalated": event_recorded,
     "ComplaintClosed": event_recorded,
     "ComplaintReopened": event_recorded,
+    "ComplaintReportedUpward": event_recorded,
     # survey
     "SurveyResponded": event_recorded,
 }

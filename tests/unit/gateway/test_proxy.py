@@ -25,12 +25,12 @@ def test_resource_map():
     for resource, service in RESOURCE_SERVICES.items():
         owned.setdefault(service, set()).add(resource)
     assert owned == {
-        "customer": {"customers"},
-        "visit": {"visits", "issues"},
+        "customer": {"customers", "marketing-events"},
+        "visit": {"visits", "issues", "cases"},
         "complaint": {"complaints"},
         "notify": {"webhooks"},
         "survey": {"surveys", "survey-responses"},
-        "kpi": {"kpis"},
+        "kpi": {"kpis", "reports"},
     }
     assert resource_of("/api/v1/visits/7/complete") == "visits"
     assert resource_of("/api/v1/kpis") == "kpis"

@@ -318,7 +318,10 @@ def test_every_event_type_of_the_catalogue_is_delivered(client, runtime):
         CATALOGUE
     )
     assert sorted(d["routing_key"] for d in deliveries(client, customers["id"])) == [
+        "customer.contact_dates_changed",
         "customer.graded",
+        "customer.marketing_event_held",
+        "customer.project_completed",
         "customer.purchase_recorded",
         "customer.registered",
         "customer.repair_closed",
@@ -337,7 +340,10 @@ def test_every_event_type_of_the_catalogue_is_delivered(client, runtime):
         "complaint.escalated.product",
         "complaint.raised.product",
         "complaint.reopened.product",
+        "complaint.reported_upward.product",
+        "issue.confirmed.product",
         "issue.raised.product",
+        "issue.reopened.product",
         "issue.resolved.product",
     ]
 

@@ -8,9 +8,8 @@ problems.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -26,8 +25,9 @@ from .models import ApiKey, Tenant, TenantSettings
 from .settings_document import SectionCheck
 
 
-@dataclass(frozen=True)
-class SettingsView:
+class SettingsView(NamedTuple):
+    """A tenant's effective settings document as the gateway serves it."""
+
     version: int
     updated_at: datetime
     timezone: str

@@ -119,4 +119,6 @@ class SurveyResponse(MethodView):
         """Answer a survey once; a used link → 409, an unknown one → 404, bad answers → 422."""
         rt = runtime()
         rid = g.get("request_id")
-        return use_case.run(lambda s: service.respond(s, rt.outbox, token, data["answers"], rid))
+        return use_case.run(
+            lambda s: service.respond(s, rt.outbox, token, data["answers"], rid, rt.clock)
+        )

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from revisit_common import events
 from revisit_common.caller import Caller
-from revisit_common.clock import now
+from revisit_common.clock import Clock, now
 from revisit_common.errors import Conflict, NotFound
 from revisit_common.ids import new_id
 from revisit_common.messaging.outbox import Outbox
@@ -53,7 +53,7 @@ def create_survey(session: Session, caller: Caller, data: dict) -> Survey:
     questionnaire = domain.build_questionnaire(
         data["questions"], data.get("satisfaction_question"), data.get("recommend_question")
     )
-    stamp = now()
+    stamp = caller.now()
     survey = Survey(
         id=new_id(),
         tenant_id=caller.tenant_id,
@@ -83,7 +83,7 @@ def close_survey(session: Session, caller: Caller, survey_id: str) -> Survey:
     if survey.status != "open":
         raise Conflict("survey is already closed")
     survey.status = "closed"
-    survey.closed_at = now()
+    survey.closed_at = caller.now()
     return survey
 
 
@@ -111,7 +111,7 @@ def invite(session: Session, caller: Caller, survey_id: str, data: dict) -> dict
         targets, more = [(cid, visits.get(cid)) for cid in ids], False
         existing = _existing(session, survey.id, ids)
     skipped: list[str] = []
-    stamp = now()
+    stamp = caller.now()
     items = []
     for customer_id, visit_id in targets:
         prior = existing.get((customer_id, visit_id), [])
@@ -213,12 +213,19 @@ def claim(session: Session, invitation_id: str, stamp: datetime) -> bool:
 
 
 def respond(
-    session: Session, outbox: Outbox, token: str, answers: dict, correlation_id: str | None
+    session: Session,
+    outbox: Outbox,
+    token: str,
+    answers: dict,
+    correlation_id: str | None,
+    clock: Clock = now,
 ) -> Response:
+    """Record the answers of the link ``token`` once, at ``clock()`` (a respondent is no
+    caller of ours: the link is the credential)."""
     invitation, survey = open_invitation(session, token)
     questionnaire = questionnaire_of(survey)
     clean = domain.validate_answers(questionnaire, answers)
-    stamp = now()
+    stamp = clock()
     if not claim(session, invitation.id, stamp):
         raise Conflict("this survey link has already been used")
     summary = domain.summarize(questionnaire, clean)

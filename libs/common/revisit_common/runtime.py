@@ -80,6 +80,7 @@ class ServiceRuntime:
         settings: Settings,
         bus: Bus | None = None,
         clock: Clock = now,
+        db: Database | None = None,
     ):
         self.spec = spec
         self.settings = settings
@@ -89,8 +90,12 @@ class ServiceRuntime:
         # Its own settings, checked before anything is opened (a bad value: ValueError).
         self.options: Any = spec.options.from_env(settings.environment) if spec.options else None
         self.internal_token = settings.internal_token or secrets.token_urlsafe(32)
-        url, schema = settings.database_for(spec.name)
-        self.db = Database(url, schema, **settings.pool())
+        # The unit of work's database: the settings' one, or one a test gives (migrated
+        # here either way).
+        if db is None:
+            url, schema = settings.database_for(spec.name)
+            db = Database(url, schema, **settings.pool())
+        self.db = db
         migrations.upgrade(self.db, spec.migrations)
         self.bus = bus or Bus(
             settings.amqp_url,

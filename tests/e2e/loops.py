@@ -7,6 +7,7 @@ Each takes an :class:`Api` for a fresh tenant and the time events may take to pr
 from __future__ import annotations
 
 from tests.support.client import Api
+from tests.support.complaints import COMPLAINT
 from tests.support.polling import wait_until
 from tests.support.system import CUSTOMER
 
@@ -239,3 +240,45 @@ def survey_loop(api: Api, timeout: float) -> None:
     assert results["responses"] == 1
     assert results["nps"] == 100
     assert results["average_rating"] == 5
+
+
+def policy_inputs_loop(api: Api, timeout: float) -> None:
+    """Issue #13: a completed project plans a post_project visit, a marketing event one
+    post_event visit per attendee (5 working days on), a purchase's quantity reaches the KPI
+    store's units sold; a major complaint joins the supervisors' watch list."""
+    first, second = new_customer(api), new_customer(api, name="Second Co")
+    r = api.post(
+        f"/customers/{first}/projects",
+        {"name": "Line 3 retrofit", "completed_at": "2026-11-20T10:00:00+08:00"},
+    )
+    assert r.status_code == 201, r.json
+    visit = planned_visit(api, first, "post_project", timeout)
+    assert visit["due_date"] == "2026-11-27"  # Friday + 5 working days
+
+    held = {"name": "Open day", "held_on": "2026-11-25", "attendees": [first, second]}
+    assert (
+        api.post("/marketing-events", {**held, "attendees": [first, "nobody"]}).status_code == 404
+    )
+    r = api.post("/marketing-events", held)
+    assert r.status_code == 201, r.json
+    for customer_id in (first, second):
+        visit = planned_visit(api, customer_id, "post_event", timeout)
+        assert visit["due_date"] == "2026-12-02"  # Wednesday + 5 working days
+
+    r = api.post(
+        f"/customers/{second}/purchases",
+        {
+            "amount": 300,
+            "product": "Seal kit",
+            "quantity": 3,
+            "purchased_at": "2026-11-26T10:00:00+08:00",
+        },
+    )
+    assert r.status_code == 201, r.json
+    assert r.json["quantity"] == 3
+    wait_for_counts(api, {"units_sold": 3, "purchases": 1}, timeout)
+
+    r = api.post("/complaints", {**COMPLAINT, "customer_id": first, "severity": "major"})
+    assert r.status_code == 201, r.json
+    watched = api.get("/complaints/watch").json["items"]
+    assert [(w["id"], w["reason"]) for w in watched] == [(r.json["id"], "major")]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,6 +25,8 @@ from visit_service.models import Audit, Issue, Visit
 
 ZONE = ZoneInfo("Asia/Shanghai")  # the tenant's default time zone
 REGIONS = ("east", "west", "north")
+# The instant the system sees: after every date of the scenario (purchases are not future).
+AFTER_THE_SCENARIO = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 STAFF = ("li.wei", "wang.fang", "zhang.min", "chen.jie", "liu.yang")
 LEVELS = ("very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied")
 WINDOWS = (
@@ -40,7 +42,8 @@ VISITS = 1000
 def scenario(tmp_path_factory):
     rng = random.Random(20261122)
     data = tmp_path_factory.mktemp("kpi-consistency")
-    system = start_system(make_settings(data_dir=data, admin_token=ADMIN, queue_prefix="kpicons"))
+    settings = make_settings(data_dir=data, admin_token=ADMIN, queue_prefix="kpicons")
+    system = start_system(settings, clock=lambda: AFTER_THE_SCENARIO)
     api = Api(system).new_tenant("Consistency")
     customers = []
     for i in range(24):

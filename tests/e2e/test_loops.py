@@ -9,7 +9,7 @@ from tests.support.client import ADMIN, Api
 from tests.support.settings import make_settings
 from tests.support.system import start_system
 
-from .loops import complaint_loop, follow_up_loop, survey_loop
+from .loops import complaint_loop, follow_up_loop, policy_inputs_loop, survey_loop
 
 
 @pytest.fixture
@@ -31,3 +31,7 @@ def test_complaint_loop(api):
 
 def test_survey_loop(api):
     survey_loop(api, timeout=2.0)
+
+
+def test_policy_inputs_loop(api):
+    policy_inputs_loop(api, timeout=2.0)

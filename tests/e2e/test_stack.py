@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tests.support.client import Api
 
-from .loops import complaint_loop, follow_up_loop
+from .loops import complaint_loop, follow_up_loop, policy_inputs_loop
 
 
 def test_stack_serves_the_gateway_and_both_loops(stack):
@@ -22,3 +22,8 @@ def test_stack_serves_the_gateway_and_both_loops(stack):
         assert path in spec["paths"], path
     follow_up_loop(Api(stack).new_tenant("Loop one"), kpi_timeout=15)
     complaint_loop(Api(stack).new_tenant("Loop two"), timeout=15)
+
+
+def test_stack_plans_visits_from_projects_and_marketing_events(stack):
+    """Issue #13 over RabbitMQ and PostgreSQL, one process per role."""
+    policy_inputs_loop(Api(stack).new_tenant("Policies"), timeout=15)

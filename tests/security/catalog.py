@@ -44,6 +44,22 @@ BODIES: dict[tuple[str, str], Callable[[Ids], Any]] = {
     ("POST", "/api/v1/customers/{customer_id}/repairs/{repair_id}/close"): lambda ids: {
         "result": "bearing replaced"
     },
+    ("POST", "/api/v1/customers/{customer_id}/projects"): lambda ids: {
+        "name": "Line 3 retrofit",
+        "completed_at": "2026-11-20T10:00:00+08:00",
+    },
+    ("POST", "/api/v1/marketing-events"): lambda ids: {
+        "name": "Open day",
+        "held_on": "2026-11-25",
+        "attendees": [ids["customer_id"]],
+    },
+    ("POST", "/api/v1/issues/{issue_id}/confirm"): lambda ids: {"satisfied": True},
+    ("POST", "/api/v1/cases"): lambda ids: {
+        "source": "issue",
+        "source_id": ids["resolved_issue_id"],
+        "title": "Seal leaks",
+        "summary": "Replaced the seal.",
+    },
     ("POST", "/api/v1/visits"): lambda ids: {
         "customer_id": ids["customer_id"],
         "reason": "key_account",
@@ -144,10 +160,30 @@ def create_all(api: Api, department: str = DEPARTMENT) -> Ids:
     )
     planned = _visit(api, cid, "post_event")
     recorded = _visit(api, cid, "post_project")
-    issue = {"category": "technical", "description": "seal leaks", "department": department}
-    r = api.post(f"/visits/{recorded}/complete", {"satisfaction": "neutral", "issues": [issue]})
+    stages = [{"name": "analyse", "owner": "wu", "due_date": "2026-12-31"}]
+    issue = {
+        "category": "technical",
+        "description": "seal leaks",
+        "department": department,
+        "stages": stages,
+    }
+    r = api.post(
+        f"/visits/{recorded}/complete",
+        {"satisfaction": "neutral", "issues": [issue, {**issue, "description": "worn"}]},
+    )
     assert r.status_code == 200, r.json
-    issue_id = r.json["issues"][0]["id"]
+    issue_id, resolved_id = (each["id"] for each in r.json["issues"])
+    r = api.post(f"/issues/{resolved_id}/resolve", {"resolution": "seal replaced"})
+    assert r.status_code == 200, r.json
+    case = _created(
+        api.post(
+            "/cases",
+            {"source": "issue", "source_id": resolved_id, "title": "Worn", "summary": "Fixed."},
+        ),
+        "case",
+    )
+    held = {"name": "Open day", "held_on": "2026-11-25", "attendees": [cid]}
+    marketing_event = _created(api.post("/marketing-events", held), "marketing event")
     complaint = _created(
         api.post(
             "/complaints",
@@ -179,6 +215,10 @@ def create_all(api: Api, department: str = DEPARTMENT) -> Ids:
         "repair_id": repair["id"],
         "visit_id": planned,
         "issue_id": issue_id,
+        "resolved_issue_id": resolved_id,
+        "n": "1",
+        "case_id": case["id"],
+        "event_id": marketing_event["id"],
         "complaint_id": complaint["id"],
         "survey_id": survey["id"],
         "webhook_id": webhook["id"],

@@ -3,6 +3,7 @@ customer the end-to-end tests register."""
 
 from __future__ import annotations
 
+from revisit_common.clock import Clock, now
 from revisit_common.config import Settings
 from revisit_runner.standalone import Standalone, build, prepare_settings
 
@@ -15,7 +16,9 @@ CUSTOMER = {
 }
 
 
-def start_system(settings: Settings) -> Standalone:
-    system = build(prepare_settings(settings))
+def start_system(settings: Settings, clock: Clock = now) -> Standalone:
+    """The standalone system on ``settings``, started; ``clock``: the instant its use cases
+    see (a fixed one keeps a scenario's dates in its past whatever the day)."""
+    system = build(prepare_settings(settings), clock)
     system.start()
     return system

@@ -22,6 +22,7 @@ from flask import Flask
 from gateway_service.bootstrap import create_gateway_app
 from gateway_service.proxy import InProcessTransport
 from revisit_common import logs
+from revisit_common.clock import Clock, now
 from revisit_common.config import Settings
 from revisit_common.directory import WsgiPeer
 from revisit_common.messaging.bus import Bus
@@ -66,14 +67,15 @@ def prepare_settings(settings: Settings) -> Settings:
     return dataclasses.replace(settings, **changes) if changes else settings
 
 
-def build(settings: Settings) -> Standalone:
-    """Every runtime sharing one bus, and the gateway wired to them in-process."""
+def build(settings: Settings, clock: Clock = now) -> Standalone:
+    """Every runtime sharing one bus and ``clock``, and the gateway wired to them
+    in-process."""
     move_webhooks(settings)  # before complaint's migration 0004 drops its webhook tables
     bus = Bus(
         settings.amqp_url, publish_timeout=settings.publish_timeout, prefetch=settings.prefetch
     )
-    runtimes = {name: ServiceRuntime(spec, settings, bus) for name, spec in BACKENDS.items()}
-    gateway = ServiceRuntime(GATEWAY, settings, bus)
+    runtimes = {name: ServiceRuntime(spec, settings, bus, clock) for name, spec in BACKENDS.items()}
+    gateway = ServiceRuntime(GATEWAY, settings, bus, clock)
     apps = {name: rt.create_app() for name, rt in runtimes.items()}
     transports = {name: InProcessTransport(service_app) for name, service_app in apps.items()}
     app = create_gateway_app(gateway, transports)

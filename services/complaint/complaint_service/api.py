@@ -7,10 +7,10 @@ from flask_smorest import Blueprint
 
 from revisit_common import routes, use_case
 from revisit_common.identity import require_role
-from revisit_common.paging import listing
+from revisit_common.paging import PageArgs, listing
 from revisit_common.runtime import runtime
 
-from . import lifecycle, service
+from . import lifecycle, service, watch
 from .models import Complaint
 from .schemas import (
     ComplaintInSchema,
@@ -18,11 +18,13 @@ from .schemas import (
     ComplaintPageSchema,
     ComplaintSchema,
     TransitionSchema,
+    WatchPageSchema,
 )
 
 blp = Blueprint("complaints", __name__, url_prefix="/api/v1/complaints", description="Complaints")
 
 STAFF = ("admin", "manager", "agent")
+SUPERVISION = ("admin", "manager")
 
 
 @blp.route("")
@@ -45,6 +47,15 @@ class Complaints(MethodView):
         """Register a complaint: numbered, its time limits set from the tenant's settings."""
         require_role(*STAFF)
         return use_case.write(service.create_complaint, data, runtime().directory)
+
+
+# Before "/<complaint_id>" (Werkzeug also ranks a fixed path first): "watch" is no id.
+@routes.get(blp, "/watch", WatchPageSchema, query=PageArgs)
+def complaint_watch(args):
+    """The supervision group's watch list: complaints reported upward (major, or touching
+    several departments) and not closed, newest first, with their next deadline."""
+    require_role(*SUPERVISION)
+    return use_case.run(lambda s: watch.watch_list(s, use_case.caller(), args), read=True)
 
 
 @routes.get(blp, "/<complaint_id>", ComplaintSchema)

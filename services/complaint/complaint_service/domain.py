@@ -46,6 +46,9 @@ SEVERITIES = ("general", "major")
 # Handling departments named by the policy; any lower-case department name is accepted.
 KNOWN_DEPARTMENTS = ("sales", "product", "technical", "logistics", "customer_service")
 DEPARTMENT_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"  # travels in routing keys: no dots
+MAX_ASSISTING = 10  # assisting departments named at intake
+MAX_SUPERVISORS = 50
+MAX_PERSON = 200  # characters of a staff id or email
 
 RUNNING = (
     "received",
@@ -103,6 +106,8 @@ class ComplaintPolicy(Policy):
 
     Days are whole working days ("within N working days": by the end of the Nth working day
     after the day received, 0 = that day); hours are working hours (a number above 0).
+    ``supervisors`` are the staff ids or emails major complaints are reported to
+    (supervision.py).
     """
 
     policy_name = "complaint"
@@ -112,6 +117,8 @@ class ComplaintPolicy(Policy):
     major_first_response_working_hours: float = setting(4, "hours", above=0, maximum=2000)
     major_plan_working_days: int = setting(2, "days", minimum=0, maximum=365)
     major_resolve_working_days: int = setting(10, "days", minimum=0, maximum=365)
+    # The supervision group (staff ids or emails) major complaints are reported to (§6).
+    supervisors: tuple = setting((), "people", max_items=MAX_SUPERVISORS, max_length=MAX_PERSON)
 
     def check_relations(self, errors: dict[str, list[str]]) -> None:
         if self.major_plan_working_days > self.major_resolve_working_days:
@@ -120,7 +127,9 @@ class ComplaintPolicy(Policy):
             ]
 
     @staticmethod
-    def coerce(value: Any, meta: Mapping[str, Any]) -> int | float:
+    def coerce(value: Any, meta: Mapping[str, Any]) -> int | float | tuple[str, ...]:
+        if meta["kind"] == "people":
+            return _people(value, meta)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"must be a number, got {value!r}")
         if meta["kind"] == "days":
@@ -136,13 +145,31 @@ class ComplaintPolicy(Policy):
         return value
 
     @staticmethod
-    def json_value(value: int | float, meta: Mapping[str, Any]) -> int | float:
+    def json_value(value: Any, meta: Mapping[str, Any]) -> Any:
+        if meta["kind"] == "people":
+            return list(value)
         return int(value) if float(value).is_integer() else float(value)
 
     def resolve_days(self, severity: str) -> int:
         if severity == "major":
             return self.major_resolve_working_days
         return self.general_resolve_working_days
+
+
+def _people(value: Any, meta: Mapping[str, Any]) -> tuple[str, ...]:
+    """A list of staff ids or emails: each 1..max_length characters, not blank, no repeats."""
+    if isinstance(value, str | bytes) or not isinstance(value, list | tuple):
+        raise ValueError(f"must be a list of staff ids or emails, got {value!r}")
+    if len(value) > meta["max_items"]:
+        raise ValueError(f"at most {meta['max_items']} entries")
+    for person in value:
+        if not isinstance(person, str) or not 1 <= len(person) <= meta["max_length"]:
+            raise ValueError(f"entries must be strings of 1..{meta['max_length']} characters")
+        if not person.strip():
+            raise ValueError("entries must not be blank")
+    if len(set(value)) != len(value):
+        raise ValueError("entries must not repeat")
+    return tuple(value)
 
 
 # --------------------------------------------------------------------------- numbering

@@ -22,6 +22,7 @@ class Complaint(TenantRow, Stamped, Base):
         tenant_index("complaints"),
         sa.Index("ix_complaints_tenant_status", "tenant_id", "status"),
         sa.Index("ix_complaints_customer", "tenant_id", "customer_id"),
+        sa.Index("ix_complaints_reported", "tenant_id", "reported_upward_reason"),
     )
 
     number: Mapped[str] = mapped_column(sa.String(32))
@@ -55,6 +56,11 @@ class Complaint(TenantRow, Stamped, Base):
     resolution: Mapped[str | None] = mapped_column(sa.Text)
     satisfied: Mapped[bool | None] = mapped_column(sa.Boolean)
     created_by: Mapped[str] = mapped_column(sa.String(100))
+    # Other departments that help handle it (named at intake; the handling one not again).
+    assisting_departments: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # Why and when it was reported upward at intake (supervision.py); None: not reported.
+    reported_upward_reason: Mapped[str | None] = mapped_column(sa.String(32))
+    reported_upward_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     ledger: Mapped[list[LedgerEntry]] = children("LedgerEntry.id", back_populates="complaint")
 

@@ -25,6 +25,11 @@ class ComplaintInSchema(Schema):
     severity = fields.String(required=True, validate=validate.OneOf(domain.SEVERITIES))
     category = text_field(100, required=True)
     department = department_field(domain.DEPARTMENT_PATTERN, required=True)
+    assisting_departments = fields.List(
+        department_field(domain.DEPARTMENT_PATTERN),
+        validate=validate.Length(max=domain.MAX_ASSISTING),
+        metadata={"description": "other departments helping; several: reported upward"},
+    )
     description = text_field(5000, required=True)
     complainant = optional_text_field(200)
     contact = optional_text_field(200)
@@ -111,7 +116,12 @@ def _some_of(choices, method: str, description: str) -> fields.Method:
 
 class ComplaintSummarySchema(Schema):
     id, number, status, severity, channel, category, department = several(fields.String, 7)
+    assisting_departments = fields.List(fields.String())
     customer_id, region = several(fields.String, 2)
+    reported_upward_reason = fields.String(
+        allow_none=True, metadata={"description": "major | several_departments; null: not"}
+    )
+    reported_upward_at = fields.DateTime(allow_none=True)
     complainant, contact, product = several(fields.String, 3, allow_none=True)
     description = fields.String()
     received_at = fields.DateTime()
@@ -151,3 +161,24 @@ class ComplaintSchema(ComplaintSummarySchema):
 
 
 ComplaintPageSchema = page_schema("ComplaintPageSchema", ComplaintSummarySchema)
+
+
+# --------------------------------------------------------------------------- watch list
+
+
+class WatchItemSchema(Schema):
+    id, number, customer_id, severity, status, category = several(fields.String, 6)
+    department = fields.String(metadata={"description": "the handling department"})
+    departments = fields.List(fields.String(), metadata={"description": "every one it touches"})
+    reason = fields.String(metadata={"description": "major | several_departments"})
+    reported_at = fields.DateTime()
+    next_limit = fields.String(
+        allow_none=True, metadata={"description": "first_response | plan | resolve; null: all met"}
+    )
+    next_deadline = fields.DateTime(
+        allow_none=True, metadata={"description": "of the limit not yet met that falls due first"}
+    )
+    overdue = fields.Boolean()
+
+
+WatchPageSchema = page_schema("WatchPageSchema", WatchItemSchema)

@@ -23,7 +23,7 @@ from revisit_common.ids import new_id
 from revisit_common.messaging.outbox import Outbox
 from revisit_common.rows import copied
 
-from . import customers, domain
+from . import customers, domain, reporting, supervision
 from .models import Complaint, LedgerEntry
 from .numbering import allocate_serial
 
@@ -200,6 +200,11 @@ def create_complaint(
         created_by=caller.actor,
         created_at=stamp,
         updated_at=stamp,
+        assisting_departments=list(
+            supervision.departments_touched(
+                data["department"], data.get("assisting_departments") or ()
+            )[1:]
+        ),
         **{key: data.get(key) for key in INTAKE_FIELDS},
     )
     # Last, so the counter row stays locked for as few statements as possible.
@@ -208,6 +213,7 @@ def create_complaint(
     )
     note = data.get("note") or f"received by {complaint.channel}"
     ledger_entry(complaint, stamp, "receive", None, caller.actor, caller.department, note)
+    upward = reporting.report_upward(complaint, policy, stamp)
     session.add(complaint)
     session.flush()
     publish(
@@ -222,4 +228,6 @@ def create_complaint(
         ),
         caller.correlation_id,
     )
+    if upward is not None:  # reported upward at once, with the complaint it reports
+        publish(session, outbox, complaint, upward, caller.correlation_id)
     return complaint

@@ -10,14 +10,17 @@ from revisit_common import routes, use_case
 from revisit_common.identity import current
 from revisit_common.paging import PageArgs, listing
 
-from . import service
-from .models import Customer, Purchase
+from . import projects, service
+from .models import Customer, Project, Purchase
 from .schemas import (
     CustomerInSchema,
     CustomerListArgs,
     CustomerOutSchema,
     CustomerPageSchema,
     CustomerPatchSchema,
+    ProjectInSchema,
+    ProjectOutSchema,
+    ProjectPageSchema,
     PurchaseInSchema,
     PurchaseOutSchema,
     PurchasePageSchema,
@@ -83,10 +86,24 @@ class Purchases(MethodView):
         return use_case.write(service.record_purchase, customer_id, data)
 
 
+@blp.route("/<customer_id>/projects")
+class Projects(MethodView):
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, ProjectPageSchema)
+    def get(self, args, customer_id):
+        return use_case.list_of(service.get_customer, customer_id, Project.customer_id, args)
+
+    @blp.arguments(ProjectInSchema)
+    @blp.response(201, ProjectOutSchema)
+    def post(self, data, customer_id):
+        """Record a project completed for the customer; a post_project visit follows."""
+        return use_case.write(projects.record_project, customer_id, data)
+
+
 @routes.post(blp, "/<customer_id>/repairs", RepairInSchema, RepairOutSchema, status=201)
 def repairs(data, customer_id):
-    """Open a repair/service record."""
-    return use_case.run(lambda s: service.open_repair(s, use_case.caller(), customer_id, data))
+    """Open a repair/service record (closed at once when ``closed_at`` is given)."""
+    return use_case.write(service.open_repair, customer_id, data)
 
 
 @routes.post(blp, "/<customer_id>/repairs/<repair_id>/close", RepairCloseSchema, RepairOutSchema)

@@ -1,9 +1,14 @@
-"""The customer service, declared: its routes, migrations, and the events it consumes."""
+"""The customer service, declared: its routes, migrations, events consumed, periodic jobs."""
 
 from __future__ import annotations
 
 from revisit_common.service_spec import service_spec
 
-from . import api, handlers, settings_api
+from . import api, handlers, marketing_api, regrading, settings_api
 
-SPEC = service_spec(__package__, (api.blp, settings_api.blp), handlers.HANDLERS)
+SPEC = service_spec(
+    __package__,
+    (api.blp, marketing_api.blp, settings_api.blp),
+    handlers.HANDLERS,
+    periodic=((regrading.REGRADE_INTERVAL, regrading.regrade_sweep),),
+)

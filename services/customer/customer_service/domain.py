@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -64,6 +64,7 @@ __all__ = [
     "CustomerFacts",
     "PolicyError",
     "RiskIndicators",
+    "annual_amount",
     "assess_risk",
     "classify",
     "composite_score",
@@ -75,6 +76,8 @@ __all__ = [
     "purchase_amount_points",
     "purchase_trend",
     "raises_warning",
+    "regrade_cutoff",
+    "regrade_due",
     "risk_changed",
     "sales_performance_points",
     "satisfaction_points",
@@ -151,6 +154,9 @@ class ClassificationPolicy(Policy):
     risk_medium_complaints: int = setting(2, "int", above=0)
     # Purchases fell by at least this share of the previous 12 months (0.3 = 30%).
     risk_medium_purchase_drop: Decimal = setting(Decimal("0.3"), "number", above=0, maximum=1)
+    # Re-grading: every customer is re-evaluated this many days after its last grading
+    # (DOMAIN.md §6 "re-evaluated every [period] (default monthly)").
+    regrade_every_days: int = setting(30, "int", minimum=1, maximum=366)
 
     def check_relations(self, errors: dict[str, list[str]]) -> None:
         pairs = (
@@ -545,6 +551,43 @@ def classify(facts: CustomerFacts, policy: ClassificationPolicy, today: date) ->
             for name, value in components.items()
         },
     )
+
+
+# --------------------------------------------------------------------------- re-grading
+
+
+def annual_amount(declared: Decimal, purchases_last_12m: Decimal, has_purchases: bool) -> Decimal:
+    """DOMAIN.md §6 "recorded purchases feed the annual purchase amount (trailing 12
+    months)": once a customer has any recorded purchase, its annual purchase amount is the
+    sum of its purchases of the last 12 months (0 when they all lie further back); before
+    that, the amount typed in (``declared``) stands."""
+    if not isinstance(has_purchases, bool):
+        raise ValueError(f"has_purchases must be a bool, got {has_purchases!r}")
+    if has_purchases:
+        return _to_amount("purchases_last_12m", purchases_last_12m)
+    return _to_amount("annual_purchase_amount", declared)
+
+
+def regrade_due(graded_at: datetime | None, now: datetime, policy: ClassificationPolicy) -> bool:
+    """DOMAIN.md §6 "re-evaluated every [period]": a customer is due for re-grading when it
+    was never graded (``None``) or its last grading is at least ``regrade_every_days`` days
+    (30) before ``now``. Both instants must be aware."""
+    _check_aware("now", now)
+    if graded_at is None:
+        return True
+    _check_aware("graded_at", graded_at)
+    return now - graded_at >= timedelta(days=policy.regrade_every_days)
+
+
+def regrade_cutoff(now: datetime, policy: ClassificationPolicy) -> datetime:
+    """The latest last grading that is due at ``now`` (see :func:`regrade_due`)."""
+    _check_aware("now", now)
+    return now - timedelta(days=policy.regrade_every_days)
+
+
+def _check_aware(name: str, value: Any) -> None:
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise ValueError(f"{name} must be an aware datetime, got {value!r}")
 
 
 # --------------------------------------------------------------------------- risk changes

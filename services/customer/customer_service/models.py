@@ -43,6 +43,8 @@ class Customer(TenantRow, Stamped, Base):
     grade: Mapped[str] = mapped_column(sa.String(1))
     risk_level: Mapped[str] = mapped_column(sa.String(10))
     risk_reasons: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # When the derived fields were last computed: the periodic re-grading reads it.
+    graded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     contacts: Mapped[list[Contact]] = children("Contact.position", back_populates="customer")
 
@@ -71,6 +73,7 @@ class Purchase(TenantRow, Base):
     customer_id: Mapped[str] = mapped_column(sa.ForeignKey("customers.id", ondelete="CASCADE"))
     amount: Mapped[Decimal] = mapped_column(MONEY)
     product: Mapped[str] = mapped_column(sa.String(200))
+    quantity: Mapped[int] = mapped_column(sa.Integer, default=1)
     purchased_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -85,3 +88,27 @@ class Repair(TenantRow, Base):
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     result: Mapped[str | None] = mapped_column(sa.String(2000))
+
+
+class Project(TenantRow, Base):
+    """A project completed for a customer (a post_project visit follows)."""
+
+    __tablename__ = "projects"
+    __table_args__ = (sa.Index("ix_projects_customer", "customer_id", "id"),)
+
+    customer_id: Mapped[str] = mapped_column(sa.ForeignKey("customers.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    completed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class MarketingEvent(TenantRow, Base):
+    """A marketing event and the tenant's customers who attended it (their ids)."""
+
+    __tablename__ = "marketing_events"
+    __table_args__ = (tenant_index("marketing_events"),)
+
+    name: Mapped[str] = mapped_column(sa.String(200))
+    held_on: Mapped[date] = mapped_column(sa.Date)
+    attendees: Mapped[list] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

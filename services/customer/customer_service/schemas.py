@@ -14,6 +14,8 @@ from .domain import CREDIT_RATINGS, CUSTOMER_TYPES
 MONEY = {"places": 2, "as_string": False}
 EARLIEST, LATEST = datetime(1900, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
 AMOUNT_MAX = 10**15
+QUANTITY_MAX = 1_000_000
+ATTENDEES_MAX = 1000
 # Amounts are read as JSON numbers (or numeric strings) and written as strings with two
 # decimals ("1200.00"), which keeps them exact; the OpenAPI document says so.
 MONEY_OUT = {
@@ -124,6 +126,9 @@ class PurchaseInSchema(Schema):
     amount = _money(required=True)
     product = text_field(200, required=True)
     purchased_at = _moment(required=True)
+    quantity = fields.Integer(
+        strict=True, load_default=1, validate=validate.Range(min=1, max=QUANTITY_MAX)
+    )
 
 
 class PurchaseOutSchema(Schema):
@@ -131,6 +136,7 @@ class PurchaseOutSchema(Schema):
     customer_id = fields.String()
     amount = fields.Decimal(**MONEY_OUT)
     product = fields.String()
+    quantity = fields.Integer()
     purchased_at = fields.DateTime()
     created_at = fields.DateTime()
 
@@ -142,6 +148,9 @@ class RepairInSchema(Schema):
     product = text_field(200, required=True)
     description = text_field(2000, required=True)
     opened_at = _moment()
+    # A repair recorded after the fact: closed at once (not before it opened).
+    closed_at = _moment()
+    result = fields.String(validate=validate.Length(max=2000), allow_none=True)
 
 
 class RepairCloseSchema(Schema):
@@ -154,3 +163,70 @@ class RepairOutSchema(Schema):
     opened_at = fields.DateTime()
     closed_at = fields.DateTime(allow_none=True)
     result = fields.String(allow_none=True)
+
+
+# The longest RFC 3339 time worth reading: 2026-11-20T15:00:00.123456+08:00 is 32.
+MOMENT_CHARS = 40
+
+
+class MomentOrDate(fields.Field):
+    """An instant with its offset (RFC 3339), or a plain date (``YYYY-MM-DD``, which the use
+    case reads as the start of that day in the tenant's time zone)."""
+
+    def __init__(self, **kw):
+        metadata = {
+            "type": "string",
+            "description": "RFC 3339 date-time with offset, or a date (YYYY-MM-DD)",
+            "examples": ["2026-11-20T15:00:00+08:00", "2026-11-20"],
+            "maxLength": MOMENT_CHARS,
+        }
+        super().__init__(metadata=metadata, **kw)
+        self._moment = _moment()
+        self._date = fields.Date(validate=validate.Range(min=EARLIEST.date(), max=LATEST.date()))
+
+    def _deserialize(self, value, attr, data, **kw):
+        if isinstance(value, str) and len(value) > MOMENT_CHARS:
+            raise ValidationError(f"at most {MOMENT_CHARS} characters")
+        if isinstance(value, str) and len(value) == 10:
+            return self._date.deserialize(value, attr, data)
+        return self._moment.deserialize(value, attr, data)
+
+
+class ProjectInSchema(Schema):
+    name = text_field(200, required=True)
+    completed_at = MomentOrDate(required=True)
+
+
+class ProjectOutSchema(Schema):
+    id, customer_id, name = several(fields.String, 3)
+    completed_at, created_at = several(fields.DateTime, 2)
+
+
+ProjectPageSchema = page_schema("ProjectPageSchema", ProjectOutSchema)
+
+
+class MarketingEventInSchema(Schema):
+    name = text_field(200, required=True)
+    held_on = fields.Date(required=True)
+    attendees = fields.List(
+        text_field(64),
+        required=True,
+        validate=validate.Length(min=1, max=ATTENDEES_MAX),
+        metadata={"description": "ids of the tenant's customers who attended, each once"},
+    )
+
+    @validates_schema
+    def _attendees_once(self, data, **_kw):
+        attendees = data.get("attendees") or []
+        if len(set(attendees)) != len(attendees):
+            raise ValidationError("each customer may attend only once", "attendees")
+
+
+class MarketingEventOutSchema(Schema):
+    id, name = several(fields.String, 2)
+    held_on = fields.Date()
+    attendees = fields.List(fields.String())
+    created_at = fields.DateTime()
+
+
+MarketingEventPageSchema = page_schema("MarketingEventPageSchema", MarketingEventOutSchema)

@@ -15,17 +15,15 @@ from sqlalchemy.orm import Session
 
 from revisit_common import events, tenant_settings
 from revisit_common.caller import Caller
-from revisit_common.clock import now
-from revisit_common.errors import Conflict, NotFound
+from revisit_common.errors import Conflict, Invalid, NotFound
 from revisit_common.ids import new_id
 from revisit_common.messaging.outbox import Outbox
 from revisit_common.rows import copied, tenant_row
 
-from . import domain
-from .models import Contact, Customer, Purchase, Repair
+from . import contacts, domain, validity
+from .models import Customer, Purchase, Repair
 
 SATISFACTION_HISTORY = 20  # the most recent visit ratings kept for the satisfaction score
-CONTACT_FIELDS = ("name", "title", "phone", "email", "decision_maker", "birthday", "anniversary")
 EDITABLE = (
     "name", "type", "region", "owner", "address", "legal_representative", "business_scope",
     "annual_purchase_amount", "purchase_frequency", "cooperation_start", "overdue_days",
@@ -39,10 +37,9 @@ def policy_for(session: Session, tenant_id: str) -> tuple[domain.ClassificationP
     return policy, settings.timezone
 
 
-def local_today(timezone: str) -> date:
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo(timezone)).date()
+def local_today(timezone: str, at: datetime) -> date:
+    """The tenant's calendar date at the instant ``at``."""
+    return validity.local_date(at, timezone)
 
 
 def get_customer(session: Session, tenant_id: str, customer_id: str) -> Customer:
@@ -63,11 +60,16 @@ def facts_of(session: Session, customer: Customer, today: date) -> domain.Custom
             ),
         ).where(Purchase.customer_id == customer.id, Purchase.purchased_at >= two_years_ago)
     ).one()
+    has_purchases = session.scalar(
+        sa.select(sa.exists().where(Purchase.customer_id == customer.id))
+    )
     cutoff = (today - timedelta(days=365)).isoformat()
     complaints = sum(1 for day in customer.complaint_dates or () if day > cutoff)
     return domain.CustomerFacts(
         type=customer.type,
-        annual_purchase_amount=Decimal(customer.annual_purchase_amount),
+        annual_purchase_amount=domain.annual_amount(
+            Decimal(customer.annual_purchase_amount), Decimal(last), bool(has_purchases)
+        ),
         cooperation_start=customer.cooperation_start,
         purchases_last_12m=Decimal(last),
         purchases_prev_12m=Decimal(prev),
@@ -94,7 +96,7 @@ def reclassify(
 ) -> domain.Classification:
     """Recompute the derived fields; publish CustomerGraded / CustomerRiskChanged on change."""
     old_grade, old_risk = customer.grade, customer.risk_level
-    result = derive(session, customer, policy=policy, timezone=timezone)
+    result = derive(session, customer, caller.now(), policy=policy, timezone=timezone)
     announce(session, outbox, customer, caller, old_grade, old_risk)
     return result
 
@@ -102,23 +104,28 @@ def reclassify(
 def derive(
     session: Session,
     customer: Customer,
+    at: datetime,
     *,
     policy: domain.ClassificationPolicy | None = None,
     timezone: str | None = None,
 ) -> domain.Classification:
-    """Set the customer's derived fields from its facts and the tenant's policy."""
+    """Set the customer's derived fields from its facts and the tenant's policy, as graded at
+    ``at``; the annual purchase amount follows its recorded purchases once it has some."""
     if policy is None or timezone is None:
         policy, timezone = policy_for(session, customer.tenant_id)
-    today = local_today(timezone)
+    today = local_today(timezone, at)
     with session.no_autoflush:
-        result = domain.classify(facts_of(session, customer, today), policy, today)
+        facts = facts_of(session, customer, today)
+        result = domain.classify(facts, policy, today)
+    customer.annual_purchase_amount = facts.annual_purchase_amount
     customer.size_tier = result.size_tier
     customer.cooperation_tier = result.cooperation_tier
     customer.score = result.score
     customer.grade = result.grade
     customer.risk_level = result.risk_level
     customer.risk_reasons = list(result.risk_reasons)
-    customer.updated_at = now()
+    customer.updated_at = at
+    customer.graded_at = at
     return result
 
 
@@ -171,15 +178,21 @@ def announce(
         )
 
 
-def _contacts(items: list[dict]) -> list[Contact]:
-    return [
-        Contact(id=new_id(), position=i, **{k: item.get(k) for k in CONTACT_FIELDS if k in item})
-        for i, item in enumerate(items)
-    ]
+def publish_contact_dates(
+    session: Session,
+    outbox: Outbox,
+    caller: Caller,
+    customer: Customer,
+    changes: list[contacts.DatesChange],
+) -> None:
+    """ContactDatesChanged for each contact whose birthday or anniversary was set, changed
+    or removed, stamped with the customer's change and carrying its grade as it is now."""
+    for event in contacts.dates_events(customer, changes, customer.updated_at):
+        publish(session, outbox, caller, event)
 
 
 def create_customer(session: Session, outbox: Outbox, caller: Caller, data: dict) -> Customer:
-    stamp = now()
+    stamp = caller.now()
     fields = {k: data[k] for k in EDITABLE if k in data}
     customer = Customer(
         id=new_id(),
@@ -193,8 +206,8 @@ def create_customer(session: Session, outbox: Outbox, caller: Caller, data: dict
     customer.overdue_days = customer.overdue_days or 0
     customer.legal_dispute = bool(customer.legal_dispute)
     customer.credit_rating = customer.credit_rating or "good"
-    customer.contacts = _contacts(data.get("contacts") or [])
-    derive(session, customer)
+    changes = contacts.write_contacts(customer, data.get("contacts") or [])
+    derive(session, customer, stamp)
     session.add(customer)
     session.flush()
     publish(
@@ -209,6 +222,7 @@ def create_customer(session: Session, outbox: Outbox, caller: Caller, data: dict
         ),
     )
     announce(session, outbox, customer, caller, None, None)
+    publish_contact_dates(session, outbox, caller, customer, changes)
     return customer
 
 
@@ -219,10 +233,12 @@ def update_customer(
     for key in EDITABLE:
         if key in data:
             setattr(customer, key, data[key])
+    changes = []
     if "contacts" in data:
-        customer.contacts = _contacts(data["contacts"] or [])
+        changes = contacts.write_contacts(customer, data["contacts"] or [])
     session.flush()
     reclassify(session, outbox, customer, caller)
+    publish_contact_dates(session, outbox, caller, customer, changes)
     return customer
 
 
@@ -230,6 +246,8 @@ def record_purchase(
     session: Session, outbox: Outbox, caller: Caller, customer_id: str, data: dict
 ) -> Purchase:
     customer = get_customer(session, caller.tenant_id, customer_id)
+    if validity.in_future(data["purchased_at"], caller.now()):
+        raise Invalid({"purchased_at": ["must not be in the future"]})
     first = (
         session.scalar(sa.select(sa.func.count()).where(Purchase.customer_id == customer.id)) == 0
     )
@@ -239,8 +257,9 @@ def record_purchase(
         customer_id=customer.id,
         amount=data["amount"],
         product=data["product"],
+        quantity=data.get("quantity", 1),
         purchased_at=data["purchased_at"],
-        created_at=now(),
+        created_at=caller.now(),
     )
     session.add(purchase)
     session.flush()
@@ -257,12 +276,16 @@ def record_purchase(
             product=purchase.product,
             purchased_at=purchase.purchased_at.isoformat(),
             first_purchase=first,
+            quantity=purchase.quantity,
         ),
     )
     return purchase
 
 
-def open_repair(session: Session, caller: Caller, customer_id: str, data: dict) -> Repair:
+def open_repair(
+    session: Session, outbox: Outbox, caller: Caller, customer_id: str, data: dict
+) -> Repair:
+    """Open a repair record; one given ``closed_at`` is recorded closed at once."""
     customer = get_customer(session, caller.tenant_id, customer_id)
     repair = Repair(
         id=new_id(),
@@ -270,10 +293,14 @@ def open_repair(session: Session, caller: Caller, customer_id: str, data: dict) 
         customer_id=customer.id,
         product=data["product"],
         description=data["description"],
-        opened_at=data.get("opened_at") or now(),
+        opened_at=data.get("opened_at") or caller.now(),
     )
+    if data.get("closed_at") is not None:
+        _close(repair, data)
     session.add(repair)
     session.flush()
+    if repair.closed_at is not None:
+        publish_repair_closed(session, outbox, caller, customer, repair)
     return repair
 
 
@@ -286,8 +313,23 @@ def close_repair(
         raise NotFound("repair")
     if repair.closed_at is not None:
         raise Conflict("repair is already closed")
-    repair.closed_at = data.get("closed_at") or now()
+    _close(repair, {**data, "closed_at": data.get("closed_at") or caller.now()})
+    publish_repair_closed(session, outbox, caller, customer, repair)
+    return repair
+
+
+def _close(repair: Repair, data: dict) -> None:
+    """Record the closing (``closed_at``, ``result``); 422 when it would precede the opening."""
+    if validity.closes_before_opening(repair.opened_at, data["closed_at"]):
+        opened = repair.opened_at.isoformat()
+        raise Invalid({"closed_at": [f"must not be before opened_at ({opened})"]})
+    repair.closed_at = data["closed_at"]
     repair.result = data.get("result")
+
+
+def publish_repair_closed(
+    session: Session, outbox: Outbox, caller: Caller, customer: Customer, repair: Repair
+) -> None:
     publish(
         session,
         outbox,
@@ -300,7 +342,6 @@ def close_repair(
             closed_at=repair.closed_at.isoformat(),
         ),
     )
-    return repair
 
 
 def regrade_tenant(session: Session, outbox: Outbox, caller: Caller) -> int:

@@ -100,6 +100,9 @@ ROLE_RULES: tuple[Rule, ...] = (
     # departments work on their own complaints and issues
     Rule(frozenset({"POST"}), "/issues/*/resolve", WRITERS | DEPARTMENT),
     Rule(frozenset({"POST"}), "/complaints/*/transitions", WRITERS | DEPARTMENT),
+    Rule(frozenset({"POST"}), "/issues/*/stages/*/complete", WRITERS | DEPARTMENT),
+    # the supervision group watches major complaints
+    Rule(READ, "/complaints/watch", frozenset({"admin", "manager"})),
     Rule(READ, "/issues/**", READERS | DEPARTMENT),
     Rule(READ, "/complaints/**", READERS | DEPARTMENT),
     # everything else: everyone but departments reads, staff write

@@ -10,7 +10,7 @@ from revisit_common import use_case
 from revisit_common.identity import current
 
 from . import service
-from .schemas import KpiArgs, KpiSchema, RankingArgs, RankingSchema
+from .schemas import WEIGHT_ARGS, KpiArgs, KpiSchema, RankingArgs, RankingSchema
 
 blp = Blueprint("kpis", __name__, url_prefix="/api/v1/kpis", description="KPIs")
 
@@ -42,7 +42,10 @@ class Ranking(MethodView):
     @blp.arguments(RankingArgs, location="query", unknown=RAISE)
     @blp.response(200, RankingSchema)
     def get(self, args):
-        """Staff ranked for an assessment period: by ``metric`` (default visit completion
-        rate), then satisfaction rate, then visits completed."""
-        metric = args["metric"]
-        return _read(args, lambda s, t, a, b: service.ranking(s, t, a, b, metric))
+        """Staff ranked for an assessment period: by ``metric`` or ``by`` (default visit
+        completion rate; ``by=score``: the composite score of completion, satisfaction and
+        issue resolution rates, weighted by the ``*_weight`` parameters), then satisfaction
+        rate, then visits completed."""
+        metric = args.get("by") or args.get("metric") or "visit_completion_rate"
+        weights = {rate: args[name] for rate, name in WEIGHT_ARGS.items()}
+        return _read(args, lambda s, t, a, b: service.ranking(s, t, a, b, metric, weights))

@@ -1,4 +1,5 @@
-"""The KPI service, declared: its routes, migrations, every event, and its metrics."""
+"""The KPI service, declared: its routes (KPIs, reports), migrations, every event, and its
+metrics."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 from revisit_common import metrics
 from revisit_common.runtime import ServiceRuntime, ServiceSpec
 
-from . import api, handlers
+from . import api, handlers, reports_api
 from .collector import KpiCollector
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -22,7 +23,7 @@ SPEC = ServiceSpec(
     name="kpi",
     title="revisit kpi service",
     migrations=MIGRATIONS,
-    blueprints=(api.blp,),
+    blueprints=(api.blp, reports_api.blp),
     handlers=handlers.HANDLERS,
     on_start=register_metrics,
 )

@@ -45,6 +45,11 @@ every fact's day is derived again). ``region`` is the business region in the eve
   (complaints / purchases) and ``complaint_rate`` (complaints / customers) are ratios of
   different populations, so they are >= 0 and may exceed 1. NPS is % promoters − %
   detractors over ``nps_responses``, on the −100..100 scale, ``None`` without responses.
+* The policies' own KPIs (policy_kpis.py) and the reports (reports.py) need what the
+  aggregates cannot sum (distinct customers, categories, resolve limits, units and amounts
+  sold): they read the facts, placed by the same contributions. Facts stored before a field
+  joined a rule (purchases' customer, quantity and amount; complaints' deadlines) get it
+  from a rebuild (rebuild.py).
 
 A fact contributes one vector of counts to one bucket (:class:`Contribution`); the store
 keeps the contribution it applied and, on every change, subtracts the old one and adds the
@@ -139,7 +144,8 @@ class Rule:
 VISIT = ("customer_id", "reason", "method", "assignee", "region", "due_date")
 COMPLETION = ("completed_at", "on_time", "satisfaction", "recommend_score")
 ISSUE = ("department", "region", "assignee", "category", "raised_at")
-COMPLAINT = ("customer_id", "channel", "severity", "category", "department", "region")
+COMPLAINT = ("customer_id", "channel", "severity", "category", "department", "region", "deadlines")
+PURCHASE = ("customer_id", "region", "purchased_at", "quantity", "amount")
 RESOLUTION = ("department", "region", "raised_at", "resolved_at", "within_deadline")
 STATE = ("severity", "department", "region")  # what later complaint events restate
 COMPLAINT_RESOLVED = "ComplaintResolved"  # IssueResolved with source "complaint"
@@ -161,9 +167,7 @@ RULES: dict[str, Rule] = {
     ),
     "CustomerGraded": Rule("customer", "customer_id", 0, "graded_at", ("region",)),
     "CustomerRiskChanged": Rule("customer", "customer_id", 0, "changed_at", ("region",)),
-    "PurchaseRecorded": Rule(
-        "purchase", "purchase_id", 0, "purchased_at", ("region", "purchased_at")
-    ),
+    "PurchaseRecorded": Rule("purchase", "purchase_id", 0, "purchased_at", PURCHASE),
     "ComplaintRaised": Rule(
         "complaint", "complaint_id", 0, "received_at", (*COMPLAINT, "received_at")
     ),
@@ -539,21 +543,47 @@ RANKING_METRICS = (
 )
 
 
+SCORE = "score"
+# The composite staff score's parts (DOMAIN.md §6) and their default weights.
+SCORE_WEIGHTS: dict[str, float] = {
+    "visit_completion_rate": 0.4,
+    "satisfaction_rate": 0.4,
+    "issue_resolution_rate": 0.2,
+}
+
+
+def staff_score(rates: Mapping[str, float | None], weights: Mapping[str, float]) -> float | None:
+    """The weighted mean (0..1) of the score's rates that are known: a rate with no
+    denominator (no issues raised, say) neither helps nor hurts; None if none is known or
+    the known ones weigh nothing."""
+    known = [(weights[name], rates[name]) for name in SCORE_WEIGHTS if rates[name] is not None]
+    total = sum(weight for weight, _ in known)
+    if not known or total <= 0:
+        return None
+    return sum(weight * rate for weight, rate in known) / total
+
+
 def _descending(value: float | None) -> tuple[int, float]:
     return (1, 0.0) if value is None else (0, -value)
 
 
 def rank_staff(
-    staff: Iterable[tuple[str, Mapping[str, int]]], metric: str = "visit_completion_rate"
+    staff: Iterable[tuple[str, Mapping[str, int]]],
+    metric: str = "visit_completion_rate",
+    weights: Mapping[str, float] | None = None,
 ) -> list[dict[str, Any]]:
     """Staff ordered for an assessment: ``metric`` (highest first, unknown last), then the
     satisfaction rate, then volume (visits completed). Equal on all three: the same rank
-    (1, 2, 2, 4); ties keep a stable order by name."""
-    if metric not in RANKING_METRICS:
+    (1, 2, 2, 4); ties keep a stable order by name. ``metric`` :data:`SCORE` ranks on
+    :func:`staff_score` with ``weights`` (default :data:`SCORE_WEIGHTS`), written as
+    ``score`` on every item."""
+    if metric not in (*RANKING_METRICS, SCORE):
         raise ValueError(f"unknown ranking metric {metric!r}")
     scored = []
     for name, counts in staff:
         rates = figures(counts)
+        if metric == SCORE:
+            rates[SCORE] = staff_score(rates, weights or SCORE_WEIGHTS)
         key = (
             _descending(rates[metric]),
             _descending(rates["satisfaction_rate"]),
@@ -633,3 +663,26 @@ def resolve_period(start: date | None, end: date | None, today: date) -> tuple[d
     if (end - start).days + 1 > MAX_SPAN_DAYS:
         raise PeriodError("to", f"a period spans at most {MAX_SPAN_DAYS} days")
     return start, end
+
+
+REPORT_SPAN_DAYS = 366
+
+
+def report_period(start: date, end: date) -> tuple[date, date]:
+    """The period of a report (both bounds required): ``start`` <= ``end``, at most
+    :data:`REPORT_SPAN_DAYS` days."""
+    if end < start:
+        raise PeriodError("to", "must not be before from")
+    if (end - start).days + 1 > REPORT_SPAN_DAYS:
+        raise PeriodError("to", f"a report spans at most {REPORT_SPAN_DAYS} days")
+    return start, end
+
+
+def previous_period(start: date, end: date) -> tuple[date, date] | None:
+    """The period of equal length just before ``start``..``end`` (None before the
+    calendar's first day)."""
+    length = end - start + timedelta(days=1)
+    try:
+        return start - length, start - timedelta(days=1)
+    except OverflowError:
+        return None

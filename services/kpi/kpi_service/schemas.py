@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from .domain import API_COUNTS, GROUPS, RANKING_METRICS, RATES
+from . import policy_kpis
+from .domain import API_COUNTS, GROUPS, RANKING_METRICS, RATES, SCORE, SCORE_WEIGHTS
 
 
 class PeriodArgs(Schema):
@@ -16,10 +17,39 @@ class KpiArgs(PeriodArgs):
     group_by = fields.String(validate=validate.OneOf(GROUPS))
 
 
-class RankingArgs(PeriodArgs):
-    metric = fields.String(
-        load_default="visit_completion_rate", validate=validate.OneOf(RANKING_METRICS)
+def _weight(part: str, default: float) -> fields.Float:
+    return fields.Float(
+        load_default=default,
+        validate=validate.Range(min=0, max=1),
+        metadata={"description": f"weight of the {part} in by=score (default {default})"},
     )
+
+
+class RankingArgs(PeriodArgs):
+    metric = fields.String(validate=validate.OneOf(RANKING_METRICS))
+    by = fields.String(
+        validate=validate.OneOf((*RANKING_METRICS, SCORE)),
+        metadata={"description": "what to rank on: a metric, or the composite score"},
+    )
+    # The KPI service has no tenant settings section: the weights are query parameters.
+    completion_weight = _weight("visit completion rate", SCORE_WEIGHTS["visit_completion_rate"])
+    satisfaction_weight = _weight("satisfaction rate", SCORE_WEIGHTS["satisfaction_rate"])
+    resolution_weight = _weight("issue resolution rate", SCORE_WEIGHTS["issue_resolution_rate"])
+
+    @validates_schema
+    def _one_choice(self, data: dict, **kwargs) -> None:
+        metric, by = data.get("metric"), data.get("by")
+        if metric and by and metric != by:
+            raise ValidationError("metric and by disagree; give one", "by")
+        if by == SCORE and sum(data[name] for name in WEIGHT_ARGS.values()) <= 0:
+            raise ValidationError("the weights must not all be 0", "completion_weight")
+
+
+WEIGHT_ARGS = {  # rate of the score -> its query parameter
+    "visit_completion_rate": "completion_weight",
+    "satisfaction_rate": "satisfaction_weight",
+    "issue_resolution_rate": "resolution_weight",
+}
 
 
 PeriodSchema = Schema.from_dict({"from": fields.Date(), "to": fields.Date()}, name="KpiPeriod")
@@ -44,21 +74,60 @@ KpiGroupSchema = Schema.from_dict(
     },
     name="KpiGroup",
 )
+# Written as a decimal string ("1200.00"), which keeps it exact; the document says so.
+_MONEY = {
+    "type": "string",
+    "format": "decimal",
+    "description": "a sum of purchase amounts",
+    "examples": ["1200.00"],
+}
+PolicyCountsSchema = Schema.from_dict(
+    {name: fields.Integer() for name in (*API_COUNTS, *policy_kpis.INT_COUNTS)},
+    name="KpiPolicyCounts",
+)
+SalesSchema = Schema.from_dict(
+    {name: fields.Decimal(as_string=True, metadata=_MONEY) for name in policy_kpis.SALES},
+    name="KpiSales",
+)
 KpiSchema = Schema.from_dict(
     {
         "period": fields.Nested(PeriodSchema),
         **_FIGURES,
+        # the policies' own definitions (DOMAIN.md §6), for the whole tenant only
+        **{name: _rate() for name in policy_kpis.RATES},
+        "sales_growth_rate": fields.Float(
+            allow_none=True, metadata={"description": "vs the previous period, may exceed 1"}
+        ),
+        "satisfaction_change": fields.Float(
+            allow_none=True, metadata={"description": "-1..1, vs the previous period"}
+        ),
+        "counts": fields.Nested(PolicyCountsSchema),
+        "sales": fields.Nested(SalesSchema),
         "groups": fields.List(fields.Nested(KpiGroupSchema)),
     },
     name="Kpis",
 )
 RankedSchema = Schema.from_dict(
-    {"rank": fields.Integer(), "assignee": fields.String(), **_FIGURES}, name="RankedStaff"
+    {
+        "rank": fields.Integer(),
+        "assignee": fields.String(),
+        **_FIGURES,
+        "score": fields.Float(
+            allow_none=True,
+            metadata={"optional": True, "description": "0..1, with by=score only"},
+        ),
+    },
+    name="RankedStaff",
 )
 RankingSchema = Schema.from_dict(
     {
         "period": fields.Nested(PeriodSchema),
         "metric": fields.String(),
+        "weights": fields.Dict(
+            keys=fields.String(),
+            values=fields.Float(),
+            metadata={"optional": True, "description": "with by=score only"},
+        ),
         "items": fields.List(fields.Nested(RankedSchema)),
     },
     name="StaffRanking",

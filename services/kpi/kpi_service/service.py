@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from revisit_common import tenant_settings
 
-from . import domain, store
+from . import domain, policy_kpis, reports, store
 
 
 def today_of(session: Session, tenant: str, now: datetime | None = None) -> date:
@@ -44,8 +44,25 @@ def kpis(
     total = store.period_counts(session, tenant, start, end).get(None) or domain.zero_counts()
     total["customers"] = store.customers_up_to(session, tenant, end).get(None, 0)
     body = {"period": {"from": start, "to": end}, **_body(total)}
+    policy = _policy_counts(session, tenant, start, end, total)
+    body.update(policy_kpis.policy_figures(policy))
+    body["counts"].update({name: policy[name] for name in policy_kpis.INT_COUNTS})
+    body["sales"] = {key: policy[name] for key, name in policy_kpis.SALES.items()}
     body["groups"] = _groups(session, tenant, start, end, group_by, total) if group_by else []
     return body
+
+
+def _policy_counts(session, tenant, start, end, total) -> dict[str, Any]:
+    """The policies' counts of the period (policy_kpis.py) with those of ``total`` they use
+    and the previous period's satisfaction."""
+    timezone = tenant_settings.load(session, tenant).timezone
+    previous = domain.previous_period(start, end)
+    facts = store.facts_of(session, tenant, policy_kpis.KINDS)
+    counts = {**total, **policy_kpis.policy_counts(facts, timezone, (start, end), previous)}
+    before = store.period_counts(session, tenant, *previous).get(None) if previous else None
+    counts["previous_visits_rated"] = (before or {}).get("visits_rated", 0)
+    counts["previous_visits_satisfied"] = (before or {}).get("visits_satisfied", 0)
+    return counts
 
 
 def _groups(session, tenant, start, end, group_by, total) -> list[dict[str, Any]]:
@@ -72,18 +89,49 @@ def _groups(session, tenant, start, end, group_by, total) -> list[dict[str, Any]
     return out
 
 
-def ranking(session: Session, tenant: str, start: date, end: date, metric: str) -> dict[str, Any]:
-    """Staff (assignees) of ``tenant`` ranked for the period (see domain.rank_staff)."""
+def ranking(
+    session: Session,
+    tenant: str,
+    start: date,
+    end: date,
+    metric: str,
+    weights: dict[str, float] | None = None,
+) -> dict[str, Any]:
+    """Staff (assignees) of ``tenant`` ranked for the period (see domain.rank_staff);
+    ``weights`` of the composite score when ``metric`` is domain.SCORE."""
     staff = [
         (name, counts)
         for name, counts in store.period_counts(session, tenant, start, end, "assignee").items()
         if name and any(counts.values())
     ]
-    items = domain.rank_staff(staff, metric)
+    weights = weights or domain.SCORE_WEIGHTS
+    items = domain.rank_staff(staff, metric, weights)
     for item in items:
         item["counts"] = {name: item["counts"].get(name, 0) for name in domain.API_COUNTS}
-    return {
-        "period": {"from": start, "to": end},
-        "metric": metric,
-        "items": items,
-    }
+    body = {"period": {"from": start, "to": end}, "metric": metric, "items": items}
+    if metric == domain.SCORE:
+        body["weights"] = dict(weights)
+    return body
+
+
+def root_causes(session: Session, tenant: str, start: date, end: date) -> dict[str, Any]:
+    """Complaints and issues per category × department, with the previous period's
+    (reports.root_causes)."""
+    timezone = tenant_settings.load(session, tenant).timezone
+    previous = domain.previous_period(start, end)
+    facts = store.facts_of(session, tenant, reports.ROOT_CAUSE_KINDS)
+    body = reports.root_causes(facts, timezone, (start, end), previous)
+    return {"period": {"from": start, "to": end}, "previous_period": _span(previous), **body}
+
+
+def visit_summary(session: Session, tenant: str, start: date, end: date) -> dict[str, Any]:
+    """Satisfaction, repurchase, NPS and issues of the period, also per region
+    (reports.visit_summary)."""
+    timezone = tenant_settings.load(session, tenant).timezone
+    facts = store.facts_of(session, tenant, reports.SUMMARY_KINDS)
+    body = reports.visit_summary(facts, timezone, (start, end))
+    return {"period": {"from": start, "to": end}, **body}
+
+
+def _span(period: tuple[date, date] | None) -> dict[str, date] | None:
+    return None if period is None else {"from": period[0], "to": period[1]}

@@ -7,8 +7,9 @@ zones, writes facts and adds counts to ``kpi_daily``, ``kpi_monthly`` and ``kpi_
 rows whose counts all come back to zero are deleted), in a few statements for many rows
 (bulk.py). Two replicas creating the same fact at once collide on its primary key and the
 loser's event is retried by the consumer, finding the row. Reads (``GET /kpis``,
-``/metrics``) touch only the aggregates: a period's whole months in ``kpi_monthly``, the
-days of its partial edge months in ``kpi_daily``.
+``/metrics``) touch the aggregates: a period's whole months in ``kpi_monthly``, the
+days of its partial edge months in ``kpi_daily``; the policies' figures and the reports
+read the facts of a few kinds (:func:`facts_of`).
 """
 
 from __future__ import annotations
@@ -102,6 +103,17 @@ def tenant_facts(session: Session, tenant: str, batch: int = 500) -> Iterator[li
             return
         yield [((tenant, r.kind, r.entity_id), r.state, r.applied) for r in rows]
         after = (rows[-1].kind, rows[-1].entity_id)
+
+
+def facts_of(session: Session, tenant: str, kinds: Sequence[str]) -> Iterator[tuple[str, dict]]:
+    """Every fact of ``tenant`` of ``kinds`` as (kind, state), one kind at a time (each an
+    index range of the primary key): what the figures the aggregates cannot give read."""
+    for kind in kinds:
+        rows = session.execute(
+            sa.select(facts.c.state).where(facts.c.tenant_id == tenant, facts.c.kind == kind)
+        ).scalars()
+        for state in rows:
+            yield kind, state
 
 
 def write_facts(

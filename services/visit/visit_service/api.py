@@ -9,11 +9,11 @@ from marshmallow import RAISE
 
 from revisit_common import routes, use_case
 from revisit_common.identity import current, require_role
-from revisit_common.paging import listing, page
+from revisit_common.paging import page
 from revisit_common.runtime import runtime
 
-from . import records, service
-from .models import Issue, Visit
+from . import issue_followup, records, service
+from .models import Visit
 from .schemas import (
     AuditInSchema,
     AuditOutSchema,
@@ -21,6 +21,7 @@ from .schemas import (
     AuditSampleSchema,
     CancelSchema,
     CompleteSchema,
+    ConfirmSchema,
     IssueListArgs,
     IssueOutSchema,
     IssuePageSchema,
@@ -116,20 +117,30 @@ class Issues(MethodView):
     def get(self, args):
         """List issues; a department key sees those it leads or assists."""
         caller = use_case.caller()
-
-        def run(session):
-            query = records.issue_query(caller, args)
-            return listing(session, query, Issue.id, args)
-
-        return use_case.run(run, read=True)
+        return use_case.run(lambda s: records.issue_page(s, caller, args), read=True)
 
 
 @routes.get(issues_blp, "/<issue_id>", IssueOutSchema)
 def issue_item(issue_id):
-    return use_case.run(lambda s: records.get_issue(s, use_case.caller(), issue_id), read=True)
+    """An issue, with each stage's status (pending, done, overdue) as of today."""
+    return use_case.run(lambda s: records.read_issue(s, use_case.caller(), issue_id), read=True)
 
 
 @routes.post(issues_blp, "/<issue_id>/resolve", ResolveSchema, IssueOutSchema)
 def issue_resolve(data, issue_id):
     """Resolve an open issue (its lead department or staff); twice → 409."""
     return use_case.write(records.resolve_issue, issue_id, data)
+
+
+@routes.post(issues_blp, "/<issue_id>/stages/<int:n>/complete", None, IssueOutSchema)
+def issue_stage_complete(issue_id, n):
+    """Mark stage ``n`` (from 1) of the issue's timetable done; twice → 409, no such
+    stage → 404."""
+    return use_case.write(issue_followup.complete_stage, issue_id, n)
+
+
+@routes.post(issues_blp, "/<issue_id>/confirm", ConfirmSchema, IssueOutSchema)
+def issue_confirm(data, issue_id):
+    """After resolve, record whether the customer, told the result, is satisfied: yes →
+    ``confirmed``; no → open again. Not resolved → 409."""
+    return use_case.write(issue_followup.confirm_issue, issue_id, data)

@@ -8,14 +8,19 @@ default; working days come from the tenant's :class:`~revisit_common.calendar.Wo
 Due dates (:func:`due_date`), from the *base date*: the tenant-local date of what triggered
 the visit (purchase, repair closed, grading, complaint resolved, project or event, care day):
 
-* ``new_customer``: base + ``new_customer_days`` (30) calendar days;
+* ``new_customer``: base + ``new_customer_days`` (30) calendar days, or working days when
+  ``new_customer_unit`` is ``working_days`` (DOMAIN.md §6);
 * ``repair``: base + ``repair_days`` (14) calendar days;
 * ``periodic``: base + 3 / 6 / 12 months for grade A / B / C (``periodic_months_*``);
-* ``key_account``: base + each of ``key_account_offsets_days`` (2, 7, 30, 90, 180) — one visit
-  per offset;
+* ``key_account``: base + each offset of ``key_account_offsets`` ("2d", "7d", "1m", "3m",
+  "6m": days or calendar months, see :mod:`.cadence`) — one visit per offset. A tenant's
+  older ``key_account_offsets_days`` (whole days), when set, still wins;
 * ``post_project`` / ``post_complaint`` / ``post_event``: the 5th / 3rd / 5th working day
   after the base (the base day itself never counts);
-* ``care``: the base date itself (the holiday or birthday).
+* ``care``: the base date itself (the holiday or birthday; see :mod:`.care_rules`).
+
+A problem found on a visit to a key account (grade A) gets an on-site response by the next
+working day (:func:`key_account_issue_due`).
 
 A calendar-day due date (new_customer, repair, periodic, key_account) that falls on a day
 off moves to the next working day while ``due_on_working_day`` is on (the default).
@@ -25,7 +30,6 @@ from __future__ import annotations
 
 import math
 import random
-from calendar import monthrange
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -37,17 +41,20 @@ from revisit_common.checks import check_choice, check_date
 from revisit_common.policy import Policy, PolicyError, check_bounds, setting
 from revisit_common.satisfaction import SATISFACTION_LEVELS
 
+from .cadence import add_months, offset_trigger, parse_offsets, shift
+from .care_rules import CareDate, parse_care_dates, parse_grades
+
 __all__ = [
     "CALENDAR_DAY_REASONS",
     "GRADES",
     "ISSUE_CATEGORIES",
-    "ISSUE_STATUSES",
     "METHODS",
     "RATING_KEYS",
     "REASONS",
     "SATISFACTION_LEVELS",
     "VISIT_STATUSES",
     "WORKING_DAY_REASONS",
+    "NEW_CUSTOMER_UNITS",
     "IllegalTransition",
     "PolicyError",
     "VisitPolicy",
@@ -57,8 +64,9 @@ __all__ = [
     "choose_assignee",
     "due_date",
     "is_overdue",
-    "issue_transition",
+    "key_account_issue_due",
     "key_account_schedule",
+    "offset_trigger",
     "on_time",
     "periodic_due",
     "sample_size",
@@ -81,7 +89,9 @@ WORKING_DAY_REASONS = ("post_project", "post_complaint", "post_event")
 METHODS = ("phone", "email", "on_site", "online_survey")
 GRADES = ("A", "B", "C")
 VISIT_STATUSES = ("planned", "completed", "cancelled")
-ISSUE_STATUSES = ("open", "resolved")
+NEW_CUSTOMER_UNITS = ("calendar_days", "working_days")
+# DOMAIN.md §2 / §6: 2 days, 1 week, 1 month, 3 months, 6 months after delivery.
+KEY_ACCOUNT_CADENCE = ("2d", "7d", "1m", "3m", "6m")
 ISSUE_CATEGORIES = ("product_quality", "service_quality", "technical", "price", "other")
 # Service quality ratings of a completed visit, each 1..5 (DOMAIN.md §2).
 RATING_KEYS = (
@@ -120,8 +130,13 @@ class VisitPolicy(Policy):
     periodic_months_a: int = setting(3, "int", minimum=1, maximum=120)
     periodic_months_b: int = setting(6, "int", minimum=1, maximum=120)
     periodic_months_c: int = setting(12, "int", minimum=1, maximum=120)
-    # Key accounts: one visit this many days after each purchase (delivery) of an A customer.
-    key_account_offsets_days: tuple = setting((2, 7, 30, 90, 180), "offsets")
+    # "within [X] days" of the first purchase counts calendar days or working days.
+    new_customer_unit: str = setting("calendar_days", "unit")
+    # Key accounts: one visit this long after each purchase (delivery) of an A customer:
+    # "<n>d" days or "<n>m" calendar months (whole numbers read as days).
+    key_account_offsets: tuple = setting(KEY_ACCOUNT_CADENCE, "cadence")
+    # The older name, in whole days: when a tenant has set it (not null), it wins.
+    key_account_offsets_days: tuple | None = setting(None, "offsets")
     # Working-day due dates ("within 5 working days").
     post_project_working_days: int = setting(5, "int", minimum=0, maximum=365)
     post_complaint_working_days: int = setting(3, "int", minimum=0, maximum=365)
@@ -138,6 +153,12 @@ class VisitPolicy(Policy):
     # Rollout targets (alert thresholds): visit at least this share of repair / new customers.
     rollout_target_repair: float = setting(0.5, "share", minimum=0, maximum=1)
     rollout_target_new_customer: float = setting(0.1, "share", minimum=0, maximum=1)
+    # Care visits (DOMAIN.md §6): planned this many days before the date; the tenant's care
+    # dates (holidays); which grades get birthday / anniversary care and holiday care.
+    care_lead_days: int = setting(7, "int", minimum=0, maximum=366)
+    care_dates: tuple = setting((), "care_dates")
+    birthday_care_grades: tuple = setting(("A", "B"), "grades")
+    holiday_care_grades: tuple = setting(("A",), "grades")
 
     def periodic_months(self, grade: str) -> int:
         """Months between periodic visits of a customer of ``grade``."""
@@ -145,6 +166,25 @@ class VisitPolicy(Policy):
         return {"A": self.periodic_months_a, "B": self.periodic_months_b}.get(
             grade, self.periodic_months_c
         )
+
+    @property
+    def key_account_cadence(self) -> tuple[str, ...]:
+        """The key-account offsets in force ("2d", "1m", ...): the older day setting when a
+        tenant has set it, else ``key_account_offsets``."""
+        if self.key_account_offsets_days is not None:
+            return tuple(f"{days}d" for days in self.key_account_offsets_days)
+        return self.key_account_offsets
+
+    def holiday_grades(self, care_date: CareDate) -> tuple[str, ...]:
+        """The grades a care date (holiday) applies to: its own, else the tenant's."""
+        return self.holiday_care_grades if care_date.grades is None else care_date.grades
+
+    def check_relations(self, errors: dict[str, list[str]]) -> None:
+        both = self.key_account_offsets != KEY_ACCOUNT_CADENCE
+        if self.key_account_offsets_days is not None and both:
+            errors.setdefault("key_account_offsets_days", []).append(
+                "is the older name of key_account_offsets: set it to null to use those"
+            )
 
     def agents_for(self, region: str | None) -> tuple[str, ...]:
         return tuple(self.agents_by_region.get(region or "", ()))
@@ -160,8 +200,10 @@ class VisitPolicy(Policy):
     def json_value(value: Any, meta: Mapping[str, Any]) -> Any:
         if meta["kind"] == "agents":
             return {region: list(agents) for region, agents in value.items()}
-        if meta["kind"] == "offsets":
-            return list(value)
+        if meta["kind"] == "care_dates":
+            return [care_date.to_json() for care_date in value]
+        if meta["kind"] in ("offsets", "cadence", "grades"):
+            return None if value is None else list(value)
         return value
 
 
@@ -174,8 +216,17 @@ def _coerce(value: Any, meta: Mapping[str, Any]) -> Any:
     if kind == "method":
         check_choice("method", value, METHODS)
         return value
+    if kind == "unit":
+        check_choice("unit", value, NEW_CUSTOMER_UNITS)
+        return value
     if kind == "offsets":
-        return _offsets(value)
+        return None if value is None else _offsets(value)
+    if kind == "cadence":
+        return parse_offsets(value)
+    if kind == "grades":
+        return parse_grades(value)
+    if kind == "care_dates":
+        return parse_care_dates(value)
     if kind == "agents":
         return _agents(value)
     if kind == "int":
@@ -231,16 +282,6 @@ def _agents(value: Any) -> dict[str, tuple[str, ...]]:
 # --------------------------------------------------------------------------- due dates
 
 
-def add_months(day: date, months: int) -> date:
-    """``day`` plus whole calendar months; a day missing in the target month is its last
-    (31 January + 1 month = 28 or 29 February)."""
-    check_date("day", day)
-    if isinstance(months, bool) or not isinstance(months, int):
-        raise ValueError(f"months must be a whole number, got {months!r}")
-    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
-    return date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
-
-
 def _working(day: date, policy: VisitPolicy, calendar: WorkCalendar) -> date:
     if policy.due_on_working_day and not calendar.is_working_day(day):
         return calendar.next_working_day(day)
@@ -255,14 +296,17 @@ def due_date(
     *,
     grade: str | None = None,
     offset_days: int | None = None,
+    offset: str | int | None = None,
 ) -> date:
     """When a visit for ``reason`` triggered on ``base`` falls due (see the module doc).
 
-    ``periodic`` needs the customer's ``grade``; ``key_account`` takes ``offset_days``
-    (default: the first of the tenant's offsets)."""
+    ``periodic`` needs the customer's ``grade``; ``key_account`` takes ``offset`` ("2d",
+    "1m"; or ``offset_days``, whole days; default: the first of the tenant's offsets)."""
     check_choice("reason", reason, REASONS)
     check_date("base", base)
     if reason == "new_customer":
+        if policy.new_customer_unit == "working_days":
+            return calendar.add_working_days(base, policy.new_customer_days)
         return _working(base + timedelta(days=policy.new_customer_days), policy, calendar)
     if reason == "repair":
         return _working(base + timedelta(days=policy.repair_days), policy, calendar)
@@ -270,8 +314,9 @@ def due_date(
         months = policy.periodic_months(grade or "C")
         return _working(add_months(base, months), policy, calendar)
     if reason == "key_account":
-        offset = policy.key_account_offsets_days[0] if offset_days is None else offset_days
-        return _working(base + timedelta(days=offset), policy, calendar)
+        if offset is None:
+            offset = policy.key_account_cadence[0] if offset_days is None else offset_days
+        return _working(shift(base, offset), policy, calendar)
     if reason == "care":
         return base
     days = {
@@ -284,12 +329,27 @@ def due_date(
 
 def key_account_schedule(
     base: date, policy: VisitPolicy, calendar: WorkCalendar
-) -> list[tuple[int, date]]:
-    """The key-account cadence after a purchase on ``base``: (offset in days, due date)."""
+) -> list[tuple[str, date]]:
+    """The key-account cadence after a purchase on ``base``: (offset, due date), the offset
+    as "<n>d" or "<n>m"."""
     return [
-        (offset, due_date("key_account", base, policy, calendar, offset_days=offset))
-        for offset in policy.key_account_offsets_days
+        (offset, due_date("key_account", base, policy, calendar, offset=offset))
+        for offset in policy.key_account_cadence
     ]
+
+
+def key_account_issue_due(
+    grade: str | None, raised_on: date, calendar: WorkCalendar, requested: date | None = None
+) -> date | None:
+    """The due date of an issue raised on ``raised_on`` on a visit to a customer of
+    ``grade``: a key account's (grade A) problem gets an on-site response the same or the
+    next working day, so it is due by the next working day (or the ``requested`` date when
+    that is sooner); other customers' issues keep the ``requested`` date."""
+    check_date("raised_on", raised_on)
+    if grade != "A":
+        return requested
+    response = calendar.add_working_days(raised_on, 1)
+    return min(requested, response) if requested is not None else response
 
 
 def periodic_due(
@@ -334,10 +394,6 @@ VISIT_TRANSITIONS: Mapping[str, Mapping[str, str]] = {
     "completed": {},
     "cancelled": {},
 }
-ISSUE_TRANSITIONS: Mapping[str, Mapping[str, str]] = {
-    "open": {"resolve": "resolved"},
-    "resolved": {},
-}
 
 
 def _transition(machine: Mapping[str, Mapping[str, str]], what: str, status: str, action: str):
@@ -353,11 +409,6 @@ def visit_transition(status: str, action: str) -> str:
     """planned → completed (``complete``) | cancelled (``cancel``); anything else raises
     :class:`IllegalTransition`."""
     return _transition(VISIT_TRANSITIONS, "visit", status, action)
-
-
-def issue_transition(status: str, action: str) -> str:
-    """open → resolved (``resolve``); resolving twice raises :class:`IllegalTransition`."""
-    return _transition(ISSUE_TRANSITIONS, "issue", status, action)
 
 
 def check_auditable(status: str, already_audited: bool) -> None:

@@ -12,16 +12,19 @@ from sqlalchemy.orm import Session
 from revisit_common import clock, tenant_settings
 from revisit_common.caller import Caller
 from revisit_common.events import (
+    ContactDatesChanged,
     CustomerGraded,
     CustomerRegistered,
     IssueResolved,
+    MarketingEventHeld,
+    ProjectCompleted,
     PurchaseRecorded,
     RepairClosed,
     SurveyResponded,
 )
 from revisit_common.messaging.registry import HandlerContext, reads
 
-from . import planning, records, service
+from . import care, cases, planning, records, service
 
 
 def _sent_at(event):
@@ -72,13 +75,50 @@ def repair_closed(session: Session, event, ctx: HandlerContext) -> None:
 
 
 @reads(
+    ProjectCompleted,
+    fields=["project_id", "customer_id", "completed_at"],
+    optional=["region", "owner", "grade", "name"],
+)
+def project_completed(session: Session, event, ctx: HandlerContext) -> None:
+    """A completed project → post_project visit."""
+    _plan(planning.project_completed, session, event, ctx)
+
+
+@reads(MarketingEventHeld, fields=["marketing_event_id", "held_on", "attendees"], optional=["name"])
+def marketing_event_held(session: Session, event, ctx: HandlerContext) -> None:
+    """A marketing event → a post_event visit per attendee."""
+    planning.marketing_event_held(session, ctx.outbox, Caller.of_event(event.envelope), event)
+
+
+@reads(
+    ContactDatesChanged,
+    fields=["contact_id", "customer_id"],
+    optional=["region", "owner", "grade", "name", "birthday", "anniversary", "changed_at"],
+)
+def contact_dates_changed(session: Session, event, ctx: HandlerContext) -> None:
+    """A contact's birthday or anniversary set, changed or cleared → its care visit follows."""
+    _plan(care.contact_dates_changed, session, event, ctx)
+
+
+@reads(
     IssueResolved,
-    optional=["source", "complaint_id", "customer_id", "region", "resolved_at"],
+    optional=[
+        "source",
+        "complaint_id",
+        "customer_id",
+        "region",
+        "resolved_at",
+        "category",
+        "department",
+    ],
 )
 def issue_resolved(session: Session, event, ctx: HandlerContext) -> None:
-    """A resolved complaint → post_complaint visit (our own issues' events are ignored)."""
+    """A resolved complaint → post_complaint visit, and kept for the case library (our own
+    issues' events are ignored)."""
     if event.source == "complaint" and event.complaint_id:
         planning.complaint_resolved(session, ctx.outbox, Caller.of_event(event.envelope), event)
+        resolved = planning.instant(event.resolved_at, _sent_at(event))
+        cases.note_resolved_complaint(session, event.envelope.tenantid, event, resolved)
 
 
 @reads(
@@ -100,4 +140,7 @@ HANDLERS = {
     "RepairClosed": repair_closed,
     "IssueResolved": issue_resolved,
     "SurveyResponded": survey_responded,
+    "ProjectCompleted": project_completed,
+    "MarketingEventHeld": marketing_event_held,
+    "ContactDatesChanged": contact_dates_changed,
 }

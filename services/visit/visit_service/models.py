@@ -104,6 +104,12 @@ class Issue(TenantRow, Base):
     resolved_by: Mapped[str | None] = mapped_column(sa.String(100))
     raised_at: Mapped[datetime] = mapped_column(UtcDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # the customer told the result: satisfied (confirmed) or not (reopened, counted)
+    satisfied: Mapped[bool | None] = mapped_column(sa.Boolean)
+    confirmation_note: Mapped[str | None] = mapped_column(sa.String(2000))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    confirmed_by: Mapped[str | None] = mapped_column(sa.String(100))
+    reopen_count: Mapped[int] = mapped_column(sa.Integer, default=0)
 
     visit: Mapped[Visit | None] = relationship(back_populates="issues")
     departments: Mapped[list[IssueDepartment]] = relationship(cascade="all, delete-orphan")
@@ -137,6 +143,41 @@ class Audit(TenantRow, Base):
     visit: Mapped[Visit] = relationship(back_populates="audit")
 
 
+class Case(TenantRow, Base):
+    """A resolved issue or complaint written up for reuse (the case library)."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        tenant_index("cases"),
+        sa.Index("ix_cases_source", "tenant_id", "source", "source_id"),
+    )
+
+    source: Mapped[str] = mapped_column(sa.String(10))
+    source_id: Mapped[str] = mapped_column(sa.String(64))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    summary: Mapped[str] = mapped_column(sa.String(4000))
+    lessons: Mapped[str | None] = mapped_column(sa.String(4000))
+    category: Mapped[str] = mapped_column(sa.String(100))
+    department: Mapped[str] = mapped_column(DEPARTMENT)
+    customer_id: Mapped[str | None] = mapped_column(sa.String(36))
+    created_by: Mapped[str | None] = mapped_column(sa.String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ResolvedComplaint(Base):
+    """A complaint whose resolution the visit service has seen (IssueResolved, source
+    ``complaint``): what a case written up from it copies."""
+
+    __tablename__ = "resolved_complaints"
+
+    tenant_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    complaint_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    category: Mapped[str] = mapped_column(sa.String(100))
+    department: Mapped[str] = mapped_column(DEPARTMENT)
+    customer_id: Mapped[str] = mapped_column(sa.String(36))
+    resolved_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class CustomerCopy(Base):
     """What the visit service knows of a customer, fed by the customer service's events.
 
@@ -163,3 +204,19 @@ class RoundRobin(Base):
     tenant_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
     region: Mapped[str] = mapped_column(REGION, primary_key=True)
     counter: Mapped[int] = mapped_column(sa.Integer)
+
+
+class CareContact(Base):
+    """A contact's birthday and anniversary, copied from the customer service's
+    ContactDatesChanged events (care visits); ``changed_at`` orders the events."""
+
+    __tablename__ = "care_contacts"
+    __table_args__ = (sa.Index("ix_care_contacts_customer", "tenant_id", "customer_id"),)
+
+    tenant_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    contact_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(sa.String(36))
+    name: Mapped[str | None] = mapped_column(sa.String(200))
+    birthday: Mapped[date | None] = mapped_column(sa.Date)
+    anniversary: Mapped[date | None] = mapped_column(sa.Date)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -11,8 +11,9 @@ handler declares optional are None when the event lacks them).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import partial
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -75,14 +76,13 @@ def plan_for_event(
     reason: str,
     trigger: str,
     at: datetime,
-    offset_days: int | None = None,
+    offset: str | None = None,
     complaint_id: str | None = None,
+    focus: str | None = None,
 ) -> Visit | None:
     if planned_before(session, caller, customer.customer_id, reason, trigger, at):
         return None
-    due = domain.due_date(
-        reason, ctx.local_date(at), ctx.policy, ctx.calendar, offset_days=offset_days
-    )
+    due = domain.due_date(reason, ctx.local_date(at), ctx.policy, ctx.calendar, offset=offset)
     return plan_visit(
         session,
         outbox,
@@ -94,6 +94,7 @@ def plan_for_event(
         trigger=trigger,
         trigger_at=at,
         complaint_id=complaint_id,
+        focus=focus,
     )
 
 
@@ -116,7 +117,8 @@ def purchase_recorded(
     session: Session, outbox: Outbox, caller: Caller, event, sent_at: datetime
 ) -> list[Visit]:
     """A first purchase plans the new-customer visit; an A customer's purchase the
-    key-account cadence (one visit per offset, trigger ``<purchase_id>:<offset>``)."""
+    key-account cadence (one visit per offset, trigger ``<purchase_id>:<offset>``: days as
+    a bare number, months as ``3m``)."""
     copy = note_sender(session, caller, event, sent_at)
     ctx = tenant_context(session, caller.tenant_id)
     at = instant(event.purchased_at)
@@ -125,27 +127,90 @@ def purchase_recorded(
     if event.first_purchase:
         planned.append(plan(reason="new_customer", trigger=event.purchase_id))
     if event.grade == "A":
-        for offset in ctx.policy.key_account_offsets_days:
-            trigger = f"{event.purchase_id}:{offset}"
-            planned.append(plan(reason="key_account", trigger=trigger, offset_days=offset))
+        for offset in ctx.policy.key_account_cadence:
+            trigger = f"{event.purchase_id}:{domain.offset_trigger(offset)}"
+            planned.append(plan(reason="key_account", trigger=trigger, offset=offset))
     return [v for v in planned if v is not None]
+
+
+def plan_for_sender(
+    session: Session, outbox: Outbox, caller: Caller, event, sent_at: datetime, **plan
+) -> Visit | None:
+    """One visit for the customer the event is about (its copy updated first)."""
+    copy = note_sender(session, caller, event, sent_at)
+    ctx = tenant_context(session, caller.tenant_id)
+    return plan_for_event(session, outbox, caller, ctx, info_of(copy), **plan)
 
 
 def repair_closed(
     session: Session, outbox: Outbox, caller: Caller, event, sent_at: datetime
 ) -> Visit | None:
-    copy = note_sender(session, caller, event, sent_at)
+    return plan_for_sender(
+        session, outbox, caller, event, sent_at,
+        reason="repair", trigger=event.repair_id, at=instant(event.closed_at),
+    )  # fmt: skip
+
+
+def project_completed(
+    session: Session, outbox: Outbox, caller: Caller, event, sent_at: datetime
+) -> Visit | None:
+    """A completed project: a post_project visit (trigger ``project:<project_id>``)."""
+    return plan_for_sender(
+        session, outbox, caller, event, sent_at,
+        reason="post_project",
+        trigger=f"project:{event.project_id}",
+        at=instant(event.completed_at),
+        focus=f"project: {event.name}"[:2000] if event.name else None,
+    )  # fmt: skip
+
+
+def day_start(day: date, ctx: TenantContext) -> datetime:
+    """00:00 of ``day`` in the tenant's time zone, as a UTC instant."""
+    zone = ZoneInfo(ctx.calendar.timezone)
+    return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+
+
+def attendee_ids(attendees: object) -> list[str]:
+    """The distinct customer ids of an event's attendee list, in order."""
+    if not isinstance(attendees, list) or not all(
+        isinstance(a, str) and a.strip() for a in attendees
+    ):
+        raise ValueError(f"attendees must be a list of customer ids, got {attendees!r}")
+    return list(dict.fromkeys(a.strip() for a in attendees))
+
+
+def marketing_event_held(session: Session, outbox: Outbox, caller: Caller, event) -> list[Visit]:
+    """A marketing event: a post_event visit for each attendee (trigger ``event:<id>``),
+    due the tenant's working days after the day it was held."""
     ctx = tenant_context(session, caller.tenant_id)
-    return plan_for_event(
-        session,
-        outbox,
-        caller,
-        ctx,
-        info_of(copy),
-        reason="repair",
-        trigger=event.repair_id,
-        at=instant(event.closed_at),
-    )
+    at = day_start(date.fromisoformat(str(event.held_on)[:10]), ctx)
+    planned = []
+    for customer_id in attendee_ids(event.attendees):
+        copy = session.get(CustomerCopy, (caller.tenant_id, customer_id))
+        customer = info_of(copy) if copy is not None else CustomerInfo(customer_id, "")
+        visit = plan_for_event(
+            session,
+            outbox,
+            caller,
+            ctx,
+            customer,
+            reason="post_event",
+            trigger=f"event:{event.marketing_event_id}",
+            at=at,
+            focus=f"event: {event.name}"[:2000] if event.name else None,
+        )
+        if visit is not None:
+            planned.append(visit)
+    return planned
+
+
+def issue_due(session: Session, ctx: TenantContext, visit: Visit, requested, raised_at: datetime):
+    """The due date of an issue found on ``visit`` (``requested``: the one asked for, or
+    None): a key account's problem is due by the next working day (DOMAIN.md §6). The
+    customer's grade is the copy's, else the one the visit was planned with."""
+    copy = session.get(CustomerCopy, (visit.tenant_id, visit.customer_id))
+    grade = copy.grade if copy is not None and copy.grade else visit.customer_grade
+    return domain.key_account_issue_due(grade, ctx.local_date(raised_at), ctx.calendar, requested)
 
 
 def complaint_resolved(session: Session, outbox: Outbox, caller: Caller, event):

@@ -17,11 +17,19 @@ from revisit_common.clock import now
 from revisit_common.errors import Conflict, Forbidden, Invalid, NotFound
 from revisit_common.ids import new_id
 from revisit_common.messaging.outbox import Outbox
+from revisit_common.paging import listing
 from revisit_common.rows import copied
 
-from . import domain, planning
+from . import domain, issue_rules, planning
 from .models import Audit, Issue, IssueDepartment, Visit
-from .service import annotate, get_visit, publish, tenant_context, visit_fields
+from .service import (
+    annotate,
+    annotate_issues,
+    get_visit,
+    publish,
+    tenant_context,
+    visit_fields,
+)
 
 RECORD_FIELDS = (
     "satisfaction",
@@ -49,7 +57,7 @@ def complete_visit(
         visit.status = domain.visit_transition(visit.status, "complete")
     except domain.IllegalTransition as exc:
         raise Conflict(str(exc)) from None
-    stamp = now()
+    stamp = caller.now()
     completed_at = data.get("completed_at") or stamp
     if completed_at > stamp + timedelta(minutes=5):
         raise Invalid({"completed_at": ["must not be in the future"]})
@@ -61,7 +69,16 @@ def complete_visit(
     visit.completed_by = caller.actor
     visit.on_time = domain.on_time(visit.completed_at, visit.due_date, ctx.calendar)
     visit.updated_at = stamp
-    raised = [raise_issue(session, visit, item, stamp) for item in data.get("issues") or ()]
+    raised = [
+        raise_issue(
+            session,
+            visit,
+            item,
+            stamp,
+            planning.issue_due(session, ctx, visit, item.get("due_date"), stamp),
+        )
+        for item in data.get("issues") or ()
+    ]
     session.flush()
     for issue in raised:
         publish(session, outbox, caller, issue_raised(issue))
@@ -79,7 +96,9 @@ def complete_visit(
     )
     if visit.reason == "periodic":
         planning.next_periodic(session, outbox, caller, ctx, visit)
-    return annotate([visit], ctx.today)[0]
+    annotate([visit], ctx.today)
+    annotate_issues(visit.issues, ctx.local_date(caller.now()))  # stages as of the caller's day
+    return visit
 
 
 def complete_by_survey(session: Session, outbox: Outbox, caller: Caller, event) -> bool:
@@ -106,7 +125,11 @@ def complete_by_survey(session: Session, outbox: Outbox, caller: Caller, event) 
     return True
 
 
-def raise_issue(session: Session, visit: Visit, item: dict, stamp: datetime) -> Issue:
+def raise_issue(
+    session: Session, visit: Visit, item: dict, stamp: datetime, due: date | None
+) -> Issue:
+    """The issue ``item`` found on ``visit``, due ``due`` (the one asked for, or a key
+    account's next working day: :func:`.planning.issue_due`)."""
     lead = item["department"]
     assisting = list(dict.fromkeys(d for d in item.get("assisting_departments") or () if d != lead))
     issue = Issue(
@@ -118,7 +141,7 @@ def raise_issue(session: Session, visit: Visit, item: dict, stamp: datetime) -> 
         department=lead,
         assisting_departments=assisting,
         status="open",
-        due_date=item.get("due_date"),
+        due_date=due,
         stages=[_stage(s) for s in item.get("stages") or ()],
         raised_at=stamp,
         departments=[
@@ -264,22 +287,45 @@ def issue_query(caller: Caller, args: dict) -> sa.Select:
     return query
 
 
-def get_issue(session: Session, caller: Caller, issue_id: str) -> Issue:
-    """An issue of the caller's tenant; a department sees only issues it takes part in."""
-    issue = session.scalar(issue_query(caller, {}).where(Issue.id == issue_id))
+def get_issue(session: Session, caller: Caller, issue_id: str, *, lock: bool = False) -> Issue:
+    """An issue of the caller's tenant; a department sees only issues it takes part in.
+    ``lock``: held for update until the transaction ends (one change at a time)."""
+    query = issue_query(caller, {}).where(Issue.id == issue_id)
+    issue = session.scalar(query.with_for_update() if lock else query)
     if issue is None:
         raise NotFound("issue")
     return issue
 
 
+def caller_today(session: Session, caller: Caller) -> date:
+    """Today by the caller's clock, in the tenant's time zone (as of which stages are due)."""
+    return tenant_context(session, caller.tenant_id).local_date(caller.now())
+
+
+def shown(session: Session, caller: Caller, issue: Issue) -> Issue:
+    """The issue ready to render: its stages' statuses as of the caller's today."""
+    return annotate_issues([issue], caller_today(session, caller))[0]
+
+
+def read_issue(session: Session, caller: Caller, issue_id: str) -> Issue:
+    return shown(session, caller, get_issue(session, caller, issue_id))
+
+
+def issue_page(session: Session, caller: Caller, args: dict) -> dict:
+    """One page of the caller's issues matching the list filters, ready to render."""
+    found = listing(session, issue_query(caller, args), Issue.id, args)
+    annotate_issues(found["items"], caller_today(session, caller))
+    return found
+
+
 def resolve_issue(
     session: Session, outbox: Outbox, caller: Caller, issue_id: str, data: dict
 ) -> Issue:
-    issue = get_issue(session, caller, issue_id)
+    issue = get_issue(session, caller, issue_id, lock=True)
     if caller.role == "department" and caller.department != issue.department:
         raise Forbidden("only the lead department resolves an issue")
     try:
-        issue.status = domain.issue_transition(issue.status, "resolve")
+        issue.status = issue_rules.issue_transition(issue.status, "resolve")
     except domain.IllegalTransition as exc:
         raise Conflict(str(exc)) from None
     ctx = tenant_context(session, caller.tenant_id)
@@ -298,4 +344,4 @@ def resolve_issue(
             within_deadline=domain.within_deadline(issue.resolved_at, issue.due_date, ctx.calendar),
         ),
     )
-    return issue
+    return shown(session, caller, issue)

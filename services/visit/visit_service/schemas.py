@@ -21,13 +21,13 @@ from revisit_common.schema_parts import (
 
 from .domain import (
     ISSUE_CATEGORIES,
-    ISSUE_STATUSES,
     METHODS,
     RATING_KEYS,
     REASONS,
     SATISFACTION_LEVELS,
     VISIT_STATUSES,
 )
+from .issue_rules import ISSUE_STATUSES, MAX_STAGES, STAGE_STATUSES
 
 # Departments travel in routing keys (issue.raised.<department>): lower-case words, no dots.
 DEPARTMENT = department_checks(r"^[a-z][a-z0-9_-]{0,63}$")
@@ -93,7 +93,7 @@ class CompetitorInfoSchema(Schema):
 class StageSchema(Schema):
     name = text_field(200, required=True)
     owner = fields.String(validate=validate.Length(min=1, max=100), allow_none=True)
-    due_date = _day(allow_none=True)
+    due_date = _day(required=True)
 
 
 class IssueInSchema(Schema):
@@ -104,7 +104,11 @@ class IssueInSchema(Schema):
         fields.String(validate=DEPARTMENT), validate=validate.Length(max=10), load_default=list
     )
     due_date = _day(metadata={"description": "deadline of the resolution"})
-    stages = fields.List(fields.Nested(StageSchema), validate=validate.Length(max=20))
+    stages = fields.List(
+        fields.Nested(StageSchema),
+        validate=validate.Length(min=1, max=MAX_STAGES),
+        metadata={"description": "a timetable of stages, each with owner and due date"},
+    )
 
 
 class CompleteSchema(Schema):
@@ -139,6 +143,19 @@ class AuditInSchema(Schema):
     note = optional_text_field(2000)
 
 
+class StageOutSchema(Schema):
+    n = fields.Integer(metadata={"description": "the stage's number, from 1"})
+    name = fields.String()
+    owner = fields.String(allow_none=True)
+    due_date = fields.Date(allow_none=True)
+    status = fields.String(
+        metadata={"description": "pending, done, or overdue (as of today, tenant-local)"},
+        validate=validate.OneOf(STAGE_STATUSES),
+    )
+    completed_at = fields.DateTime(allow_none=True)
+    completed_by = fields.String(allow_none=True)
+
+
 class IssueOutSchema(Schema):
     id = fields.String()
     visit_id, complaint_id = several(fields.String, 2, allow_none=True)
@@ -146,12 +163,18 @@ class IssueOutSchema(Schema):
     assignee = fields.String(allow_none=True)
     category, description, department = several(fields.String, 3)
     assisting_departments = fields.List(fields.String())
-    status = fields.String()
+    status = fields.String(metadata={"description": "open, resolved or confirmed"})
     due_date = fields.Date(allow_none=True)
-    stages = fields.List(fields.Dict())
+    # the stages with each one's status (set by service.annotate_issues)
+    stages = fields.List(fields.Nested(StageOutSchema), attribute="stage_view")
     resolution, resolved_by = several(fields.String, 2, allow_none=True)
     raised_at = fields.DateTime()
     resolved_at = fields.DateTime(allow_none=True)
+    satisfied = fields.Boolean(allow_none=True)
+    confirmation_note = fields.String(allow_none=True)
+    confirmed_at = fields.DateTime(allow_none=True)
+    confirmed_by = fields.String(allow_none=True)
+    reopen_count = fields.Integer()
 
 
 class AuditOutSchema(Schema):
@@ -247,3 +270,41 @@ IssuePageSchema = page_schema("IssuePageSchema", IssueOutSchema)
 
 class ResolveSchema(Schema):
     resolution = text_field(2000, required=True)
+
+
+class ConfirmSchema(Schema):
+    satisfied = fields.Boolean(required=True)
+    note = optional_text_field(2000)
+
+
+# --------------------------------------------------------------------------- cases
+
+CASE_SOURCES = ("issue", "complaint")
+
+
+class CaseInSchema(Schema):
+    source = fields.String(required=True, validate=validate.OneOf(CASE_SOURCES))
+    source_id = fields.String(required=True, validate=ID)
+    title = text_field(200, required=True)
+    summary = text_field(4000, required=True)
+    lessons = optional_text_field(4000)
+
+
+class CaseOutSchema(Schema):
+    id, source, source_id, title, summary = several(fields.String, 5)
+    lessons = fields.String(allow_none=True)
+    category, department = several(fields.String, 2)
+    customer_id, created_by = several(fields.String, 2, allow_none=True)
+    created_at = fields.DateTime()
+
+
+class CaseListArgs(PageArgs):
+    q = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "words in the title, summary or lessons (any case)"},
+    )
+    category = fields.String(validate=validate.Length(min=1, max=100))
+    department = fields.String(validate=DEPARTMENT)
+
+
+CasePageSchema = page_schema("CasePageSchema", CaseOutSchema)

@@ -27,8 +27,8 @@ from revisit_common.ids import new_id
 from revisit_common.messaging.outbox import Outbox
 from revisit_common.rows import tenant_row
 
-from . import domain
-from .models import CustomerCopy, RoundRobin, Visit
+from . import domain, issue_rules
+from .models import CustomerCopy, Issue, RoundRobin, Visit
 
 
 @dataclass(frozen=True)
@@ -176,10 +176,20 @@ def get_visit(session: Session, tenant_id: str, visit_id: str) -> Visit:
 
 
 def annotate(visits, today: date):
-    """Set each visit's derived ``overdue`` flag for rendering; returns the visits."""
+    """Set each visit's derived ``overdue`` flag (and its issues' stage statuses) for
+    rendering; returns the visits."""
     for visit in visits:
         visit.overdue = domain.is_overdue(visit.status, visit.due_date, today)
+        annotate_issues(visit.issues, today)
     return visits
+
+
+def annotate_issues(issues: list[Issue], today: date) -> list[Issue]:
+    """Set each issue's ``stage_view`` for rendering: its stages, numbered, each with its
+    status as of ``today`` (tenant-local); returns the issues."""
+    for issue in issues:
+        issue.stage_view = issue_rules.stage_view(issue.stages, today)
+    return issues
 
 
 def open_visit(
@@ -265,17 +275,7 @@ def plan_visit(
         if open_visit(session, caller.tenant_id, customer.customer_id, reason, trigger) is None:
             raise
         return None  # planned concurrently by someone else: already planned
-    publish(
-        session,
-        outbox,
-        caller,
-        events.VisitScheduled(
-            **visit_fields(visit),
-            method=visit.method,
-            trigger=visit.trigger,
-            scheduled_at=stamp.isoformat(),
-        ),
-    )
+    announce_scheduled(session, outbox, caller, visit, stamp)
     return visit
 
 
@@ -367,3 +367,20 @@ def visit_query(tenant_id: str, args: dict, today: date) -> sa.Select:
     elif args.get("overdue") is False:
         query = query.where(sa.or_(Visit.status != "planned", Visit.due_date >= today))
     return query
+
+
+def announce_scheduled(
+    session: Session, outbox: Outbox, caller: Caller, visit: Visit, at: datetime
+) -> None:
+    """Publish VisitScheduled for ``visit`` as it now stands (planned, or its due date moved)."""
+    publish(
+        session,
+        outbox,
+        caller,
+        events.VisitScheduled(
+            **visit_fields(visit),
+            method=visit.method,
+            trigger=visit.trigger,
+            scheduled_at=at.isoformat(),
+        ),
+    )

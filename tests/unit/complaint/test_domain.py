@@ -52,6 +52,7 @@ def test_policy_defaults_are_domain_md():
         "major_first_response_working_hours": 4,
         "major_plan_working_days": 2,
         "major_resolve_working_days": 10,
+        "supervisors": [],
     }
     assert POLICY.resolve_days("general") == 5
     assert POLICY.resolve_days("major") == 10

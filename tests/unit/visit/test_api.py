@@ -309,7 +309,9 @@ def test_complete_with_full_record_and_issues(client, runtime, customer):
     first, second = done["issues"]
     assert first["id"] and first["status"] == "open"
     assert first["assisting_departments"] == ["technical"]  # lead and repeats dropped
-    assert first["stages"] == [{"name": "analyse", "owner": "wu", "due_date": "2026-12-10"}]
+    [stage] = first["stages"]  # with its number and status (test_issue_stages.py)
+    assert (stage["n"], stage["name"], stage["owner"]) == (1, "analyse", "wu")
+    assert stage["due_date"] == "2026-12-10" and stage["completed_at"] is None
     assert first["customer_id"] == customer and first["visit_id"] == visit["id"]
     raised = events_of(runtime, "IssueRaised")
     assert [e["routing_key"] for e in raised] == ["issue.raised.product", "issue.raised.sales"]

@@ -27,7 +27,6 @@ from visit_service.domain import (
     choose_assignee,
     due_date,
     is_overdue,
-    issue_transition,
     key_account_schedule,
     on_time,
     periodic_due,
@@ -51,7 +50,9 @@ def test_defaults_are_domain_md():
         "periodic_months_a": 3,
         "periodic_months_b": 6,
         "periodic_months_c": 12,
-        "key_account_offsets_days": [2, 7, 30, 90, 180],
+        "new_customer_unit": "calendar_days",
+        "key_account_offsets": ["2d", "7d", "1m", "3m", "6m"],
+        "key_account_offsets_days": None,
         "post_project_working_days": 5,
         "post_complaint_working_days": 3,
         "post_event_working_days": 5,
@@ -62,6 +63,10 @@ def test_defaults_are_domain_md():
         "agents_by_region": {},
         "rollout_target_repair": 0.5,
         "rollout_target_new_customer": 0.1,
+        "care_lead_days": 7,
+        "care_dates": [],
+        "birthday_care_grades": ["A", "B"],
+        "holiday_care_grades": ["A"],
     }
     assert [DEFAULT.periodic_months(g) for g in "ABC"] == [3, 6, 12]
 
@@ -248,12 +253,13 @@ def test_tenant_settings_change_due_dates():
 
 
 def test_key_account_schedule():
+    # calendar months (DOMAIN.md §6); a day off moves to the next working day
     assert key_account_schedule(FRIDAY, DEFAULT, CAL) == [
-        (2, date(2026, 11, 23)),
-        (7, date(2026, 11, 27)),
-        (30, date(2026, 12, 21)),
-        (90, date(2027, 2, 18)),
-        (180, date(2027, 5, 19)),
+        ("2d", date(2026, 11, 23)),
+        ("7d", date(2026, 11, 27)),
+        ("1m", date(2026, 12, 21)),  # Sunday 20 December → Monday
+        ("3m", date(2027, 2, 22)),  # Saturday 20 February → Monday
+        ("6m", date(2027, 5, 20)),
     ]
 
 
@@ -329,12 +335,6 @@ def test_visit_state_machine():
         visit_transition("planned", "reopen")
     with pytest.raises(ValueError):
         visit_transition("lost", "complete")
-
-
-def test_issue_state_machine():
-    assert issue_transition("open", "resolve") == "resolved"
-    with pytest.raises(IllegalTransition):
-        issue_transition("resolved", "resolve")
 
 
 def test_audits_only_once_and_only_completed():

@@ -79,6 +79,9 @@ def test_registry_is_explicit():
         "RepairClosed",
         "IssueResolved",
         "SurveyResponded",
+        "ProjectCompleted",
+        "MarketingEventHeld",
+        "ContactDatesChanged",
     }
     # the queue's bindings come from the same registry
     keys = SPEC.routing_keys
@@ -111,13 +114,13 @@ def test_a_customer_purchase_plans_key_account_cadence(client, feed, customer):
     planned = visits(client)
     assert [v["reason"] for v in planned] == ["new_customer"] + ["key_account"] * 5
     key = planned[1:]
-    assert [v["trigger"] for v in key] == ["p-1:2", "p-1:7", "p-1:30", "p-1:90", "p-1:180"]
+    assert [v["trigger"] for v in key] == ["p-1:2", "p-1:7", "p-1:1m", "p-1:3m", "p-1:6m"]
     assert [v["due_date"] for v in key] == [
         "2026-11-23",
         "2026-11-27",
         "2026-12-21",
-        "2027-02-18",
-        "2027-05-19",
+        "2027-02-22",
+        "2027-05-20",
     ]
     assert {v["method"] for v in key} == {"on_site"}
 

@@ -79,7 +79,7 @@ def test_concurrent_sweeps_announce_once(client, runtime, customer):
 
 def test_the_worker_runs_the_sweep(client, runtime, customer):
     plan(client, customer, due_date=PAST)
-    [(interval, job)] = SPEC.periodic
+    (interval, job), _care = SPEC.periodic
     assert interval(runtime) == runtime.options.overdue_sweep_seconds == 60
     assert job is sweep.run
     runtime.spec = dataclasses.replace(SPEC, periodic=((0.05, sweep.run),))

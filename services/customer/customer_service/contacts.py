@@ -1,0 +1,83 @@
+"""Writing a customer's contacts, and the ContactDatesChanged events that causes.
+
+The list given replaces the stored one; a contact of the same name keeps its id (the pairing
+rule is :func:`.contact_dates.pair_by_name`), so the care visits planned from its birthday
+and anniversary can follow it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from revisit_common import events
+from revisit_common.ids import new_id
+from revisit_common.rows import copied
+
+from . import contact_dates
+from .contact_dates import Dates
+from .models import Contact, Customer
+
+CONTACT_FIELDS = ("name", "title", "phone", "email", "decision_maker", "birthday", "anniversary")
+DEFAULTS = {"decision_maker": False}
+
+
+@dataclass(frozen=True)
+class DatesChange:
+    """One contact's dates before and after a write (``None``: created, or removed)."""
+
+    contact_id: str
+    name: str
+    before: Dates | None
+    after: Dates | None
+
+
+def _dates(contact: Contact) -> Dates:
+    return (contact.birthday, contact.anniversary)
+
+
+def write_contacts(customer: Customer, items: list[dict]) -> list[DatesChange]:
+    """Replace the customer's contacts by ``items``; the changes of dates that are due an
+    event (:func:`.contact_dates.dates_changed`)."""
+    stored = list(customer.contacts or [])
+    pairs = contact_dates.pair_by_name([c.name for c in stored], [i["name"] for i in items])
+    kept: list[Contact] = []
+    changes: list[DatesChange] = []
+    for position, (item, index) in enumerate(zip(items, pairs, strict=True)):
+        contact = Contact(id=new_id()) if index is None else stored[index]
+        before = None if index is None else _dates(contact)
+        contact.position = position
+        for key in CONTACT_FIELDS:
+            setattr(contact, key, item.get(key, DEFAULTS.get(key)))
+        kept.append(contact)
+        changes.append(DatesChange(contact.id, contact.name, before, _dates(contact)))
+    continued = {index for index in pairs if index is not None}
+    changes += [
+        DatesChange(contact.id, contact.name, _dates(contact), None)
+        for index, contact in enumerate(stored)
+        if index not in continued
+    ]
+    customer.contacts = kept
+    return [c for c in changes if contact_dates.dates_changed(c.before, c.after)]
+
+
+def dates_events(
+    customer: Customer, changes: list[DatesChange], at: datetime
+) -> list[events.ContactDatesChanged]:
+    """The ContactDatesChanged event of each change, with the customer's current grade."""
+    return [
+        events.ContactDatesChanged(
+            contact_id=change.contact_id,
+            customer_id=customer.id,
+            **copied(customer, "region", "owner", "grade"),
+            name=change.name,
+            birthday=_iso((change.after or (None, None))[0]),
+            anniversary=_iso((change.after or (None, None))[1]),
+            changed_at=at.isoformat(),
+        )
+        for change in changes
+    ]
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()

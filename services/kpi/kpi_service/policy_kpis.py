@@ -1,0 +1,137 @@
+"""The KPIs as the policies define them (DOMAIN.md §6), beside those of §5: pure rules.
+
+The daily aggregates cannot give these: they count customers once however many visits they
+had, date complaints by their resolve limit rather than their arrival, and sum units and
+amounts sold. So they are counted from the facts themselves (kind, merged state), with the
+same contributions (:func:`domain.contribution`) as the aggregates, so they agree with them:
+
+* ``customers_due``: distinct customers with a visit in ``visits_due`` of the period (due
+  then, not cancelled); ``customers_visited``: of those, with a completed one.
+* ``complaints_resolve_due``: complaints whose resolve limit (``deadlines.resolve_by`` at
+  intake) falls in the period; ``complaints_resolved_within_limit``: of those, resolved
+  (and not reopened since) within it. A complaint with no resolve limit is in neither.
+* ``units_sold``: the quantity of the period's purchases (1 for a purchase without one);
+  ``sales_amount`` / ``previous_sales_amount``: their amounts (Decimal), this period and the
+  one of equal length before.
+
+Rates (``None`` when the denominator is 0): customer visit completion = customers visited /
+due; complaint on-time = resolved within limit / resolve limit due; incidence per unit =
+complaints / units sold; customer complaint rate = complaints / customers (registered up to
+the period's end: the same ratio as ``complaint_rate``, under the policy's name); sales
+growth = (amount − previous) / previous; satisfaction change = this period's satisfaction
+rate − the previous one's (both needed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from .domain import contribution, day_of, ratio
+
+KINDS = ("visit", "complaint", "purchase")  # the facts these figures read
+INT_COUNTS = (
+    "customers_due",
+    "customers_visited",
+    "complaints_resolve_due",
+    "complaints_resolved_within_limit",
+    "units_sold",
+    "previous_visits_rated",
+    "previous_visits_satisfied",
+)
+AMOUNTS = ("sales_amount", "previous_sales_amount")
+RATES: dict[str, tuple[str, str]] = {
+    "customer_visit_completion_rate": ("customers_visited", "customers_due"),
+    "complaint_on_time_rate": ("complaints_resolved_within_limit", "complaints_resolve_due"),
+    "complaint_incidence_per_unit": ("complaints", "units_sold"),
+    "customer_complaint_rate": ("complaints", "customers"),
+}
+FIGURES = (*RATES, "sales_growth_rate", "satisfaction_change")
+SALES = {"amount": "sales_amount", "previous_amount": "previous_sales_amount"}
+
+Period = tuple[date, date]
+Fact = tuple[str, Mapping[str, Any]]  # (kind, state)
+
+
+def quantity(value: Any) -> int:
+    """Units of a purchase: its quantity, 1 when absent or not a count."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return 1
+
+
+def amount(value: Any) -> Decimal:
+    """A purchase's amount (a decimal string); 0 when absent or unreadable."""
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return Decimal(0)
+    return number if number.is_finite() else Decimal(0)
+
+
+def _within(day: date, period: Period | None) -> bool:
+    return period is not None and period[0] <= day <= period[1]
+
+
+def resolve_limit_day(fields: Mapping[str, Any], timezone: str) -> date | None:
+    """The tenant-local day of a complaint's resolve limit (None without one)."""
+    deadlines = fields.get("deadlines")
+    limit = deadlines.get("resolve_by") if isinstance(deadlines, Mapping) else None
+    return day_of(limit, timezone) if limit else None
+
+
+def policy_counts(
+    facts: Iterable[Fact], timezone: str, period: Period, previous: Period | None
+) -> dict[str, Any]:
+    """The counts above for ``period`` (and the previous period's sales amount)."""
+    due: set[str] = set()
+    visited: set[str] = set()
+    out: dict[str, Any] = dict.fromkeys(INT_COUNTS, 0) | dict.fromkeys(AMOUNTS, Decimal(0))
+    for kind, state in facts:
+        fields = state.get("fields") or {}
+        part = contribution(kind, state, timezone)
+        if kind == "complaint":
+            limit = resolve_limit_day(fields, timezone)
+            if limit is not None and _within(limit, period):
+                out["complaints_resolve_due"] += 1
+                met = part.counts.get("complaints_resolved_on_time", 0) if part else 0
+                out["complaints_resolved_within_limit"] += met
+        if part is None:
+            continue
+        if kind == "visit" and _within(part.day, period) and part.counts.get("visits_due"):
+            customer = fields.get("customer_id")
+            if customer not in (None, ""):
+                due.add(str(customer))
+                if part.counts.get("visits_completed"):
+                    visited.add(str(customer))
+        elif kind == "purchase":
+            if _within(part.day, period):
+                out["units_sold"] += quantity(fields.get("quantity"))
+                out["sales_amount"] += amount(fields.get("amount"))
+            elif _within(part.day, previous):
+                out["previous_sales_amount"] += amount(fields.get("amount"))
+    out["customers_due"], out["customers_visited"] = len(due), len(visited)
+    return out
+
+
+def growth(current: Decimal, previous: Decimal) -> float | None:
+    """(current − previous) / previous; None when there was nothing before."""
+    return None if previous == 0 else float((current - previous) / previous)
+
+
+def change(current: float | None, previous: float | None) -> float | None:
+    return None if current is None or previous is None else current - previous
+
+
+def policy_figures(counts: Mapping[str, Any]) -> dict[str, float | None]:
+    """The policies' rates from ``counts``: those of :func:`policy_counts` plus
+    ``complaints``, ``customers``, ``visits_rated`` and ``visits_satisfied`` of the period."""
+    out = {name: ratio(counts.get(n, 0), counts.get(d, 0)) for name, (n, d) in RATES.items()}
+    out["sales_growth_rate"] = growth(counts["sales_amount"], counts["previous_sales_amount"])
+    out["satisfaction_change"] = change(
+        ratio(counts.get("visits_satisfied", 0), counts.get("visits_rated", 0)),
+        ratio(counts["previous_visits_satisfied"], counts["previous_visits_rated"]),
+    )
+    return out

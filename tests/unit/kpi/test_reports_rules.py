@@ -1,0 +1,121 @@
+"""The reports without a database: root causes beside the previous period, visit summary."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from kpi_service import reports
+
+TZ = "Asia/Shanghai"
+JAN = (date(2026, 1, 1), date(2026, 1, 31))
+DEC = (date(2025, 12, 1), date(2025, 12, 31))
+
+
+def complaint(received, category="quality", department="product"):
+    fields = {"received_at": received, "category": category, "department": department}
+    return ("complaint", {"fields": fields})
+
+
+def issue(raised, category="technical", department="product", region="east"):
+    fields = {"raised_at": raised, "category": category, "department": department}
+    return ("issue", {"fields": {**fields, "region": region}})
+
+
+def visit(due, region="east", satisfaction=None, score=None, completed=True):
+    fields = {"customer_id": "c", "due_date": due, "region": region}
+    if completed:
+        fields.update(completed_at=f"{due}T04:00:00+00:00", satisfaction=satisfaction)
+        fields["recommend_score"] = score
+    return ("visit", {"fields": fields})
+
+
+def purchase(at, customer, region="east"):
+    fields = {"purchased_at": at, "customer_id": customer, "region": region}
+    return ("purchase", {"fields": fields})
+
+
+def test_root_causes_by_category_and_department_beside_the_previous_period():
+    facts = [
+        complaint("2026-01-05T02:00:00Z"),
+        complaint("2026-01-06T02:00:00Z"),
+        complaint("2026-01-07T02:00:00Z", "delivery", "logistics"),
+        complaint("2025-12-05T02:00:00Z"),
+        complaint("2025-12-06T02:00:00Z", "price", "sales"),
+        complaint("2025-12-31T17:00:00Z", "price", "sales"),  # Jan 1 in Shanghai
+        complaint("2025-11-30T02:00:00Z", "billing", "finance"),  # before both periods
+        issue("2026-01-09T02:00:00Z"),
+        issue("2025-12-09T02:00:00Z", "service", "sales"),
+    ]
+    got = reports.root_causes(facts, TZ, JAN, DEC)
+    row = ("category", "department", "count", "previous", "change")
+    assert [tuple(r[k] for k in row) for r in got["complaints"]] == [
+        ("quality", "product", 2, 1, 1),
+        ("delivery", "logistics", 1, 0, 1),
+        ("price", "sales", 1, 1, 0),
+    ]
+    assert [tuple(r[k] for k in row) for r in got["issues"]] == [
+        ("technical", "product", 1, 0, 1),
+        ("service", "sales", 0, 1, -1),
+    ]
+
+
+def test_root_causes_with_nothing_and_without_a_previous_period():
+    assert reports.root_causes([], TZ, JAN, None) == {"complaints": [], "issues": []}
+    got = reports.root_causes([complaint("2026-01-05T02:00:00Z", None, None)], TZ, JAN, None)
+    assert got["complaints"] == [
+        {"category": None, "department": None, "count": 1, "previous": 0, "change": 1}
+    ]
+
+
+def test_visit_summary_and_by_region():
+    facts = [
+        visit("2026-01-05", "east", "very_satisfied", 10),
+        visit("2026-01-06", "east", "neutral", 5),
+        visit("2026-01-07", "west", "satisfied", 8),
+        visit("2026-01-08", "west", completed=False),  # due, not done: nothing rated
+        visit("2025-12-08", "west", "very_dissatisfied", 0),  # another period
+        purchase("2026-01-03T02:00:00Z", "c1"),
+        purchase("2026-01-04T02:00:00Z", "c1"),
+        purchase("2026-01-05T02:00:00Z", "c2", "west"),
+        purchase("2025-12-05T02:00:00Z", "c2", "west"),  # another period
+        issue("2026-01-09T02:00:00Z", "technical"),
+        issue("2026-01-10T02:00:00Z", "technical", region="west"),
+        issue("2026-01-11T02:00:00Z", "service"),
+    ]
+    got = reports.visit_summary(facts, TZ, JAN)
+    assert got["satisfaction"] == {
+        "levels": {
+            "very_satisfied": 1,
+            "satisfied": 1,
+            "neutral": 1,
+            "dissatisfied": 0,
+            "very_dissatisfied": 0,
+        },
+        "rated": 3,
+        "satisfied": 2,
+        "rate": 2 / 3,
+    }
+    assert got["repurchase"] == {"customers": 2, "repeat_customers": 1, "share": 0.5}
+    assert got["nps"] == {"score": 0.0, "responses": 3, "promoters": 1, "detractors": 1}
+    assert got["issues"] == [
+        {"category": "technical", "count": 2},
+        {"category": "service", "count": 1},
+    ]
+    east, west = got["by_region"]
+    assert east["region"] == "east" and west["region"] == "west"
+    assert east["repurchase"]["share"] == 1.0
+    assert west["repurchase"] == {"customers": 1, "repeat_customers": 0, "share": 0.0}
+    assert west["nps"]["score"] == 0.0  # one passive (8)
+    assert west["satisfaction"]["rate"] == 1.0
+    assert east["issues"] == [
+        {"category": "service", "count": 1},
+        {"category": "technical", "count": 1},
+    ]
+
+
+def test_an_empty_summary_has_nulls_not_zeros():
+    got = reports.visit_summary([], TZ, JAN)
+    assert got["satisfaction"]["rate"] is None
+    assert got["repurchase"]["share"] is None
+    assert got["nps"]["score"] is None
+    assert got["by_region"] == [] and got["issues"] == []

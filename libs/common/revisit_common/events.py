@@ -232,6 +232,9 @@ class VisitCompleted(Event):
     repurchase_intent: bool | None
     issue_ids: list
     complaint_id: str | None = None
+    # What the customer said of its needs and of competitors (the summary report's trends).
+    needs: str | None = None
+    competitor_info: dict | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

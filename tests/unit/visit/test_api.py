@@ -330,6 +330,8 @@ def test_complete_with_full_record_and_issues(client, runtime, customer):
     )
     assert data["on_time"] is True and data["complaint_id"] is None
     assert data["due_date"] == visit["due_date"] and data["region"] == "east"
+    assert (data["needs"], data["competitor_info"]) == (done["needs"], done["competitor_info"])
+    assert data["needs"] == RECORD["needs"]
     assert client.get(f"/api/v1/visits/{visit['id']}").json["issues"][0]["id"] == first["id"]
 
 

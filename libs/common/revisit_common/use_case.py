@@ -3,10 +3,10 @@
 A route validates its input, then ``run(lambda session: service.something(session, ...))``:
 a read runs in a read-only transaction, a write in :func:`.idempotency.transaction` (the
 request's idempotent transaction when it has an ``Idempotency-Key``). A use case of the
-usual write shape, ``(session, outbox, caller, ...)``, is called with :func:`write`, a read of
-the caller's tenant, ``(session, tenant_id, ...)``, with :func:`read`, and one page of a parent's
-children with :func:`list_of`. Errors of :mod:`.errors` propagate; :mod:`.webapp` renders them
-as problem+json.
+usual write shape, ``(session, outbox, caller, ...)``, is called with :func:`write`; a read
+of the caller's tenant, ``(session, tenant_id, ...)``, with :func:`read`; one page of the
+tenant's rows with :func:`tenant_page`, of a parent's children with :func:`list_of`. Errors
+of :mod:`.errors` propagate; :mod:`.webapp` renders them as problem+json.
 """
 
 from __future__ import annotations
@@ -63,6 +63,13 @@ def list_of(get_parent: Callable, parent_id: str, column, args: dict, *where) ->
         return listing(session, query, model.id, args)
 
     return run(page, read=True)
+
+
+def tenant_page(model, args: dict, *where) -> dict:
+    """One page (:func:`.paging.listing` of ``args``) of the caller's tenant's rows of
+    ``model``, narrowed by the conditions ``where``, oldest (lowest id) first."""
+    query = sa.select(model).where(model.tenant_id == current().tenant_id, *where)
+    return run(lambda session: listing(session, query, model.id, args), read=True)
 
 
 def caller() -> Caller:

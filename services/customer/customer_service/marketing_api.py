@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from revisit_common import routes, use_case
-from revisit_common.identity import current
-from revisit_common.paging import PageArgs, listing
+from revisit_common.paging import PageArgs
 
 from . import projects
 from .models import MarketingEvent
@@ -28,9 +26,7 @@ class MarketingEvents(MethodView):
     @blp.response(200, MarketingEventPageSchema)
     def get(self, args):
         """List the tenant's marketing events, oldest first, with cursor paging."""
-        tenant = current().tenant_id
-        query = sa.select(MarketingEvent).where(MarketingEvent.tenant_id == tenant)
-        return use_case.run(lambda s: listing(s, query, MarketingEvent.id, args), read=True)
+        return use_case.tenant_page(MarketingEvent, args)
 
     @blp.arguments(MarketingEventInSchema)
     @blp.response(201, MarketingEventOutSchema)

@@ -7,14 +7,12 @@ the invitation's, so those routes never read the caller's identity.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from revisit_common import routes, use_case
-from revisit_common.identity import current
-from revisit_common.paging import PageArgs, listing
+from revisit_common.paging import PageArgs
 from revisit_common.runtime import runtime
 
 from . import service
@@ -50,10 +48,8 @@ class Surveys(MethodView):
     @blp.response(200, SurveyPageSchema)
     def get(self, args):
         """List the tenant's surveys, oldest first, with cursor paging."""
-        query = sa.select(Survey).where(Survey.tenant_id == current().tenant_id)
-        if "status" in args:
-            query = query.where(Survey.status == args["status"])
-        return use_case.run(lambda s: listing(s, query, Survey.id, args), read=True)
+        status = [Survey.status == args["status"]] if "status" in args else []
+        return use_case.tenant_page(Survey, args, *status)
 
     @blp.arguments(SurveyInSchema)
     @blp.response(201, SurveyOutSchema)

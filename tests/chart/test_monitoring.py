@@ -22,7 +22,8 @@ from tests.support.metric_names import (
 
 HERE = Path(__file__).resolve().parent
 
-# CONTRACT.md §3, plus the per-service and kpi gauges agreed for the alerts.
+# CONTRACT.md §3, plus the per-service and kpi gauges agreed for the alerts, and the counters
+# of the policies' own KPIs (issue #13).
 ALLOWED_METRICS = {
     "revisit_visits_due_total",
     "revisit_visits_cancelled_total",
@@ -35,6 +36,9 @@ ALLOWED_METRICS = {
     "revisit_complaints_raised_total",
     "revisit_complaints_resolved_total",
     "revisit_purchases_total",
+    "revisit_units_sold_total",
+    "revisit_complaint_resolve_limits_total",
+    "revisit_complaints_resolved_within_limit_total",
     "revisit_complaints_open",
     "revisit_visits_overdue",
     "revisit_http_requests_total",
@@ -56,6 +60,8 @@ KPI_RATIOS = {
     "revisit:visit_record_accuracy:ratio30d",
     "revisit:complaint_timeliness:ratio30d",
     "revisit:complaint_incidence:ratio30d",
+    "revisit:complaint_on_time:ratio30d",
+    "revisit:complaint_incidence_per_unit:ratio30d",
 }
 ALERTS = {
     "RevisitComplaintDeadlinesAtRisk",

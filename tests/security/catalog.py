@@ -68,6 +68,12 @@ BODIES: dict[tuple[str, str], Callable[[Ids], Any]] = {
     ("POST", "/api/v1/visits/{visit_id}/complete"): lambda ids: {"satisfaction": "satisfied"},
     ("POST", "/api/v1/visits/{visit_id}/cancel"): lambda ids: {"reason": "moved"},
     ("POST", "/api/v1/visits/{visit_id}/audit"): lambda ids: {"accurate": True},
+    ("POST", "/api/v1/visits/{visit_id}/reply"): lambda ids: {
+        "replied_at": "2026-03-06T10:00:00+08:00"
+    },
+    ("POST", "/api/v1/visits/{visit_id}/book"): lambda ids: {
+        "appointment_at": "2026-03-10T14:00:00+08:00"
+    },
     ("POST", "/api/v1/issues/{issue_id}/resolve"): lambda ids: {"resolution": "fixed"},
     ("POST", "/api/v1/complaints"): lambda ids: {
         "customer_id": ids["customer_id"],

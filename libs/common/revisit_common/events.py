@@ -114,6 +114,7 @@ class CustomerRiskChanged(Event):
     reasons: list
     measures: list
     changed_at: str
+    owner: str | None = None  # the customer's owner, whom a warning reaches
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -192,6 +193,7 @@ class ContactDatesChanged(Event):
     birthday: str | None  # YYYY-MM-DD
     anniversary: str | None
     changed_at: str
+    decision_maker: bool | None = None  # the contact's flag: a key contact
 
 
 # --- visit -------------------------------------------------------------------------

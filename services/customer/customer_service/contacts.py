@@ -24,12 +24,14 @@ DEFAULTS = {"decision_maker": False}
 
 @dataclass(frozen=True)
 class DatesChange:
-    """One contact's dates before and after a write (``None``: created, or removed)."""
+    """One contact's dates before and after a write (``None``: created, or removed), and its
+    decision-maker flag (as written, or as it was for a removed contact)."""
 
     contact_id: str
     name: str
     before: Dates | None
     after: Dates | None
+    decision_maker: bool | None = None
 
 
 def _dates(contact: Contact) -> Dates:
@@ -50,10 +52,12 @@ def write_contacts(customer: Customer, items: list[dict]) -> list[DatesChange]:
         for key in CONTACT_FIELDS:
             setattr(contact, key, item.get(key, DEFAULTS.get(key)))
         kept.append(contact)
-        changes.append(DatesChange(contact.id, contact.name, before, _dates(contact)))
+        changes.append(
+            DatesChange(contact.id, contact.name, before, _dates(contact), contact.decision_maker)
+        )
     continued = {index for index in pairs if index is not None}
     changes += [
-        DatesChange(contact.id, contact.name, _dates(contact), None)
+        DatesChange(contact.id, contact.name, _dates(contact), None, contact.decision_maker)
         for index, contact in enumerate(stored)
         if index not in continued
     ]
@@ -64,7 +68,8 @@ def write_contacts(customer: Customer, items: list[dict]) -> list[DatesChange]:
 def dates_events(
     customer: Customer, changes: list[DatesChange], at: datetime
 ) -> list[events.ContactDatesChanged]:
-    """The ContactDatesChanged event of each change, with the customer's current grade."""
+    """The ContactDatesChanged event of each change, with the customer's current grade and
+    the contact's decision-maker flag (birthday care of key contacts, DOMAIN.md §6 "Care")."""
     return [
         events.ContactDatesChanged(
             contact_id=change.contact_id,
@@ -74,6 +79,7 @@ def dates_events(
             birthday=_iso((change.after or (None, None))[0]),
             anniversary=_iso((change.after or (None, None))[1]),
             changed_at=at.isoformat(),
+            decision_maker=change.decision_maker,
         )
         for change in changes
     ]

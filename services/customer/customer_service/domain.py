@@ -31,7 +31,9 @@ Classification of one customer (:func:`classify`):
 * **risk level** from :class:`RiskIndicators`: ``high`` on a legal dispute, payments overdue
   >= 90 days, a poor credit rating or >= 5 complaints in 12 months; ``medium`` on payments
   overdue >= 30 days, a fair credit rating, >= 2 complaints, or purchases down >= 30% on the
-  previous 12 months; else ``low``.
+  previous 12 months; else ``low``. Each level asks for its measures (:func:`measures_for`,
+  DOMAIN.md §6 "Risk"): a watch plan for ``medium``; a lower credit line, shorter payment
+  terms and guarantees for ``high``; none for ``low``.
 
 Money is :class:`~decimal.Decimal` throughout; the score arithmetic is done in Decimal too, so
 a score exactly on a cut-off is graded the same on every machine.
@@ -55,6 +57,7 @@ __all__ = [
     "CUSTOMER_TYPES",
     "GRADES",
     "HIGH_RISK_MEASURES",
+    "MEDIUM_RISK_MEASURES",
     "RISK_LEVELS",
     "SATISFACTION_LEVELS",
     "SATISFACTION_POINTS",
@@ -100,8 +103,12 @@ SATISFACTION_POINTS: Mapping[str, Decimal] = {
     "dissatisfied": Decimal(25),
     "very_dissatisfied": Decimal(0),
 }
-# DOMAIN.md §1: "high risk asks for measures (lower credit line, shorter payment terms)".
-HIGH_RISK_MEASURES = ("lower_credit_line", "shorten_payment_terms")
+# DOMAIN.md §6 "Risk": "medium risk asks for a watch plan" — the owner follows the customer
+# up and its payment behaviour is reviewed monthly.
+MEDIUM_RISK_MEASURES = ("watch_plan",)
+# DOMAIN.md §1 and §6: "high risk for measures (lower credit line, shorter payment terms,
+# guarantees)".
+HIGH_RISK_MEASURES = ("lower_credit_line", "shorten_payment_terms", "require_guarantees")
 
 # Names of the score components, in the order of the weights.
 COMPONENTS = ("purchase_amount", "cooperation", "sales_performance", "satisfaction")
@@ -613,10 +620,20 @@ def raises_warning(old_level: str | None, new_level: str) -> bool:
 
 
 def measures_for(level: str) -> list[str]:
-    """DOMAIN.md §1 "high risk asks for measures": :data:`HIGH_RISK_MEASURES` for ``high``,
-    none for the other levels."""
+    """The measures a risk level asks for (DOMAIN.md §1, §6 "Risk"), carried on
+    CustomerRiskChanged:
+
+    * ``medium``: :data:`MEDIUM_RISK_MEASURES`, the watch plan — ``watch_plan``: the owner
+      follows the customer up and reviews its payment behaviour every month;
+    * ``high``: :data:`HIGH_RISK_MEASURES` — ``lower_credit_line``,
+      ``shorten_payment_terms`` and ``require_guarantees`` (ask for guarantees);
+    * ``low``: none."""
     _check_level(level)
-    return list(HIGH_RISK_MEASURES) if level == "high" else []
+    if level == "high":
+        return list(HIGH_RISK_MEASURES)
+    if level == "medium":
+        return list(MEDIUM_RISK_MEASURES)
+    return []
 
 
 def _check_level(level: Any) -> None:

@@ -46,6 +46,12 @@ def get_customer(session: Session, tenant_id: str, customer_id: str) -> Customer
     return tenant_row(session, Customer, tenant_id, customer_id, "customer")
 
 
+def has_purchases(session: Session, customer: Customer) -> bool:
+    """Whether any purchase is recorded for the customer (its annual amount then follows them)."""
+    found = session.scalar(sa.select(sa.exists().where(Purchase.customer_id == customer.id)))
+    return bool(found)
+
+
 def facts_of(session: Session, customer: Customer, today: date) -> domain.CustomerFacts:
     year_ago = datetime.combine(today - timedelta(days=365), datetime.min.time(), UTC)
     two_years_ago = datetime.combine(today - timedelta(days=730), datetime.min.time(), UTC)
@@ -60,15 +66,14 @@ def facts_of(session: Session, customer: Customer, today: date) -> domain.Custom
             ),
         ).where(Purchase.customer_id == customer.id, Purchase.purchased_at >= two_years_ago)
     ).one()
-    has_purchases = session.scalar(
-        sa.select(sa.exists().where(Purchase.customer_id == customer.id))
-    )
     cutoff = (today - timedelta(days=365)).isoformat()
     complaints = sum(1 for day in customer.complaint_dates or () if day > cutoff)
     return domain.CustomerFacts(
         type=customer.type,
         annual_purchase_amount=domain.annual_amount(
-            Decimal(customer.annual_purchase_amount), Decimal(last), bool(has_purchases)
+            Decimal(customer.annual_purchase_amount),
+            Decimal(last),
+            has_purchases(session, customer),
         ),
         cooperation_start=customer.cooperation_start,
         purchases_last_12m=Decimal(last),
@@ -174,6 +179,7 @@ def announce(
                 reasons=list(customer.risk_reasons),
                 measures=domain.measures_for(customer.risk_level),
                 changed_at=stamp,
+                owner=customer.owner,
             ),
         )
 
@@ -230,6 +236,11 @@ def update_customer(
     session: Session, outbox: Outbox, caller: Caller, customer_id: str, data: dict
 ) -> Customer:
     customer = get_customer(session, caller.tenant_id, customer_id)
+    if "annual_purchase_amount" in data and has_purchases(session, customer):
+        raise Conflict(
+            "annual_purchase_amount follows the customer's recorded purchases (the sum of the"
+            " last 12 months) and cannot be typed in; record a purchase instead"
+        )
     for key in EDITABLE:
         if key in data:
             setattr(customer, key, data[key])

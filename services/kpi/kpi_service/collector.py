@@ -5,7 +5,13 @@ and every replica reports the same. Counters are the all-time counts ``GET /kpis
 for the same tenant and customer region, except ``revisit_visits_due_total``: every visit
 ever due, cancelled or not (``visits_due + visits_cancelled``), so that a cancellation
 never lowers it; ``revisit_visits_cancelled_total`` counts the cancelled ones, and the rules
-take them off the completion denominator. Labels: ``tenant``, ``region`` (this
+take them off the completion denominator. The policies' own KPIs (DOMAIN.md §6) have
+``revisit_units_sold_total`` (purchase quantities: complaints per unit sold) and
+``revisit_complaint_resolve_limits_total`` / ``revisit_complaints_resolved_within_limit_total``
+(complaints with a resolve limit, and those resolved within it: on-time handling over all
+complaints); counted when the complaint arrives, where ``GET /kpis`` dates them by the limit.
+The distinct customers behind customer visit completion are per period, not a count that
+only grows, so they are in ``GET /kpis`` only. Labels: ``tenant``, ``region`` (this
 deployment's region) and ``customer_region`` (the customer's sales region) on every series,
 then ``reason`` (visits), ``department`` (issues, complaints), ``severity`` and ``channel``
 (complaints); never a staff member. Every tenant the store knows has a series of every
@@ -128,7 +134,22 @@ FAMILIES = (
         "complaints_open",
         gauge=True,
     ),
+    _one(
+        "revisit_complaint_resolve_limits",
+        "Complaints with a resolve limit",
+        "complaint",
+        COMPLAINT,
+        "complaint_resolve_limits",
+    ),
+    _one(
+        "revisit_complaints_resolved_within_limit",
+        "Complaints with a resolve limit resolved within it",
+        "complaint",
+        COMPLAINT,
+        "complaints_resolved_within_limit",
+    ),
     _one("revisit_purchases", "Purchases recorded", "purchase", (), "purchases"),
+    _one("revisit_units_sold", "Units sold (purchase quantities)", "purchase", (), "units_sold"),
     _one("revisit_customers", "Customers registered", "customer", (), "customers"),
 )
 

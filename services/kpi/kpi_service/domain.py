@@ -35,12 +35,16 @@ every fact's day is derived again). ``region`` is the business region in the eve
 * Issues (source "visit") are a cohort by raised day: ``issues_raised``, and
   ``issues_resolved`` of those. IssueRaised/IssueResolved with source "complaint" are about
   a complaint: IssueResolved is that complaint's resolution, IssueRaised is logged only.
-* ``audits``/``audits_accurate`` by audit day; ``purchases`` by purchase day;
+* ``audits``/``audits_accurate`` by audit day; ``purchases`` by purchase day, and
+  ``units_sold`` (their quantity, 1 when absent: :func:`units`);
   ``customers`` by registration day (the API reports customers registered up to the end of
   the period). A customer's region follows its newest Customer* event.
 * Complaints are a cohort by received day: ``complaints``; ``complaints_resolved`` of those
   (resolved and not reopened since); ``complaints_resolved_on_time`` (that resolution was
   within its deadline). ``complaints_open`` (a gauge): not closed, or reopened since.
+  ``complaint_resolve_limits``: complaints with a resolve limit (``deadlines.resolve_by``);
+  ``complaints_resolved_within_limit``: of those, resolved on time (for the metrics: GET
+  /kpis dates these by the limit, policy_kpis.py).
 * Rates are fractions 0..1, ``None`` when the denominator is 0. ``complaint_incidence_rate``
   (complaints / purchases) and ``complaint_rate`` (complaints / customers) are ratios of
   different populations, so they are >= 0 and may exceed 1. NPS is % promoters − %
@@ -102,8 +106,10 @@ EXTRA_COUNTS = (
     "complaints_open",
     "visits_cancelled",
 )
+# Kept for the metrics only (GET /kpis reports the policies' own, dated their way).
+METRIC_COUNTS = ("units_sold", "complaint_resolve_limits", "complaints_resolved_within_limit")
 API_COUNTS = CONTRACT_COUNTS + EXTRA_COUNTS
-COUNTS = API_COUNTS + tuple(f"rated_{level}" for level in LEVELS)
+COUNTS = API_COUNTS + tuple(f"rated_{level}" for level in LEVELS) + METRIC_COUNTS
 
 DAILY_DIMS = ("day", "region", "department", "assignee")
 MONTHLY_DIMS = ("month", "region", "department", "assignee")
@@ -142,7 +148,14 @@ class Rule:
 
 
 VISIT = ("customer_id", "reason", "method", "assignee", "region", "due_date")
-COMPLETION = ("completed_at", "on_time", "satisfaction", "recommend_score")
+COMPLETION = (
+    "completed_at",
+    "on_time",
+    "satisfaction",
+    "recommend_score",
+    "needs",  # the visit summary's needs trends and competitor mentions (reports.py)
+    "competitor_info",
+)
 ISSUE = ("department", "region", "assignee", "category", "raised_at")
 COMPLAINT = ("customer_id", "channel", "severity", "category", "department", "region", "deadlines")
 PURCHASE = ("customer_id", "region", "purchased_at", "quantity", "amount")
@@ -283,6 +296,11 @@ def _flag(counts: dict[str, int], name: str, condition: bool) -> None:
         counts[name] = 1
 
 
+def _set(counts: dict[str, int], name: str, value: int) -> None:
+    if value:
+        counts[name] = value
+
+
 def _visit(f: Mapping[str, Any], tz: str) -> Contribution | None:
     completed = f.get("completed_at") is not None
     if not f.get("due_date"):
@@ -349,11 +367,20 @@ def _audit(f: Mapping[str, Any], tz: str) -> Contribution | None:
     )
 
 
+def units(value: Any) -> int:
+    """Units of a purchase: its quantity, 1 when absent or not a count."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return 1
+
+
 def _purchase(f: Mapping[str, Any], tz: str) -> Contribution | None:
     if not f.get("purchased_at"):
         return None
     day = day_of(f["purchased_at"], tz)
-    return Contribution("purchase", day, region=_dim(f.get("region")), counts={"purchases": 1})
+    counts = {"purchases": 1}
+    _set(counts, "units_sold", units(f.get("quantity")))
+    return Contribution("purchase", day, region=_dim(f.get("region")), counts=counts)
 
 
 def _customer(f: Mapping[str, Any], tz: str) -> Contribution | None:
@@ -374,6 +401,13 @@ def _complaint(f: Mapping[str, Any], tz: str) -> Contribution | None:
     _flag(counts, "complaints_resolved", resolved)
     _flag(counts, "complaints_resolved_on_time", resolved and f.get("within_deadline") is True)
     _flag(counts, "complaints_open", not closed)
+    limited = _has_resolve_limit(f.get("deadlines"))
+    _flag(counts, "complaint_resolve_limits", limited)
+    _flag(
+        counts,
+        "complaints_resolved_within_limit",
+        limited and "complaints_resolved_on_time" in counts,
+    )
     return Contribution(
         "complaint",
         day_of(received, tz),
@@ -383,6 +417,10 @@ def _complaint(f: Mapping[str, Any], tz: str) -> Contribution | None:
         channel=_dim(f.get("channel")),
         counts=counts,
     )
+
+
+def _has_resolve_limit(deadlines: Any) -> bool:
+    return isinstance(deadlines, Mapping) and bool(deadlines.get("resolve_by"))
 
 
 CONTRIBUTORS: dict[str, Callable[[Mapping[str, Any], str], Contribution | None]] = {

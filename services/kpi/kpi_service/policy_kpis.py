@@ -30,6 +30,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .domain import contribution, day_of, ratio
+from .domain import units as quantity  # units of a purchase, as the aggregates count them
 
 KINDS = ("visit", "complaint", "purchase")  # the facts these figures read
 INT_COUNTS = (
@@ -53,13 +54,6 @@ SALES = {"amount": "sales_amount", "previous_amount": "previous_sales_amount"}
 
 Period = tuple[date, date]
 Fact = tuple[str, Mapping[str, Any]]  # (kind, state)
-
-
-def quantity(value: Any) -> int:
-    """Units of a purchase: its quantity, 1 when absent or not a count."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return 1
 
 
 def amount(value: Any) -> Decimal:

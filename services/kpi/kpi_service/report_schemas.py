@@ -67,11 +67,31 @@ CategoryCountSchema = Schema.from_dict(
     {"category": fields.String(allow_none=True), "count": fields.Integer()},
     name="CategoryCount",
 )
+NeedCountSchema = Schema.from_dict(
+    {
+        "text": fields.String(metadata={"description": "whitespace and case folded"}),
+        "count": fields.Integer(metadata={"description": "completed visits that said it"}),
+    },
+    name="NeedCount",
+)
+CompetitorCountSchema = Schema.from_dict(
+    {
+        "name": fields.String(metadata={"description": "a competitor product, folded"}),
+        "count": fields.Integer(metadata={"description": "completed visits naming it"}),
+    },
+    name="CompetitorCount",
+)
 _PARTS = {
     "satisfaction": fields.Nested(SatisfactionSchema),
     "repurchase": fields.Nested(RepurchaseSchema),
     "nps": fields.Nested(NpsSchema),
     "issues": fields.List(fields.Nested(CategoryCountSchema)),
+    "needs": fields.List(
+        fields.Nested(NeedCountSchema), metadata={"description": "the 20 most frequent"}
+    ),
+    "competitors": fields.List(
+        fields.Nested(CompetitorCountSchema), metadata={"description": "the 20 most frequent"}
+    ),
 }
 RegionSummarySchema = Schema.from_dict(
     {"region": fields.String(allow_none=True), **_PARTS}, name="RegionVisitSummary"

@@ -6,8 +6,10 @@
 * Visit summary ("Summary report"): for the visits due in the period (the cohort of
   ``GET /kpis``), satisfaction per level and NPS; the repurchase share (customers with two
   or more purchases in the period / customers with a purchase in it); issues raised in the
-  period per category; all of it for the tenant and per region. VisitCompleted carries no
-  needs or competitor mentions, so the summary has none.
+  period per category; the customers' needs (the most frequent texts of the completed
+  visits, whitespace and case folded, :data:`TOP`) and competitor mentions (per product
+  named in ``competitor_info.products``, once per visit, folded the same way, :data:`TOP`);
+  all of it for the tenant and per region.
 
 Every fact is dated and placed by its contribution (:func:`domain.contribution`), so the
 reports agree with ``GET /kpis``.
@@ -26,6 +28,7 @@ from .domain import LEVELS, SATISFIED, contribution, nps, ratio
 ROOT_CAUSE_KINDS = ("complaint", "issue")
 SUMMARY_KINDS = ("visit", "purchase", "issue")
 ROOT_CAUSE_SECTIONS = {"complaint": "complaints", "issue": "issues"}
+TOP = 20  # needs texts and competitors listed, the most frequent first
 
 Period = tuple[date, date]
 Fact = tuple[str, Mapping[str, Any]]  # (kind, state)
@@ -37,6 +40,27 @@ def _in(day: date, period: Period | None) -> bool:
 
 def _text(value: Any) -> str | None:
     return None if value in (None, "") else str(value)
+
+
+def folded(value: Any) -> str | None:
+    """Free text as one key: whitespace runs made one space, trimmed, case folded; None when
+    nothing is left (or it is not text)."""
+    if not isinstance(value, str):
+        return None
+    return " ".join(value.split()).casefold() or None
+
+
+def competitors_named(info: Any) -> set[str]:
+    """The competitor products a visit's ``competitor_info`` names, folded (each once)."""
+    products = info.get("products") if isinstance(info, Mapping) else None
+    if not isinstance(products, list):
+        return set()
+    return {name for name in map(folded, products) if name is not None}
+
+
+def _top(counter: Counter, key: str) -> list[dict[str, Any]]:
+    ranked = sorted(counter.items(), key=lambda item: (-item[1], item[0]))[:TOP]
+    return [{key: name, "count": count} for name, count in ranked]
 
 
 # --------------------------------------------------------------------------- root causes
@@ -92,6 +116,8 @@ class Summary:
     nps_counts: Counter = field(default_factory=Counter)
     purchases: Counter = field(default_factory=Counter)  # per customer
     issues: Counter = field(default_factory=Counter)  # per category
+    needs: Counter = field(default_factory=Counter)  # per folded needs text
+    competitors: Counter = field(default_factory=Counter)  # per folded product name
 
     def to_json(self) -> dict[str, Any]:
         rated = sum(self.levels[level] for level in LEVELS)
@@ -118,6 +144,8 @@ class Summary:
                 "detractors": self.nps_counts["nps_detractors"],
             },
             "issues": [{"category": name, "count": count} for name, count in issues],
+            "needs": _top(self.needs, "text"),
+            "competitors": _top(self.competitors, "name"),
         }
 
 
@@ -127,6 +155,11 @@ def _add(summary: Summary, kind: str, counts: Mapping[str, int], fields: Mapping
             summary.levels[level] += counts.get(f"rated_{level}", 0)
         for name in ("nps_responses", "nps_promoters", "nps_detractors"):
             summary.nps_counts[name] += counts.get(name, 0)
+        if counts.get("visits_completed"):
+            need = folded(fields.get("needs"))
+            if need is not None:
+                summary.needs[need] += 1
+            summary.competitors.update(competitors_named(fields.get("competitor_info")))
     elif kind == "purchase":
         customer = _text(fields.get("customer_id"))
         if customer is not None:

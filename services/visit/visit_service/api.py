@@ -12,19 +12,21 @@ from revisit_common.identity import current, require_role
 from revisit_common.paging import page
 from revisit_common.runtime import runtime
 
-from . import issue_followup, records, service
+from . import contact, issue_followup, records, service
 from .models import Visit
 from .schemas import (
     AuditInSchema,
     AuditOutSchema,
     AuditSampleArgs,
     AuditSampleSchema,
+    BookSchema,
     CancelSchema,
     CompleteSchema,
     ConfirmSchema,
     IssueListArgs,
     IssueOutSchema,
     IssuePageSchema,
+    ReplySchema,
     ResolveSchema,
     VisitInSchema,
     VisitListArgs,
@@ -51,7 +53,7 @@ class Visits(MethodView):
     @blp.response(200, VisitPageSchema)
     def get(self, args):
         """List visits (filters: status, overdue, assignee, customer, reason, region, due
-        range), oldest first, with cursor paging."""
+        range, replied: email visits only), oldest first, with cursor paging."""
         tenant = current().tenant_id
 
         def run(session):
@@ -74,8 +76,9 @@ class AuditSample(MethodView):
     @blp.arguments(AuditSampleArgs, location="query", unknown=RAISE)
     @blp.response(200, AuditSampleSchema)
     def get(self, args):
-        """A random share (default the tenant's audit share, 10%) of the completed, unaudited
-        visits of each assignee in a period, for supervisors to spot-check."""
+        """The completed, unaudited visits of a period up for review by supervisors: every
+        key account's (grade A) and a random share (default the tenant's audit share, 10%)
+        of each assignee's others."""
         require_role(*SUPERVISORS)
         return use_case.run(lambda s: records.audit_sample(s, use_case.caller(), args), read=True)
 
@@ -101,6 +104,20 @@ def visit_complete(data, visit_id):
 def visit_cancel(data, visit_id):
     """Cancel a planned visit; not planned → 409."""
     return use_case.write(service.cancel_visit, visit_id, data)
+
+
+@routes.post(blp, "/<visit_id>/reply", ReplySchema, VisitOutSchema)
+def visit_reply(data, visit_id):
+    """Record when the customer replied to an email visit (default now); not email,
+    cancelled or replied already → 409."""
+    return use_case.write(contact.reply_visit, visit_id, data)
+
+
+@routes.post(blp, "/<visit_id>/book", BookSchema, VisitOutSchema)
+def visit_book(data, visit_id):
+    """Book a planned on-site visit's appointment (again: the latest wins); not on-site or
+    not planned → 409."""
+    return use_case.write(contact.book_visit, visit_id, data)
 
 
 @routes.post(blp, "/<visit_id>/audit", AuditInSchema, AuditOutSchema)

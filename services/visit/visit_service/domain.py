@@ -51,12 +51,14 @@ __all__ = [
     "METHODS",
     "RATING_KEYS",
     "REASONS",
+    "REVIEWS",
     "SATISFACTION_LEVELS",
     "VISIT_STATUSES",
     "WORKING_DAY_REASONS",
     "NEW_CUSTOMER_UNITS",
     "IllegalTransition",
     "PolicyError",
+    "Review",
     "VisitPolicy",
     "add_months",
     "audit_sample",
@@ -69,6 +71,7 @@ __all__ = [
     "offset_trigger",
     "on_time",
     "periodic_due",
+    "review_sample",
     "sample_size",
     "visit_transition",
     "within_deadline",
@@ -88,6 +91,9 @@ CALENDAR_DAY_REASONS = ("new_customer", "repair", "periodic", "key_account")
 WORKING_DAY_REASONS = ("post_project", "post_complaint", "post_event")
 METHODS = ("phone", "email", "on_site", "online_survey")
 GRADES = ("A", "B", "C")
+KEY_ACCOUNT_GRADE = "A"
+# Why a visit is up for review: every key account's (DOMAIN.md §6) or the random share's.
+REVIEWS = ("key_account", "sample")
 VISIT_STATUSES = ("planned", "completed", "cancelled")
 NEW_CUSTOMER_UNITS = ("calendar_days", "working_days")
 # DOMAIN.md §2 / §6: 2 days, 1 week, 1 month, 3 months, 6 months after delivery.
@@ -479,3 +485,21 @@ def audit_sample(
         picked = rng.sample(ids, sample_size(len(ids), share))
         result.append(SampleGroup(assignee, len(ids), tuple(sorted(picked))))
     return result
+
+
+@dataclass(frozen=True)
+class Review:
+    key_accounts: tuple[str, ...]
+    groups: list[SampleGroup]
+
+
+def review_sample(
+    candidates: Iterable[tuple[str, str | None, str | None]], share: float, rng: random.Random
+) -> Review:
+    """What supervisors review of the candidate visits ``(visit_id, assignee, grade)``: every
+    key account's (grade A) visit report, sorted (DOMAIN.md §6), and of the others the random
+    :func:`audit_sample` of ``share`` per assignee."""
+    rows = list(candidates)
+    key = tuple(sorted(v for v, _assignee, grade in rows if grade == KEY_ACCOUNT_GRADE))
+    others = [(v, assignee) for v, assignee, grade in rows if grade != KEY_ACCOUNT_GRADE]
+    return Review(key, audit_sample(others, share, rng))

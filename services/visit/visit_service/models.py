@@ -68,6 +68,9 @@ class Visit(TenantRow, Base):
     service_feedback: Mapped[str | None] = mapped_column(sa.String(2000))
     needs: Mapped[str | None] = mapped_column(sa.String(2000))
     competitor_info: Mapped[dict | None] = mapped_column(sa.JSON)
+    # contact before the visit is done: an email visit's reply, an on-site visit's booking
+    replied_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    appointment_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # overdue and cancelled
     overdue_notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -21,7 +21,7 @@ from revisit_common.paging import listing
 from revisit_common.rows import copied
 
 from . import domain, issue_rules, planning
-from .models import Audit, Issue, IssueDepartment, Visit
+from .models import Audit, CustomerCopy, Issue, IssueDepartment, Visit
 from .service import (
     annotate,
     annotate_issues,
@@ -227,14 +227,20 @@ def audit_visit(
 
 
 def audit_sample(session: Session, caller: Caller, args: dict) -> dict:
-    """A random ``share`` of the completed, unaudited visits of each assignee whose visit
-    was completed from ``from`` to ``to`` (tenant-local dates, inclusive)."""
+    """The completed, unaudited visits completed from ``from`` to ``to`` (tenant-local
+    dates, inclusive) up for review: every one of a key account (the customer copy's grade
+    A; ``review`` key_account), and a random ``share`` of each assignee's others
+    (``review`` sample)."""
     ctx = tenant_context(session, caller.tenant_id)
     share = args.get("share") or ctx.policy.audit_share
     zone = ZoneInfo(ctx.calendar.timezone)
+    customer = sa.and_(
+        CustomerCopy.tenant_id == Visit.tenant_id, CustomerCopy.customer_id == Visit.customer_id
+    )
     query = (
-        sa.select(Visit.id, Visit.assignee)
+        sa.select(Visit.id, Visit.assignee, CustomerCopy.grade)
         .outerjoin(Audit, Audit.visit_id == Visit.id)
+        .outerjoin(CustomerCopy, customer)
         .where(Visit.tenant_id == caller.tenant_id, Visit.status == "completed")
         .where(Audit.id.is_(None))
     )
@@ -244,19 +250,22 @@ def audit_sample(session: Session, caller: Caller, args: dict) -> dict:
         query = query.where(Visit.completed_at >= _local_midnight(args["from"], zone))
     if args.get("to"):
         query = query.where(Visit.completed_at < _local_midnight(args["to"] + timedelta(1), zone))
-    candidates = [(row.id, row.assignee) for row in session.execute(query)]
-    rng = random.Random(args.get("seed"))
-    groups = domain.audit_sample(candidates, share, rng)
-    ids = [visit_id for group in groups for visit_id in group.sampled]
+    candidates = [(row.id, row.assignee, row.grade) for row in session.execute(query)]
+    review = domain.review_sample(candidates, share, random.Random(args.get("seed")))
+    sampled = [visit_id for group in review.groups for visit_id in group.sampled]
+    ids = [*review.key_accounts, *sampled]
     visits = session.scalars(sa.select(Visit).where(Visit.id.in_(ids)).order_by(Visit.id)).all()
+    for visit in visits:
+        visit.review = "key_account" if visit.id in review.key_accounts else "sample"
     return {
         "share": share,
         "from": args.get("from"),
         "to": args.get("to"),
         "population": len(candidates),
+        "key_accounts": len(review.key_accounts),
         "groups": [
             {"assignee": g.assignee, "population": g.population, "sampled": len(g.sampled)}
-            for g in groups
+            for g in review.groups
         ],
         "items": annotate(visits, ctx.today),
     }

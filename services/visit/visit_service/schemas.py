@@ -19,11 +19,13 @@ from revisit_common.schema_parts import (
     text_field,
 )
 
+from .contact_rules import booked
 from .domain import (
     ISSUE_CATEGORIES,
     METHODS,
     RATING_KEYS,
     REASONS,
+    REVIEWS,
     SATISFACTION_LEVELS,
     VISIT_STATUSES,
 )
@@ -40,6 +42,17 @@ def _day(**kw) -> fields.Date:
 
     return fields.Date(
         validate=validate.Range(min=date.fromisoformat(EARLIEST), max=date.fromisoformat(LATEST)),
+        **kw,
+    )
+
+
+def _instant(**kw) -> fields.AwareDateTime:
+    # within the years of due dates (a far-off year cannot even be converted to UTC)
+    return fields.AwareDateTime(
+        validate=validate.Range(
+            min=datetime.fromisoformat(f"{EARLIEST}T00:00:00+00:00"),
+            max=datetime.fromisoformat(f"{LATEST}T23:59:59+00:00"),
+        ),
         **kw,
     )
 
@@ -123,19 +136,22 @@ class CompleteSchema(Schema):
     needs = optional_text_field(2000)
     competitor_info = fields.Nested(CompetitorInfoSchema, allow_none=True)
     notes = optional_text_field(2000)
-    completed_at = fields.AwareDateTime(
-        # within the years of due dates (a far-off year cannot even be converted to UTC)
-        validate=validate.Range(
-            min=datetime.fromisoformat(f"{EARLIEST}T00:00:00+00:00"),
-            max=datetime.fromisoformat(f"{LATEST}T23:59:59+00:00"),
-        ),
-        metadata={"description": "when the visit took place (default now)"},
-    )
+    completed_at = _instant(metadata={"description": "when the visit took place (default now)"})
     issues = fields.List(fields.Nested(IssueInSchema), validate=validate.Length(max=50))
 
 
 class CancelSchema(Schema):
     reason = optional_text_field(500)
+
+
+class ReplySchema(Schema):
+    replied_at = _instant(metadata={"description": "when the customer replied (default now)"})
+
+
+class BookSchema(Schema):
+    appointment_at = _instant(
+        required=True, metadata={"description": "the time agreed with the customer"}
+    )
 
 
 class AuditInSchema(Schema):
@@ -203,6 +219,16 @@ class VisitOutSchema(Schema):
     competitor_info = fields.Dict(allow_none=True)
     overdue_notified_at, cancelled_at = several(fields.DateTime, 2, allow_none=True)
     cancel_reason = fields.String(allow_none=True)
+    replied_at = fields.DateTime(
+        allow_none=True, metadata={"description": "when the customer replied (email visits)"}
+    )
+    appointment_at = fields.DateTime(
+        allow_none=True, metadata={"description": "the booked appointment (on-site visits)"}
+    )
+    booked = fields.Function(
+        lambda visit: booked(visit.appointment_at),
+        metadata={"description": "whether an appointment was booked"},
+    )
     issues = fields.List(fields.Nested(IssueOutSchema))
     audit = fields.Nested(AuditOutSchema, allow_none=True)
 
@@ -216,6 +242,9 @@ class VisitListArgs(PageArgs):
     region = fields.String(validate=validate.Length(min=1, max=100))
     due_from = _day()
     due_to = _day()
+    replied = fields.Boolean(
+        metadata={"description": "email visits whose customer replied (true) or not (false)"}
+    )
 
     @validates_schema
     def _range(self, data, **_kw):
@@ -245,13 +274,23 @@ class SampleGroupSchema(Schema):
     sampled = fields.Integer()
 
 
+class ReviewedVisitSchema(VisitOutSchema):
+    review = fields.String(
+        validate=validate.OneOf(REVIEWS),
+        metadata={"description": "key_account (every such visit) or sample (the random share)"},
+    )
+
+
 class AuditSampleSchema(Schema):
     share = fields.Float()
     from_ = fields.Date(data_key="from", attribute="from", allow_none=True)
     to = fields.Date(allow_none=True)
     population = fields.Integer()
+    key_accounts = fields.Integer(
+        metadata={"description": "the key-account visits, all included, outside the groups"}
+    )
     groups = fields.List(fields.Nested(SampleGroupSchema))
-    items = fields.List(fields.Nested(VisitOutSchema))
+    items = fields.List(fields.Nested(ReviewedVisitSchema))
 
 
 # --------------------------------------------------------------------------- issues

@@ -366,6 +366,9 @@ def visit_query(tenant_id: str, args: dict, today: date) -> sa.Select:
         query = query.where(Visit.status == "planned", Visit.due_date < today)
     elif args.get("overdue") is False:
         query = query.where(sa.or_(Visit.status != "planned", Visit.due_date >= today))
+    if "replied" in args:
+        replied = Visit.replied_at.is_not(None) if args["replied"] else Visit.replied_at.is_(None)
+        query = query.where(Visit.method == "email", replied)
     return query
 
 

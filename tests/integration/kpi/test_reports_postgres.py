@@ -9,8 +9,9 @@ from decimal import Decimal
 
 import pytest
 
-from kpi_service import service
+from kpi_service import service, store
 from kpi_service.bootstrap import MIGRATIONS
+from kpi_service.collector import families
 from revisit_common import migrations
 from revisit_common.db import Database
 from tests.support.kpi import periods
@@ -66,3 +67,16 @@ def check_reports(kpis, causes, summary):
         assert summary["nps"]["score"] == pytest.approx(kpis["nps"])
     by_region = sum(r["satisfaction"]["rated"] for r in summary["by_region"])
     assert by_region == counts["visits_rated"]
+
+
+def test_the_policies_counters_agree_with_the_aggregates(fed):
+    """kpi_totals on PostgreSQL: one unit per purchase, no complaint with a resolve limit."""
+    with fed.read() as session:
+        rows = store.all_totals(session)
+    purchases = sum(row["purchases"] for row in rows)
+    assert purchases > 0
+    found = {f.name: sum(s.value for s in f.samples) for f in families(rows, "eu")}
+    assert found["revisit_units_sold"] == purchases == found["revisit_purchases"]
+    assert found["revisit_complaint_resolve_limits"] == 0
+    assert found["revisit_complaints_resolved_within_limit"] == 0
+    assert found["revisit_complaints_raised"] > 0

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from kpi_service import projection, store
 from kpi_service.bootstrap import MIGRATIONS
-from kpi_service.domain import COUNTS, GROUPS
+from kpi_service.domain import COUNTS, GROUPS, METRIC_COUNTS
 from kpi_service.models import daily, monthly
 from kpi_service.rebuild import rebuild
 from revisit_common import migrations
@@ -198,18 +198,18 @@ def check_backfill(db: Database, fed: Database) -> None:
         command.upgrade(config, "0001")  # the store as it was before kpi_monthly
     with fed.read() as session:
         rows = [dict(r) for r in session.execute(sa.select(daily)).mappings()]
-    with db.engine.begin() as conn:  # (0001 had no visits_cancelled: that count comes in 0003)
-        columns = [sa.column(c.name) for c in daily.c if c.name != "visits_cancelled"]
+    with db.engine.begin() as conn:  # (0001 had none of the LATER counts)
+        columns = [sa.column(c.name) for c in daily.c if c.name not in LATER]
         conn.execute(sa.insert(sa.table(daily.name, *columns)), rows)
     migrations.upgrade(db, MIGRATIONS)
     old = without_cancelled
     assert old(monthly_rows(db)) == old(rolled_up(db)) == old(monthly_rows(fed))
 
 
+LATER = ("visits_cancelled", *METRIC_COUNTS)  # the counts of revisions 0003 and 0004
+
+
 def without_cancelled(rows: dict) -> dict:
-    """Month rows as revision 0002 knew them: no visits_cancelled, none left all zero."""
-    out = {
-        key: {n: v for n, v in counts.items() if n != "visits_cancelled"}
-        for key, counts in rows.items()
-    }
+    """Month rows as revision 0002 knew them: none of the LATER counts, none left all zero."""
+    out = {key: {n: v for n, v in counts.items() if n not in LATER} for key, counts in rows.items()}
     return {key: counts for key, counts in out.items() if any(counts.values())}

@@ -156,7 +156,11 @@ def test_risk_rises_with_indicators_and_warns(client, runtime):
     [change] = events_of(runtime, "CustomerRiskChanged")
     assert change["data"]["warning"] is True
     assert change["data"]["previous_level"] == "low"
-    assert change["data"]["measures"] == ["lower_credit_line", "shorten_payment_terms"]
+    assert change["data"]["measures"] == [
+        "lower_credit_line",
+        "shorten_payment_terms",
+        "require_guarantees",
+    ]
 
 
 def test_purchases_first_flag_and_listing(client, runtime):

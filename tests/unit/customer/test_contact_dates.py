@@ -29,6 +29,7 @@ def test_contacts_created_with_dates_are_published(client, runtime):
             "birthday": "1980-05-02",
             "anniversary": None,
             "changed_at": customer["created_at"],
+            "decision_maker": True,
         },
         {
             "contact_id": li["id"],
@@ -40,6 +41,7 @@ def test_contacts_created_with_dates_are_published(client, runtime):
             "birthday": None,
             "anniversary": "2010-09-01",
             "changed_at": customer["created_at"],
+            "decision_maker": False,
         },
     ]
     [event] = events_of(runtime, "ContactDatesChanged")[:1]
@@ -136,3 +138,18 @@ def test_invalid_contacts_write_nothing(client, runtime):
         client.get(f"/api/v1/customers/{customer['id']}").json["contacts"] == customer["contacts"]
     )
     assert len(dates_events(runtime)) == 1
+
+
+def test_the_event_carries_the_decision_maker_flag_as_written_or_as_it_was(client, runtime):
+    customer = client.post("/api/v1/customers", {**ACME, "contacts": [ZHANG, LI]}).json
+    path = f"/api/v1/customers/{customer['id']}"
+    client.patch(path, {"contacts": [{**ZHANG, "birthday": "1980-06-02"}, LI]})
+    client.patch(path, {"contacts": [{**LI, "decision_maker": True, "anniversary": "2011-09-01"}]})
+    flags = [(e["name"], e["birthday"], e["decision_maker"]) for e in dates_events(runtime)]
+    assert flags == [
+        ("Zhang San", "1980-05-02", True),
+        ("Li Si", None, False),
+        ("Zhang San", "1980-06-02", True),
+        ("Li Si", None, True),
+        ("Zhang San", None, True),  # removed: the flag it had
+    ]

@@ -1,4 +1,5 @@
-"""Purchases: quantity, no future dates, and the annual amount they feed (DOMAIN.md §6)."""
+"""Purchases: quantity, no future dates, and the annual amount they feed (DOMAIN.md §6) —
+which then cannot be typed in (409)."""
 
 from __future__ import annotations
 
@@ -96,3 +97,36 @@ def test_a_customer_without_purchases_keeps_its_typed_amount(timed_client, timed
     assert (
         timed_client.get(f"/api/v1/customers/{cid}").json["annual_purchase_amount"] == "150000.00"
     )
+
+
+def test_typing_the_annual_amount_of_a_customer_with_purchases_is_409(timed_client, timed):
+    cid = timed_client.post("/api/v1/customers", ACME).json["id"]
+    assert buy(timed_client, cid, 200000).status_code == 201
+    before = timed_client.get(f"/api/v1/customers/{cid}").json
+    published = events_of(timed)
+    for body in (
+        {"annual_purchase_amount": 5000000},
+        {"annual_purchase_amount": 200000},
+        {"annual_purchase_amount": 5000000, "overdue_days": 120, "owner": "wang.fang"},
+    ):
+        r = timed_client.patch(f"/api/v1/customers/{cid}", body)
+        assert r.status_code == 409, body
+        assert r.content_type == "application/problem+json"
+        assert "follows the customer's recorded purchases" in r.json["detail"]
+    assert timed_client.get(f"/api/v1/customers/{cid}").json == before
+    assert events_of(timed) == published
+    # the other fields stay editable
+    r = timed_client.patch(f"/api/v1/customers/{cid}", {"owner": "wang.fang"})
+    assert (r.status_code, r.json["owner"], r.json["annual_purchase_amount"]) == (
+        200,
+        "wang.fang",
+        "200000.00",
+    )
+
+
+def test_a_purchase_of_another_customer_does_not_lock_the_typed_amount(timed_client):
+    buyer = timed_client.post("/api/v1/customers", ACME).json["id"]
+    other = timed_client.post("/api/v1/customers", ACME).json["id"]
+    assert buy(timed_client, buyer, 100).status_code == 201
+    r = timed_client.patch(f"/api/v1/customers/{other}", {"annual_purchase_amount": 150000})
+    assert (r.status_code, r.json["annual_purchase_amount"]) == (200, "150000.00")

@@ -1,12 +1,15 @@
-"""GET /kpis: the policies' own KPIs beside the others, fed through the consumer (SQLite)."""
+"""GET /kpis: the policies' own KPIs beside the others, fed through the consumer (SQLite);
+their counters in /metrics."""
 
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from kpi_service.policy_kpis import FIGURES
+from tests.support.kpi.client import SCRAPE
 from tests.support.kpi.scenario import Visit, event
 
 JAN = {"from": "2026-01-01", "to": "2026-01-31"}
@@ -177,3 +180,59 @@ def test_distinct_customers_among_many_facts(client, feed):
     body = client.kpis(**JAN)
     assert body["counts"]["customers_due"] == 300
     assert body["counts"]["units_sold"] == 2000
+
+
+POLICY_METRICS = (
+    "revisit_units_sold",
+    "revisit_complaint_resolve_limits",
+    "revisit_complaints_resolved_within_limit",
+)
+
+
+def policy_metrics(app) -> dict[str, dict[tuple, float]]:
+    """The policies' counters: per family, (customer_region, department) -> value summed."""
+    text = app.test_client().get("/metrics", headers=SCRAPE).get_data(as_text=True)
+    out: dict[str, dict[tuple, float]] = {}
+    for family in text_string_to_metric_families(text):
+        if family.name in POLICY_METRICS:
+            assert family.type == "counter", family.name
+            values = out.setdefault(family.name, {})
+            for sample in family.samples:
+                if not sample.name.endswith("_total"):
+                    continue
+                assert sample.labels["tenant"] == T and sample.labels["region"] == "local"
+                key = (sample.labels["customer_region"], sample.labels.get("department"))
+                values[key] = values.get(key, 0.0) + sample.value
+    return out
+
+
+def test_the_policies_counters_exist_at_zero_before_a_purchase_or_complaint(app, feed):
+    feed(*visit("v1", "c1", "2026-01-05"))  # the tenant is known, nothing sold or complained
+    found = policy_metrics(app)
+    assert set(found) == set(POLICY_METRICS)
+    assert all(found.values()), "a zero series of the tenant in every family"
+    assert all(value == 0 for values in found.values() for value in values.values())
+
+
+def test_the_policies_counters(app, client, fed):
+    found = policy_metrics(app)
+    assert found["revisit_units_sold"][("east", None)] == 3 + 1 + 7  # all time, not one period
+    assert sum(found["revisit_complaint_resolve_limits"].values()) == 3
+    assert found["revisit_complaint_resolve_limits"][("east", "product")] == 3
+    within = found["revisit_complaints_resolved_within_limit"]
+    assert within[("east", "product")] == 1  # k1; k2 was late, k3 is not resolved
+    counts = client.kpis(**JAN)["counts"]
+    assert counts["units_sold"] == 4  # the period's share of the counter
+
+
+def test_units_and_limits_are_counted_once_however_often_delivered(app, feed):
+    events = [*purchase("p9", "2026-01-03T02:00:00Z", "10.00", quantity=5)]
+    events += complaint(
+        "k9", "2026-01-02T02:00:00Z", "2026-01-09T02:00:00Z", "2026-01-03T02:00:00Z", True
+    )
+    feed(*events)
+    feed(*events)
+    found = policy_metrics(app)
+    assert found["revisit_units_sold"][("east", None)] == 5
+    assert found["revisit_complaint_resolve_limits"][("east", "product")] == 1
+    assert found["revisit_complaints_resolved_within_limit"][("east", "product")] == 1

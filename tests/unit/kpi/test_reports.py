@@ -150,3 +150,48 @@ def test_reports_are_in_the_openapi_document(app):
     paths = KpiClient(app).get("/api/v1/openapi.json").json["paths"]
     assert "/api/v1/reports/root-causes" in paths
     assert "/api/v1/reports/visit-summary" in paths
+
+
+def completed(visit_id, due, region, **said):
+    base = {
+        "visit_id": visit_id,
+        "customer_id": "c1",
+        "reason": "periodic",
+        "method": "phone",
+        "assignee": "li",
+        "region": region,
+        "due_date": due,
+    }
+    done = {
+        **base,
+        "completed_at": f"{due}T04:00:00+00:00",
+        "on_time": True,
+        "satisfaction": None,
+        "recommend_score": None,
+        "repurchase_intent": None,
+        "issue_ids": [],
+        **said,
+    }
+    return event("VisitCompleted", done, T)
+
+
+def test_visit_summary_needs_and_competitors(client, feed):
+    acme = {"products": ["Acme X1", "Bolt"], "strengths": "price", "weaknesses": None}
+    said = [
+        completed("v1", "2026-01-05", "east", needs="Faster delivery", competitor_info=acme),
+        completed("v2", "2026-01-06", "west", needs=" faster  DELIVERY", competitor_info=None),
+        completed("v3", "2026-01-07", "west", competitor_info={"products": ["acme x1"]}),
+        completed("v4", "2026-01-08", "west"),  # an older producer: neither field
+        completed("v5", "2025-12-08", "west", needs="faster delivery"),  # another period
+    ]
+    feed(*said)
+    feed(said[0])  # redelivered: counted once
+    body = get(client, "visit-summary", **JAN).json
+    assert body["needs"] == [{"text": "faster delivery", "count": 2}]
+    assert body["competitors"] == [{"name": "acme x1", "count": 2}, {"name": "bolt", "count": 1}]
+    regions = {r["region"]: r for r in body["by_region"]}
+    assert regions["east"]["needs"] == [{"text": "faster delivery", "count": 1}]
+    assert regions["west"]["competitors"] == [{"name": "acme x1", "count": 1}]
+    assert get(client, "visit-summary", **{"from": "2025-12-01", "to": "2025-12-31"}).json[
+        "needs"
+    ] == [{"text": "faster delivery", "count": 1}]

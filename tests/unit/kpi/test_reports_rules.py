@@ -21,12 +21,12 @@ def issue(raised, category="technical", department="product", region="east"):
     return ("issue", {"fields": {**fields, "region": region}})
 
 
-def visit(due, region="east", satisfaction=None, score=None, completed=True):
+def visit(due, region="east", satisfaction=None, score=None, completed=True, **said):
     fields = {"customer_id": "c", "due_date": due, "region": region}
     if completed:
         fields.update(completed_at=f"{due}T04:00:00+00:00", satisfaction=satisfaction)
         fields["recommend_score"] = score
-    return ("visit", {"fields": fields})
+    return ("visit", {"fields": {**fields, **said}})
 
 
 def purchase(at, customer, region="east"):
@@ -119,3 +119,61 @@ def test_an_empty_summary_has_nulls_not_zeros():
     assert got["repurchase"]["share"] is None
     assert got["nps"]["score"] is None
     assert got["by_region"] == [] and got["issues"] == []
+    assert got["needs"] == [] and got["competitors"] == []
+
+
+def test_needs_folded_and_counted_by_region():
+    facts = [
+        visit("2026-01-05", "east", needs="  Faster   DELIVERY "),
+        visit("2026-01-06", "east", needs="faster delivery"),
+        visit("2026-01-07", "west", needs="Faster delivery\n"),
+        visit("2026-01-08", "west", needs="更多培训"),
+        visit("2026-01-09", "west", needs="   "),  # nothing said
+        visit("2026-01-10", "west", needs=None),
+        visit("2026-01-11", "west", completed=False, needs="not a completed visit"),
+        visit("2025-12-11", "west", needs="faster delivery"),  # another period
+    ]
+    got = reports.visit_summary(facts, TZ, JAN)
+    assert got["needs"] == [
+        {"text": "faster delivery", "count": 3},
+        {"text": "更多培训", "count": 1},
+    ]
+    east, west = got["by_region"]
+    assert east["needs"] == [{"text": "faster delivery", "count": 2}]
+    assert west["needs"] == [
+        {"text": "faster delivery", "count": 1},
+        {"text": "更多培训", "count": 1},
+    ]
+
+
+def test_competitors_counted_per_product_once_per_visit():
+    def info(*products, **rest):
+        return {"products": list(products), **rest}
+
+    facts = [
+        visit("2026-01-05", "east", competitor_info=info("Acme X1", "acme  x1", "Bolt")),
+        visit("2026-01-06", "west", competitor_info=info("ACME X1", strengths="price")),
+        visit("2026-01-07", "west", competitor_info={"strengths": "price"}),  # no product
+        visit("2026-01-08", "west", competitor_info=None),
+        visit("2026-01-09", "west", competitor_info={"products": "not a list"}),
+        visit("2026-01-10", "west", competitor_info=info(" ", 7)),  # nothing usable
+    ]
+    got = reports.visit_summary(facts, TZ, JAN)
+    assert got["competitors"] == [{"name": "acme x1", "count": 2}, {"name": "bolt", "count": 1}]
+    east, west = got["by_region"]
+    assert east["competitors"] == [{"name": "acme x1", "count": 1}, {"name": "bolt", "count": 1}]
+    assert west["competitors"] == [{"name": "acme x1", "count": 1}]
+
+
+def test_needs_and_competitors_keep_the_twenty_most_frequent():
+    facts = [
+        visit(f"2026-01-{day:02d}", needs=f"need {n}", competitor_info={"products": [f"p{n}"]})
+        for n in range(25)
+        for day in range(1, 2 + n % 3)  # needs 0, 3, 6, ... said once; 1, 4, ... twice; ...
+    ]
+    got = reports.visit_summary(facts, TZ, JAN)
+    assert len(got["needs"]) == len(got["competitors"]) == reports.TOP == 20
+    counts = [row["count"] for row in got["needs"]]
+    assert counts == sorted(counts, reverse=True) and counts[0] == 3
+    assert {"text": "need 2", "count": 3} in got["needs"]
+    assert got["needs"][:2] == [{"text": "need 11", "count": 3}, {"text": "need 14", "count": 3}]

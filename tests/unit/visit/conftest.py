@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from revisit_common.clock import now
 from tests.support.customers import FakeCustomerService
 from tests.support.events import envelope
 from tests.support.service import service_runtime
@@ -19,8 +20,14 @@ def customers():
 
 
 @pytest.fixture
-def runtime(tmp_path, customers):
-    with service_runtime(SPEC, tmp_path, peers={"customer": customers}) as rt:
+def clock():
+    """The system clock; a test module overrides this fixture with a FakeClock."""
+    return now
+
+
+@pytest.fixture
+def runtime(tmp_path, customers, clock):
+    with service_runtime(SPEC, tmp_path, peers={"customer": customers}, clock=clock) as rt:
         yield rt
 
 

@@ -237,6 +237,7 @@ class VisitCompleted(Event):
     # What the customer said of its needs and of competitors (the summary report's trends).
     needs: str | None = None
     competitor_info: dict | None = None
+    service_feedback: str | None = None  # the customer's suggestions (summary report)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,4 +1,5 @@
-"""The service's copy of its customers' regions, fed by the customer service's events.
+"""The service's copy of its customers' regions, size tiers and grades, fed by the customer
+service's events (the size tier and grade make a complaint major: triage.py).
 
 A complaint names a customer of the caller's tenant. The copy answers first; a customer it
 has not heard of yet (its CustomerRegistered still on the way) is asked of the customer
@@ -25,15 +26,25 @@ UNKNOWN_REGION = "unknown"  # a customer this service has not heard of (yet)
 
 
 def note_customer(
-    session: Session, tenant_id: str, customer_id: str, region: str, at: datetime
+    session: Session,
+    tenant_id: str,
+    customer_id: str,
+    region: str,
+    at: datetime,
+    *,
+    size_tier: str | None = None,
+    grade: str | None = None,
 ) -> None:
+    """Keep the customer's region, and its size tier and grade when the event says them."""
     copy = session.get(CustomerCopy, (tenant_id, customer_id))
     if copy is None:
-        session.add(
-            CustomerCopy(tenant_id=tenant_id, customer_id=customer_id, region=region, updated_at=at)
-        )
-    else:
-        copy.region, copy.updated_at = region, at
+        copy = CustomerCopy(tenant_id=tenant_id, customer_id=customer_id)
+        session.add(copy)
+    copy.region, copy.updated_at = region, at
+    if _short(size_tier, 32):
+        copy.size_tier = size_tier
+    if _short(grade, 8):
+        copy.grade = grade
     session.execute(
         sa.update(Complaint)
         .where(
@@ -64,6 +75,8 @@ def known_customer(
         "tenant_id": tenant_id,
         "customer_id": customer_id,
         "region": str(found.get("region") or UNKNOWN_REGION),
+        "size_tier": _short(found.get("size_tier"), 32),
+        "grade": _short(found.get("grade"), 8),
         "updated_at": at,
     }
     # The customer's event may be applied at the same moment: the first row stays.
@@ -71,3 +84,8 @@ def known_customer(
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     session.execute(insert(CustomerCopy).values(**values).on_conflict_do_nothing())
     return session.get(CustomerCopy, (tenant_id, customer_id))
+
+
+def _short(value: object, length: int) -> str | None:
+    """A text the customer service sent, if it is one that fits the column."""
+    return value if isinstance(value, str) and 0 < len(value) <= length else None

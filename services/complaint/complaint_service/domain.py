@@ -32,6 +32,7 @@ kombu), so routes, event handlers and the escalation sweep all call the same cod
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -49,6 +50,8 @@ DEPARTMENT_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"  # travels in routing keys: no d
 MAX_ASSISTING = 10  # assisting departments named at intake
 MAX_SUPERVISORS = 50
 MAX_PERSON = 200  # characters of a staff id or email
+MAX_CATEGORY = 100  # characters of a category (as the intake takes it)
+MAX_NAMES = 100  # entries of a list or mapping setting of names
 
 RUNNING = (
     "received",
@@ -107,7 +110,10 @@ class ComplaintPolicy(Policy):
     Days are whole working days ("within N working days": by the end of the Nth working day
     after the day received, 0 = that day); hours are working hours (a number above 0).
     ``supervisors`` are the staff ids or emails major complaints are reported to
-    (supervision.py).
+    (supervision.py). Triage at intake (triage.py): ``major_categories``,
+    ``major_customer_size_tiers`` and ``major_customer_grades`` raise a general complaint to
+    major; ``departments_by_category`` names the handling department when the request does
+    not; ``coordinator_department`` coordinates the complaints other departments handle.
     """
 
     policy_name = "complaint"
@@ -119,6 +125,16 @@ class ComplaintPolicy(Policy):
     major_resolve_working_days: int = setting(10, "days", minimum=0, maximum=365)
     # The supervision group (staff ids or emails) major complaints are reported to (§6).
     supervisors: tuple = setting((), "people", max_items=MAX_SUPERVISORS, max_length=MAX_PERSON)
+    # Categories that make a complaint major (the category list is open: none by default).
+    major_categories: tuple = setting((), "names", max_items=MAX_NAMES, max_length=MAX_CATEGORY)
+    # A customer of these size tiers or grades is large: its complaints are major.
+    major_customer_size_tiers: tuple = setting(
+        ("large",), "names", max_items=MAX_NAMES, max_length=32
+    )
+    major_customer_grades: tuple = setting(("A",), "names", max_items=MAX_NAMES, max_length=8)
+    # category -> handling department, used when the intake names no department.
+    departments_by_category: dict = setting({}, "departments", max_items=MAX_NAMES)
+    coordinator_department: str = setting("customer_service", "department")
 
     def check_relations(self, errors: dict[str, list[str]]) -> None:
         if self.major_plan_working_days > self.major_resolve_working_days:
@@ -127,9 +143,13 @@ class ComplaintPolicy(Policy):
             ]
 
     @staticmethod
-    def coerce(value: Any, meta: Mapping[str, Any]) -> int | float | tuple[str, ...]:
-        if meta["kind"] == "people":
+    def coerce(value: Any, meta: Mapping[str, Any]) -> Any:
+        if meta["kind"] in ("people", "names"):
             return _people(value, meta)
+        if meta["kind"] == "department":
+            return _department(value)
+        if meta["kind"] == "departments":
+            return _departments(value, meta)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"must be a number, got {value!r}")
         if meta["kind"] == "days":
@@ -146,8 +166,12 @@ class ComplaintPolicy(Policy):
 
     @staticmethod
     def json_value(value: Any, meta: Mapping[str, Any]) -> Any:
-        if meta["kind"] == "people":
+        if meta["kind"] in ("people", "names"):
             return list(value)
+        if meta["kind"] == "department":
+            return value
+        if meta["kind"] == "departments":
+            return dict(value)
         return int(value) if float(value).is_integer() else float(value)
 
     def resolve_days(self, severity: str) -> int:
@@ -157,9 +181,11 @@ class ComplaintPolicy(Policy):
 
 
 def _people(value: Any, meta: Mapping[str, Any]) -> tuple[str, ...]:
-    """A list of staff ids or emails: each 1..max_length characters, not blank, no repeats."""
+    """A list of staff ids or emails (or names): each 1..max_length characters, not blank,
+    no repeats."""
+    what = "staff ids or emails" if meta["kind"] == "people" else "names"
     if isinstance(value, str | bytes) or not isinstance(value, list | tuple):
-        raise ValueError(f"must be a list of staff ids or emails, got {value!r}")
+        raise ValueError(f"must be a list of {what}, got {value!r}")
     if len(value) > meta["max_items"]:
         raise ValueError(f"at most {meta['max_items']} entries")
     for person in value:
@@ -170,6 +196,25 @@ def _people(value: Any, meta: Mapping[str, Any]) -> tuple[str, ...]:
     if len(set(value)) != len(value):
         raise ValueError("entries must not repeat")
     return tuple(value)
+
+
+def _department(value: Any) -> str:
+    """A department name (lower case, as the intake takes it)."""
+    if not isinstance(value, str) or not re.fullmatch(DEPARTMENT_PATTERN, value):
+        raise ValueError(f"must be a department name matching {DEPARTMENT_PATTERN}, got {value!r}")
+    return value
+
+
+def _departments(value: Any, meta: Mapping[str, Any]) -> dict[str, str]:
+    """A mapping of category (1..100 characters, not blank) to department."""
+    if not isinstance(value, Mapping):
+        raise ValueError(f"must be an object of category to department, got {value!r}")
+    if len(value) > meta["max_items"]:
+        raise ValueError(f"at most {meta['max_items']} entries")
+    for category in value:
+        if not isinstance(category, str) or not category.strip() or len(category) > MAX_CATEGORY:
+            raise ValueError(f"categories must be strings of 1..{MAX_CATEGORY} characters")
+    return {category: _department(department) for category, department in value.items()}
 
 
 # --------------------------------------------------------------------------- numbering

@@ -14,12 +14,22 @@ from revisit_common.messaging.registry import HandlerContext, reads
 from . import customers, follow_up, service
 
 
-@reads(CustomerRegistered, CustomerGraded, optional=["customer_id", "region"])
+@reads(
+    CustomerRegistered,
+    CustomerGraded,
+    optional=["customer_id", "region", "size_tier", "grade"],
+)
 def customer_known(session: Session, event, ctx: HandlerContext) -> None:
-    """Keep the customer's region for the complaints raised against it."""
+    """Keep the customer's region, size tier and grade for the complaints raised against it."""
     if event.customer_id and event.region:
         customers.note_customer(
-            session, event.envelope.tenantid, event.customer_id, event.region, service.now()
+            session,
+            event.envelope.tenantid,
+            event.customer_id,
+            event.region,
+            service.now(),
+            size_tier=event.size_tier,
+            grade=event.grade,
         )
 
 

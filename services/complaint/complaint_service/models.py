@@ -61,6 +61,11 @@ class Complaint(TenantRow, Stamped, Base):
     # Why and when it was reported upward at intake (supervision.py); None: not reported.
     reported_upward_reason: Mapped[str | None] = mapped_column(sa.String(32))
     reported_upward_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Triage at intake (triage.py): ``severity`` is derived from the one given, for a reason
+    # (given | category | customer); the coordinating department, None when it handles it.
+    severity_given: Mapped[str] = mapped_column(sa.String(16))
+    severity_reason: Mapped[str] = mapped_column(sa.String(16))
+    coordinator: Mapped[str | None] = mapped_column(DEPARTMENT)
 
     ledger: Mapped[list[LedgerEntry]] = children("LedgerEntry.id", back_populates="complaint")
 
@@ -85,13 +90,16 @@ class LedgerEntry(Base):
 
 
 class CustomerCopy(Base):
-    """The region of each customer, kept from the customer service's events."""
+    """The region, size tier and grade of each customer, kept from the customer service's
+    events (size tier and grade None until one says them)."""
 
     __tablename__ = "complaint_customers"
 
     tenant_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
     customer_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     region: Mapped[str] = mapped_column(REGION)
+    size_tier: Mapped[str | None] = mapped_column(sa.String(32))
+    grade: Mapped[str | None] = mapped_column(sa.String(8))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

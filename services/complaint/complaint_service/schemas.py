@@ -24,7 +24,13 @@ class ComplaintInSchema(Schema):
     channel = fields.String(required=True, validate=validate.OneOf(domain.CHANNELS))
     severity = fields.String(required=True, validate=validate.OneOf(domain.SEVERITIES))
     category = text_field(100, required=True)
-    department = department_field(domain.DEPARTMENT_PATTERN, required=True)
+    department = department_field(
+        domain.DEPARTMENT_PATTERN,
+        metadata={
+            "description": "the handling department; may be left out when the tenant's"
+            " departments_by_category names one for the category"
+        },
+    )
     assisting_departments = fields.List(
         department_field(domain.DEPARTMENT_PATTERN),
         validate=validate.Length(max=domain.MAX_ASSISTING),
@@ -116,6 +122,14 @@ def _some_of(choices, method: str, description: str) -> fields.Method:
 
 class ComplaintSummarySchema(Schema):
     id, number, status, severity, channel, category, department = several(fields.String, 7)
+    severity_given = fields.String(metadata={"description": "the severity the intake gave"})
+    severity_reason = fields.String(
+        metadata={"description": "what decided the severity: given | category | customer"}
+    )
+    coordinator = fields.String(
+        allow_none=True,
+        metadata={"description": "the coordinating department; null: the handling one itself"},
+    )
     assisting_departments = fields.List(fields.String())
     customer_id, region = several(fields.String, 2)
     reported_upward_reason = fields.String(

@@ -18,18 +18,17 @@ from revisit_common.calendar import WorkCalendar
 from revisit_common.caller import Caller
 from revisit_common.clock import now  # noqa: F401 - the handlers read service.now
 from revisit_common.directory import CustomerLookup
-from revisit_common.errors import NotFound
+from revisit_common.errors import Invalid, NotFound
 from revisit_common.ids import new_id
 from revisit_common.messaging.outbox import Outbox
 from revisit_common.rows import copied
 
-from . import customers, domain, reporting, supervision
+from . import customers, domain, reporting, supervision, triage
 from .models import Complaint, LedgerEntry
 from .numbering import allocate_serial
 
 INTAKE_FIELDS = (
-    "customer_id", "channel", "severity", "category", "department", "description",
-    "complainant", "contact", "product",
+    "customer_id", "channel", "category", "description", "complainant", "contact", "product",
 )  # fmt: skip
 
 
@@ -181,13 +180,29 @@ def create_complaint(
         raise NotFound("customer")  # another tenant's customer is as unknown as a missing one
     received_at = (data.get("received_at") or stamp).astimezone(UTC)
     policy, calendar = rules_for(session, caller.tenant_id)
-    deadlines = domain.initial_deadlines(data["severity"], received_at, policy, calendar)
+    try:
+        department = triage.handling_department(data["category"], data.get("department"), policy)
+    except triage.DepartmentRequired as exc:
+        raise Invalid({"department": [str(exc)]}, "department required") from exc
+    severity = triage.derive_severity(
+        data["severity"],
+        data["category"],
+        policy,
+        size_tier=customer.size_tier,
+        grade=customer.grade,
+    )
+    deadlines = domain.initial_deadlines(severity.value, received_at, policy, calendar)
     period = domain.period_of(calendar.local_date(received_at))
     complaint = Complaint(
         id=new_id(),
         tenant_id=caller.tenant_id,
         status="received",
         region=customer.region,
+        department=department,
+        severity=severity.value,
+        severity_given=severity.given,
+        severity_reason=severity.reason,
+        coordinator=triage.coordinator_of(department, policy),
         received_at=received_at,
         first_response_by=deadlines.first_response_by,
         plan_by=deadlines.plan_by,
@@ -201,9 +216,7 @@ def create_complaint(
         created_at=stamp,
         updated_at=stamp,
         assisting_departments=list(
-            supervision.departments_touched(
-                data["department"], data.get("assisting_departments") or ()
-            )[1:]
+            supervision.departments_touched(department, data.get("assisting_departments") or ())[1:]
         ),
         **{key: data.get(key) for key in INTAKE_FIELDS},
     )

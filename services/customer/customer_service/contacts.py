@@ -1,8 +1,8 @@
 """Writing a customer's contacts, and the ContactDatesChanged events that causes.
 
 The list given replaces the stored one; a contact of the same name keeps its id (the pairing
-rule is :func:`.contact_dates.pair_by_name`), so the care visits planned from its birthday
-and anniversary can follow it.
+rule is :func:`.contact_dates.pair_by_name`), so the care visits planned from its birthday,
+its anniversary and its decision-maker flag can follow it (:func:`.contact_dates.event_due`).
 """
 
 from __future__ import annotations
@@ -24,14 +24,16 @@ DEFAULTS = {"decision_maker": False}
 
 @dataclass(frozen=True)
 class DatesChange:
-    """One contact's dates before and after a write (``None``: created, or removed), and its
-    decision-maker flag (as written, or as it was for a removed contact)."""
+    """One contact's dates before and after a write (``None``: created, or removed), its
+    decision-maker flag (as written, or as it was for a removed contact) and the flag it had
+    before (``None``: created)."""
 
     contact_id: str
     name: str
     before: Dates | None
     after: Dates | None
     decision_maker: bool | None = None
+    was_decision_maker: bool | None = None
 
 
 def _dates(contact: Contact) -> Dates:
@@ -39,8 +41,8 @@ def _dates(contact: Contact) -> Dates:
 
 
 def write_contacts(customer: Customer, items: list[dict]) -> list[DatesChange]:
-    """Replace the customer's contacts by ``items``; the changes of dates that are due an
-    event (:func:`.contact_dates.dates_changed`)."""
+    """Replace the customer's contacts by ``items``; the changes of dates or of a flag that
+    are due an event (:func:`.contact_dates.event_due`)."""
     stored = list(customer.contacts or [])
     pairs = contact_dates.pair_by_name([c.name for c in stored], [i["name"] for i in items])
     kept: list[Contact] = []
@@ -48,12 +50,15 @@ def write_contacts(customer: Customer, items: list[dict]) -> list[DatesChange]:
     for position, (item, index) in enumerate(zip(items, pairs, strict=True)):
         contact = Contact(id=new_id()) if index is None else stored[index]
         before = None if index is None else _dates(contact)
+        was_key = None if index is None else bool(contact.decision_maker)
         contact.position = position
         for key in CONTACT_FIELDS:
             setattr(contact, key, item.get(key, DEFAULTS.get(key)))
         kept.append(contact)
         changes.append(
-            DatesChange(contact.id, contact.name, before, _dates(contact), contact.decision_maker)
+            DatesChange(
+                contact.id, contact.name, before, _dates(contact), contact.decision_maker, was_key
+            )
         )
     continued = {index for index in pairs if index is not None}
     changes += [
@@ -62,7 +67,11 @@ def write_contacts(customer: Customer, items: list[dict]) -> list[DatesChange]:
         if index not in continued
     ]
     customer.contacts = kept
-    return [c for c in changes if contact_dates.dates_changed(c.before, c.after)]
+    return [
+        c
+        for c in changes
+        if contact_dates.event_due(c.before, c.after, c.was_decision_maker, c.decision_maker)
+    ]
 
 
 def dates_events(

@@ -192,7 +192,8 @@ def publish_contact_dates(
     changes: list[contacts.DatesChange],
 ) -> None:
     """ContactDatesChanged for each contact whose birthday or anniversary was set, changed
-    or removed, stamped with the customer's change and carrying its grade as it is now."""
+    or removed, or whose decision-maker flag changed while it has either; stamped with the
+    customer's change and carrying its grade as it is now."""
     for event in contacts.dates_events(customer, changes, customer.updated_at):
         publish(session, outbox, caller, event)
 

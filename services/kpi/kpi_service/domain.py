@@ -155,6 +155,7 @@ COMPLETION = (
     "recommend_score",
     "needs",  # the visit summary's needs trends and competitor mentions (reports.py)
     "competitor_info",
+    "service_feedback",  # the visit summary's suggestions
 )
 ISSUE = ("department", "region", "assignee", "category", "raised_at")
 COMPLAINT = ("customer_id", "channel", "severity", "category", "department", "region", "deadlines")

@@ -81,6 +81,13 @@ CompetitorCountSchema = Schema.from_dict(
     },
     name="CompetitorCount",
 )
+SuggestionCountSchema = Schema.from_dict(
+    {
+        "text": fields.String(metadata={"description": "whitespace and case folded"}),
+        "count": fields.Integer(metadata={"description": "completed visits that said it"}),
+    },
+    name="SuggestionCount",
+)
 _PARTS = {
     "satisfaction": fields.Nested(SatisfactionSchema),
     "repurchase": fields.Nested(RepurchaseSchema),
@@ -91,6 +98,10 @@ _PARTS = {
     ),
     "competitors": fields.List(
         fields.Nested(CompetitorCountSchema), metadata={"description": "the 20 most frequent"}
+    ),
+    "suggestions": fields.List(
+        fields.Nested(SuggestionCountSchema),
+        metadata={"description": "the 20 most frequent service_feedback texts"},
     ),
 }
 RegionSummarySchema = Schema.from_dict(

@@ -9,6 +9,7 @@
   period per category; the customers' needs (the most frequent texts of the completed
   visits, whitespace and case folded, :data:`TOP`) and competitor mentions (per product
   named in ``competitor_info.products``, once per visit, folded the same way, :data:`TOP`);
+  the customers' suggestions (``service_feedback`` texts, folded and ranked like needs);
   all of it for the tenant and per region.
 
 Every fact is dated and placed by its contribution (:func:`domain.contribution`), so the
@@ -28,7 +29,7 @@ from .domain import LEVELS, SATISFIED, contribution, nps, ratio
 ROOT_CAUSE_KINDS = ("complaint", "issue")
 SUMMARY_KINDS = ("visit", "purchase", "issue")
 ROOT_CAUSE_SECTIONS = {"complaint": "complaints", "issue": "issues"}
-TOP = 20  # needs texts and competitors listed, the most frequent first
+TOP = 20  # needs texts, competitors and suggestions listed, the most frequent first
 
 Period = tuple[date, date]
 Fact = tuple[str, Mapping[str, Any]]  # (kind, state)
@@ -118,6 +119,7 @@ class Summary:
     issues: Counter = field(default_factory=Counter)  # per category
     needs: Counter = field(default_factory=Counter)  # per folded needs text
     competitors: Counter = field(default_factory=Counter)  # per folded product name
+    suggestions: Counter = field(default_factory=Counter)  # per folded service_feedback
 
     def to_json(self) -> dict[str, Any]:
         rated = sum(self.levels[level] for level in LEVELS)
@@ -146,6 +148,7 @@ class Summary:
             "issues": [{"category": name, "count": count} for name, count in issues],
             "needs": _top(self.needs, "text"),
             "competitors": _top(self.competitors, "name"),
+            "suggestions": _top(self.suggestions, "text"),
         }
 
 
@@ -156,9 +159,13 @@ def _add(summary: Summary, kind: str, counts: Mapping[str, int], fields: Mapping
         for name in ("nps_responses", "nps_promoters", "nps_detractors"):
             summary.nps_counts[name] += counts.get(name, 0)
         if counts.get("visits_completed"):
-            need = folded(fields.get("needs"))
-            if need is not None:
-                summary.needs[need] += 1
+            for counter, name in (
+                (summary.needs, "needs"),
+                (summary.suggestions, "service_feedback"),
+            ):
+                text = folded(fields.get(name))
+                if text is not None:
+                    counter[text] += 1
             summary.competitors.update(competitors_named(fields.get("competitor_info")))
     elif kind == "purchase":
         customer = _text(fields.get("customer_id"))

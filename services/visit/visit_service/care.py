@@ -3,7 +3,8 @@ from those dates and the tenant's care dates as they come within the lead days.
 
 The rules (who gets care, when, the triggers) are in :mod:`care_rules`. A contact's date
 that changes moves its open care visit (a new due date and trigger, announced again with
-VisitScheduled so every copy of the visit follows) or cancels it when cleared; the job
+VisitScheduled so every copy of the visit follows) or cancels it when cleared; a contact
+that stops being a decision maker (a key contact) has its open care visits cancelled; the job
 plans each (contact or customer, date, year) once, whatever became of that visit since.
 """
 
@@ -20,7 +21,7 @@ from revisit_common.clock import Clock
 from revisit_common.messaging.outbox import Outbox
 
 from . import care_rules
-from .care_rules import CONTACT_KINDS, HOLIDAY, care_trigger, trigger_prefix
+from .care_rules import CONTACT_KINDS, HOLIDAY, care_trigger, key_contact, trigger_prefix
 from .models import CareContact, CustomerCopy, Visit
 from .planning import instant, note_sender
 from .service import (
@@ -85,6 +86,7 @@ def contact_dates_changed(
 ) -> None:
     """Keep the contact's dates; each date that changed moves, cancels or plans its care
     visit, as of the day of the change (the job plans the rest as their dates come near).
+    So does a change of the contact's decision-maker flag (only key contacts get care).
     An event older than the copy held changes nothing."""
     copy = note_sender(session, caller, event, sent_at)
     changed_at = instant(event.changed_at, sent_at)
@@ -93,16 +95,19 @@ def contact_dates_changed(
         return
     new = {kind: _day(getattr(event, kind)) for kind in CONTACT_KINDS}
     old = {kind: getattr(row, kind) if row else None for kind in CONTACT_KINDS}
+    flag = event.decision_maker if isinstance(event.decision_maker, bool) else None
+    was_key = key_contact(row.decision_maker) if row else True
     if row is None:
         row = CareContact(tenant_id=caller.tenant_id, contact_id=event.contact_id)
         session.add(row)
     row.customer_id, row.name, row.changed_at = event.customer_id, event.name, changed_at
     row.birthday, row.anniversary = new["birthday"], new["anniversary"]
+    row.decision_maker = flag
     session.flush()
     ctx = tenant_context(session, caller.tenant_id)
     today = ctx.local_date(changed_at)  # as of the change: a replay decides the same
     for kind in CONTACT_KINDS:
-        if new[kind] != old[kind]:
+        if new[kind] != old[kind] or key_contact(flag) != was_key:
             _follow_date(session, outbox, caller, ctx, info_of(copy), row, kind, today)
 
 
@@ -123,10 +128,12 @@ def _follow_date(
         getattr(contact, kind),
         today,
         ctx.policy.care_lead_days,
-        customer.grade in ctx.policy.birthday_care_grades,
+        customer.grade in ctx.policy.birthday_care_grades and key_contact(contact.decision_maker),
     )
     if change.action == "cancel" and current is not None:
         why = f"{kind} cleared" if getattr(contact, kind) is None else f"{kind} changed"
+        if getattr(contact, kind) is not None and not key_contact(contact.decision_maker):
+            why = "no longer a decision maker"
         cancel(session, outbox, caller, current, why)
     elif change.action == "move" and current is not None:
         _move(
@@ -203,6 +210,8 @@ def _contact_plans(session: Session, tenant_id: str, ctx: TenantContext, today: 
     for contact in contacts:
         customer = customers.get(contact.customer_id)
         if customer is None or customer.grade not in grades:
+            continue
+        if not key_contact(contact.decision_maker):
             continue
         for kind in CONTACT_KINDS:
             day = getattr(contact, kind)

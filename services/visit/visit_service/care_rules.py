@@ -4,7 +4,9 @@ A care visit is due on the date itself: a contact's birthday or anniversary, or 
 tenant's ``care_dates`` (holidays). It is planned ``care_lead_days`` ahead (the next
 occurrence, counted from the tenant's today). Who gets care depends on the customer's grade
 (``birthday_care_grades`` for birthdays and anniversaries, each care date's ``grades`` or
-``holiday_care_grades`` for holidays). A 29 February falls on 28 February in other years.
+``holiday_care_grades`` for holidays). Birthday and anniversary care is for key contacts: a
+contact known not to be a decision maker gets none (:func:`key_contact`). A 29 February
+falls on 28 February in other years.
 
 The trigger names what the visit is for and the occurrence (``care:birthday:<contact>:
 2026-12-10``), so a visit is planned once per contact or customer, date and year.
@@ -26,10 +28,12 @@ __all__ = [
     "care_trigger",
     "contact_change",
     "in_lead",
+    "key_contact",
     "next_occurrence",
     "occurrence",
     "occurrence_of",
     "parse_care_dates",
+    "parse_choices",
     "trigger_prefix",
 ]
 
@@ -59,16 +63,22 @@ class CareDate:
         return doc
 
 
+def parse_choices(value: Any, allowed: tuple[str, ...], what: str) -> tuple[str, ...]:
+    """A list of distinct ``allowed`` values (``what`` they are, for messages), possibly
+    empty, returned in the order of ``allowed``."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise ValueError(f"must be a list of {what} ({', '.join(allowed)}), got {value!r}")
+    items = list(value)
+    if any(item not in allowed for item in items):
+        raise ValueError(f"{what} are {', '.join(allowed[:-1])} or {allowed[-1]}, got {items!r}")
+    if len(set(items)) != len(items):
+        raise ValueError(f"{what} must not repeat")
+    return tuple(choice for choice in allowed if choice in items)
+
+
 def parse_grades(value: Any) -> tuple[str, ...]:
     """A list of distinct grades (A, B, C), possibly empty, returned sorted."""
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        raise ValueError(f"must be a list of grades (A, B, C), got {value!r}")
-    items = list(value)
-    if any(item not in _GRADES for item in items):
-        raise ValueError(f"grades are A, B or C, got {items!r}")
-    if len(set(items)) != len(items):
-        raise ValueError("grades must not repeat")
-    return tuple(sorted(items))
+    return parse_choices(value, _GRADES, "grades")
 
 
 def _whole(value: Any, what: str, low: int, high: int) -> int:
@@ -147,6 +157,12 @@ def occurrence_of(trigger: str) -> date | None:
         return date.fromisoformat(trigger.rsplit(":", 1)[-1])
     except ValueError:
         return None
+
+
+def key_contact(decision_maker: object) -> bool:
+    """Whether a contact's birthday and anniversary get care: a decision maker, or a contact
+    whose flag is not known (None: producers before the flag, cared for as before)."""
+    return decision_maker is not False
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from revisit_common.policy import Policy, PolicyError, check_bounds, setting
 from revisit_common.satisfaction import SATISFACTION_LEVELS
 
 from .cadence import add_months, offset_trigger, parse_offsets, shift
-from .care_rules import CareDate, parse_care_dates, parse_grades
+from .care_rules import CareDate, parse_care_dates, parse_choices, parse_grades
 
 __all__ = [
     "CALENDAR_DAY_REASONS",
@@ -53,6 +53,7 @@ __all__ = [
     "REASONS",
     "REVIEWS",
     "SATISFACTION_LEVELS",
+    "SIZE_TIERS",
     "VISIT_STATUSES",
     "WORKING_DAY_REASONS",
     "NEW_CUSTOMER_UNITS",
@@ -70,6 +71,7 @@ __all__ = [
     "key_account_schedule",
     "offset_trigger",
     "on_time",
+    "parse_size_tiers",
     "periodic_due",
     "review_sample",
     "sample_size",
@@ -91,6 +93,7 @@ CALENDAR_DAY_REASONS = ("new_customer", "repair", "periodic", "key_account")
 WORKING_DAY_REASONS = ("post_project", "post_complaint", "post_event")
 METHODS = ("phone", "email", "on_site", "online_survey")
 GRADES = ("A", "B", "C")
+SIZE_TIERS = ("small", "medium", "large")  # the customer service's size tiers
 KEY_ACCOUNT_GRADE = "A"
 # Why a visit is up for review: every key account's (DOMAIN.md §6) or the random share's.
 REVIEWS = ("key_account", "sample")
@@ -152,6 +155,9 @@ class VisitPolicy(Policy):
     # Methods of visits planned from events (key accounts are visited on site).
     default_method: str = setting("phone", "method")
     key_account_method: str = setting("on_site", "method")
+    # Large customers are visited on site too (DOMAIN.md §2/§6): the size tiers whose
+    # visits default to ``key_account_method``.
+    on_site_size_tiers: tuple = setting(("large",), "size_tiers")
     # Supervisors spot-check this share of completed visits.
     audit_share: float = setting(0.1, "share", above=0, maximum=1)
     # Agents of each region, for round-robin assignment of customers without an owner.
@@ -195,8 +201,12 @@ class VisitPolicy(Policy):
     def agents_for(self, region: str | None) -> tuple[str, ...]:
         return tuple(self.agents_by_region.get(region or "", ()))
 
-    def method_for(self, reason: str) -> str:
-        return self.key_account_method if reason == "key_account" else self.default_method
+    def method_for(self, reason: str, size_tier: str | None = None) -> str:
+        """The default method of a visit: ``key_account_method`` for key-account visits and
+        for customers of the ``on_site_size_tiers``, else ``default_method``."""
+        if reason == "key_account" or (size_tier and size_tier in self.on_site_size_tiers):
+            return self.key_account_method
+        return self.default_method
 
     @staticmethod
     def coerce(value: Any, meta: Mapping[str, Any]) -> Any:
@@ -208,7 +218,7 @@ class VisitPolicy(Policy):
             return {region: list(agents) for region, agents in value.items()}
         if meta["kind"] == "care_dates":
             return [care_date.to_json() for care_date in value]
-        if meta["kind"] in ("offsets", "cadence", "grades"):
+        if meta["kind"] in ("offsets", "cadence", "grades", "size_tiers"):
             return None if value is None else list(value)
         return value
 
@@ -231,6 +241,8 @@ def _coerce(value: Any, meta: Mapping[str, Any]) -> Any:
         return parse_offsets(value)
     if kind == "grades":
         return parse_grades(value)
+    if kind == "size_tiers":
+        return parse_size_tiers(value)
     if kind == "care_dates":
         return parse_care_dates(value)
     if kind == "agents":
@@ -247,6 +259,11 @@ def _coerce(value: Any, meta: Mapping[str, Any]) -> Any:
             raise ValueError(f"must be a finite number, got {value!r}")
     check_bounds(number, meta, repr(value))
     return number
+
+
+def parse_size_tiers(value: Any) -> tuple[str, ...]:
+    """A list of distinct size tiers (small, medium, large), possibly empty, in that order."""
+    return parse_choices(value, SIZE_TIERS, "size tiers")
 
 
 def _offsets(value: Any) -> tuple[int, ...]:

@@ -37,9 +37,13 @@ def _plan(rule, session: Session, event, ctx: HandlerContext) -> None:
     rule(session, ctx.outbox, Caller.of_event(event.envelope), event, _sent_at(event))
 
 
-@reads(CustomerRegistered, fields=["customer_id"], optional=["region", "owner", "name", "grade"])
+@reads(
+    CustomerRegistered,
+    fields=["customer_id"],
+    optional=["region", "owner", "name", "grade", "size_tier"],
+)
 def customer_registered(session: Session, event, ctx: HandlerContext) -> None:
-    """Keep the customer's region, owner and grade (assignment, cadence)."""
+    """Keep the customer's region, owner, grade and size tier (assignment, cadence, method)."""
     service.note_customer(
         session,
         event.envelope.tenantid,
@@ -49,10 +53,15 @@ def customer_registered(session: Session, event, ctx: HandlerContext) -> None:
         owner=event.owner,
         name=event.name,
         grade=event.grade,
+        size_tier=event.size_tier,
     )
 
 
-@reads(CustomerGraded, fields=["customer_id"], optional=["region", "owner", "grade", "graded_at"])
+@reads(
+    CustomerGraded,
+    fields=["customer_id"],
+    optional=["region", "owner", "grade", "graded_at", "size_tier"],
+)
 def customer_graded(session: Session, event, ctx: HandlerContext) -> None:
     """A new grade puts the customer on that grade's periodic cadence."""
     _plan(planning.customer_graded, session, event, ctx)
@@ -93,10 +102,20 @@ def marketing_event_held(session: Session, event, ctx: HandlerContext) -> None:
 @reads(
     ContactDatesChanged,
     fields=["contact_id", "customer_id"],
-    optional=["region", "owner", "grade", "name", "birthday", "anniversary", "changed_at"],
+    optional=[
+        "region",
+        "owner",
+        "grade",
+        "name",
+        "birthday",
+        "anniversary",
+        "changed_at",
+        "decision_maker",
+    ],
 )
 def contact_dates_changed(session: Session, event, ctx: HandlerContext) -> None:
-    """A contact's birthday or anniversary set, changed or cleared → its care visit follows."""
+    """A contact's birthday or anniversary set, changed or cleared, or the contact no longer
+    a decision maker → its care visit follows."""
     _plan(care.contact_dates_changed, session, event, ctx)
 
 

@@ -195,6 +195,7 @@ class CustomerCopy(Base):
     region: Mapped[str] = mapped_column(REGION)
     owner: Mapped[str | None] = mapped_column(sa.String(100))
     grade: Mapped[str | None] = mapped_column(sa.String(1))
+    size_tier: Mapped[str | None] = mapped_column(sa.String(10))  # large: visited on site
     info_at: Mapped[datetime] = mapped_column(UtcDateTime)
     grade_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
@@ -222,4 +223,6 @@ class CareContact(Base):
     name: Mapped[str | None] = mapped_column(sa.String(200))
     birthday: Mapped[date | None] = mapped_column(sa.Date)
     anniversary: Mapped[date | None] = mapped_column(sa.Date)
+    # a key contact (None: not said, from producers before the flag; care as before)
+    decision_maker: Mapped[bool | None] = mapped_column(sa.Boolean)
     changed_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -100,7 +100,7 @@ def plan_for_event(
 
 def note_sender(session: Session, caller: Caller, event, sent_at: datetime) -> CustomerCopy:
     """The copy of the event's customer, updated with what the event says of it (region,
-    owner, and the grade where the event has one)."""
+    owner, and the grade and size tier where the event has them)."""
     copy, _ = note_customer(
         session,
         caller.tenant_id,
@@ -109,6 +109,7 @@ def note_sender(session: Session, caller: Caller, event, sent_at: datetime) -> C
         region=event.region,
         owner=event.owner,
         grade=getattr(event, "grade", None),
+        size_tier=getattr(event, "size_tier", None),
     )
     return copy
 
@@ -306,7 +307,11 @@ def next_periodic(
     )
     if customer.grade is None:
         customer = CustomerInfo(
-            customer.customer_id, customer.region, customer.owner, visit.customer_grade
+            customer.customer_id,
+            customer.region,
+            customer.owner,
+            visit.customer_grade,
+            customer.size_tier,
         )
     anchor = ctx.local_date(visit.completed_at)
     return schedule_periodic(session, outbox, caller, ctx, customer, anchor, visit.completed_at)

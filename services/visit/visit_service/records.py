@@ -92,7 +92,7 @@ def complete_visit(
             issue_ids=[issue.id for issue in raised],
             **copied(visit, "method", "on_time", "satisfaction", "complaint_id"),
             **copied(visit, "recommend_score", "repurchase_intent"),
-            **copied(visit, "needs", "competitor_info"),
+            **copied(visit, "needs", "competitor_info", "service_feedback"),
         ),
     )
     if visit.reason == "periodic":

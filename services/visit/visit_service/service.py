@@ -52,6 +52,7 @@ class CustomerInfo:
     region: str
     owner: str | None = None
     grade: str | None = None
+    size_tier: str | None = None
 
 
 def tenant_context(session: Session, tenant_id: str) -> TenantContext:
@@ -130,7 +131,13 @@ def _moment(value: object) -> datetime:
 
 
 def info_of(customer: CustomerCopy) -> CustomerInfo:
-    return CustomerInfo(customer.customer_id, customer.region, customer.owner, customer.grade)
+    return CustomerInfo(
+        customer.customer_id,
+        customer.region,
+        customer.owner,
+        customer.grade,
+        customer.size_tier,
+    )
 
 
 _KEEP = object()
@@ -146,6 +153,7 @@ def note_customer(
     owner: object = _KEEP,
     name: str | None = None,
     grade: str | None = None,
+    size_tier: str | None = None,
 ) -> tuple[CustomerCopy, bool]:
     """Keep the customer copy up to date from an event of time ``at``; facts from an event
     older than those held are ignored. Returns the copy and whether ``grade`` was taken."""
@@ -158,6 +166,7 @@ def note_customer(
     if at >= row.info_at:
         row.region = region or row.region
         row.name = name or row.name
+        row.size_tier = size_tier if size_tier in domain.SIZE_TIERS else row.size_tier
         if owner is not _KEEP:
             row.owner = owner  # type: ignore[assignment]
         row.info_at = at
@@ -253,7 +262,7 @@ def plan_visit(
                 customer_id=customer.customer_id,
                 region=customer.region,
                 reason=reason,
-                method=method or ctx.policy.method_for(reason),
+                method=method or ctx.policy.method_for(reason, customer.size_tier),
                 due_date=due,
                 assignee=assignee or next_assignee(session, caller.tenant_id, customer, ctx.policy),
                 status="planned",
@@ -308,7 +317,9 @@ def create_visit(
         reason=reason,
         due=due,
         trigger=trigger,
-        method=data.get("method"),
+        # by hand, the policy's method for the reason (a large customer's default of on_site
+        # is for visits planned from events)
+        method=data.get("method") or ctx.policy.method_for(reason),
         assignee=data.get("assignee"),
         complaint_id=data.get("complaint_id"),
         focus=data.get("focus"),

@@ -53,6 +53,11 @@ def test_policy_defaults_are_domain_md():
         "major_plan_working_days": 2,
         "major_resolve_working_days": 10,
         "supervisors": [],
+        "major_categories": [],
+        "major_customer_size_tiers": ["large"],
+        "major_customer_grades": ["A"],
+        "departments_by_category": {},
+        "coordinator_department": "customer_service",
     }
     assert POLICY.resolve_days("general") == 5
     assert POLICY.resolve_days("major") == 10

@@ -24,18 +24,23 @@ def indexes(db) -> set[str]:
     return {i["name"] for i in sa.inspect(db.engine).get_indexes("complaints", schema=db.schema)}
 
 
-def test_complaints_of_before_are_not_reported(database):
-    migrate(database, "0004")
-    now = datetime.now(UTC)
+def insert_old_complaint(db, now: datetime | None = None) -> None:
+    """A major complaint as every revision since 0001 can store it."""
+    now = now or datetime.now(UTC)
     old = {
         "id": "c1", "tenant_id": "t", "number": "CMP-202611-00001", "status": "received",
         "severity": "major", "channel": "phone", "category": "x", "department": "product",
         "customer_id": "cust", "region": "east", "description": "d", "received_at": now,
         "resolve_by": now, "created_by": "me", "created_at": now, "updated_at": now,
     }  # fmt: skip
-    table = sa.table("complaints", *map(sa.column, old), schema=database.schema)
-    with database.engine.begin() as conn:
+    table = sa.table("complaints", *map(sa.column, old), schema=db.schema)
+    with db.engine.begin() as conn:
         conn.execute(sa.insert(table).values(old))
+
+
+def test_complaints_of_before_are_not_reported(database):
+    migrate(database, "0004")
+    insert_old_complaint(database)
     migrate(database, "0005")
     assert columns(database) >= NEW
     assert "ix_complaints_reported" in indexes(database)

@@ -1,4 +1,5 @@
-"""ContactDatesChanged: a contact's birthday or anniversary set, changed or removed."""
+"""ContactDatesChanged: a contact's birthday or anniversary set, changed or removed, or the
+decision-maker flag of a contact with either changed."""
 
 from __future__ import annotations
 
@@ -153,3 +154,51 @@ def test_the_event_carries_the_decision_maker_flag_as_written_or_as_it_was(clien
         ("Li Si", None, True),
         ("Zhang San", None, True),  # removed: the flag it had
     ]
+
+
+def test_a_flag_change_publishes_only_for_a_contact_with_dates(client, runtime):
+    customer = client.post("/api/v1/customers", {**ACME, "contacts": [ZHANG, LI, WANG]}).json
+    zhang, li, wang = (c["id"] for c in customer["contacts"])
+    path = f"/api/v1/customers/{customer['id']}"
+    assert len(dates_events(runtime)) == 2
+    # Zhang (birthday) stops being a decision maker, Wang (no dates) becomes one
+    r = client.patch(
+        path,
+        {"contacts": [{**ZHANG, "decision_maker": False}, LI, {**WANG, "decision_maker": True}]},
+    )
+    assert r.status_code == 200
+    assert [(c["id"], c["decision_maker"]) for c in r.json["contacts"]] == [
+        (zhang, False),
+        (li, False),
+        (wang, True),
+    ]
+    [stopped] = dates_events(runtime)[2:]
+    assert stopped == {
+        "contact_id": zhang,
+        "customer_id": customer["id"],
+        "region": "east",
+        "owner": "li.wei",
+        "grade": r.json["grade"],
+        "name": "Zhang San",
+        "birthday": "1980-05-02",
+        "anniversary": None,
+        "changed_at": r.json["updated_at"],
+        "decision_maker": False,
+    }
+    # Li (anniversary) becomes one: published with the new flag; Wang stops: nothing
+    client.patch(
+        path,
+        {"contacts": [{**ZHANG, "decision_maker": False}, {**LI, "decision_maker": True}, WANG]},
+    )
+    [started] = dates_events(runtime)[3:]
+    assert (started["contact_id"], started["anniversary"], started["decision_maker"]) == (
+        li,
+        "2010-09-01",
+        True,
+    )
+    # the same flags again: nothing
+    client.patch(
+        path,
+        {"contacts": [{**ZHANG, "decision_maker": False}, {**LI, "decision_maker": True}, WANG]},
+    )
+    assert len(dates_events(runtime)) == 4

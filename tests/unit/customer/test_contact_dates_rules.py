@@ -1,4 +1,5 @@
-"""Unit tests of the contact pairing and the ContactDatesChanged rule (DOMAIN.md §6 "Care")."""
+"""Unit tests of the contact pairing and the ContactDatesChanged rule (DOMAIN.md §6 "Care"):
+dates set, changed or cleared, and the decision-maker flag of a contact with dates."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from customer_service.contact_dates import dates_changed, pair_by_name
+from customer_service.contact_dates import dates_changed, event_due, flag_changed, pair_by_name
 
 BIRTHDAY = date(1980, 5, 2)
 ANNIVERSARY = date(2010, 9, 1)
@@ -76,3 +77,62 @@ def test_dates_changed(before, after, due):
 def test_a_contact_must_exist_on_one_side():
     with pytest.raises(ValueError):
         dates_changed(None, None)
+
+
+@pytest.mark.parametrize(
+    ("after", "was_key", "is_key", "due"),
+    [
+        ((BIRTHDAY, None), False, True, True),
+        ((BIRTHDAY, None), True, False, True),
+        ((None, ANNIVERSARY), False, True, True),
+        ((BIRTHDAY, ANNIVERSARY), True, False, True),
+        ((BIRTHDAY, None), True, True, False),
+        ((BIRTHDAY, None), False, False, False),
+        ((None, None), False, True, False),  # no dates: nothing to care for
+        ((None, None), True, False, False),
+        ((BIRTHDAY, None), None, True, False),  # new contact: dates_changed decides
+        (None, True, None, False),  # removed contact: dates_changed decides
+    ],
+)
+def test_flag_changed(after, was_key, is_key, due):
+    assert flag_changed(after, was_key, is_key) is due
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "was_key", "is_key", "due"),
+    [
+        # the flag alone, on a contact with dates
+        ((BIRTHDAY, None), (BIRTHDAY, None), False, True, True),
+        ((None, ANNIVERSARY), (None, ANNIVERSARY), True, False, True),
+        # the flag alone, on a contact without dates
+        ((None, None), (None, None), False, True, False),
+        ((None, None), (None, None), True, False, False),
+        # neither changes
+        ((BIRTHDAY, None), (BIRTHDAY, None), True, True, False),
+        # dates and flag change together: one event
+        ((BIRTHDAY, None), (None, None), True, False, True),
+        ((None, None), (BIRTHDAY, None), False, True, True),
+        # created and removed contacts follow their dates only
+        (None, (BIRTHDAY, None), None, True, True),
+        (None, (None, None), None, True, False),
+        ((BIRTHDAY, None), None, True, True, True),
+        ((None, None), None, True, True, False),
+    ],
+)
+def test_event_due(before, after, was_key, is_key, due):
+    assert event_due(before, after, was_key, is_key) is due
+
+
+@given(
+    before=st.tuples(st.sampled_from([None, BIRTHDAY]), st.sampled_from([None, ANNIVERSARY])),
+    after=st.tuples(st.sampled_from([None, BIRTHDAY]), st.sampled_from([None, ANNIVERSARY])),
+    was_key=st.booleans(),
+    is_key=st.booleans(),
+)
+def test_an_unchanged_flag_leaves_the_dates_rule_alone(before, after, was_key, is_key):
+    if was_key == is_key:
+        assert event_due(before, after, was_key, is_key) is dates_changed(before, after)
+    else:
+        assert event_due(before, after, was_key, is_key) is (
+            dates_changed(before, after) or after != (None, None)
+        )

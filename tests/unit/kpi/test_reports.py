@@ -195,3 +195,31 @@ def test_visit_summary_needs_and_competitors(client, feed):
     assert get(client, "visit-summary", **{"from": "2025-12-01", "to": "2025-12-31"}).json[
         "needs"
     ] == [{"text": "faster delivery", "count": 1}]
+
+
+def test_visit_summary_suggestions(client, feed):
+    said = [
+        completed("v1", "2026-01-05", "east", service_feedback="Call before coming"),
+        completed("v2", "2026-01-06", "west", service_feedback=" call  BEFORE coming"),
+        completed("v3", "2026-01-07", "west", service_feedback="Bring spare parts"),
+        completed("v4", "2026-01-08", "west"),  # an older producer: no service_feedback
+        completed("v5", "2025-12-08", "west", service_feedback="call before coming"),
+    ]
+    feed(*said)
+    feed(said[0])  # redelivered: counted once
+    response = get(client, "visit-summary", **JAN)
+    assert response.status_code == 200
+    body = response.json
+    assert body["suggestions"] == [
+        {"text": "call before coming", "count": 2},
+        {"text": "bring spare parts", "count": 1},
+    ]
+    regions = {r["region"]: r for r in body["by_region"]}
+    assert regions["east"]["suggestions"] == [{"text": "call before coming", "count": 1}]
+    assert regions["west"]["suggestions"] == [
+        {"text": "bring spare parts", "count": 1},
+        {"text": "call before coming", "count": 1},
+    ]
+    december = get(client, "visit-summary", **{"from": "2025-12-01", "to": "2025-12-31"})
+    assert december.status_code == 200
+    assert december.json["suggestions"] == [{"text": "call before coming", "count": 1}]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from kpi_service import reports
 
 TZ = "Asia/Shanghai"
@@ -119,28 +121,35 @@ def test_an_empty_summary_has_nulls_not_zeros():
     assert got["repurchase"]["share"] is None
     assert got["nps"]["score"] is None
     assert got["by_region"] == [] and got["issues"] == []
-    assert got["needs"] == [] and got["competitors"] == []
+    assert got["needs"] == [] and got["competitors"] == [] and got["suggestions"] == []
 
 
-def test_needs_folded_and_counted_by_region():
+@pytest.mark.parametrize(
+    ("said", "listed", "other"),
+    [("needs", "needs", "suggestions"), ("service_feedback", "suggestions", "needs")],
+)
+def test_texts_folded_and_counted_by_region(said, listed, other):
     facts = [
-        visit("2026-01-05", "east", needs="  Faster   DELIVERY "),
-        visit("2026-01-06", "east", needs="faster delivery"),
-        visit("2026-01-07", "west", needs="Faster delivery\n"),
-        visit("2026-01-08", "west", needs="更多培训"),
-        visit("2026-01-09", "west", needs="   "),  # nothing said
-        visit("2026-01-10", "west", needs=None),
-        visit("2026-01-11", "west", completed=False, needs="not a completed visit"),
-        visit("2025-12-11", "west", needs="faster delivery"),  # another period
+        visit("2026-01-05", "east", **{said: "  Faster   DELIVERY "}),
+        visit("2026-01-06", "east", **{said: "faster delivery"}),
+        visit("2026-01-07", "west", **{said: "Faster delivery\n"}),
+        visit("2026-01-08", "west", **{said: "更多培训"}),
+        visit("2026-01-09", "west", **{said: "   "}),  # nothing said
+        visit("2026-01-10", "west", **{said: None}),
+        visit("2026-01-11", "west", **{said: 7}),  # not text
+        visit("2026-01-12", "west"),  # an older producer: no field
+        visit("2026-01-13", "west", completed=False, **{said: "not a completed visit"}),
+        visit("2025-12-11", "west", **{said: "faster delivery"}),  # another period
     ]
     got = reports.visit_summary(facts, TZ, JAN)
-    assert got["needs"] == [
+    assert got[listed] == [
         {"text": "faster delivery", "count": 3},
         {"text": "更多培训", "count": 1},
     ]
+    assert got[other] == []  # needs are not suggestions, nor the other way round
     east, west = got["by_region"]
-    assert east["needs"] == [{"text": "faster delivery", "count": 2}]
-    assert west["needs"] == [
+    assert east[listed] == [{"text": "faster delivery", "count": 2}]
+    assert west[listed] == [
         {"text": "faster delivery", "count": 1},
         {"text": "更多培训", "count": 1},
     ]
@@ -167,7 +176,12 @@ def test_competitors_counted_per_product_once_per_visit():
 
 def test_needs_and_competitors_keep_the_twenty_most_frequent():
     facts = [
-        visit(f"2026-01-{day:02d}", needs=f"need {n}", competitor_info={"products": [f"p{n}"]})
+        visit(
+            f"2026-01-{day:02d}",
+            needs=f"need {n}",
+            competitor_info={"products": [f"p{n}"]},
+            service_feedback=f"idea {n}",
+        )
         for n in range(25)
         for day in range(1, 2 + n % 3)  # needs 0, 3, 6, ... said once; 1, 4, ... twice; ...
     ]
@@ -177,3 +191,8 @@ def test_needs_and_competitors_keep_the_twenty_most_frequent():
     assert counts == sorted(counts, reverse=True) and counts[0] == 3
     assert {"text": "need 2", "count": 3} in got["needs"]
     assert got["needs"][:2] == [{"text": "need 11", "count": 3}, {"text": "need 14", "count": 3}]
+    assert len(got["suggestions"]) == reports.TOP
+    assert got["suggestions"][:2] == [
+        {"text": "idea 11", "count": 3},
+        {"text": "idea 14", "count": 3},
+    ]

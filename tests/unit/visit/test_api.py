@@ -332,6 +332,7 @@ def test_complete_with_full_record_and_issues(client, runtime, customer):
     assert data["due_date"] == visit["due_date"] and data["region"] == "east"
     assert (data["needs"], data["competitor_info"]) == (done["needs"], done["competitor_info"])
     assert data["needs"] == RECORD["needs"]
+    assert data["service_feedback"] == "fast delivery"  # the summary report's suggestions
     assert client.get(f"/api/v1/visits/{visit['id']}").json["issues"][0]["id"] == first["id"]
 
 
@@ -341,6 +342,7 @@ def test_minimal_completion(client, runtime, customer):
     assert response.status_code == 200
     assert response.json["issues"] == [] and response.json["ratings"] is None
     assert events_of(runtime, "VisitCompleted")[0]["data"]["recommend_score"] is None
+    assert events_of(runtime, "VisitCompleted")[0]["data"]["service_feedback"] is None
 
 
 def test_late_completion_is_not_on_time(client, runtime, customer):

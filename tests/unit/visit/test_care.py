@@ -51,7 +51,7 @@ def test_a_birthday_within_the_lead_days_plans_a_care_visit(client, runtime, fee
     assert visit["due_date"] == "2026-12-10"  # on the date itself
     assert visit["trigger"] == "care:birthday:ct-1:2026-12-10"
     assert visit["focus"] == "birthday: Zhang San"
-    assert (visit["assignee"], visit["method"]) == ("li.wei", "phone")
+    assert (visit["assignee"], visit["method"]) == ("li.wei", "on_site")  # a large customer
     # the same change again, and the job: nothing more
     feed("ContactDatesChanged", contact(customer, birthday="1980-12-10"))
     assert job(runtime, DEC_5) == 0

@@ -16,6 +16,7 @@ from visit_service.care_rules import (
     care_trigger,
     contact_change,
     in_lead,
+    key_contact,
     next_occurrence,
     occurrence,
     occurrence_of,
@@ -84,6 +85,14 @@ def test_triggers_name_subject_date_and_year():
 )
 def test_contact_change(open_for, new, eligible, expected):
     assert contact_change(open_for, new, TODAY, 7, eligible) == expected
+
+
+@pytest.mark.parametrize(
+    ("flag", "expected"),
+    [(True, True), (None, True), (False, False)],  # None: producers before the flag
+)
+def test_only_key_contacts_get_care(flag, expected):
+    assert key_contact(flag) is expected
 
 
 # --------------------------------------------------------------------------- settings

@@ -58,6 +58,7 @@ def test_defaults_are_domain_md():
         "post_event_working_days": 5,
         "due_on_working_day": True,
         "default_method": "phone",
+        "on_site_size_tiers": ["large"],
         "key_account_method": "on_site",
         "audit_share": 0.1,
         "agents_by_region": {},

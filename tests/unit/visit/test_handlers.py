@@ -97,7 +97,7 @@ def test_first_purchase_plans_new_customer_visit(client, runtime, feed, customer
     [visit] = visits(client)
     assert visit["reason"] == "new_customer"
     assert visit["due_date"] == "2026-12-21"  # +30 days is a Sunday
-    assert visit["assignee"] == "li.wei" and visit["method"] == "phone"
+    assert visit["assignee"] == "li.wei" and visit["method"] == "on_site"  # a large customer
     [event] = events_of(runtime, "VisitScheduled")
     assert event["correlationid"] == "corr-1"  # carried from the purchase event
     assert event["data"]["trigger"] == visit["trigger"]

@@ -50,7 +50,7 @@ def test_completed_project_plans_a_post_project_visit_once(client, runtime, feed
     [visit] = visits(client)
     assert (visit["reason"], visit["trigger"]) == ("post_project", "project:prj-1")
     assert visit["due_date"] == "2026-11-27"  # the 5th working day after Friday
-    assert (visit["assignee"], visit["method"]) == ("li.wei", "phone")
+    assert (visit["assignee"], visit["method"]) == ("li.wei", "on_site")  # a large customer
     assert visit["focus"] == "project: Line 3 retrofit"
     # done, then replayed again: still one visit
     client.post(f"/api/v1/visits/{visit['id']}/complete", {"satisfaction": "satisfied"})

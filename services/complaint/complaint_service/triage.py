@@ -1,0 +1,74 @@
+"""Triage at intake: the severity a complaint gets and the department that handles it.
+
+DOMAIN.md §3: a complaint is ``major`` for a large customer, safety, legal, several
+departments or escalation; the handling department follows the cause, and customer_service
+coordinates. Pure rules on the tenant's :class:`~.domain.ComplaintPolicy`:
+
+* **Severity** is derived, not only chosen: the given one is never lowered; a ``general``
+  complaint is raised to ``major`` when its category is one of ``major_categories``, or when
+  its customer's size tier is one of ``major_customer_size_tiers`` or its grade one of
+  ``major_customer_grades``. The reason says which rule decided: ``given``, ``category`` or
+  ``customer`` (the given severity wins when it is major already).
+* **Handling department**: the one the request names, else ``departments_by_category`` of
+  the category; neither → :class:`DepartmentRequired`.
+* **Coordinator**: ``coordinator_department`` when another department handles the
+  complaint; None when the coordinating department handles it itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .domain import ComplaintPolicy
+
+GIVEN, CATEGORY, CUSTOMER = "given", "category", "customer"
+SEVERITY_REASONS = (GIVEN, CATEGORY, CUSTOMER)
+
+
+class DepartmentRequired(ValueError):
+    def __init__(self, category: str):
+        self.category = category
+        super().__init__(f"department required: no department is set for category {category!r}")
+
+
+@dataclass(frozen=True)
+class Severity:
+    value: str
+    given: str
+    reason: str
+
+
+def derive_severity(
+    given: str,
+    category: str,
+    policy: ComplaintPolicy,
+    *,
+    size_tier: str | None = None,
+    grade: str | None = None,
+) -> Severity:
+    """The complaint's severity from the given one, its category and its customer."""
+    if given == "major":
+        return Severity("major", given, GIVEN)
+    if category in policy.major_categories:
+        return Severity("major", given, CATEGORY)
+    if (size_tier is not None and size_tier in policy.major_customer_size_tiers) or (
+        grade is not None and grade in policy.major_customer_grades
+    ):
+        return Severity("major", given, CUSTOMER)
+    return Severity(given, given, GIVEN)
+
+
+def handling_department(category: str, given: str | None, policy: ComplaintPolicy) -> str:
+    """The department named, else the tenant's one for ``category``."""
+    if given:
+        return given
+    department = policy.departments_by_category.get(category)
+    if department is None:
+        raise DepartmentRequired(category)
+    return department
+
+
+def coordinator_of(department: str, policy: ComplaintPolicy) -> str | None:
+    """Who coordinates: the coordinating department, unless it handles the complaint."""
+    coordinator = policy.coordinator_department
+    return None if department == coordinator else coordinator

@@ -5,11 +5,19 @@ its API, and a due date in the past."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from revisit_common.calendar import WorkCalendar
+from visit_service.domain import VisitPolicy
 
 from .client import TENANT
+
+# The visit policy's defaults, the default working calendar (Asia/Shanghai, Saturday and
+# Sunday off) and a Friday to count working days from (the same instant at 10:00 there).
+DEFAULT = VisitPolicy()
+CAL = WorkCalendar()
+FRIDAY = date(2026, 11, 20)
+FRIDAY_10AM = "2026-11-20T02:00:00+00:00"
 
 TODAY = WorkCalendar().local_date(datetime.now(UTC))  # the tenant's (Asia/Shanghai) today
 PAST = (TODAY - timedelta(days=3)).isoformat()

@@ -53,6 +53,22 @@ def run_env() -> None:
         context.run_migrations()
 
 
+def tenant_keys() -> tuple[sa.Column, sa.Column]:
+    """``id`` (a UUID string, the primary key) and ``tenant_id``: the first two columns of a
+    tenant's table, as :class:`revisit_common.columns.TenantRow` maps them."""
+    return (
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("tenant_id", sa.String(36), nullable=False),
+    )
+
+
+def create_tenant_table(op, name: str, *columns: sa.Column) -> None:
+    """A tenant's table: :func:`tenant_keys`, then ``columns``, and the index
+    ``ix_<name>_tenant_id`` on (tenant_id, id) that lists a tenant's rows in id order."""
+    op.create_table(name, *tenant_keys(), *columns)
+    op.create_index(f"ix_{name}_tenant_id", name, ["tenant_id", "id"])
+
+
 def create_messaging_tables(op) -> None:
     """Outbox, inbox and tenant-settings copy: the same in every service."""
     op.create_table(

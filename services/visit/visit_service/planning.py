@@ -77,9 +77,11 @@ def plan_for_event(
     trigger: str,
     at: datetime,
     offset: str | None = None,
-    complaint_id: str | None = None,
-    focus: str | None = None,
+    **details: str | None,
 ) -> Visit | None:
+    """The visit an event at ``at`` calls for, due by the policy (``offset``: a key
+    account's step); ``details``: what else :func:`plan_visit` takes (complaint_id, focus).
+    None when this trigger planned one before."""
     if planned_before(session, caller, customer.customer_id, reason, trigger, at):
         return None
     due = domain.due_date(reason, ctx.local_date(at), ctx.policy, ctx.calendar, offset=offset)
@@ -93,8 +95,7 @@ def plan_for_event(
         due=due,
         trigger=trigger,
         trigger_at=at,
-        complaint_id=complaint_id,
-        focus=focus,
+        **details,
     )
 
 

@@ -6,7 +6,6 @@ import pytest
 
 from complaint_service.bootstrap import SPEC
 from revisit_common import tenant_settings
-from revisit_common.clock import now as clock_now
 from tests.support.client import TENANT
 from tests.support.complaints import NATIONAL_DAY, ComplaintClient
 from tests.support.customers import FakeCustomerService
@@ -20,13 +19,6 @@ def customers():
     for customer_id in ("cust-1", "cust-2"):
         fake.add(customer_id, "east")
     return fake
-
-
-@pytest.fixture
-def clock():
-    """The clock of the service: the system's; a module that fixes the instant overrides it
-    with a :class:`tests.support.clock.FakeClock`."""
-    return clock_now
 
 
 @pytest.fixture

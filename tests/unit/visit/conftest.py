@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from revisit_common.clock import now
 from tests.support.customers import FakeCustomerService
 from tests.support.events import envelope
 from tests.support.service import service_runtime
@@ -17,12 +16,6 @@ from visit_service.bootstrap import SPEC
 def customers():
     """The customer service as the visit service reads it (knows no one unless told)."""
     return FakeCustomerService()
-
-
-@pytest.fixture
-def clock():
-    """The system clock; a test module overrides this fixture with a FakeClock."""
-    return now
 
 
 @pytest.fixture

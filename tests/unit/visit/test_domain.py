@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from revisit_common.calendar import WorkCalendar
+from tests.support.visits import CAL, DEFAULT, FRIDAY
 from visit_service.domain import (
     CALENDAR_DAY_REASONS,
     GRADES,
@@ -34,11 +35,6 @@ from visit_service.domain import (
     visit_transition,
     within_deadline,
 )
-
-DEFAULT = VisitPolicy()
-CAL = WorkCalendar()  # Asia/Shanghai, Saturday and Sunday off
-FRIDAY = date(2026, 11, 20)
-
 
 # --------------------------------------------------------------------------- policy
 

@@ -9,12 +9,10 @@ from revisit_common.calendar import WorkCalendar
 from tests.support.client import Client
 from tests.support.events import envelope
 from tests.support.outbox import events_of
-from tests.support.visits import configure, register
+from tests.support.visits import FRIDAY_10AM, configure, register
 from visit_service.bootstrap import SPEC
 from visit_service.domain import VisitPolicy, periodic_due
 from visit_service.handlers import HANDLERS
-
-FRIDAY_10AM = "2026-11-20T02:00:00+00:00"  # Friday 20 November, 10:00 in Shanghai
 
 
 def visits(client, query=""):

@@ -8,10 +8,8 @@ import uuid
 from datetime import UTC, datetime
 
 from revisit_common.settings_section_api import section_path
-from tests.support.visits import configure
+from tests.support.visits import FRIDAY_10AM, configure
 from visit_service.models import CustomerCopy
-
-FRIDAY_10AM = "2026-11-20T02:00:00+00:00"
 
 
 def visits(client, query=""):

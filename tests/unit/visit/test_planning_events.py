@@ -11,12 +11,10 @@ import sqlalchemy as sa
 
 from revisit_common.settings_section_api import section_path
 from tests.support.outbox import events_of
-from tests.support.visits import configure, register
+from tests.support.visits import FRIDAY_10AM, configure, register
 from visit_service import planning
 from visit_service.models import Visit
 from visit_service.service import tenant_context
-
-FRIDAY_10AM = "2026-11-20T02:00:00+00:00"  # Friday 20 November, 10:00 in Shanghai
 
 
 def visits(client, query=""):

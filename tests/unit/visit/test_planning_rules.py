@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from revisit_common.calendar import WorkCalendar
+from tests.support.visits import CAL, DEFAULT, FRIDAY
 from visit_service.cadence import add_months, offset_key, offset_trigger, parse_offsets, shift
 from visit_service.domain import (
     PolicyError,
@@ -21,10 +22,7 @@ from visit_service.domain import (
     key_account_schedule,
 )
 
-DEFAULT = VisitPolicy()
-CAL = WorkCalendar()  # Asia/Shanghai, Saturday and Sunday off
 STAY = VisitPolicy.from_dict({"due_on_working_day": False})
-FRIDAY = date(2026, 11, 20)
 
 
 # --------------------------------------------------------------------------- cadence

@@ -7,7 +7,7 @@ no ``graded_at``: the periodic re-grading takes them first.
 import sqlalchemy as sa
 from alembic import op
 
-from revisit_common.migrations import TS
+from revisit_common.migrations import TS, create_tenant_table, tenant_keys
 
 revision = "0003"
 down_revision = "0002"
@@ -20,8 +20,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("graded_at", TS, nullable=True))
     op.create_table(
         "projects",
-        sa.Column("id", sa.String(36), primary_key=True),
-        sa.Column("tenant_id", sa.String(36), nullable=False),
+        *tenant_keys(),
         sa.Column(
             "customer_id",
             sa.String(36),
@@ -33,16 +32,14 @@ def upgrade() -> None:
         sa.Column("created_at", TS, nullable=False),
     )
     op.create_index("ix_projects_customer", "projects", ["customer_id", "id"])
-    op.create_table(
+    create_tenant_table(
+        op,
         "marketing_events",
-        sa.Column("id", sa.String(36), primary_key=True),
-        sa.Column("tenant_id", sa.String(36), nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("held_on", sa.Date, nullable=False),
         sa.Column("attendees", sa.JSON, nullable=False),
         sa.Column("created_at", TS, nullable=False),
     )
-    op.create_index("ix_marketing_events_tenant_id", "marketing_events", ["tenant_id", "id"])
 
 
 def downgrade() -> None:

@@ -4,7 +4,7 @@ the complaints whose resolution the visit service has seen (cases copy them)"""
 import sqlalchemy as sa
 from alembic import op
 
-from revisit_common.migrations import TS
+from revisit_common.migrations import TS, create_tenant_table
 
 revision = "0004"
 down_revision = "0003"
@@ -22,10 +22,9 @@ def upgrade() -> None:
         for name, kind in ISSUE_COLUMNS:
             batch.add_column(sa.Column(name, kind))
         batch.add_column(sa.Column("reopen_count", sa.Integer, nullable=False, server_default="0"))
-    op.create_table(
+    create_tenant_table(
+        op,
         "cases",
-        sa.Column("id", sa.String(36), primary_key=True),
-        sa.Column("tenant_id", sa.String(36), nullable=False),
         sa.Column("source", sa.String(10), nullable=False),
         sa.Column("source_id", sa.String(64), nullable=False),
         sa.Column("title", sa.String(200), nullable=False),
@@ -37,7 +36,6 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(100)),
         sa.Column("created_at", TS, nullable=False),
     )
-    op.create_index("ix_cases_tenant_id", "cases", ["tenant_id", "id"])
     op.create_index("ix_cases_source", "cases", ["tenant_id", "source", "source_id"])
     op.create_table(
         "resolved_complaints",

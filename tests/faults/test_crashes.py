@@ -187,7 +187,9 @@ def test_kpi_worker_sigkilled_in_the_middle_of_a_batch(stack, sources, amqp_url,
     tenant, key = new_tenant(stack.gateway, ADMIN, "SIGKILL")
     kpi_queue = f"{fault_prefix}.kpi"
     stack.stop_role("kpi-worker")  # events pile up in its queue meanwhile
-    outcomes = write_stream(stack.gateway, key, 300, clients=6, purchases_per_customer=9)
+    # Enough of them that the worker (some 5,000 events/s) cannot drain them in the time
+    # between seeing it under way and the kill (two queries and a passive declare).
+    outcomes = write_stream(stack.gateway, key, 1200, clients=6, purchases_per_customer=9)
     assert all(o.status == 201 for o in outcomes)
     wait_for(lambda: not any(stack.outbox_pending().values()), 60, "everything published")
     backlog = wait_for(lambda: queue_counts(amqp_url, kpi_queue)[0], 10, "a backlog")

@@ -10,10 +10,16 @@ from __future__ import annotations
 from complaint_service import settings_api as complaint_settings
 from customer_service import settings_api as customer_settings
 from gateway_service.proxy import InProcessTransport
+from kpi_service import settings_api as kpi_settings
 from revisit_common import webapp
 from visit_service import settings_api as visit_settings
 
-OWNERS = {"customer": customer_settings, "visit": visit_settings, "complaint": complaint_settings}
+OWNERS = {
+    "customer": customer_settings,
+    "visit": visit_settings,
+    "complaint": complaint_settings,
+    "kpi": kpi_settings,
+}
 
 
 def owner_transports(internal_token: str) -> dict[str, InProcessTransport]:

@@ -17,7 +17,7 @@ from revisit_common.errors import Conflict, Invalid
 from revisit_common.messaging.outbox import Outbox
 from revisit_common.rows import copied
 
-from . import domain, service
+from . import domain, reporting, service, triage
 from .models import Complaint
 
 
@@ -51,7 +51,22 @@ def escalate_due(
             ),
             correlation_id,
         )
+    if due:
+        _raise_when_escalated(session, outbox, complaint, at, correlation_id)
     return due
+
+
+def _raise_when_escalated(session, outbox, complaint: Complaint, at: datetime, correlation_id):
+    """An escalated general complaint becomes major (reason ``escalated``) and is reported
+    upward, unless it was already; its deadlines stay as they are."""
+    reason = triage.escalated_severity(complaint.severity)
+    if reason is None:
+        return
+    complaint.severity, complaint.severity_reason = "major", reason
+    policy, _ = service.rules_for(session, complaint.tenant_id)
+    upward = reporting.report_escalated(complaint, policy, at)
+    if upward is not None:
+        service.publish(session, outbox, complaint, upward, correlation_id)
 
 
 def transition(

@@ -62,9 +62,10 @@ class Complaint(TenantRow, Stamped, Base):
     reported_upward_reason: Mapped[str | None] = mapped_column(sa.String(32))
     reported_upward_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Triage at intake (triage.py): ``severity`` is derived from the one given, for a reason
-    # (given | category | customer); the coordinating department, None when it handles it.
+    # (given | category | customer | several_departments | escalated: raised later by
+    # escalation); the coordinating department, None when it handles it.
     severity_given: Mapped[str] = mapped_column(sa.String(16))
-    severity_reason: Mapped[str] = mapped_column(sa.String(16))
+    severity_reason: Mapped[str] = mapped_column(sa.String(32))
     coordinator: Mapped[str | None] = mapped_column(DEPARTMENT)
 
     ledger: Mapped[list[LedgerEntry]] = children("LedgerEntry.id", back_populates="complaint")

@@ -124,7 +124,10 @@ class ComplaintSummarySchema(Schema):
     id, number, status, severity, channel, category, department = several(fields.String, 7)
     severity_given = fields.String(metadata={"description": "the severity the intake gave"})
     severity_reason = fields.String(
-        metadata={"description": "what decided the severity: given | category | customer"}
+        metadata={
+            "description": "what decided the severity: given | category | customer |"
+            " several_departments | escalated (raised when a limit was missed)"
+        }
     )
     coordinator = fields.String(
         allow_none=True,

@@ -184,12 +184,14 @@ def create_complaint(
         department = triage.handling_department(data["category"], data.get("department"), policy)
     except triage.DepartmentRequired as exc:
         raise Invalid({"department": [str(exc)]}, "department required") from exc
+    touched = supervision.departments_touched(department, data.get("assisting_departments") or ())
     severity = triage.derive_severity(
         data["severity"],
         data["category"],
         policy,
         size_tier=customer.size_tier,
         grade=customer.grade,
+        departments=touched,
     )
     deadlines = domain.initial_deadlines(severity.value, received_at, policy, calendar)
     period = domain.period_of(calendar.local_date(received_at))
@@ -215,9 +217,7 @@ def create_complaint(
         created_by=caller.actor,
         created_at=stamp,
         updated_at=stamp,
-        assisting_departments=list(
-            supervision.departments_touched(department, data.get("assisting_departments") or ())[1:]
-        ),
+        assisting_departments=list(touched[1:]),
         **{key: data.get(key) for key in INTAKE_FIELDS},
     )
     # Last, so the counter row stays locked for as few statements as possible.

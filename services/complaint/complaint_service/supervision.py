@@ -25,14 +25,17 @@ def departments_touched(lead: str, assisting: Iterable[str] = ()) -> tuple[str, 
     return (lead, *dict.fromkeys(d for d in assisting if d != lead))
 
 
-def upward_reason(severity: str, departments: Iterable[str]) -> str | None:
+def upward_reason(
+    severity: str, departments: Iterable[str], severity_reason: str | None = None
+) -> str | None:
     """Why a complaint is reported upward at intake: ``major`` (its severity; it wins when
-    both apply), ``several_departments`` (more than one distinct department), else None."""
-    if severity == "major":
+    both apply), ``several_departments`` (more than one distinct department, also when that
+    alone made it major: ``severity_reason`` several_departments), else None."""
+    if severity == "major" and severity_reason != SEVERAL_DEPARTMENTS:
         return MAJOR
     if len(set(departments)) > 1:
         return SEVERAL_DEPARTMENTS
-    return None
+    return MAJOR if severity == "major" else None
 
 
 def watched(reason: str | None, status: str) -> bool:

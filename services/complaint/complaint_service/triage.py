@@ -5,10 +5,13 @@ departments or escalation; the handling department follows the cause, and custom
 coordinates. Pure rules on the tenant's :class:`~.domain.ComplaintPolicy`:
 
 * **Severity** is derived, not only chosen: the given one is never lowered; a ``general``
-  complaint is raised to ``major`` when its category is one of ``major_categories``, or when
+  complaint is raised to ``major`` when its category is one of ``major_categories``, when
   its customer's size tier is one of ``major_customer_size_tiers`` or its grade one of
-  ``major_customer_grades``. The reason says which rule decided: ``given``, ``category`` or
-  ``customer`` (the given severity wins when it is major already).
+  ``major_customer_grades``, or when it touches more than one department (its handling one
+  and the assisting ones named at intake). The reason says which rule decided, the first
+  that applies: ``given``, ``category``, ``customer``, ``several_departments``.
+* **Escalation** (a missed time limit, escalation.py) raises a ``general`` complaint to
+  ``major`` later, for the reason ``escalated``; a major one stays as it is.
 * **Handling department**: the one the request names, else ``departments_by_category`` of
   the category; neither → :class:`DepartmentRequired`.
 * **Coordinator**: ``coordinator_department`` when another department handles the
@@ -17,12 +20,14 @@ coordinates. Pure rules on the tenant's :class:`~.domain.ComplaintPolicy`:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .domain import ComplaintPolicy
 
 GIVEN, CATEGORY, CUSTOMER = "given", "category", "customer"
-SEVERITY_REASONS = (GIVEN, CATEGORY, CUSTOMER)
+SEVERAL_DEPARTMENTS, ESCALATED = "several_departments", "escalated"
+SEVERITY_REASONS = (GIVEN, CATEGORY, CUSTOMER, SEVERAL_DEPARTMENTS, ESCALATED)
 
 
 class DepartmentRequired(ValueError):
@@ -45,8 +50,10 @@ def derive_severity(
     *,
     size_tier: str | None = None,
     grade: str | None = None,
+    departments: Iterable[str] = (),
 ) -> Severity:
-    """The complaint's severity from the given one, its category and its customer."""
+    """The complaint's severity from the given one, its category, its customer and the
+    ``departments`` it touches."""
     if given == "major":
         return Severity("major", given, GIVEN)
     if category in policy.major_categories:
@@ -55,7 +62,15 @@ def derive_severity(
         grade is not None and grade in policy.major_customer_grades
     ):
         return Severity("major", given, CUSTOMER)
+    if len(set(departments)) > 1:
+        return Severity("major", given, SEVERAL_DEPARTMENTS)
     return Severity(given, given, GIVEN)
+
+
+def escalated_severity(severity: str) -> str | None:
+    """The reason to raise a complaint of ``severity`` whose time limit was missed:
+    ``escalated`` for a general one, None for one that is major already."""
+    return None if severity == "major" else ESCALATED
 
 
 def handling_department(category: str, given: str | None, policy: ComplaintPolicy) -> str:

@@ -25,6 +25,7 @@ SECTION_OWNERS: dict[str, str | None] = {
     "calendar": None,
     "visits": "visit",
     "complaints": "complaint",
+    "kpis": "kpi",
 }
 SECTIONS = tuple(SECTION_OWNERS)
 

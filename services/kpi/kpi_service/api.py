@@ -44,8 +44,9 @@ class Ranking(MethodView):
     def get(self, args):
         """Staff ranked for an assessment period: by ``metric`` or ``by`` (default visit
         completion rate; ``by=score``: the composite score of completion, satisfaction and
-        issue resolution rates, weighted by the ``*_weight`` parameters), then satisfaction
-        rate, then visits completed."""
+        issue resolution rates, weighted by the tenant's ``kpis.ranking_weights``, each
+        overridden by its ``*_weight`` parameter when given), then satisfaction rate, then
+        visits completed."""
         metric = args.get("by") or args.get("metric") or "visit_completion_rate"
-        weights = {rate: args[name] for rate, name in WEIGHT_ARGS.items()}
+        weights = {rate: args[name] for rate, name in WEIGHT_ARGS.items() if name in args}
         return _read(args, lambda s, t, a, b: service.ranking(s, t, a, b, metric, weights))

@@ -1,5 +1,5 @@
-"""The KPI service, declared: its routes (KPIs, reports), migrations, every event, and its
-metrics."""
+"""The KPI service, declared: its routes (KPIs, reports, its settings section ``kpis``),
+migrations, every event, and its metrics."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from revisit_common import metrics
 from revisit_common.runtime import ServiceRuntime, ServiceSpec
 
-from . import api, handlers, reports_api
+from . import api, handlers, reports_api, settings_api
 from .collector import KpiCollector
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -23,7 +23,7 @@ SPEC = ServiceSpec(
     name="kpi",
     title="revisit kpi service",
     migrations=MIGRATIONS,
-    blueprints=(api.blp, reports_api.blp),
+    blueprints=(api.blp, reports_api.blp, settings_api.blp),
     handlers=handlers.HANDLERS,
     on_start=register_metrics,
 )

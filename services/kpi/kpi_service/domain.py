@@ -74,6 +74,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from revisit_common.calendar import DEFAULT_TIMEZONE
 from revisit_common.errors import Invalid
+from revisit_common.policy import Policy, setting
 
 LEVELS = ("very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied")
 SATISFIED = frozenset({"very_satisfied", "satisfied"})
@@ -589,6 +590,61 @@ SCORE_WEIGHTS: dict[str, float] = {
     "satisfaction_rate": 0.4,
     "issue_resolution_rate": 0.2,
 }
+# The name of each part in the tenant setting ``ranking_weights`` (:class:`KpiPolicy`).
+WEIGHT_PARTS: dict[str, str] = {
+    "completion": "visit_completion_rate",
+    "satisfaction": "satisfaction_rate",
+    "resolution": "issue_resolution_rate",
+}
+
+
+def _ranking_weights(value: Any) -> dict[str, float]:
+    """The three weights of the composite score, each 0..1 and not all 0."""
+    if not isinstance(value, Mapping):
+        raise ValueError(f"must be an object of {', '.join(WEIGHT_PARTS)}, got {value!r}")
+    unknown = sorted(str(key) for key in value if key not in WEIGHT_PARTS)
+    missing = [part for part in WEIGHT_PARTS if part not in value]
+    if unknown:
+        raise ValueError(f"unknown weights {', '.join(unknown)}; known: {', '.join(WEIGHT_PARTS)}")
+    if missing:
+        raise ValueError(f"must give every weight; missing: {', '.join(missing)}")
+    weights = {}
+    for part in WEIGHT_PARTS:
+        weight = value[part]
+        if isinstance(weight, bool) or not isinstance(weight, int | float):
+            raise ValueError(f"{part} must be a number, got {weight!r}")
+        if not 0 <= weight <= 1:  # (also false for NaN)
+            raise ValueError(f"{part} must be between 0 and 1, got {weight!r}")
+        weights[part] = float(weight)
+    if not any(weights.values()):
+        raise ValueError("the weights must not all be 0")
+    return weights
+
+
+@dataclass(frozen=True)
+class KpiPolicy(Policy):
+    """The per-tenant KPI settings (settings section ``kpis``, DOMAIN.md §6):
+    ``ranking_weights``, the weight of the visit completion, satisfaction and issue
+    resolution rates in the composite staff score (``GET /kpis/ranking?by=score``)."""
+
+    policy_name = "kpi"
+    none_is_empty = True
+
+    ranking_weights: dict = setting(
+        {part: SCORE_WEIGHTS[rate] for part, rate in WEIGHT_PARTS.items()}, "weights"
+    )
+
+    @staticmethod
+    def coerce(value: Any, meta: Mapping[str, Any]) -> Any:
+        return _ranking_weights(value)
+
+    @staticmethod
+    def json_value(value: Any, meta: Mapping[str, Any]) -> Any:
+        return dict(value)
+
+    def score_weights(self) -> dict[str, float]:
+        """The weights keyed by the rates of the score, as :func:`staff_score` takes them."""
+        return {rate: self.ranking_weights[part] for part, rate in WEIGHT_PARTS.items()}
 
 
 def staff_score(rates: Mapping[str, float | None], weights: Mapping[str, float]) -> float | None:

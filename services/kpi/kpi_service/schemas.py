@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from . import policy_kpis
-from .domain import API_COUNTS, GROUPS, RANKING_METRICS, RATES, SCORE, SCORE_WEIGHTS
+from .domain import API_COUNTS, GROUPS, RANKING_METRICS, RATES, SCORE
 
 
 class PeriodArgs(Schema):
@@ -17,11 +17,13 @@ class KpiArgs(PeriodArgs):
     group_by = fields.String(validate=validate.OneOf(GROUPS))
 
 
-def _weight(part: str, default: float) -> fields.Float:
+def _weight(part: str) -> fields.Float:
     return fields.Float(
-        load_default=default,
         validate=validate.Range(min=0, max=1),
-        metadata={"description": f"weight of the {part} in by=score (default {default})"},
+        metadata={
+            "description": f"weight of the {part} in by=score "
+            "(default: the tenant's setting kpis.ranking_weights)"
+        },
     )
 
 
@@ -31,18 +33,16 @@ class RankingArgs(PeriodArgs):
         validate=validate.OneOf((*RANKING_METRICS, SCORE)),
         metadata={"description": "what to rank on: a metric, or the composite score"},
     )
-    # The KPI service has no tenant settings section: the weights are query parameters.
-    completion_weight = _weight("visit completion rate", SCORE_WEIGHTS["visit_completion_rate"])
-    satisfaction_weight = _weight("satisfaction rate", SCORE_WEIGHTS["satisfaction_rate"])
-    resolution_weight = _weight("issue resolution rate", SCORE_WEIGHTS["issue_resolution_rate"])
+    # Each weight given here overrides the tenant's (settings section kpis, domain.KpiPolicy).
+    completion_weight = _weight("visit completion rate")
+    satisfaction_weight = _weight("satisfaction rate")
+    resolution_weight = _weight("issue resolution rate")
 
     @validates_schema
     def _one_choice(self, data: dict, **kwargs) -> None:
         metric, by = data.get("metric"), data.get("by")
         if metric and by and metric != by:
             raise ValidationError("metric and by disagree; give one", "by")
-        if by == SCORE and sum(data[name] for name in WEIGHT_ARGS.values()) <= 0:
-            raise ValidationError("the weights must not all be 0", "completion_weight")
 
 
 WEIGHT_ARGS = {  # rate of the score -> its query parameter

@@ -5,12 +5,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from revisit_common import tenant_settings
+from revisit_common.errors import Invalid
 
 from . import domain, policy_kpis, reports, store
 
@@ -97,14 +99,17 @@ def ranking(
     metric: str,
     weights: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    """Staff (assignees) of ``tenant`` ranked for the period (see domain.rank_staff);
-    ``weights`` of the composite score when ``metric`` is domain.SCORE."""
+    """Staff (assignees) of ``tenant`` ranked for the period (see domain.rank_staff). The
+    composite score (``metric`` domain.SCORE) weighs by the tenant's ``kpis`` settings,
+    each weight overridden by the one in ``weights`` (rate -> weight) when there is one;
+    all of them 0 is :class:`Invalid`."""
     staff = [
         (name, counts)
         for name, counts in store.period_counts(session, tenant, start, end, "assignee").items()
         if name and any(counts.values())
     ]
-    weights = weights or domain.SCORE_WEIGHTS
+    if metric == domain.SCORE:
+        weights = score_weights(session, tenant, weights or {})
     items = domain.rank_staff(staff, metric, weights)
     for item in items:
         item["counts"] = {name: item["counts"].get(name, 0) for name in domain.API_COUNTS}
@@ -112,6 +117,15 @@ def ranking(
     if metric == domain.SCORE:
         body["weights"] = dict(weights)
     return body
+
+
+def score_weights(session: Session, tenant: str, given: Mapping[str, float]) -> dict[str, float]:
+    """The tenant's weights of the composite score, each overridden by ``given``'s."""
+    policy = domain.KpiPolicy.from_dict(tenant_settings.load(session, tenant).section("kpis"))
+    weights = {**policy.score_weights(), **given}
+    if not any(weights.values()):
+        raise Invalid({"completion_weight": ["the weights must not all be 0"]})
+    return weights
 
 
 def root_causes(session: Session, tenant: str, start: date, end: date) -> dict[str, Any]:

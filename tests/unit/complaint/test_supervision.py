@@ -74,8 +74,10 @@ def test_a_complaint_touching_several_departments_is_reported_upward(client, run
     body = client.create(assisting_departments=["logistics", "product", "logistics", "sales"])
     assert body["assisting_departments"] == ["logistics", "sales"]  # lead and repeats dropped
     assert body["reported_upward_reason"] == "several_departments"
+    assert (body["severity"], body["severity_given"]) == ("major", "general")  # RULES.md 3.4
+    assert body["severity_reason"] == "several_departments"
     [upward] = envelopes(runtime, "ComplaintReportedUpward")
-    assert upward.data["severity"] == "general"
+    assert upward.data["severity"] == "major"
     assert upward.data["reason"] == "several_departments"
     assert upward.data["departments"] == ["product", "logistics", "sales"]
     assert upward.data["supervisors"] == []  # none named: the event still goes out
@@ -157,9 +159,9 @@ def test_watch_list_newest_first_with_next_deadline(client, runtime, clock):
     }
     assert newest["departments"] == ["product", "logistics"]
     assert newest["reason"] == "several_departments"
-    assert (newest["next_limit"], newest["next_deadline"]) == (
-        "resolve",
-        second["deadlines"]["resolve_by"],
+    assert (newest["next_limit"], newest["next_deadline"]) == (  # several departments: major
+        "first_response",
+        second["deadlines"]["first_response_by"],
     )
     acknowledged = drive(client, first["id"], ["acknowledge"])
     [item] = [i for i in client.get(WATCH).json["items"] if i["id"] == first["id"]]

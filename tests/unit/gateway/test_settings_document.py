@@ -11,6 +11,7 @@ from complaint_service.domain import ComplaintPolicy
 from customer_service.domain import ClassificationPolicy
 from gateway_service import settings_document
 from gateway_service.settings_document import SettingsError
+from kpi_service.domain import KpiPolicy
 from revisit_common.calendar import WorkCalendar
 from revisit_common.settings_section import check_section
 from visit_service.domain import VisitPolicy
@@ -20,6 +21,7 @@ VALIDATORS = {
     "calendar": WorkCalendar,
     "visits": VisitPolicy,
     "complaints": ComplaintPolicy,
+    "kpis": KpiPolicy,
 }
 
 
@@ -41,8 +43,15 @@ def test_sections_and_their_owners():
         "calendar": None,
         "visits": "visit",
         "complaints": "complaint",
+        "kpis": "kpi",
     }
-    assert settings_document.SECTIONS == ("classification", "calendar", "visits", "complaints")
+    assert settings_document.SECTIONS == (
+        "classification",
+        "calendar",
+        "visits",
+        "complaints",
+        "kpis",
+    )
 
 
 def test_patch_gives_the_effective_sections_it_names():
@@ -68,7 +77,7 @@ def test_stored_effective_sections_are_not_asked_again():
     known = {"classification": {"grade_a_min": 85}}
     doc = settings_document.effective_settings({}, counting, known)
     assert doc["classification"] == {"grade_a_min": 85}
-    assert asked == ["calendar", "visits", "complaints"]
+    assert asked == ["calendar", "visits", "complaints", "kpis"]
 
 
 def test_effective_defaults_are_the_validators_defaults():
@@ -78,6 +87,7 @@ def test_effective_defaults_are_the_validators_defaults():
         "calendar": WorkCalendar().to_dict(),
         "visits": VisitPolicy().to_dict(),
         "complaints": ComplaintPolicy().to_dict(),
+        "kpis": KpiPolicy().to_dict(),
     }
     assert doc["classification"]["grade_a_min"] == 80
     assert doc["calendar"]["weekend"] == [5, 6]

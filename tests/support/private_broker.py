@@ -17,11 +17,11 @@ import secrets
 import shutil
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.polling import wait_until
 from tests.support.stack import free_block
 
 START_SECONDS = 60
@@ -79,25 +79,24 @@ def private_broker() -> Iterator[PrivateBroker]:
         subprocess.run(
             ["rabbitmq-server", "-detached"], env=env, capture_output=True, timeout=60, check=True
         )
+
         # -detached returns before the node has registered; until it has, await_startup
         # fails at once instead of waiting, so it is asked again.
-        deadline = time.monotonic() + START_SECONDS
-        while True:
-            started = subprocess.run(
+        def started() -> bool:
+            done = subprocess.run(
                 [*broker.ctl(), "await_startup", "--timeout", "10"],
                 capture_output=True,
                 text=True,
                 timeout=40,
                 check=False,
             )
-            if started.returncode == 0:
-                break
-            if time.monotonic() > deadline:
-                logs = "\n".join(p.read_text()[-2000:] for p in (folder / "log").glob("*.log"))
-                raise RuntimeError(
-                    f"the private RabbitMQ node did not start: {started.stderr[-1000:]}\n{logs}"
-                )
-            time.sleep(0.5)
+            return done.returncode == 0
+
+        try:
+            wait_until(started, timeout=START_SECONDS, interval=0.5, message="the node started")
+        except AssertionError:
+            logs = "\n".join(p.read_text()[-2000:] for p in (folder / "log").glob("*.log"))
+            raise RuntimeError(f"the private RabbitMQ node did not start:\n{logs}") from None
         yield broker
     finally:
         subprocess.run([*broker.ctl(), "stop"], capture_output=True, timeout=60, check=False)

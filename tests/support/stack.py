@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 import requests
 
 from .client import ADMIN, HttpClient
+from .polling import wait_until
 from .standalone import REPO, uses_repo_venv
 
 SERVICES = ("customer", "visit", "complaint", "survey", "kpi", "notify")
@@ -82,19 +82,24 @@ def native_stack(
         f"http://127.0.0.1:{base + i}" for i in range(len(SERVICES))
     ]
     # 14 processes importing and migrating on 2 cores: minutes when the machine is busy.
-    deadline = time.monotonic() + 240
     pending = list(urls)
-    while pending and time.monotonic() < deadline:
+
+    def ready() -> bool:
+        """Every process answers /readyz (the stack failing early fails the test at once)."""
         if proc.poll() is not None:
             pytest.fail(f"the stack exited early:\n{log_path.read_text()[-4000:]}")
-        try:
-            if requests.get(pending[0] + "/readyz", timeout=1).status_code == 200:
-                pending.pop(0)
-                continue
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    if pending:
+        while pending:
+            try:
+                if requests.get(pending[0] + "/readyz", timeout=1).status_code != 200:
+                    return False
+            except requests.RequestException:
+                return False
+            pending.pop(0)
+        return True
+
+    try:
+        wait_until(ready, timeout=240, interval=0.3, message="the stack ready")
+    except AssertionError:
         os.killpg(proc.pid, signal.SIGTERM)
         pytest.fail(f"not ready: {pending}\n{log_path.read_text()[-4000:]}")
     try:

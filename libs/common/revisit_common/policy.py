@@ -14,6 +14,7 @@ what it has in common is here:
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import field, fields, replace
 from typing import Any, Self
@@ -54,8 +55,9 @@ def check_bounds(
         raise ValueError(f"must be at most {meta['maximum']}, got {shown}")
 
 
-class Policy:
-    """Base of the per-tenant policies (frozen dataclasses of :func:`setting` fields)."""
+class Policy(ABC):
+    """Base of the per-tenant policies (frozen dataclasses of :func:`setting` fields); a
+    policy says how its settings are checked (:meth:`coerce`) and written (:meth:`json_value`)."""
 
     # What the policy is called in error messages ("invalid visit policy: ...").
     policy_name = ""
@@ -77,16 +79,16 @@ class Policy:
             raise PolicyError(errors, self.policy_name)
 
     @staticmethod
+    @abstractmethod
     def coerce(value: Any, meta: Mapping[str, Any]) -> Any:
         """One setting's value, checked and converted; ``ValueError`` when it is bad."""
-        raise NotImplementedError
 
     @staticmethod
     def json_value(value: Any, meta: Mapping[str, Any]) -> Any:
         """One setting's value as JSON (the value itself unless the policy says otherwise)."""
         return value
 
-    def check_relations(self, errors: dict[str, list[str]]) -> None:
+    def check_relations(self, errors: dict[str, list[str]]) -> None:  # noqa: B027 - a hook: none by default
         """Add the problems between settings to ``errors`` (each value is valid alone)."""
 
     @classmethod

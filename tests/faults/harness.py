@@ -32,7 +32,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from revisit_runner.stack import Role, roles
 from tests.support.client import ADMIN
-from tests.support.stack import SERVICES, free_block
+from tests.support.ports import free_block, free_port
+from tests.support.stack import SERVICES
 from tests.support.standalone import REPO
 
 RESULTS = Path(__file__).parent / "results" / "latest.json"
@@ -84,12 +85,6 @@ def wait_for(probe: Callable, timeout: float, message, interval: float = 0.2):
 
 
 # -- ports, processes ------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def python_env(extra: dict[str, str] | None = None) -> dict[str, str]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.polling import wait_until
-from tests.support.stack import free_block
+from tests.support.ports import free_block
 
 START_SECONDS = 60
 

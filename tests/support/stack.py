@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,32 +16,10 @@ import requests
 
 from .client import ADMIN, HttpClient
 from .polling import wait_until
+from .ports import free_block
 from .standalone import REPO, uses_repo_venv
 
 SERVICES = ("customer", "visit", "complaint", "survey", "kpi", "notify")
-
-
-def free_block(size: int) -> int:
-    """The first port of ``size`` consecutive free ports."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = s.getsockname()[1]
-        if base + size > 65000:
-            continue
-        try:
-            held = []
-            for port in range(base, base + size):
-                sock = socket.socket()
-                sock.bind(("127.0.0.1", port))
-                held.append(sock)
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in held:
-                sock.close()
-    raise RuntimeError("no block of free ports")
 
 
 @contextlib.contextmanager

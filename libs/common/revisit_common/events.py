@@ -65,6 +65,25 @@ class TenantSettingsChanged(Event):
     settings_version: int
 
 
+@dataclass(frozen=True, kw_only=True)
+class StaffChanged(Event):
+    """A person of the tenant was added or changed (CONTRACT §4.3); ``active`` false when
+    they left. The notify service addresses email with it."""
+
+    source_service = "gateway"
+    routing = "staff.changed"
+    subject_field = "staff_id"
+    staff_id: str
+    name: str
+    email: str | None
+    phone: str | None
+    region: str | None
+    department: str | None
+    manager: str | None
+    active: bool
+    changed_at: str
+
+
 # --- customer ----------------------------------------------------------------------
 
 
@@ -382,6 +401,7 @@ class ComplaintRaised(Event):
     region: str
     received_at: str
     deadlines: dict
+    assignee: str | None = None  # the staff id handling it (CONTRACT §4.3)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -457,6 +477,26 @@ class ComplaintReportedUpward(Event):
     reported_at: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class ComplaintAssigned(Event):
+    """A complaint was given to a person (CONTRACT §4.3): its work counts for them in the
+    staff ranking."""
+
+    source_service = "complaint"
+    routing = "complaint.assigned"
+    subject_field = "complaint_id"
+    by_department = True
+    complaint_id: str
+    number: str
+    customer_id: str
+    severity: str
+    department: str
+    region: str
+    assignee: str | None
+    previous_assignee: str | None
+    assigned_at: str
+
+
 # --- survey ------------------------------------------------------------------------
 
 
@@ -481,6 +521,7 @@ CATALOGUE: dict[str, type[Event]] = {
     for cls in (
         TenantRegistered,
         TenantSettingsChanged,
+        StaffChanged,
         CustomerRegistered,
         CustomerGraded,
         CustomerRiskChanged,
@@ -503,6 +544,7 @@ CATALOGUE: dict[str, type[Event]] = {
         ComplaintClosed,
         ComplaintReopened,
         ComplaintReportedUpward,
+        ComplaintAssigned,
         SurveyResponded,
     )
 }

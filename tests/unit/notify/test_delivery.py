@@ -336,6 +336,7 @@ def test_every_event_type_of_the_catalogue_is_delivered(client, runtime):
         "visit.scheduled",
     ]
     assert sorted(d["routing_key"] for d in deliveries(client, product["id"])) == [
+        "complaint.assigned.product",
         "complaint.closed.product",
         "complaint.escalated.product",
         "complaint.raised.product",
@@ -345,6 +346,7 @@ def test_every_event_type_of_the_catalogue_is_delivered(client, runtime):
         "issue.raised.product",
         "issue.reopened.product",
         "issue.resolved.product",
+        "staff.changed",  # a person of the product department
     ]
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from .clock import Clock, now
+from .errors import Invalid
 
 if TYPE_CHECKING:
     from .messaging.envelope import Envelope
@@ -30,8 +31,19 @@ class Caller:
     actor: str = SYSTEM
     role: str = SYSTEM
     department: str | None = None
+    staff: str | None = None  # the person the API key acts as (None: a key of nobody)
     # Where the use case reads the current instant: the runtime's clock (a fake in tests).
     clock: Clock = field(default=now, compare=False, repr=False)
+
+    def person(self) -> str:
+        """The staff id of the calling person, for ``assignee=me`` and ``/me``: 422 for a
+        key that acts as nobody."""
+        if not self.staff:
+            raise Invalid(
+                {"assignee": ['this API key acts as no person: create it with "staff"']},
+                "this API key acts as no person",
+            )
+        return self.staff
 
     def now(self) -> datetime:
         """The current instant by the caller's clock (aware, UTC)."""

@@ -17,9 +17,18 @@ TENANT_HEADER = "X-Revisit-Tenant"
 ROLE_HEADER = "X-Revisit-Role"
 DEPARTMENT_HEADER = "X-Revisit-Department"
 ACTOR_HEADER = "X-Revisit-Actor"
+# The staff id of the person the API key acts as (CONTRACT §4.3), absent for a key of nobody.
+STAFF_HEADER = "X-Revisit-Staff"
 # The tenant's current settings version at the gateway (settings_catch_up.py).
 SETTINGS_VERSION_HEADER = "X-Revisit-Settings-Version"
-IDENTITY_HEADERS = (TOKEN_HEADER, TENANT_HEADER, ROLE_HEADER, DEPARTMENT_HEADER, ACTOR_HEADER)
+IDENTITY_HEADERS = (
+    TOKEN_HEADER,
+    TENANT_HEADER,
+    ROLE_HEADER,
+    DEPARTMENT_HEADER,
+    ACTOR_HEADER,
+    STAFF_HEADER,
+)
 
 ROLES = ("admin", "manager", "agent", "auditor", "viewer", "department")
 
@@ -31,6 +40,7 @@ class Identity:
     actor: str
     department: str | None = None
     settings_version: int | None = None
+    staff: str | None = None  # the person the key acts as
 
     def headers(self, internal_token: str) -> dict[str, str]:
         headers = {
@@ -41,6 +51,8 @@ class Identity:
         }
         if self.department:
             headers[DEPARTMENT_HEADER] = self.department
+        if self.staff:
+            headers[STAFF_HEADER] = self.staff
         if self.settings_version is not None:
             headers[SETTINGS_VERSION_HEADER] = str(self.settings_version)
         return headers
@@ -68,6 +80,7 @@ def load_identity(internal_token: str | None) -> Identity | None:
         actor=request.headers.get(ACTOR_HEADER, "") or role,
         department=request.headers.get(DEPARTMENT_HEADER) or None,
         settings_version=_version(request.headers.get(SETTINGS_VERSION_HEADER, "")),
+        staff=request.headers.get(STAFF_HEADER) or None,
     )
 
 

@@ -82,5 +82,6 @@ def caller() -> Caller:
         actor=who.actor,
         role=who.role,
         department=who.department,
+        staff=who.staff,
         clock=runtime().clock,
     )

@@ -33,6 +33,13 @@ def check_booking(method: str, status: str) -> None:
         raise IllegalTransition(f"cannot book a {status} visit")
 
 
+def check_completion(method: str, appointment_at: datetime | None, booking_required: bool) -> None:
+    """An on-site visit is done only after it was booked, where the tenant requires it
+    (``on_site_booking_required``; off by default, as v1 clients complete them directly)."""
+    if booking_required and method == "on_site" and appointment_at is None:
+        raise IllegalTransition("book the on-site visit first (POST /visits/{id}/book)")
+
+
 def in_future(at: datetime, now: datetime) -> bool:
     """Whether ``at`` lies ahead of ``now`` by more than the clocks' slack."""
     return at > now + CLOCK_SLACK

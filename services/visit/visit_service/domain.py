@@ -88,8 +88,9 @@ REASONS = (
     "post_complaint",
     "post_event",
     "care",
+    "risk_watch",
 )
-CALENDAR_DAY_REASONS = ("new_customer", "repair", "periodic", "key_account")
+CALENDAR_DAY_REASONS = ("new_customer", "repair", "periodic", "key_account", "risk_watch")
 WORKING_DAY_REASONS = ("post_project", "post_complaint", "post_event")
 METHODS = ("phone", "email", "on_site", "online_survey")
 GRADES = ("A", "B", "C")
@@ -98,6 +99,7 @@ KEY_ACCOUNT_GRADE = "A"
 # Why a visit is up for review: every key account's (DOMAIN.md §6) or the random share's.
 REVIEWS = ("key_account", "sample")
 VISIT_STATUSES = ("planned", "completed", "cancelled")
+WATCHED_RISK_LEVELS = ("medium", "high")
 NEW_CUSTOMER_UNITS = ("calendar_days", "working_days")
 # DOMAIN.md §2 / §6: 2 days, 1 week, 1 month, 3 months, 6 months after delivery.
 KEY_ACCOUNT_CADENCE = ("2d", "7d", "1m", "3m", "6m")
@@ -158,6 +160,9 @@ class VisitPolicy(Policy):
     # Large customers are visited on site too (DOMAIN.md §2/§6): the size tiers whose
     # visits default to ``key_account_method``.
     on_site_size_tiers: tuple = setting(("large",), "size_tiers")
+    # On-site visits are booked first, then done (DOMAIN.md §6): completing an unbooked one
+    # is refused when this is on. Off by default: v1 clients complete them directly.
+    on_site_booking_required: bool = setting(False, "bool")
     # Supervisors spot-check this share of completed visits.
     audit_share: float = setting(0.1, "share", above=0, maximum=1)
     # Agents of each region, for round-robin assignment of customers without an owner.
@@ -168,6 +173,9 @@ class VisitPolicy(Policy):
     # Care visits (DOMAIN.md §6): planned this many days before the date; the tenant's care
     # dates (holidays); which grades get birthday / anniversary care and holiday care.
     care_lead_days: int = setting(7, "int", minimum=0, maximum=366)
+    # The watch plan of a customer at medium or high risk (DOMAIN.md §6): its owner follows
+    # it up every this many calendar months, until the risk is low again.
+    risk_watch_months: int = setting(1, "int", minimum=1, maximum=12)
     care_dates: tuple = setting((), "care_dates")
     birthday_care_grades: tuple = setting(("A", "B"), "grades")
     holiday_care_grades: tuple = setting(("A",), "grades")
@@ -342,6 +350,8 @@ def due_date(
         return _working(shift(base, offset), policy, calendar)
     if reason == "care":
         return base
+    if reason == "risk_watch":
+        return _working(add_months(base, policy.risk_watch_months), policy, calendar)
     days = {
         "post_project": policy.post_project_working_days,
         "post_complaint": policy.post_complaint_working_days,
@@ -384,6 +394,12 @@ def periodic_due(
     check_date("today", today)
     due = due_date("periodic", anchor, policy, calendar, grade=grade)
     return max(due, today)
+
+
+def watched(risk_level: str | None) -> bool:
+    """Whether a customer at ``risk_level`` is on a watch plan: medium risk asks for one,
+    and high risk keeps it beside its stricter measures (DOMAIN.md §6)."""
+    return risk_level in WATCHED_RISK_LEVELS
 
 
 # --------------------------------------------------------------------------- assignment

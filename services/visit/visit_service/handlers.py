@@ -15,6 +15,7 @@ from revisit_common.events import (
     ContactDatesChanged,
     CustomerGraded,
     CustomerRegistered,
+    CustomerRiskChanged,
     IssueResolved,
     MarketingEventHeld,
     ProjectCompleted,
@@ -24,7 +25,7 @@ from revisit_common.events import (
 )
 from revisit_common.messaging.registry import HandlerContext, reads
 
-from . import care, cases, planning, records, service
+from . import care, cases, planning, records, service, watch
 
 
 def _sent_at(event):
@@ -120,6 +121,16 @@ def contact_dates_changed(session: Session, event, ctx: HandlerContext) -> None:
 
 
 @reads(
+    CustomerRiskChanged,
+    fields=["customer_id", "risk_level"],
+    optional=["region", "owner", "changed_at"],
+)
+def customer_risk_changed(session: Session, event, ctx: HandlerContext) -> None:
+    """Medium or high risk starts the customer's watch plan; low risk ends it."""
+    _plan(watch.risk_changed, session, event, ctx)
+
+
+@reads(
     IssueResolved,
     optional=[
         "source",
@@ -155,6 +166,7 @@ HANDLERS = {
     "TenantSettingsChanged": tenant_settings.keep_copy,
     "CustomerRegistered": customer_registered,
     "CustomerGraded": customer_graded,
+    "CustomerRiskChanged": customer_risk_changed,
     "PurchaseRecorded": purchase_recorded,
     "RepairClosed": repair_closed,
     "IssueResolved": issue_resolved,

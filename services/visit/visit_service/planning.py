@@ -300,6 +300,14 @@ def next_periodic(
     session: Session, outbox: Outbox, caller: Caller, ctx: TenantContext, visit: Visit
 ) -> Visit | None:
     """A periodic visit done: the next one falls due a cadence after it."""
+    customer = customer_of(session, caller, visit)
+    anchor = ctx.local_date(visit.completed_at)
+    return schedule_periodic(session, outbox, caller, ctx, customer, anchor, visit.completed_at)
+
+
+def customer_of(session: Session, caller: Caller, visit: Visit) -> CustomerInfo:
+    """The visit's customer as the copy knows it now (owner, grade), the visit's own record
+    filling what the copy lacks."""
     copy = session.get(CustomerCopy, (caller.tenant_id, visit.customer_id))
     customer = (
         info_of(copy)
@@ -314,5 +322,4 @@ def next_periodic(
             visit.customer_grade,
             customer.size_tier,
         )
-    anchor = ctx.local_date(visit.completed_at)
-    return schedule_periodic(session, outbox, caller, ctx, customer, anchor, visit.completed_at)
+    return customer

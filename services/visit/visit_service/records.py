@@ -20,7 +20,7 @@ from revisit_common.messaging.outbox import Outbox
 from revisit_common.paging import listing
 from revisit_common.rows import copied
 
-from . import domain, issue_rules, planning
+from . import contact_rules, domain, issue_rules, planning, watch
 from .models import Audit, CustomerCopy, Issue, IssueDepartment, Visit
 from .service import (
     annotate,
@@ -55,6 +55,9 @@ def complete_visit(
     ctx = tenant_context(session, caller.tenant_id)
     try:
         visit.status = domain.visit_transition(visit.status, "complete")
+        contact_rules.check_completion(
+            visit.method, visit.appointment_at, ctx.policy.on_site_booking_required
+        )
     except domain.IllegalTransition as exc:
         raise Conflict(str(exc)) from None
     stamp = caller.now()
@@ -97,6 +100,8 @@ def complete_visit(
     )
     if visit.reason == "periodic":
         planning.next_periodic(session, outbox, caller, ctx, visit)
+    if visit.reason == watch.REASON:
+        watch.next_watch(session, outbox, caller, ctx, visit)
     annotate([visit], ctx.today)
     annotate_issues(visit.issues, ctx.local_date(caller.now()))  # stages as of the caller's day
     return visit

@@ -11,7 +11,7 @@ import pytest
 from tests.support.client import Client
 from tests.support.clock import FakeClock
 from tests.support.paging import every_item
-from tests.support.visits import plan
+from tests.support.visits import configure, plan
 
 NOW = datetime(2026, 3, 6, 2, 0, tzinfo=UTC)  # Friday 6 March 2026, 10:00 in Shanghai
 
@@ -148,6 +148,21 @@ def test_an_unbooked_on_site_visit_may_still_be_completed(client, customer):
     done = client.post(f"/api/v1/visits/{visit['id']}/complete", {"satisfaction": "satisfied"})
     assert done.status_code == 200
     assert (done.json["status"], done.json["booked"]) == ("completed", False)
+
+
+def test_a_tenant_requiring_bookings_refuses_an_unbooked_on_site_visit(client, feed, customer):
+    configure(feed, visits={"on_site_booking_required": True})
+    visit = _visit(client, customer, "on_site", "s1")
+    phone = _visit(client, customer, "phone", "s2")
+    refused = client.post(f"/api/v1/visits/{visit['id']}/complete", {"satisfaction": "satisfied"})
+    assert refused.status_code == 409
+    assert refused.json["detail"] == "book the on-site visit first (POST /visits/{id}/book)"
+    assert client.get(f"/api/v1/visits/{visit['id']}").json["status"] == "planned"
+    assert _book(client, visit, "2026-03-10T14:00:00+08:00").status_code == 200
+    done = client.post(f"/api/v1/visits/{visit['id']}/complete", {"satisfaction": "satisfied"})
+    assert (done.status_code, done.json["booked"]) == (200, True)
+    other = client.post(f"/api/v1/visits/{phone['id']}/complete", {"satisfaction": "satisfied"})
+    assert other.status_code == 200  # only on-site visits are booked
 
 
 @pytest.mark.parametrize("method", ["phone", "email", "online_survey"])

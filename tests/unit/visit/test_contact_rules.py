@@ -7,7 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from visit_service.contact_rules import booked, check_booking, check_reply, in_future
+from visit_service.contact_rules import (
+    booked,
+    check_booking,
+    check_completion,
+    check_reply,
+    in_future,
+)
 from visit_service.domain import IllegalTransition
 
 NOW = datetime(2026, 3, 6, 2, 0, tzinfo=UTC)
@@ -63,3 +69,13 @@ def test_in_future_allows_five_minutes_of_clock_drift(ahead, future):
 def test_booked_means_an_appointment_was_set():
     assert booked(None) is False
     assert booked(NOW) is True
+
+
+def test_completion_needs_a_booking_only_where_required_and_on_site():
+    at = datetime(2026, 3, 10, 6, 0, tzinfo=UTC)
+    with pytest.raises(IllegalTransition, match="book the on-site visit first"):
+        check_completion("on_site", None, True)
+    check_completion("on_site", at, True)
+    check_completion("on_site", None, False)
+    for method in ("phone", "email", "online_survey"):
+        check_completion(method, None, True)

@@ -55,6 +55,8 @@ def test_defaults_are_domain_md():
         "due_on_working_day": True,
         "default_method": "phone",
         "on_site_size_tiers": ["large"],
+        "on_site_booking_required": False,
+        "risk_watch_months": 1,
         "key_account_method": "on_site",
         "audit_share": 0.1,
         "agents_by_region": {},

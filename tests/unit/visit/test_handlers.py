@@ -73,6 +73,7 @@ def test_registry_is_explicit():
         "TenantSettingsChanged",
         "CustomerRegistered",
         "CustomerGraded",
+        "CustomerRiskChanged",
         "PurchaseRecorded",
         "RepairClosed",
         "IssueResolved",

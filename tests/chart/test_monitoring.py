@@ -62,6 +62,7 @@ KPI_RATIOS = {
     "revisit:complaint_incidence:ratio30d",
     "revisit:complaint_on_time:ratio30d",
     "revisit:complaint_incidence_per_unit:ratio30d",
+    "revisit:visit_rollout:ratio30d",
 }
 ALERTS = {
     "RevisitComplaintDeadlinesAtRisk",
@@ -70,6 +71,8 @@ ALERTS = {
     "RevisitDeadLettersGrowing",
     "RevisitOutboxBacklog",
     "RevisitVisitCompletionBelowTarget",
+    "RevisitRepairVisitsBelowRollout",
+    "RevisitNewCustomerVisitsBelowRollout",
 }
 
 
@@ -99,7 +102,7 @@ def test_every_kpi_ratio_has_a_recording_rule_and_every_recorded_name_is_defined
         if "record" in rule:
             assert re.fullmatch(r"revisit:[a-z0-9_]+:[a-z0-9_]+", rule["record"]), rule["record"]
             if rule["record"].endswith(":increase30d"):
-                assert "by (tenant, region)" in rule["expr"]
+                assert re.search(r"by \(tenant, region(, reason)?\)", rule["expr"]), rule["expr"]
 
 
 def test_the_alerts_exist_with_severity_and_text():
@@ -124,11 +127,12 @@ def test_promtool_checks_the_rules():
 
 
 def test_promtool_unit_tests_of_the_rules():
-    """tests/chart/promtool/rules_test.yml: the ratios' values, replicas counted once, and
+    """tests/chart/promtool/rules_test.yml and kpi_rules_test.yml: the ratios' values,
+    replicas counted once, and
     when each alert fires."""
     promtool = need_program("promtool", "Debian package prometheus")
     result = subprocess.run(
-        [promtool, "test", "rules", "rules_test.yml"],
+        [promtool, "test", "rules", "rules_test.yml", "kpi_rules_test.yml"],
         cwd=HERE / "promtool",
         capture_output=True,
         text=True,

@@ -128,8 +128,7 @@ def test_promtool_checks_the_rules():
 
 def test_promtool_unit_tests_of_the_rules():
     """tests/chart/promtool/rules_test.yml and kpi_rules_test.yml: the ratios' values,
-    replicas counted once, and
-    when each alert fires."""
+    replicas counted once, and when each alert fires."""
     promtool = need_program("promtool", "Debian package prometheus")
     result = subprocess.run(
         [promtool, "test", "rules", "rules_test.yml", "kpi_rules_test.yml"],

@@ -18,7 +18,7 @@ from tests.support.servers import reachable
 from . import report
 from .context import AMQP_URL, POSTGRES_URL, RESULTS, Bench, database, vhost
 
-SECTIONS = ("raw", "pipeline", "gateway", "scale")
+SECTIONS = ("raw", "pipeline", "gateway", "scale", "files")
 
 
 def main(argv: list[str]) -> int:

@@ -11,6 +11,7 @@ those tests fail until it is added.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -31,6 +32,9 @@ BODIES: dict[tuple[str, str], Callable[[Ids], Any]] = {
     ("POST", "/api/v1/api-keys"): lambda ids: {"name": "another", "role": "viewer"},
     ("PATCH", "/api/v1/settings"): lambda ids: {},
     ("POST", "/api/v1/customers"): lambda ids: CUSTOMER,
+    # multipart in real use (a CSV or XLSX file); sent as JSON here, it is a 422 (no file)
+    # for the roles that may import, which is what the role and hostile-input tests judge
+    ("POST", "/api/v1/customers/import"): lambda ids: {"file": "name,type\n"},
     ("PATCH", "/api/v1/customers/{customer_id}"): lambda ids: {"owner": "zhang.min"},
     ("POST", "/api/v1/customers/{customer_id}/purchases"): lambda ids: {
         "amount": 100,
@@ -86,6 +90,9 @@ BODIES: dict[tuple[str, str], Callable[[Ids], Any]] = {
     ("POST", "/api/v1/complaints/{complaint_id}/transitions"): lambda ids: {
         "action": "acknowledge"
     },
+    ("POST", "/api/v1/complaints/{complaint_id}/assign"): lambda ids: {"assignee": "wang.fang"},
+    ("POST", "/api/v1/staff"): lambda ids: {"id": "zhao.lei", "name": "Zhao Lei"},
+    ("PATCH", "/api/v1/staff/{staff_id}"): lambda ids: {"phone": "+86 21 5555 0000"},
     ("POST", "/api/v1/webhooks"): lambda ids: {
         "url": WEBHOOK_URL,
         "events": ["ComplaintRaised"],
@@ -216,6 +223,9 @@ def create_all(api: Api, department: str = DEPARTMENT) -> Ids:
         "webhook",
     )
     key = _created(api.post("/api-keys", {"name": "spare", "role": "viewer"}), "api key")
+    # staff ids are the tenant's choice: a random one, so another tenant's is not its own too
+    person = {"id": f"staff.{secrets.token_hex(4)}", "name": "Wang Fang", "manager": None}
+    staff = _created(api.post("/staff", person), "staff")
     return {
         "customer_id": cid,
         "repair_id": repair["id"],
@@ -229,6 +239,7 @@ def create_all(api: Api, department: str = DEPARTMENT) -> Ids:
         "survey_id": survey["id"],
         "webhook_id": webhook["id"],
         "key_id": key["id"],
+        "staff_id": staff["id"],
         "token": invited["items"][0]["token"],
     }
 

@@ -11,6 +11,7 @@ from complaint_service import settings_api as complaint_settings
 from customer_service import settings_api as customer_settings
 from gateway_service.proxy import InProcessTransport
 from kpi_service import settings_api as kpi_settings
+from notify_service import settings_api as notify_settings
 from revisit_common import webapp
 from visit_service import settings_api as visit_settings
 
@@ -19,6 +20,7 @@ OWNERS = {
     "visit": visit_settings,
     "complaint": complaint_settings,
     "kpi": kpi_settings,
+    "notify": notify_settings,
 }
 
 

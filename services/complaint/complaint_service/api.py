@@ -13,6 +13,7 @@ from revisit_common.runtime import runtime
 from . import lifecycle, service, watch
 from .models import Complaint
 from .schemas import (
+    AssignSchema,
     ComplaintInSchema,
     ComplaintListArgs,
     ComplaintPageSchema,
@@ -71,3 +72,11 @@ def complaint_transitions(data, complaint_id):
     """One lifecycle step; an action not allowed from the current status is 409."""
     require_role(*STAFF, "department")
     return use_case.write(lifecycle.transition, complaint_id, data)
+
+
+@routes.post(blp, "/<complaint_id>/assign", AssignSchema, ComplaintSchema)
+def complaint_assign(data, complaint_id):
+    """Give the complaint to a person (a staff id, ``me``, or null for nobody); a closed
+    complaint is 409. Any well-formed staff id is taken (the people are the gateway's)."""
+    require_role(*STAFF, "department")
+    return use_case.write(service.assign, complaint_id, data)

@@ -6,7 +6,7 @@ from revisit_common import metrics as common_metrics
 from revisit_common.runtime import ServiceRuntime
 from revisit_common.service_spec import service_spec
 
-from . import api, handlers, jobs, metrics, settings_api
+from . import api, handlers, jobs, metrics, settings_api, transfer
 from .options import ComplaintOptions
 
 
@@ -21,7 +21,7 @@ def register_metrics(runtime: ServiceRuntime) -> None:
 
 SPEC = service_spec(
     __package__,
-    (api.blp, settings_api.blp),
+    (api.blp, transfer.blp, settings_api.blp),
     handlers.HANDLERS,
     settings_catch_up=True,  # its settings handler only keeps the copy
     periodic=((jobs.ESCALATION_INTERVAL, jobs.escalation_sweep),),

@@ -174,7 +174,7 @@ def _event_for(complaint: Complaint, action: str, at: datetime, *, note, visit_i
             visit_id=None,
             complaint_id=complaint.id,
             **copied(complaint, "customer_id", "department", "category", "region"),
-            assignee=None,
+            assignee=complaint.assignee,
             raised_at=complaint.received_at.isoformat(),
             resolved_at=at.isoformat(),
             within_deadline=domain.within_deadline(complaint.resolve_by, at),

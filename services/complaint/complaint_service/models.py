@@ -23,6 +23,7 @@ class Complaint(TenantRow, Stamped, Base):
         sa.Index("ix_complaints_tenant_status", "tenant_id", "status"),
         sa.Index("ix_complaints_customer", "tenant_id", "customer_id"),
         sa.Index("ix_complaints_reported", "tenant_id", "reported_upward_reason"),
+        sa.Index("ix_complaints_assignee", "tenant_id", "assignee"),
     )
 
     number: Mapped[str] = mapped_column(sa.String(32))
@@ -67,6 +68,8 @@ class Complaint(TenantRow, Stamped, Base):
     severity_given: Mapped[str] = mapped_column(sa.String(16))
     severity_reason: Mapped[str] = mapped_column(sa.String(32))
     coordinator: Mapped[str | None] = mapped_column(DEPARTMENT)
+    # The staff id of the person handling it (assignment.py); None: nobody in particular.
+    assignee: Mapped[str | None] = mapped_column(sa.String(64))
 
     ledger: Mapped[list[LedgerEntry]] = children("LedgerEntry.id", back_populates="complaint")
 

@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from revisit_common.paging import PageArgs, page_schema
 from revisit_common.schema_parts import department_field, optional_text_field, several, text_field
 
-from . import domain
+from . import assignment, domain, supervision
 from .service import clock_of, deadlines_of
 
 MAX_BACKDATE = timedelta(days=90)
@@ -17,6 +17,20 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 
 # --------------------------------------------------------------------------- complaints
+
+
+def staff_id_field(**options) -> fields.String:
+    """A staff id (assignment.py): lower-case letters, digits, '.', '_' or '-', 1..64."""
+    return fields.String(
+        validate=[
+            validate.Regexp(
+                assignment.STAFF_ID_PATTERN,
+                error="a staff id: lower-case letters, digits, '.', '_' or '-', up to 64",
+            ),
+            validate.Length(min=1, max=64),
+        ],
+        **options,
+    )
 
 
 class ComplaintInSchema(Schema):
@@ -44,6 +58,10 @@ class ComplaintInSchema(Schema):
         metadata={"description": "when the complaint came in (default: now); up to 90 days ago"}
     )
     note = optional_text_field(2000)
+    assignee = staff_id_field(
+        allow_none=True,
+        metadata={"description": "the staff id of the person handling it (any well-formed id)"},
+    )
 
     @validates_schema
     def _received_in_range(self, data, **_kw):
@@ -80,6 +98,14 @@ class TransitionSchema(Schema):
             raise ValidationError("only with the resolve action", "resolution")
 
 
+class AssignSchema(Schema):
+    assignee = staff_id_field(
+        required=True,
+        allow_none=True,
+        metadata={"description": "the staff id of the person to handle it; null: nobody"},
+    )
+
+
 class ComplaintListArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(domain.STATUSES))
     severity = fields.String(validate=validate.OneOf(domain.SEVERITIES))
@@ -88,6 +114,16 @@ class ComplaintListArgs(PageArgs):
     channel = fields.String(validate=validate.OneOf(domain.CHANNELS))
     category = text_field(100)
     overdue = fields.Boolean(metadata={"description": "a running limit is past its deadline"})
+    assignee = staff_id_field(
+        metadata={"description": "a staff id, or 'me': the person the calling key acts as"}
+    )
+    due_within_hours = fields.Integer(
+        validate=validate.Range(min=1, max=assignment.MAX_DUE_WITHIN_HOURS),
+        metadata={
+            "description": "running, with a limit not yet met due within this many hours"
+            " (or already past)"
+        },
+    )
 
 
 class LedgerEntrySchema(Schema):
@@ -133,6 +169,24 @@ class ComplaintSummarySchema(Schema):
         allow_none=True,
         metadata={"description": "the coordinating department; null: the handling one itself"},
     )
+    assignee = fields.String(
+        allow_none=True, metadata={"description": "the staff id of the person handling it"}
+    )
+    next_limit = fields.Method(
+        "_next_limit",
+        metadata={
+            "type": ["string", "null"],
+            "description": "first_response | plan | resolve: the unmet limit due first",
+        },
+    )
+    next_deadline = fields.Method(
+        "_next_deadline",
+        metadata={
+            "type": ["string", "null"],
+            "format": "date-time",
+            "description": "the deadline of next_limit (null: every limit met)",
+        },
+    )
     assisting_departments = fields.List(fields.String())
     customer_id, region = several(fields.String, 2)
     reported_upward_reason = fields.String(
@@ -159,6 +213,14 @@ class ComplaintSummarySchema(Schema):
 
     def _deadlines(self, obj):
         return deadlines_of(obj).to_dict()
+
+    def _next_limit(self, obj):
+        upcoming = supervision.next_deadline(clock_of(obj))
+        return upcoming[0] if upcoming else None
+
+    def _next_deadline(self, obj):
+        upcoming = supervision.next_deadline(clock_of(obj))
+        return upcoming[1].isoformat() if upcoming else None
 
     def _overdue(self, obj):
         return clock_of(obj).overdue(datetime.now(UTC))

@@ -18,12 +18,12 @@ from revisit_common.calendar import WorkCalendar
 from revisit_common.caller import Caller
 from revisit_common.clock import now  # noqa: F401 - the handlers read service.now
 from revisit_common.directory import CustomerLookup
-from revisit_common.errors import Invalid, NotFound
+from revisit_common.errors import Conflict, Invalid, NotFound
 from revisit_common.ids import new_id
 from revisit_common.messaging.outbox import Outbox
 from revisit_common.rows import copied
 
-from . import customers, domain, reporting, supervision, triage
+from . import assignment, customers, domain, reporting, supervision, triage
 from .models import Complaint, LedgerEntry
 from .numbering import allocate_serial
 
@@ -53,7 +53,12 @@ def get_complaint(
     if (
         complaint is None
         or complaint.tenant_id != caller.tenant_id
-        or (caller.role == "department" and complaint.department != caller.department)
+        or (
+            caller.role == "department"
+            and not triage.department_sees(
+                caller.department, complaint.department, complaint.coordinator, handling=for_update
+            )
+        )
     ):
         raise NotFound("complaint")
     return complaint
@@ -112,16 +117,31 @@ def due_soon_clause(at: datetime, window: timedelta):
     return sa.and_(overdue_clause(at + window), sa.not_(overdue_clause(at)))
 
 
+def person_of(caller: Caller, assignee: str | None) -> str | None:
+    """The staff id ``assignee`` names: ``me`` is the calling person (Invalid for a key that
+    acts as nobody)."""
+    return caller.person() if assignee == assignment.ME else assignee
+
+
 def list_query(caller: Caller, args: dict, at: datetime) -> sa.Select:
     query = sa.select(Complaint).where(Complaint.tenant_id == caller.tenant_id)
-    if caller.role == "department":
-        query = query.where(Complaint.department == caller.department)
+    if caller.role == "department":  # its own, and those it coordinates (triage.department_sees)
+        query = query.where(
+            sa.or_(
+                Complaint.department == caller.department,
+                Complaint.coordinator == caller.department,
+            )
+        )
     for key in ("status", "severity", "department", "customer_id", "channel", "category"):
         if args.get(key) is not None:
             query = query.where(getattr(Complaint, key) == args[key])
+    if args.get("assignee") is not None:
+        query = query.where(Complaint.assignee == person_of(caller, args["assignee"]))
     if args.get("overdue") is not None:
         clause = overdue_clause(at)
         query = query.where(clause if args["overdue"] else sa.not_(clause))
+    if args.get("due_within_hours") is not None:
+        query = query.where(overdue_clause(at + timedelta(hours=args["due_within_hours"])))
     return query
 
 
@@ -179,6 +199,7 @@ def create_complaint(
     if customer is None:
         raise NotFound("customer")  # another tenant's customer is as unknown as a missing one
     received_at = (data.get("received_at") or stamp).astimezone(UTC)
+    assignee = person_of(caller, data.get("assignee"))
     policy, calendar = rules_for(session, caller.tenant_id)
     try:
         department = triage.handling_department(data["category"], data.get("department"), policy)
@@ -218,6 +239,7 @@ def create_complaint(
         created_at=stamp,
         updated_at=stamp,
         assisting_departments=list(touched[1:]),
+        assignee=assignee,
         **{key: data.get(key) for key in INTAKE_FIELDS},
     )
     # Last, so the counter row stays locked for as few statements as possible.
@@ -226,6 +248,9 @@ def create_complaint(
     )
     note = data.get("note") or f"received by {complaint.channel}"
     ledger_entry(complaint, stamp, "receive", None, caller.actor, caller.department, note)
+    if assignee is not None:
+        note = assignment.assignment_note(assignee, None)
+        ledger_entry(complaint, stamp, "assign", complaint.status, caller.actor, None, note)
     upward = reporting.report_upward(complaint, policy, stamp)
     session.add(complaint)
     session.flush()
@@ -238,9 +263,45 @@ def create_complaint(
             **copied(complaint, "channel", "category"),
             received_at=received_at.isoformat(),
             deadlines=deadlines.to_dict(),
+            assignee=assignee,
         ),
         caller.correlation_id,
     )
     if upward is not None:  # reported upward at once, with the complaint it reports
         publish(session, outbox, complaint, upward, caller.correlation_id)
+    return complaint
+
+
+def assign(
+    session: Session, outbox: Outbox, caller: Caller, complaint_id: str, data: dict
+) -> Complaint:
+    """Give the complaint to the person ``data["assignee"]`` (``me``: the caller; None: to
+    nobody): a ledger step ``assign`` and ComplaintAssigned. The same person again changes
+    nothing; a closed complaint → Conflict (assignment.py)."""
+    complaint = get_complaint(session, caller, complaint_id, for_update=True)
+    assignee = person_of(caller, data["assignee"])
+    try:
+        assignment.check_assignable(complaint.status)
+    except assignment.NotAssignable as exc:
+        raise Conflict(str(exc)) from exc
+    previous = complaint.assignee
+    if assignee == previous:
+        return complaint
+    at = caller.now().astimezone(UTC)
+    complaint.assignee = assignee
+    complaint.updated_at = at
+    note = assignment.assignment_note(assignee, previous)
+    ledger_entry(complaint, at, "assign", complaint.status, caller.actor, caller.department, note)
+    publish(
+        session,
+        outbox,
+        complaint,
+        events.ComplaintAssigned(
+            **complaint_fields(complaint),
+            assignee=assignee,
+            previous_assignee=previous,
+            assigned_at=at.isoformat(),
+        ),
+        caller.correlation_id,
+    )
     return complaint

@@ -87,3 +87,14 @@ def coordinator_of(department: str, policy: ComplaintPolicy) -> str | None:
     """Who coordinates: the coordinating department, unless it handles the complaint."""
     coordinator = policy.coordinator_department
     return None if department == coordinator else coordinator
+
+
+def department_sees(
+    caller_department: str | None, department: str, coordinator: str | None, *, handling: bool
+) -> bool:
+    """Whether a department key sees a complaint: its own department's always; the
+    coordinating department (customer_service) reads those it coordinates, with their
+    ledger, to follow and report progress, but ``handling`` (a step) stays the handler's."""
+    if caller_department == department:
+        return True
+    return not handling and coordinator is not None and caller_department == coordinator

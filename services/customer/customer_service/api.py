@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -38,19 +37,8 @@ class Customers(MethodView):
     @blp.response(200, CustomerPageSchema)
     def get(self, args):
         """List customers, filtered, newest last, with cursor paging."""
-        tenant = current().tenant_id
-
-        def run(session):
-            query = sa.select(Customer).where(Customer.tenant_id == tenant)
-            for key in ("type", "grade", "region", "risk_level", "owner"):
-                if key in args:
-                    query = query.where(getattr(Customer, key) == args[key])
-            if "q" in args:
-                pattern = "%" + args["q"].replace("\\", "\\\\").replace("%", "\\%") + "%"
-                query = query.where(Customer.name.ilike(pattern, escape="\\"))
-            return listing(session, query, Customer.id, args)
-
-        return use_case.run(run, read=True)
+        query = service.customer_query(current().tenant_id, args)
+        return use_case.run(lambda session: listing(session, query, Customer.id, args), read=True)
 
     @blp.arguments(CustomerInSchema)
     @blp.response(201, CustomerOutSchema)

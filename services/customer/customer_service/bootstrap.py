@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from revisit_common.service_spec import service_spec
 
-from . import api, handlers, marketing_api, regrading, settings_api
+from . import api, files_api, handlers, marketing_api, regrading, settings_api
 
 SPEC = service_spec(
     __package__,
-    (api.blp, marketing_api.blp, settings_api.blp),
+    (api.blp, files_api.blp, marketing_api.blp, settings_api.blp),
     handlers.HANDLERS,
     periodic=((regrading.REGRADE_INTERVAL, regrading.regrade_sweep),),
 )

@@ -20,9 +20,14 @@ class Base(DeclarativeBase):
 
 class Customer(TenantRow, Stamped, Base):
     __tablename__ = "customers"
-    __table_args__ = (tenant_index("customers"),)
+    __table_args__ = (
+        tenant_index("customers"),
+        # the customer's id in the tenant's own system (ERP): imports match rows by it
+        sa.Index("uq_customers_external_id", "tenant_id", "external_id", unique=True),
+    )
 
     name: Mapped[str] = mapped_column(sa.String(200))
+    external_id: Mapped[str | None] = mapped_column(sa.String(100))
     type: Mapped[str] = mapped_column(sa.String(20))
     region: Mapped[str] = mapped_column(REGION)
     owner: Mapped[str | None] = mapped_column(sa.String(100))

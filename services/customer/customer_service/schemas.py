@@ -69,6 +69,11 @@ class CustomerInSchema(Schema):
     contacts = fields.List(
         fields.Nested(ContactSchema), validate=validate.Length(max=50), load_default=list
     )
+    external_id = fields.String(
+        validate=validate.Length(min=1, max=100),
+        allow_none=True,
+        metadata={"description": "the customer's id in your own system (imports match on it)"},
+    )
 
     @validates_schema
     def _start_not_future(self, data, **_kw):
@@ -92,6 +97,7 @@ class ContactOutSchema(ContactSchema):
 
 class CustomerOutSchema(Schema):
     id, name, type, region = several(fields.String, 4)
+    external_id = fields.String(allow_none=True)
     owner, address = several(fields.String, 2, allow_none=True)
     legal_representative, business_scope = several(fields.String, 2, allow_none=True)
     annual_purchase_amount = fields.Decimal(**MONEY_OUT)

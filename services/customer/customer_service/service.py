@@ -27,7 +27,7 @@ SATISFACTION_HISTORY = 20  # the most recent visit ratings kept for the satisfac
 EDITABLE = (
     "name", "type", "region", "owner", "address", "legal_representative", "business_scope",
     "annual_purchase_amount", "purchase_frequency", "cooperation_start", "overdue_days",
-    "legal_dispute", "credit_rating",
+    "legal_dispute", "credit_rating", "external_id",
 )  # fmt: skip
 
 
@@ -46,26 +46,65 @@ def get_customer(session: Session, tenant_id: str, customer_id: str) -> Customer
     return tenant_row(session, Customer, tenant_id, customer_id, "customer")
 
 
+def customer_query(tenant_id: str, args: dict) -> sa.Select:
+    """The tenant's customers matching the list filters (``GET /customers`` and its export)."""
+    query = sa.select(Customer).where(Customer.tenant_id == tenant_id)
+    for key in ("type", "grade", "region", "risk_level", "owner"):
+        if key in args:
+            query = query.where(getattr(Customer, key) == args[key])
+    if "q" in args:
+        pattern = "%" + args["q"].replace("\\", "\\\\").replace("%", "\\%") + "%"
+        query = query.where(Customer.name.ilike(pattern, escape="\\"))
+    return query
+
+
+def by_external_id(session: Session, tenant_id: str, external_id: str) -> Customer | None:
+    """The tenant's customer with this id of the tenant's own system (ERP), if any."""
+    return session.scalar(
+        sa.select(Customer).where(
+            Customer.tenant_id == tenant_id, Customer.external_id == external_id
+        )
+    )
+
+
+def check_external_id(session: Session, tenant_id: str, data: dict, own_id: str | None) -> None:
+    """409 when ``data`` gives an external id another customer of the tenant has."""
+    external_id = data.get("external_id")
+    if external_id is None:
+        return
+    holder = by_external_id(session, tenant_id, external_id)
+    if holder is not None and holder.id != own_id:
+        raise Conflict(f"another customer has external_id {external_id!r}")
+
+
 def has_purchases(session: Session, customer: Customer) -> bool:
     """Whether any purchase is recorded for the customer (its annual amount then follows them)."""
     found = session.scalar(sa.select(sa.exists().where(Purchase.customer_id == customer.id)))
     return bool(found)
 
 
-def facts_of(session: Session, customer: Customer, today: date) -> domain.CustomerFacts:
+def facts_of(
+    session: Session, customer: Customer, today: date, *, new: bool = False
+) -> domain.CustomerFacts:
+    """What the classification reads of a customer; one being registered (``new``) has no
+    purchases yet, so none are looked up."""
     year_ago = datetime.combine(today - timedelta(days=365), datetime.min.time(), UTC)
     two_years_ago = datetime.combine(today - timedelta(days=730), datetime.min.time(), UTC)
-    last, count, prev = session.execute(
-        sa.select(
-            sa.func.coalesce(
-                sa.func.sum(sa.case((Purchase.purchased_at >= year_ago, Purchase.amount))), 0
-            ),
-            sa.func.count(sa.case((Purchase.purchased_at >= year_ago, 1))),
-            sa.func.coalesce(
-                sa.func.sum(sa.case((Purchase.purchased_at < year_ago, Purchase.amount))), 0
-            ),
-        ).where(Purchase.customer_id == customer.id, Purchase.purchased_at >= two_years_ago)
-    ).one()
+    last, count, prev = (
+        (0, 0, 0)
+        if new
+        else session.execute(
+            sa.select(
+                sa.func.coalesce(
+                    sa.func.sum(sa.case((Purchase.purchased_at >= year_ago, Purchase.amount))), 0
+                ),
+                sa.func.count(sa.case((Purchase.purchased_at >= year_ago, 1))),
+                sa.func.coalesce(
+                    sa.func.sum(sa.case((Purchase.purchased_at < year_ago, Purchase.amount))), 0
+                ),
+            ).where(Purchase.customer_id == customer.id, Purchase.purchased_at >= two_years_ago)
+        ).one()
+    )
     cutoff = (today - timedelta(days=365)).isoformat()
     complaints = sum(1 for day in customer.complaint_dates or () if day > cutoff)
     return domain.CustomerFacts(
@@ -73,7 +112,7 @@ def facts_of(session: Session, customer: Customer, today: date) -> domain.Custom
         annual_purchase_amount=domain.annual_amount(
             Decimal(customer.annual_purchase_amount),
             Decimal(last),
-            has_purchases(session, customer),
+            not new and has_purchases(session, customer),
         ),
         cooperation_start=customer.cooperation_start,
         purchases_last_12m=Decimal(last),
@@ -113,14 +152,16 @@ def derive(
     *,
     policy: domain.ClassificationPolicy | None = None,
     timezone: str | None = None,
+    new: bool = False,
 ) -> domain.Classification:
     """Set the customer's derived fields from its facts and the tenant's policy, as graded at
-    ``at``; the annual purchase amount follows its recorded purchases once it has some."""
+    ``at``; the annual purchase amount follows its recorded purchases once it has some
+    (``new``: a customer being registered, which has none)."""
     if policy is None or timezone is None:
         policy, timezone = policy_for(session, customer.tenant_id)
     today = local_today(timezone, at)
     with session.no_autoflush:
-        facts = facts_of(session, customer, today)
+        facts = facts_of(session, customer, today, new=new)
         result = domain.classify(facts, policy, today)
     customer.annual_purchase_amount = facts.annual_purchase_amount
     customer.size_tier = result.size_tier
@@ -198,7 +239,18 @@ def publish_contact_dates(
         publish(session, outbox, caller, event)
 
 
-def create_customer(session: Session, outbox: Outbox, caller: Caller, data: dict) -> Customer:
+def create_customer(
+    session: Session,
+    outbox: Outbox,
+    caller: Caller,
+    data: dict,
+    *,
+    policy: domain.ClassificationPolicy | None = None,
+    timezone: str | None = None,
+) -> Customer:
+    """Register a customer (``policy`` and ``timezone``: the tenant's, when the caller has
+    them already, as an import of many has)."""
+    check_external_id(session, caller.tenant_id, data, None)
     stamp = caller.now()
     fields = {k: data[k] for k in EDITABLE if k in data}
     customer = Customer(
@@ -214,7 +266,7 @@ def create_customer(session: Session, outbox: Outbox, caller: Caller, data: dict
     customer.legal_dispute = bool(customer.legal_dispute)
     customer.credit_rating = customer.credit_rating or "good"
     changes = contacts.write_contacts(customer, data.get("contacts") or [])
-    derive(session, customer, stamp)
+    derive(session, customer, stamp, policy=policy, timezone=timezone, new=True)
     session.add(customer)
     session.flush()
     publish(
@@ -237,6 +289,7 @@ def update_customer(
     session: Session, outbox: Outbox, caller: Caller, customer_id: str, data: dict
 ) -> Customer:
     customer = get_customer(session, caller.tenant_id, customer_id)
+    check_external_id(session, caller.tenant_id, data, customer.id)
     if "annual_purchase_amount" in data and has_purchases(session, customer):
         raise Conflict(
             "annual_purchase_amount follows the customer's recorded purchases (the sum of the"

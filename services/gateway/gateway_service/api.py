@@ -1,4 +1,5 @@
-"""HTTP routes the gateway serves itself: tenants, API keys, settings, the audit log.
+"""HTTP routes the gateway serves itself: tenants, API keys, staff, settings, the audit log
+(and my agenda: agenda.py).
 
 Authentication and the role table are applied before these run (``auth.py``); a route
 validates its input, calls one function of ``service.py`` in a transaction
@@ -17,7 +18,7 @@ from revisit_common.identity import current
 from revisit_common.paging import PageArgs
 from revisit_common.runtime import runtime
 
-from . import audit, auth, service, settings_owners
+from . import agenda, audit, auth, service, settings_owners
 from .schemas import (
     ApiKeyCreatedSchema,
     ApiKeyInSchema,
@@ -26,6 +27,11 @@ from .schemas import (
     AuditPageSchema,
     SettingsPatchSchema,
     SettingsSchema,
+    StaffInSchema,
+    StaffListArgs,
+    StaffPageSchema,
+    StaffPatchSchema,
+    StaffSchema,
     TenantCreatedSchema,
     TenantInSchema,
     TenantSchema,
@@ -44,7 +50,13 @@ audit_blp = Blueprint(
     url_prefix="/api/v1/audit-log",
     description="Audit log of writes (tenant admins)",
 )
-BLUEPRINTS = (tenants_blp, keys_blp, settings_blp, audit_blp)
+staff_blp = Blueprint(
+    "staff",
+    __name__,
+    url_prefix="/api/v1/staff",
+    description="The tenant's people (admins and managers change them)",
+)
+BLUEPRINTS = (tenants_blp, keys_blp, staff_blp, settings_blp, audit_blp, agenda.blp)
 
 
 def _columns(row) -> dict:
@@ -126,6 +138,65 @@ class ApiKeyItem(MethodView):
         """Revoke a key: requests with it get 401 from now on."""
         tenant_id = current().tenant_id
         use_case.run(lambda s: service.revoke_key(s, tenant_id, key_id))
+
+
+# --------------------------------------------------------------------------- staff
+
+
+@staff_blp.route("")
+class StaffList(MethodView):
+    @staff_blp.arguments(StaffInSchema)
+    @staff_blp.response(201, StaffSchema)
+    def post(self, data):
+        """Add a person; a staff id already taken → 409, an unknown manager or a loop of
+        managers → 422. Publishes StaffChanged."""
+        tenant_id = current().tenant_id
+        rt = runtime()
+        return use_case.run(
+            lambda s: service.create_staff(
+                s, rt.outbox, tenant_id, data, at=rt.clock(), request_id=g.get("request_id")
+            )
+        )
+
+    @staff_blp.arguments(StaffListArgs, location="query", unknown=RAISE)
+    @staff_blp.response(200, StaffPageSchema)
+    def get(self, args):
+        """The tenant's people (those who left too, unless ``active``), by staff id."""
+        tenant_id = current().tenant_id
+
+        def run(session):
+            items, cursor = service.list_staff(session, tenant_id, args)
+            return {"items": items, "next_cursor": cursor}
+
+        return use_case.run(run, read=True)
+
+
+@staff_blp.route("/<staff_id>")
+class StaffItem(MethodView):
+    @staff_blp.response(200, StaffSchema)
+    def get(self, staff_id):
+        """A person of the tenant."""
+        tenant_id = current().tenant_id
+        return use_case.run(lambda s: service.get_staff(s, tenant_id, staff_id), read=True)
+
+    @staff_blp.arguments(StaffPatchSchema)
+    @staff_blp.response(200, StaffSchema)
+    def patch(self, data, staff_id):
+        """Change some of a person's fields; ``{"active": false}`` when they leave (keys that
+        act as them get 401 from then on). Publishes StaffChanged."""
+        tenant_id = current().tenant_id
+        rt = runtime()
+        return use_case.run(
+            lambda s: service.change_staff(
+                s,
+                rt.outbox,
+                tenant_id,
+                staff_id,
+                data,
+                at=rt.clock(),
+                request_id=g.get("request_id"),
+            )
+        )
 
 
 # --------------------------------------------------------------------------- settings

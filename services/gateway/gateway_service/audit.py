@@ -2,7 +2,8 @@
 
 A write is a POST, PUT, PATCH or DELETE under ``/api/v1``, served by the gateway or forwarded
 to a service, allowed or refused. Each is recorded with the tenant, the API key (``actor``,
-its id) and its role, the method and path, the answer's status, the request id and the time.
+its id, or the staff id of the person the key acts as) and its role, the method and path,
+the answer's status, the request id and the time.
 Never a request body, a query string or a key. Writes nobody can be held to are not recorded:
 those without a valid key (401; survey answers through their link, which the survey service
 keeps) and those refused by the rate limiter (429, so a flood cannot grow the log faster
@@ -43,7 +44,7 @@ def entry_for(response: Response) -> dict | None:
         return None
     caller = g.get("caller")
     if caller is not None:
-        tenant_id, actor, role = caller.tenant_id, caller.actor, caller.role
+        tenant_id, actor, role = caller.tenant_id, caller.staff or caller.actor, caller.role
     elif request.path == TENANTS_PATH and response.status_code == 201:
         body = response.get_json(silent=True) or {}
         tenant_id, actor, role = body.get("id"), PLATFORM, PLATFORM

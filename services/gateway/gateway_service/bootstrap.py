@@ -17,7 +17,7 @@ from revisit_common import webapp
 from revisit_common.config import Settings
 from revisit_common.runtime import ServiceRuntime, ServiceSpec
 
-from . import audit, auth, internal, openapi, proxy, ratelimit, settings_owners
+from . import agenda, audit, auth, internal, openapi, proxy, ratelimit, settings_owners
 from .api import BLUEPRINTS
 from .options import GatewayOptions
 from .proxy import HttpTransport, InProcessTransport, Transport
@@ -67,6 +67,7 @@ def create_gateway_app(
     auth.install(app, between=lambda a: ratelimit.install(a, options))
     audit.install(app)
     proxy.install(app, transports, runtime.internal_token)
+    agenda.install(app, transports, runtime.internal_token)
     internal.install(app, runtime.internal_token)
     settings_owners.install(app, transports if owners is None else owners, runtime.internal_token)
     app.before_request(webapp.reject_hostile_input)  # after the body is read in full

@@ -94,12 +94,18 @@ ROLE_RULES: tuple[Rule, ...] = (
     Rule(READ, "/settings", frozenset({"admin", "manager"})),
     Rule(ANY, "/settings", ADMIN),
     Rule(ANY, "/webhooks/**", frozenset({"admin", "manager"})),
+    Rule(READ, "/notifications/**", frozenset({"admin", "manager"})),
+    # the tenant's people: admins and managers change them, everyone but departments reads
+    Rule(WRITE, "/staff/**", frozenset({"admin", "manager"})),
+    # my agenda: anyone whose key acts as a person (a key of nobody gets 422)
+    Rule(READ, "/me/**", READERS | DEPARTMENT),
     # supervision of visit records
     Rule(WRITE, "/visits/*/audit", SUPERVISORS),
     Rule(READ, "/visits/audit-sample", SUPERVISORS),
     # departments work on their own complaints and issues
     Rule(frozenset({"POST"}), "/issues/*/resolve", WRITERS | DEPARTMENT),
     Rule(frozenset({"POST"}), "/complaints/*/transitions", WRITERS | DEPARTMENT),
+    Rule(frozenset({"POST"}), "/complaints/*/assign", WRITERS | DEPARTMENT),
     Rule(frozenset({"POST"}), "/issues/*/stages/*/complete", WRITERS | DEPARTMENT),
     # the supervision group watches major complaints
     Rule(READ, "/complaints/watch", frozenset({"admin", "manager"})),

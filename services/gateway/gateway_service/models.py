@@ -1,5 +1,5 @@
-"""The gateway's tables: tenants, their API keys (hashed), their settings document, and the
-audit log of writes.
+"""The gateway's tables: tenants, their API keys (hashed), their people (staff), their
+settings document, and the audit log of writes.
 
 The schema itself is made by the Alembic migrations in ``migrations/versions``; these
 classes map the same tables for queries.
@@ -15,6 +15,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from revisit_common.columns import DEPARTMENT, REGION, tenant_index
 from revisit_common.db import UtcDateTime, utcnow
 from revisit_common.ids import new_id
+
+STAFF_ID = sa.String(64)
 
 
 class Base(DeclarativeBase):
@@ -44,6 +46,29 @@ class ApiKey(Base):
     key_prefix: Mapped[str] = mapped_column(sa.String(16))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The staff id of the person the key acts as (None: a key of nobody).
+    staff: Mapped[str | None] = mapped_column(STAFF_ID)
+
+
+class Staff(Base):
+    """A person of the tenant (CONTRACT §4.3), named by a staff id of the tenant's choosing
+    (``wang.fang``, unique in the tenant); ``active`` false once they left."""
+
+    __tablename__ = "staff"
+
+    tenant_id: Mapped[str] = mapped_column(
+        sa.String(36), sa.ForeignKey("tenants.id"), primary_key=True
+    )
+    id: Mapped[str] = mapped_column(STAFF_ID, primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    phone: Mapped[str | None] = mapped_column(sa.String(50))
+    region: Mapped[str | None] = mapped_column(REGION)
+    department: Mapped[str | None] = mapped_column(DEPARTMENT)
+    manager: Mapped[str | None] = mapped_column(STAFF_ID)
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class TenantSettings(Base):
@@ -63,7 +88,8 @@ class TenantSettings(Base):
 
 
 class AuditEntry(Base):
-    """One write through the gateway: who (key id and role), when, what (method, path),
+    """One write through the gateway: who (the key's id, or the staff id of the person it
+    acts as; and its role), when, what (method, path),
     the answer's status and the request id. Never a body, a query string or a key."""
 
     __tablename__ = "audit_log"
@@ -72,7 +98,7 @@ class AuditEntry(Base):
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
     tenant_id: Mapped[str] = mapped_column(sa.String(36))
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    actor: Mapped[str] = mapped_column(sa.String(36))
+    actor: Mapped[str] = mapped_column(sa.String(64))
     role: Mapped[str] = mapped_column(sa.String(20))
     method: Mapped[str] = mapped_column(sa.String(10))
     path: Mapped[str] = mapped_column(sa.String(500))

@@ -11,6 +11,7 @@ Client-sent ``X-Revisit-*`` headers never pass: only the headers listed in
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import io
 import logging
@@ -30,7 +31,7 @@ from flask import Flask, Response, current_app, g, request
 from flask_smorest import abort
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from revisit_common.identity import TOKEN_HEADER
+from revisit_common.identity import TOKEN_HEADER, Identity
 from revisit_common.problems import problem_response
 from revisit_common.webapp import API_PREFIX
 
@@ -45,13 +46,16 @@ RESOURCE_SERVICES: dict[str, str] = {
     "cases": "visit",
     "complaints": "complaint",
     "webhooks": "notify",
+    "notifications": "notify",
     "surveys": "survey",
     "survey-responses": "survey",
     "kpis": "kpi",
     "reports": "kpi",
 }
 # Served by the gateway itself (a method its routes lack is 405, not forwarded).
-GATEWAY_RESOURCES = frozenset({"tenants", "api-keys", "settings", "audit-log", "openapi.json"})
+GATEWAY_RESOURCES = frozenset(
+    {"tenants", "api-keys", "settings", "audit-log", "openapi.json", "staff", "me"}
+)
 
 FORWARDED_REQUEST_HEADERS = (
     "Accept",
@@ -445,6 +449,14 @@ _FORWARDED_ENVIRON = tuple((_environ_key(name), name) for name in FORWARDED_REQU
 _PASSED_LOWER = {name.lower(): name for name in PASSED_RESPONSE_HEADERS}
 
 
+def identity_headers(identity: Identity, internal_token: str) -> dict[str, str]:
+    """The identity headers the services get: the key's, with the person it acts as as the
+    actor (so ledgers name the person, CONTRACT §4.3), the key's id otherwise."""
+    if identity.staff:
+        identity = dataclasses.replace(identity, actor=identity.staff)
+    return identity.headers(internal_token)
+
+
 def outgoing_headers(internal_token: str) -> dict[str, str]:
     """The headers a forwarded request carries: allowed client headers, the request id,
     and the identity (for public paths only the internal token, which says "via gateway")."""
@@ -453,7 +465,7 @@ def outgoing_headers(internal_token: str) -> dict[str, str]:
     headers["X-Request-ID"] = g.get("request_id") or ""
     identity = g.get("identity")
     if identity is not None:
-        headers.update(identity.headers(internal_token))
+        headers.update(identity_headers(identity, internal_token))
     else:
         headers[TOKEN_HEADER] = internal_token
     return headers

@@ -17,6 +17,7 @@ from revisit_common.identity import ROLES
 from revisit_common.paging import PageArgs, page_schema
 from revisit_common.schema_parts import department_field, several, text_field
 
+from .people import ME, STAFF_ID_PATTERN
 from .settings_document import SECTIONS
 
 # Departments travel in HTTP headers and in routing keys (complaint.raised.<department>):
@@ -49,10 +50,29 @@ class TenantCreatedSchema(TenantSchema):
     admin_key = fields.String(metadata={"description": "the first admin key, shown only here"})
 
 
+def staff_id_field(**options) -> fields.String:
+    """A staff id: lower-case letters, digits, '.', '_' or '-', 1..64 (``me`` is none)."""
+    return fields.String(
+        validate=[
+            validate.Regexp(
+                STAFF_ID_PATTERN, error="lower-case letters, digits, '.', '_' or '-', up to 64"
+            ),
+            validate.Length(min=1, max=64),
+            validate.NoneOf((ME,), error="'me' means the calling person, not a staff id"),
+        ],
+        **options,
+    )
+
+
 class ApiKeyInSchema(Schema):
     name = text_field(200, required=True)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     department = department_field(DEPARTMENT_PATTERN, load_default=None, allow_none=True)
+    staff = staff_id_field(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "the person the key acts as (a staff id of the tenant)"},
+    )
 
     @validates_schema
     def _department_matches_role(self, data, **_kw):
@@ -67,6 +87,9 @@ class ApiKeySchema(Schema):
     name = fields.String()
     role = fields.String()
     department = fields.String(allow_none=True)
+    staff = fields.String(
+        allow_none=True, metadata={"description": "the person the key acts as; null: nobody"}
+    )
     key_prefix = fields.String(metadata={"description": "the key's first characters"})
     created_at = fields.DateTime()
     revoked_at = fields.DateTime(allow_none=True)
@@ -77,6 +100,65 @@ class ApiKeyCreatedSchema(ApiKeySchema):
 
 
 ApiKeyPageSchema = page_schema("ApiKeyPageSchema", ApiKeySchema)
+
+
+# --------------------------------------------------------------------------- staff
+
+
+class _StaffFields(Schema):
+    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    phone = fields.String(allow_none=True, validate=validate.Length(max=50))
+    region = fields.String(allow_none=True, validate=validate.Length(min=1, max=100))
+    department = department_field(DEPARTMENT_PATTERN, allow_none=True)
+    manager = staff_id_field(allow_none=True, metadata={"description": "their manager's staff id"})
+
+
+class StaffInSchema(_StaffFields):
+    id = staff_id_field(required=True, metadata={"description": "e.g. wang.fang"})
+    name = text_field(200, required=True)
+
+
+class StaffPatchSchema(_StaffFields):
+    name = text_field(200)
+    active = fields.Boolean(metadata={"description": "false: the person left"})
+
+
+class StaffListArgs(PageArgs):
+    active = fields.Boolean()
+    department = department_field(DEPARTMENT_PATTERN)
+    manager = staff_id_field()
+    region = fields.String(validate=validate.Length(min=1, max=100))
+
+
+class StaffSchema(Schema):
+    id, name = several(fields.String, 2)
+    email, phone, region, department, manager = several(fields.String, 5, allow_none=True)
+    active = fields.Boolean()
+    created_at, updated_at = several(fields.DateTime, 2)
+
+
+StaffPageSchema = page_schema("StaffPageSchema", StaffSchema)
+
+
+# --------------------------------------------------------------------------- my agenda
+
+
+def _listed(what: str) -> fields.List:
+    return fields.List(fields.Dict(), metadata={"description": what})
+
+
+class AgendaSchema(Schema):
+    staff = fields.String(metadata={"description": "the calling person's staff id"})
+    date = fields.Date(metadata={"description": "today in the tenant's time zone"})
+    visits_due_today = _listed("planned visits assigned to me, due today (as GET /visits)")
+    visits_overdue = _listed("planned visits assigned to me, past due (as GET /visits)")
+    complaints_due_soon = _listed(
+        "running complaints assigned to me with a limit due within 24 hours or already past,"
+        " earliest next deadline first (as GET /complaints)"
+    )
+    issues_open = _listed(
+        "open issues assigned to me or with a stage of mine not done (as GET /issues)"
+    )
 
 
 # --------------------------------------------------------------------------- settings
@@ -158,7 +240,10 @@ class AuditLogArgs(PageArgs):
     to = fields.AwareDateTime(validate=MOMENTS, metadata={"description": "entries at or before"})
     actor = fields.String(
         validate=validate.Length(min=1, max=64),
-        metadata={"description": "an API key's id, or 'platform'"},
+        metadata={
+            "description": "an API key's id, the staff id of the person a key acts as,"
+            " or 'platform'"
+        },
     )
     method = fields.String(validate=validate.OneOf(("DELETE", "PATCH", "POST", "PUT")))
 
@@ -171,7 +256,11 @@ class AuditLogArgs(PageArgs):
 class AuditEntrySchema(Schema):
     id = fields.String()
     at = fields.DateTime()
-    actor = fields.String(metadata={"description": "the API key's id, or 'platform'"})
+    actor = fields.String(
+        metadata={
+            "description": "the API key's id, the staff id of the person it acts as, or 'platform'"
+        }
+    )
     role = fields.String()
     method = fields.String()
     path = fields.String()

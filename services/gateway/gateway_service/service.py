@@ -15,13 +15,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from revisit_common.db import utcnow
-from revisit_common.errors import Conflict, NotFound
-from revisit_common.events import TenantRegistered, TenantSettingsChanged
+from revisit_common.errors import Conflict, Invalid, NotFound
+from revisit_common.events import StaffChanged, TenantRegistered, TenantSettingsChanged
 from revisit_common.messaging.outbox import Outbox
 from revisit_common.paging import page
 
-from . import domain, settings_document
-from .models import ApiKey, Tenant, TenantSettings
+from . import domain, people, settings_document
+from .models import ApiKey, Staff, Tenant, TenantSettings
 from .settings_document import SectionCheck
 
 
@@ -90,7 +90,13 @@ def get_tenant(session: Session, tenant_id: str) -> Tenant:
 
 
 def _add_key(
-    session: Session, tenant_id: str, *, name: str, role: str, department: str | None
+    session: Session,
+    tenant_id: str,
+    *,
+    name: str,
+    role: str,
+    department: str | None,
+    staff: str | None = None,
 ) -> tuple[ApiKey, str]:
     key = domain.generate_key()
     row = ApiKey(
@@ -98,6 +104,7 @@ def _add_key(
         name=name,
         role=role,
         department=department,
+        staff=staff,
         key_hash=domain.hash_key(key),
         key_prefix=domain.display_prefix(key),
         created_at=utcnow(),
@@ -108,10 +115,21 @@ def _add_key(
 
 
 def create_key(
-    session: Session, tenant_id: str, *, name: str, role: str, department: str | None
+    session: Session,
+    tenant_id: str,
+    *,
+    name: str,
+    role: str,
+    department: str | None,
+    staff: str | None = None,
 ) -> tuple[ApiKey, str]:
-    """A new key for the tenant; returns the row and the key (shown once)."""
-    return _add_key(session, tenant_id, name=name, role=role, department=department)
+    """A new key for the tenant, acting as the person ``staff`` when given (an active person
+    of the tenant, else Invalid); returns the row and the key (shown once)."""
+    if staff is not None:
+        person = session.get(Staff, (tenant_id, staff))
+        if person is None or not person.active:
+            raise Invalid({"staff": ["no such active person in the tenant (POST /staff)"]})
+    return _add_key(session, tenant_id, name=name, role=role, department=department, staff=staff)
 
 
 def list_keys(session: Session, tenant_id: str, limit: int, cursor: str | None):
@@ -230,3 +248,132 @@ def change_settings(
         correlation_id=request_id,
     )
     return SettingsView(row.version, row.updated_at, timezone, document)
+
+
+# --------------------------------------------------------------------------- staff
+
+STAFF_FIELDS = ("name", "email", "phone", "region", "department", "manager", "active")
+
+
+def _lock_tenant(session: Session, tenant_id: str) -> None:
+    """Serialise changes to the tenant's people (ids and the manager tree) on PostgreSQL;
+    SQLite's write transactions are serial already."""
+    session.execute(sa.select(Tenant.id).where(Tenant.id == tenant_id).with_for_update())
+
+
+def _managers(session: Session, tenant_id: str) -> dict[str, str | None]:
+    rows = session.execute(
+        sa.select(Staff.id, Staff.manager).where(Staff.tenant_id == tenant_id)
+    ).all()
+    return {staff_id: manager for staff_id, manager in rows}
+
+
+def _check_manager(session: Session, tenant_id: str, staff_id: str, manager: str | None) -> None:
+    """A manager must be a person of the tenant, and not close a loop (people.manager_cycle)."""
+    if manager is None:
+        return
+    managers = _managers(session, tenant_id)
+    if manager not in managers and manager != staff_id:
+        raise Invalid({"manager": ["no such person in the tenant"]})
+    if people.manager_cycle(staff_id, manager, managers):
+        raise Invalid({"manager": ["would make a loop of managers"]})
+
+
+def _staff_changed(session: Session, outbox: Outbox, person: Staff, request_id: str | None):
+    outbox.add(
+        session,
+        StaffChanged(
+            staff_id=person.id,
+            name=person.name,
+            email=person.email,
+            phone=person.phone,
+            region=person.region,
+            department=person.department,
+            manager=person.manager,
+            active=person.active,
+            changed_at=person.updated_at.isoformat(),
+        ),
+        tenant_id=person.tenant_id,
+        correlation_id=request_id,
+    )
+
+
+def create_staff(
+    session: Session,
+    outbox: Outbox,
+    tenant_id: str,
+    data: dict[str, Any],
+    *,
+    at: datetime,
+    request_id: str | None = None,
+) -> Staff:
+    """Add a person (``data``: id, name and the optional fields); their id taken → Conflict,
+    an unknown manager or a loop of managers → Invalid. Publishes StaffChanged."""
+    _lock_tenant(session, tenant_id)
+    staff_id = data["id"]
+    if session.get(Staff, (tenant_id, staff_id)) is not None:
+        raise Conflict(f"the staff id {staff_id!r} is taken in this tenant")
+    _check_manager(session, tenant_id, staff_id, data.get("manager"))
+    person = Staff(
+        tenant_id=tenant_id,
+        id=staff_id,
+        active=True,
+        created_at=at,
+        updated_at=at,
+        **{key: data.get(key) for key in STAFF_FIELDS if key != "active"},
+    )
+    session.add(person)
+    session.flush()
+    _staff_changed(session, outbox, person, request_id)
+    return person
+
+
+def get_staff(
+    session: Session, tenant_id: str, staff_id: str, *, for_update: bool = False
+) -> Staff:
+    """A person of the tenant (NotFound for an id that is not one, of any shape)."""
+    person = (
+        session.get(Staff, (tenant_id, staff_id), with_for_update=for_update or None)
+        if people.is_staff_id(staff_id)
+        else None
+    )
+    if person is None:
+        raise NotFound("staff")
+    return person
+
+
+def list_staff(session: Session, tenant_id: str, args: dict[str, Any]):
+    """The tenant's people in id order, filtered by ``active``, ``department``, ``manager``."""
+    query = sa.select(Staff).where(Staff.tenant_id == tenant_id)
+    for key in ("active", "department", "manager", "region"):
+        if args.get(key) is not None:
+            query = query.where(getattr(Staff, key) == args[key])
+    return page(session, query, Staff.id, args["limit"], args["cursor"])
+
+
+def change_staff(
+    session: Session,
+    outbox: Outbox,
+    tenant_id: str,
+    staff_id: str,
+    patch: dict[str, Any],
+    *,
+    at: datetime,
+    request_id: str | None = None,
+) -> Staff:
+    """Change some of a person's fields (``active`` false: they left); publishes
+    StaffChanged when anything changed."""
+    if "manager" in patch:
+        _lock_tenant(session, tenant_id)
+    person = get_staff(session, tenant_id, staff_id, for_update=True)
+    changes = {key: value for key, value in patch.items() if getattr(person, key) != value}
+    if not changes:
+        return person
+    if "manager" in changes:
+        _check_manager(session, tenant_id, person.id, changes["manager"])
+    for key, value in changes.items():
+        setattr(person, key, value)
+    person.updated_at = at
+    session.flush()
+    _staff_changed(session, outbox, person, request_id)
+    return person

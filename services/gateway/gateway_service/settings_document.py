@@ -26,6 +26,7 @@ SECTION_OWNERS: dict[str, str | None] = {
     "visits": "visit",
     "complaints": "complaint",
     "kpis": "kpi",
+    "notifications": "notify",
 }
 SECTIONS = tuple(SECTION_OWNERS)
 

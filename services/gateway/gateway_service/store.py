@@ -33,12 +33,14 @@ from revisit_common.identity import Identity
 from revisit_common.ids import new_id
 
 from . import domain
-from .models import ApiKey, AuditEntry, TenantSettings
+from .models import ApiKey, AuditEntry, Staff, TenantSettings
 
 _KEYS = ApiKey.__table__
+_STAFF = Staff.__table__
 _AUDIT = AuditEntry.__table__
 _SETTINGS = TenantSettings.__table__
-# With the tenant's settings version, forwarded to the services (settings_catch_up.py).
+# With the tenant's settings version, forwarded to the services (settings_catch_up.py),
+# and whether the person the key acts as is still with the tenant.
 FIND_KEY = (
     sa.select(
         _KEYS.c.id,
@@ -47,8 +49,14 @@ FIND_KEY = (
         _KEYS.c.department,
         _KEYS.c.key_hash,
         _SETTINGS.c.version,
+        _KEYS.c.staff,
+        _STAFF.c.active,
     )
-    .select_from(_KEYS.outerjoin(_SETTINGS, _SETTINGS.c.tenant_id == _KEYS.c.tenant_id))
+    .select_from(
+        _KEYS.outerjoin(_SETTINGS, _SETTINGS.c.tenant_id == _KEYS.c.tenant_id).outerjoin(
+            _STAFF, sa.and_(_STAFF.c.tenant_id == _KEYS.c.tenant_id, _STAFF.c.id == _KEYS.c.staff)
+        )
+    )
     .where(_KEYS.c.key_hash == sa.bindparam("key_hash"), _KEYS.c.revoked_at.is_(None))
 )
 ENTRY_COLUMNS = ("id", "tenant_id", "at", "actor", "role", "method", "path", "status", "request_id")
@@ -75,7 +83,9 @@ class Store:
         self._reads = db.engine.execution_options(revisit_read_only=True)
 
     def find_key(self, key: str | None) -> Identity | None:
-        """The identity of the active key ``key`` (unknown, revoked or malformed: None)."""
+        """The identity of the active key ``key`` (unknown, revoked or malformed, or acting
+        as a person who left: None). ``actor`` is the key's id (the rate limiter counts per
+        key); ``staff`` the person it acts as."""
         if not key or len(key) > domain.MAX_KEY_LENGTH:
             return None
         digest = domain.hash_key(key)
@@ -87,15 +97,18 @@ class Store:
                 row = conn.execute(FIND_KEY, params).first()
         if row is None:
             return None
-        key_id, tenant_id, role, department, stored, settings_version = row
+        key_id, tenant_id, role, department, stored, settings_version, staff, active = row
         if not hmac.compare_digest(digest, stored):
             return None
+        if staff is not None and not active:
+            return None  # the person left (or is unknown): the key acts for nobody any more
         return Identity(
             tenant_id=tenant_id,
             role=role,
             actor=key_id,
             department=department,
             settings_version=settings_version,
+            staff=staff,
         )
 
     def add_entry(self, values: dict) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from revisit_common import metrics
 from revisit_common.runtime import ServiceRuntime, ServiceSpec
 
-from . import api, handlers, reports_api, settings_api
+from . import api, handlers, reports_api, settings_api, transfer
 from .collector import KpiCollector
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -23,7 +23,7 @@ SPEC = ServiceSpec(
     name="kpi",
     title="revisit kpi service",
     migrations=MIGRATIONS,
-    blueprints=(api.blp, reports_api.blp, settings_api.blp),
+    blueprints=(api.blp, transfer.blp, reports_api.blp, settings_api.blp),
     handlers=handlers.HANDLERS,
     on_start=register_metrics,
 )

@@ -41,7 +41,10 @@ every fact's day is derived again). ``region`` is the business region in the eve
   the period). A customer's region follows its newest Customer* event.
 * Complaints are a cohort by received day: ``complaints``; ``complaints_resolved`` of those
   (resolved and not reopened since); ``complaints_resolved_on_time`` (that resolution was
-  within its deadline). ``complaints_open`` (a gauge): not closed, or reopened since.
+  within its deadline). A complaint counts for its assignee, the person handling it
+  (ComplaintRaised's ``assignee``, then the newest ComplaintAssigned's; none: nobody), so
+  the staff ranking and ``group_by=assignee`` include the complaints a person handles.
+  ``complaints_open`` (a gauge): not closed, or reopened since.
   ``complaint_resolve_limits``: complaints with a resolve limit (``deadlines.resolve_by``);
   ``complaints_resolved_within_limit``: of those, resolved on time (for the metrics: GET
   /kpis dates these by the limit, policy_kpis.py).
@@ -159,7 +162,10 @@ COMPLETION = (
     "service_feedback",  # the visit summary's suggestions
 )
 ISSUE = ("department", "region", "assignee", "category", "raised_at")
-COMPLAINT = ("customer_id", "channel", "severity", "category", "department", "region", "deadlines")
+COMPLAINT = (
+    "customer_id", "channel", "severity", "category", "department", "region", "deadlines",
+    "assignee",
+)  # fmt: skip
 PURCHASE = ("customer_id", "region", "purchased_at", "quantity", "amount")
 RESOLUTION = ("department", "region", "raised_at", "resolved_at", "within_deadline")
 STATE = ("severity", "department", "region")  # what later complaint events restate
@@ -187,6 +193,8 @@ RULES: dict[str, Rule] = {
         "complaint", "complaint_id", 0, "received_at", (*COMPLAINT, "received_at")
     ),
     "ComplaintEscalated": Rule("complaint", "complaint_id", 1, "escalated_at", STATE),
+    # a later assignment wins over the intake's (stage 1 > raised's 0), the newest of several
+    "ComplaintAssigned": Rule("complaint", "complaint_id", 1, "assigned_at", (*STATE, "assignee")),
     COMPLAINT_RESOLVED: Rule("complaint", "complaint_id", 2, "resolved_at", RESOLUTION),
     "ComplaintClosed": Rule("complaint", "complaint_id", 3, "closed_at", STATE, "closed_at"),
     "ComplaintReopened": Rule("complaint", "complaint_id", 3, "reopened_at", STATE, "reopened_at"),
@@ -415,6 +423,7 @@ def _complaint(f: Mapping[str, Any], tz: str) -> Contribution | None:
         day_of(received, tz),
         region=_dim(f.get("region")),
         department=_dim(f.get("department")),
+        assignee=_dim(f.get("assignee")),
         severity=_dim(f.get("severity")),
         channel=_dim(f.get("channel")),
         counts=counts,
@@ -542,6 +551,7 @@ RATES: dict[str, tuple[str, str]] = {
     "issue_resolution_rate": ("issues_resolved", "issues_raised"),
     "record_accuracy_rate": ("audits_accurate", "audits"),
     "complaint_timeliness_rate": ("complaints_resolved_on_time", "complaints_resolved"),
+    "complaint_resolution_rate": ("complaints_resolved", "complaints"),
     "complaint_satisfaction_rate": ("complaint_follow_ups_satisfied", "complaint_follow_ups"),
     "complaint_incidence_rate": ("complaints", "purchases"),
     "complaint_rate": ("complaints", "customers"),
@@ -580,7 +590,11 @@ RANKING_METRICS = (
     "record_accuracy_rate",
     "issue_resolution_rate",
     "nps",
+    "complaint_resolution_rate",
+    "complaint_timeliness_rate",
+    "resolution_rate",
 )
+RESOLUTION_RATE = "resolution_rate"  # issues and complaints a person handles, resolved
 
 
 SCORE = "score"
@@ -647,11 +661,25 @@ class KpiPolicy(Policy):
         return {rate: self.ranking_weights[part] for part, rate in WEIGHT_PARTS.items()}
 
 
+def resolution_rate(counts: Mapping[str, int]) -> float | None:
+    """The share of the issues and complaints of a person (their cohorts) that are resolved:
+    (issues_resolved + complaints_resolved) / (issues_raised + complaints)."""
+    return ratio(
+        counts.get("issues_resolved", 0) + counts.get("complaints_resolved", 0),
+        counts.get("issues_raised", 0) + counts.get("complaints", 0),
+    )
+
+
 def staff_score(rates: Mapping[str, float | None], weights: Mapping[str, float]) -> float | None:
     """The weighted mean (0..1) of the score's rates that are known: a rate with no
     denominator (no issues raised, say) neither helps nor hurts; None if none is known or
-    the known ones weigh nothing."""
-    known = [(weights[name], rates[name]) for name in SCORE_WEIGHTS if rates[name] is not None]
+    the known ones weigh nothing. The resolution part (weight ``issue_resolution_rate``)
+    is the person's :func:`resolution_rate` when ``rates`` has it: complaints they handle
+    count with their issues."""
+    parts = dict(rates)
+    if RESOLUTION_RATE in rates:
+        parts["issue_resolution_rate"] = rates[RESOLUTION_RATE]
+    known = [(weights[name], parts[name]) for name in SCORE_WEIGHTS if parts[name] is not None]
     total = sum(weight for weight, _ in known)
     if not known or total <= 0:
         return None
@@ -669,7 +697,9 @@ def rank_staff(
 ) -> list[dict[str, Any]]:
     """Staff ordered for an assessment: ``metric`` (highest first, unknown last), then the
     satisfaction rate, then volume (visits completed). Equal on all three: the same rank
-    (1, 2, 2, 4); ties keep a stable order by name. ``metric`` :data:`SCORE` ranks on
+    (1, 2, 2, 4); ties keep a stable order by name. Every item has the rates of
+    :func:`figures` and :func:`resolution_rate` (issues and complaints handled, resolved).
+    ``metric`` :data:`SCORE` ranks on
     :func:`staff_score` with ``weights`` (default :data:`SCORE_WEIGHTS`), written as
     ``score`` on every item."""
     if metric not in (*RANKING_METRICS, SCORE):
@@ -677,6 +707,7 @@ def rank_staff(
     scored = []
     for name, counts in staff:
         rates = figures(counts)
+        rates[RESOLUTION_RATE] = resolution_rate(counts)
         if metric == SCORE:
             rates[SCORE] = staff_score(rates, weights or SCORE_WEIGHTS)
         key = (

@@ -32,6 +32,7 @@ HANDLERS = {
     # gateway: the tenant's time zone decides what "a day" is
     "TenantRegistered": event_recorded,
     "TenantSettingsChanged": event_recorded,
+    "StaffChanged": event_recorded,  # logged only (the people, for a later figure)
     # customer
     "CustomerRegistered": event_recorded,
     "CustomerGraded": event_recorded,
@@ -54,6 +55,7 @@ HANDLERS = {
     # complaint
     "ComplaintRaised": event_recorded,
     "ComplaintEscalated": event_recorded,
+    "ComplaintAssigned": event_recorded,
     "ComplaintClosed": event_recorded,
     "ComplaintReopened": event_recorded,
     "ComplaintReportedUpward": event_recorded,

@@ -10,6 +10,9 @@ same contributions (:func:`domain.contribution`) as the aggregates, so they agre
 * ``complaints_resolve_due``: complaints whose resolve limit (``deadlines.resolve_by`` at
   intake) falls in the period; ``complaints_resolved_within_limit``: of those, resolved
   (and not reopened since) within it. A complaint with no resolve limit is in neither.
+* ``repair_customers_due`` / ``_visited`` and ``new_customers_due`` / ``_visited``: the same
+  over visits of reason ``repair`` and ``new_customer``, against the tenant's rollout targets
+  (:func:`rollout`: visit at least 50% of repair and 10% of new customers by default).
 * ``units_sold``: the quantity of the period's purchases (1 for a purchase without one);
   ``sales_amount`` / ``previous_sales_amount``: their amounts (Decimal), this period and the
   one of equal length before.
@@ -33,9 +36,23 @@ from .domain import contribution, day_of, ratio
 from .domain import units as quantity  # units of a purchase, as the aggregates count them
 
 KINDS = ("visit", "complaint", "purchase")  # the facts these figures read
+# Rollout targets (DOMAIN.md §5): the share of repair and of new customers visited, each
+# counted like customers_due / customers_visited over visits of that reason.
+ROLLOUT_REASONS = {"repair": "repair_customers", "new_customer": "new_customers"}
+# The targets are the visit service's settings (section "visits", effective values in the
+# tenant's settings copy); these defaults stand in only when a copy lacks them.
+ROLLOUT_SETTINGS = {
+    "repair": "rollout_target_repair",
+    "new_customer": "rollout_target_new_customer",
+}
+ROLLOUT_DEFAULTS = {"repair": 0.5, "new_customer": 0.1}
 INT_COUNTS = (
     "customers_due",
     "customers_visited",
+    "repair_customers_due",
+    "repair_customers_visited",
+    "new_customers_due",
+    "new_customers_visited",
     "complaints_resolve_due",
     "complaints_resolved_within_limit",
     "units_sold",
@@ -48,6 +65,8 @@ RATES: dict[str, tuple[str, str]] = {
     "complaint_on_time_rate": ("complaints_resolved_within_limit", "complaints_resolve_due"),
     "complaint_incidence_per_unit": ("complaints", "units_sold"),
     "customer_complaint_rate": ("complaints", "customers"),
+    "repair_customer_visit_rate": ("repair_customers_visited", "repair_customers_due"),
+    "new_customer_visit_rate": ("new_customers_visited", "new_customers_due"),
 }
 FIGURES = (*RATES, "sales_growth_rate", "satisfaction_change")
 SALES = {"amount": "sales_amount", "previous_amount": "previous_sales_amount"}
@@ -80,8 +99,8 @@ def policy_counts(
     facts: Iterable[Fact], timezone: str, period: Period, previous: Period | None
 ) -> dict[str, Any]:
     """The counts above for ``period`` (and the previous period's sales amount)."""
-    due: set[str] = set()
-    visited: set[str] = set()
+    due: dict[str, set[str]] = {key: set() for key in ("customers", *ROLLOUT_REASONS.values())}
+    visited: dict[str, set[str]] = {key: set() for key in due}
     out: dict[str, Any] = dict.fromkeys(INT_COUNTS, 0) | dict.fromkeys(AMOUNTS, Decimal(0))
     for kind, state in facts:
         fields = state.get("fields") or {}
@@ -97,16 +116,46 @@ def policy_counts(
         if kind == "visit" and _within(part.day, period) and part.counts.get("visits_due"):
             customer = fields.get("customer_id")
             if customer not in (None, ""):
-                due.add(str(customer))
-                if part.counts.get("visits_completed"):
-                    visited.add(str(customer))
+                for key in ("customers", ROLLOUT_REASONS.get(fields.get("reason"))):
+                    if key is not None:
+                        due[key].add(str(customer))
+                        if part.counts.get("visits_completed"):
+                            visited[key].add(str(customer))
         elif kind == "purchase":
             if _within(part.day, period):
                 out["units_sold"] += quantity(fields.get("quantity"))
                 out["sales_amount"] += amount(fields.get("amount"))
             elif _within(part.day, previous):
                 out["previous_sales_amount"] += amount(fields.get("amount"))
-    out["customers_due"], out["customers_visited"] = len(due), len(visited)
+    for key in due:
+        out[f"{key}_due"], out[f"{key}_visited"] = len(due[key]), len(visited[key])
+    return out
+
+
+def rollout_targets(visit_settings: Mapping[str, Any]) -> dict[str, float]:
+    """reason → least share of its customers to visit, from the tenant's visit settings."""
+    out = {}
+    for reason, name in ROLLOUT_SETTINGS.items():
+        value = visit_settings.get(name)
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
+        out[reason] = float(value) if ok else ROLLOUT_DEFAULTS[reason]
+    return out
+
+
+def rollout(counts: Mapping[str, Any], targets: Mapping[str, float]) -> dict[str, dict]:
+    """The rollout targets (``targets``: reason → least share of its customers visited) beside
+    the period's shares: ``met`` is None while no such customer was due."""
+    out = {}
+    for reason, key in ROLLOUT_REASONS.items():
+        rate = ratio(counts.get(f"{key}_visited", 0), counts.get(f"{key}_due", 0))
+        target = targets[reason]
+        out[reason] = {
+            "customers_due": counts.get(f"{key}_due", 0),
+            "customers_visited": counts.get(f"{key}_visited", 0),
+            "rate": rate,
+            "target": target,
+            "met": None if rate is None else rate >= target,
+        }
     return out
 
 

@@ -89,6 +89,16 @@ SalesSchema = Schema.from_dict(
     {name: fields.Decimal(as_string=True, metadata=_MONEY) for name in policy_kpis.SALES},
     name="KpiSales",
 )
+RolloutSchema = Schema.from_dict(
+    {
+        "customers_due": fields.Integer(),
+        "customers_visited": fields.Integer(),
+        "rate": fields.Float(allow_none=True),
+        "target": fields.Float(metadata={"description": "the tenant's visit rollout target"}),
+        "met": fields.Boolean(allow_none=True, metadata={"description": "null: none due"}),
+    },
+    name="KpiRollout",
+)
 KpiSchema = Schema.from_dict(
     {
         "period": fields.Nested(PeriodSchema),
@@ -103,6 +113,11 @@ KpiSchema = Schema.from_dict(
         ),
         "counts": fields.Nested(PolicyCountsSchema),
         "sales": fields.Nested(SalesSchema),
+        "rollout": fields.Dict(
+            keys=fields.String(),
+            values=fields.Nested(RolloutSchema),
+            metadata={"description": "share of repair / new customers visited vs the targets"},
+        ),
         "groups": fields.List(fields.Nested(KpiGroupSchema)),
     },
     name="Kpis",
@@ -112,6 +127,13 @@ RankedSchema = Schema.from_dict(
         "rank": fields.Integer(),
         "assignee": fields.String(),
         **_FIGURES,
+        "resolution_rate": fields.Float(
+            allow_none=True,
+            metadata={
+                "description": "issues and complaints the person handles, resolved: 0..1,"
+                " null if none (the score's resolution part)"
+            },
+        ),
         "score": fields.Float(
             allow_none=True,
             metadata={"optional": True, "description": "0..1, with by=score only"},

@@ -50,6 +50,8 @@ def kpis(
     body.update(policy_kpis.policy_figures(policy))
     body["counts"].update({name: policy[name] for name in policy_kpis.INT_COUNTS})
     body["sales"] = {key: policy[name] for key, name in policy_kpis.SALES.items()}
+    visit_settings = tenant_settings.load(session, tenant).section("visits")
+    body["rollout"] = policy_kpis.rollout(policy, policy_kpis.rollout_targets(visit_settings))
     body["groups"] = _groups(session, tenant, start, end, group_by, total) if group_by else []
     return body
 

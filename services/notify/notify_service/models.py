@@ -1,9 +1,10 @@
 """The notify service's tables (its own database; nobody else reads them): webhooks, their
-deliveries and the log of every attempt."""
+deliveries and the log of every attempt; emails, and the copies of people, customers' names
+and open visits they are written from."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -69,3 +70,84 @@ class DeliveryAttempt(Base):
     status_code: Mapped[int | None] = mapped_column(sa.Integer)
     error: Mapped[str | None] = mapped_column(sa.String(1000))
     duration_ms: Mapped[int] = mapped_column(sa.Integer)
+
+
+# --------------------------------------------------------------------------- emails
+
+
+class Person(Base):
+    """The notify service's copy of a tenant's staff (StaffChanged): whom to email."""
+
+    __tablename__ = "people"
+
+    tenant_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    staff_id: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    email: Mapped[str | None] = mapped_column(sa.String(320))
+    active: Mapped[bool] = mapped_column(sa.Boolean)
+    changed_at: Mapped[str] = mapped_column(sa.String(64))
+
+
+class CustomerName(Base):
+    """A customer's name (CustomerRegistered), shown in the emails instead of its id."""
+
+    __tablename__ = "customer_names"
+
+    tenant_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(300))
+
+
+class OpenVisit(Base):
+    """A visit as its events tell it (VisitScheduled, VisitCompleted, VisitCancelled): the
+    digest lists the open ones due tomorrow."""
+
+    __tablename__ = "visit_copies"
+    __table_args__ = (sa.Index("ix_visit_copies_due", "tenant_id", "open", "due_date"),)
+
+    tenant_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    visit_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(sa.String(36))
+    reason: Mapped[str] = mapped_column(sa.String(64))
+    method: Mapped[str | None] = mapped_column(sa.String(64))
+    assignee: Mapped[str | None] = mapped_column(sa.String(100))
+    due_date: Mapped[date] = mapped_column(sa.Date)
+    open: Mapped[bool] = mapped_column(sa.Boolean)
+    scheduled_at: Mapped[str] = mapped_column(sa.String(64))
+
+
+class Email(TenantRow, Base):
+    """One email to one recipient, with its sending state. ``dedup_key`` names what caused
+    it (the event and recipient, or the digest's tenant, day and person): a replayed event
+    or a second digest run writes no second email."""
+
+    __tablename__ = "emails"
+    __table_args__ = (
+        sa.UniqueConstraint("dedup_key", name="uq_emails_dedup_key"),
+        sa.Index("ix_emails_due", "status", "next_attempt_at"),
+        sa.Index("ix_emails_tenant_id", "tenant_id", "id"),
+    )
+
+    kind: Mapped[str] = mapped_column(sa.String(32))  # digest, complaint_reported, ...
+    recipient: Mapped[str] = mapped_column(sa.String(320))
+    subject: Mapped[str] = mapped_column(sa.String(500))
+    body: Mapped[str] = mapped_column(sa.Text)
+    locale: Mapped[str] = mapped_column(sa.String(16))
+    status: Mapped[str] = mapped_column(sa.String(16))  # pending, sent, failed
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # None: now
+    last_error: Mapped[str | None] = mapped_column(sa.String(500))
+    dedup_key: Mapped[str] = mapped_column(sa.String(300))
+    source_event_id: Mapped[str | None] = mapped_column(sa.String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class DigestRun(Base):
+    """A tenant's digest of one day, written: the next round of the job skips the tenant."""
+
+    __tablename__ = "digest_runs"
+
+    tenant_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    ran_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -7,13 +7,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import RAISE
 
-from revisit_common import routes, use_case
+from revisit_common import routes, tabular, use_case
 from revisit_common.identity import current, require_role
-from revisit_common.paging import page
 from revisit_common.runtime import runtime
 
-from . import contact, issue_followup, records, service
-from .models import Visit
+from . import contact, issue_followup, records, service, transfer, worklist
 from .schemas import (
     AuditInSchema,
     AuditOutSchema,
@@ -34,6 +32,8 @@ from .schemas import (
     VisitPageSchema,
 )
 
+VisitExportArgs = tabular.export_args(VisitListArgs, "VisitExportArgs")
+
 blp = Blueprint("visits", __name__, url_prefix="/api/v1/visits", description="Visits")
 issues_blp = Blueprint("issues", __name__, url_prefix="/api/v1/issues", description="Issues")
 SUPERVISORS = ("auditor", "manager", "admin")
@@ -52,14 +52,16 @@ class Visits(MethodView):
     @blp.arguments(VisitListArgs, location="query", unknown=RAISE)
     @blp.response(200, VisitPageSchema)
     def get(self, args):
-        """List visits (filters: status, overdue, assignee, customer, reason, region, due
-        range, replied: email visits only), oldest first, with cursor paging."""
-        tenant = current().tenant_id
+        """List visits (filters: status, overdue, assignee (``me``: the calling person),
+        customer, reason, region, due range, replied: email visits only), oldest first or
+        by due date (``sort``), with cursor paging."""
+        caller = use_case.caller()
+        args = worklist.for_caller(args, caller)
 
         def run(session):
-            today = service.tenant_context(session, tenant).today
-            query = service.visit_query(tenant, args, today)
-            items, cursor = page(session, query, Visit.id, args["limit"], args["cursor"])
+            today = service.tenant_context(session, caller.tenant_id).today
+            query = service.visit_query(caller.tenant_id, args, today)
+            items, cursor = worklist.page(session, query, args)
             return {"items": service.annotate(items, today), "next_cursor": cursor}
 
         return use_case.run(run, read=True)
@@ -69,6 +71,22 @@ class Visits(MethodView):
     def post(self, data):
         """Plan a visit by hand; due date and assignee default to the tenant's rules."""
         return use_case.write(service.create_visit, data, runtime().directory)
+
+
+@tabular.export_route(blp, "/export", VisitExportArgs)
+def visits_export(args):
+    """The visits ``GET /visits`` would list with these filters (``assignee=me``, ``sort``
+    too), every one, as a CSV (UTF-8 with BOM) or XLSX file."""
+    caller = use_case.caller()
+    args = worklist.for_caller(args, caller)
+    return tabular.download(
+        args["format"],
+        "visits",
+        transfer.HEADERS,
+        lambda session: transfer.export_rows(session, caller.tenant_id, args),
+        runtime().db,
+        stamp=caller.now().date(),
+    )
 
 
 @blp.route("/audit-sample")

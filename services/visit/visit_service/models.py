@@ -25,6 +25,8 @@ class Visit(TenantRow, Base):
         tenant_index("visits"),
         sa.Index("ix_visits_tenant_due", "tenant_id", "status", "due_date"),
         sa.Index("ix_visits_customer", "tenant_id", "customer_id", "reason"),
+        # a person's work list over a due range, in due-date order (worklist.py)
+        sa.Index("ix_visits_tenant_assignee_due", "tenant_id", "assignee", "due_date", "id"),
         # A customer never has two open visits for the same reason and trigger.
         sa.Index(
             "uq_visits_open_trigger",

@@ -236,7 +236,10 @@ class VisitOutSchema(Schema):
 class VisitListArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(VISIT_STATUSES))
     overdue = fields.Boolean()
-    assignee = fields.String(validate=validate.Length(min=1, max=100))
+    assignee = fields.String(
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "a staff id, or me: the person the API key acts as"},
+    )
     customer_id = fields.String(validate=ID)
     reason = fields.String(validate=validate.OneOf(REASONS))
     region = fields.String(validate=validate.Length(min=1, max=100))
@@ -244,6 +247,10 @@ class VisitListArgs(PageArgs):
     due_to = _day()
     replied = fields.Boolean(
         metadata={"description": "email visits whose customer replied (true) or not (false)"}
+    )
+    sort = fields.String(
+        validate=validate.OneOf(("due_date", "-due_date")),
+        metadata={"description": "due_date: earliest due first; -due_date: latest first"},
     )
 
     @validates_schema

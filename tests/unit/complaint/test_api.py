@@ -82,6 +82,7 @@ def test_complaint_raised_event(client, runtime):
         "region": "east",
         "received_at": body["received_at"],
         "deadlines": body["deadlines"],
+        "assignee": None,
     }
 
 

@@ -28,7 +28,7 @@ def test_resource_map():
         "customer": {"customers", "marketing-events"},
         "visit": {"visits", "issues", "cases"},
         "complaint": {"complaints"},
-        "notify": {"webhooks"},
+        "notify": {"webhooks", "notifications"},
         "survey": {"surveys", "survey-responses"},
         "kpi": {"kpis", "reports"},
     }
@@ -85,6 +85,7 @@ def test_forwards_path_query_body_and_identity(gateway, tenant, admin):
         "actor": agent["id"],
         "department": None,
         "settings_version": 1,  # the tenant's, for the services' settings copies
+        "staff": None,  # the key acts as nobody
     }
 
 

@@ -7,6 +7,7 @@ import pytest
 from complaint_service.domain import ComplaintPolicy
 from customer_service.domain import ClassificationPolicy
 from kpi_service.domain import KpiPolicy
+from notify_service.notification_rules import NotificationPolicy
 from revisit_common.calendar import WorkCalendar
 from tests.support.gateway import auth
 from visit_service.domain import VisitPolicy
@@ -31,6 +32,7 @@ def test_get_settings_gives_the_effective_document(gateway, admin):
         "visits": VisitPolicy().to_dict(),
         "complaints": ComplaintPolicy().to_dict(),
         "kpis": KpiPolicy().to_dict(),
+        "notifications": NotificationPolicy().to_dict(),
     }
 
 

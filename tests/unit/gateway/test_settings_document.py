@@ -12,6 +12,7 @@ from customer_service.domain import ClassificationPolicy
 from gateway_service import settings_document
 from gateway_service.settings_document import SettingsError
 from kpi_service.domain import KpiPolicy
+from notify_service.notification_rules import NotificationPolicy
 from revisit_common.calendar import WorkCalendar
 from revisit_common.settings_section import check_section
 from visit_service.domain import VisitPolicy
@@ -22,6 +23,7 @@ VALIDATORS = {
     "visits": VisitPolicy,
     "complaints": ComplaintPolicy,
     "kpis": KpiPolicy,
+    "notifications": NotificationPolicy,
 }
 
 
@@ -44,6 +46,7 @@ def test_sections_and_their_owners():
         "visits": "visit",
         "complaints": "complaint",
         "kpis": "kpi",
+        "notifications": "notify",
     }
     assert settings_document.SECTIONS == (
         "classification",
@@ -51,6 +54,7 @@ def test_sections_and_their_owners():
         "visits",
         "complaints",
         "kpis",
+        "notifications",
     )
 
 
@@ -77,7 +81,7 @@ def test_stored_effective_sections_are_not_asked_again():
     known = {"classification": {"grade_a_min": 85}}
     doc = settings_document.effective_settings({}, counting, known)
     assert doc["classification"] == {"grade_a_min": 85}
-    assert asked == ["calendar", "visits", "complaints", "kpis"]
+    assert asked == ["calendar", "visits", "complaints", "kpis", "notifications"]
 
 
 def test_effective_defaults_are_the_validators_defaults():
@@ -88,6 +92,7 @@ def test_effective_defaults_are_the_validators_defaults():
         "visits": VisitPolicy().to_dict(),
         "complaints": ComplaintPolicy().to_dict(),
         "kpis": KpiPolicy().to_dict(),
+        "notifications": NotificationPolicy().to_dict(),
     }
     assert doc["classification"]["grade_a_min"] == 80
     assert doc["calendar"]["weekend"] == [5, 6]

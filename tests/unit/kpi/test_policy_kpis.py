@@ -16,11 +16,11 @@ JAN = {"from": "2026-01-01", "to": "2026-01-31"}
 T = "tenant-a"
 
 
-def visit(visit_id, customer, due, completed=False, satisfaction=None):
+def visit(visit_id, customer, due, completed=False, satisfaction=None, reason="periodic"):
     base = {
         "visit_id": visit_id,
         "customer_id": customer,
-        "reason": "periodic",
+        "reason": reason,
         "assignee": "li.wei",
         "region": "east",
         "due_date": due,
@@ -153,6 +153,36 @@ def test_the_policies_kpis_with_their_counts(client, fed):
     assert body["sales_growth_rate"] == 1.0
     assert (counts["previous_visits_rated"], counts["previous_visits_satisfied"]) == (1, 0)
     assert body["satisfaction_change"] == 0.5  # 1/2 satisfied now, 0/1 in December
+
+
+def test_rollout_shares_against_the_tenants_targets(client, feed):
+    feed(
+        *visit("r1", "c1", "2026-01-05", completed=True, reason="repair"),
+        *visit("r2", "c2", "2026-01-06", reason="repair"),
+        *visit("r3", "c3", "2026-01-07", reason="repair"),
+        *visit("n1", "c4", "2026-01-08", completed=True, reason="new_customer"),
+    )
+    rollout = client.kpis(**JAN)["rollout"]
+    assert rollout["repair"] == {
+        "customers_due": 3,
+        "customers_visited": 1,
+        "rate": pytest.approx(1 / 3),
+        "target": 0.5,
+        "met": False,
+    }
+    assert rollout["new_customer"]["met"] is True
+    settings = {"visits": {"rollout_target_repair": 0.3, "rollout_target_new_customer": 1}}
+    changed = {"tenant_id": T, "timezone": "Asia/Shanghai", "settings": settings}
+    feed(event("TenantSettingsChanged", {**changed, "settings_version": 2}, T))
+    rollout = client.kpis(**JAN)["rollout"]
+    assert (rollout["repair"]["target"], rollout["repair"]["met"]) == (0.3, True)
+    assert rollout["new_customer"] == {
+        "customers_due": 1,
+        "customers_visited": 1,
+        "rate": 1.0,
+        "target": 1.0,
+        "met": True,
+    }
 
 
 def test_null_without_a_denominator(client, feed):

@@ -14,8 +14,8 @@ JAN = (date(2026, 1, 1), date(2026, 1, 31))
 DEC = (date(2025, 12, 1), date(2025, 12, 31))
 
 
-def visit(customer, due, completed=False, cancelled=False):
-    fields = {"customer_id": customer, "due_date": due, "region": "east"}
+def visit(customer, due, completed=False, cancelled=False, reason="periodic"):
+    fields = {"customer_id": customer, "due_date": due, "region": "east", "reason": reason}
     if completed:
         fields["completed_at"] = f"{due}T04:00:00+00:00"
     if cancelled:
@@ -54,6 +54,66 @@ def test_visit_completion_counts_customers_not_visits():
         visit("c4", "2026-02-01", completed=True),  # another period
     )
     assert (got["customers_due"], got["customers_visited"]) == (2, 1)
+
+
+def test_repair_and_new_customers_visited_are_counted_apart():
+    got = counts(
+        visit("c1", "2026-01-05", completed=True, reason="repair"),
+        visit("c1", "2026-01-09", reason="repair"),  # c1 visited once: visited
+        visit("c2", "2026-01-06", reason="repair"),
+        visit("c3", "2026-01-07", reason="new_customer"),
+        visit("c4", "2026-01-08", completed=True, reason="new_customer"),
+        visit("c5", "2026-01-08", completed=True, reason="care"),
+        visit("c6", "2026-02-08", completed=True, reason="repair"),  # another period
+    )
+    assert (got["repair_customers_due"], got["repair_customers_visited"]) == (2, 1)
+    assert (got["new_customers_due"], got["new_customers_visited"]) == (2, 1)
+    assert (got["customers_due"], got["customers_visited"]) == (5, 3)
+
+
+def test_rollout_against_the_targets():
+    got = policy_kpis.rollout(
+        base(repair_customers_due=4, repair_customers_visited=2, new_customers_due=0),
+        {"repair": 0.5, "new_customer": 0.1},
+    )
+    assert got == {
+        "repair": {
+            "customers_due": 4,
+            "customers_visited": 2,
+            "rate": 0.5,
+            "target": 0.5,
+            "met": True,
+        },
+        "new_customer": {
+            "customers_due": 0,
+            "customers_visited": 0,
+            "rate": None,
+            "target": 0.1,
+            "met": None,
+        },
+    }
+    below = policy_kpis.rollout(
+        base(repair_customers_due=4, repair_customers_visited=1), {"repair": 0.5, "new_customer": 1}
+    )
+    assert below["repair"]["met"] is False
+
+
+@pytest.mark.parametrize(
+    ("settings", "targets"),
+    [
+        ({}, {"repair": 0.5, "new_customer": 0.1}),
+        (
+            {"rollout_target_repair": 1, "rollout_target_new_customer": 0.25},
+            {"repair": 1.0, "new_customer": 0.25},
+        ),
+        (
+            {"rollout_target_repair": True, "rollout_target_new_customer": "x"},
+            {"repair": 0.5, "new_customer": 0.1},
+        ),
+    ],
+)
+def test_rollout_targets_come_from_the_visit_settings(settings, targets):
+    assert policy_kpis.rollout_targets(settings) == targets
 
 
 def test_a_cancelled_visit_that_was_completed_still_counts():
@@ -130,10 +190,16 @@ def test_formulas():
             visits_satisfied=3,
             previous_visits_rated=5,
             previous_visits_satisfied=2,
+            repair_customers_due=4,
+            repair_customers_visited=1,
+            new_customers_due=5,
+            new_customers_visited=1,
         )
     )
     assert figures == {
         "customer_visit_completion_rate": 0.75,
+        "repair_customer_visit_rate": 0.25,
+        "new_customer_visit_rate": 0.2,
         "complaint_on_time_rate": 0.4,
         "complaint_incidence_per_unit": 0.25,
         "customer_complaint_rate": 0.5,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from revisit_common.paging import PageArgs, page_schema
+from revisit_common.runtime import runtime
 from revisit_common.schema_parts import department_field, optional_text_field, several, text_field
 
 from . import assignment, domain, supervision
@@ -68,7 +69,7 @@ class ComplaintInSchema(Schema):
         received = data.get("received_at")
         if received is None:
             return
-        now = datetime.now(UTC)
+        now = runtime().clock()  # the runtime's clock (a fake in tests)
         if received > now + CLOCK_SKEW:
             raise ValidationError("must not be in the future", "received_at")
         if received < now - MAX_BACKDATE:
@@ -223,7 +224,7 @@ class ComplaintSummarySchema(Schema):
         return upcoming[1].isoformat() if upcoming else None
 
     def _overdue(self, obj):
-        return clock_of(obj).overdue(datetime.now(UTC))
+        return clock_of(obj).overdue(runtime().clock())
 
     def _escalated(self, obj):
         return sorted(clock_of(obj).escalated)

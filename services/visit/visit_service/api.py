@@ -8,7 +8,7 @@ from flask_smorest import Blueprint, abort
 from marshmallow import RAISE
 
 from revisit_common import routes, tabular, use_case
-from revisit_common.identity import current, require_role
+from revisit_common.identity import require_role
 from revisit_common.runtime import runtime
 
 from . import contact, issue_followup, records, service, transfer, worklist
@@ -59,7 +59,7 @@ class Visits(MethodView):
         args = worklist.for_caller(args, caller)
 
         def run(session):
-            today = service.tenant_context(session, caller.tenant_id).today
+            today = service.tenant_context(session, caller.tenant_id, caller.clock).today
             query = service.visit_query(caller.tenant_id, args, today)
             items, cursor = worklist.page(session, query, args)
             return {"items": service.annotate(items, today), "next_cursor": cursor}
@@ -83,7 +83,7 @@ def visits_export(args):
         args["format"],
         "visits",
         transfer.HEADERS,
-        lambda session: transfer.export_rows(session, caller.tenant_id, args),
+        lambda session: transfer.export_rows(session, caller, args),
         runtime().db,
         stamp=caller.now().date(),
     )
@@ -103,11 +103,12 @@ class AuditSample(MethodView):
 
 @routes.get(blp, "/<visit_id>", VisitOutSchema)
 def visit_item(visit_id):
-    tenant = current().tenant_id
+    caller = use_case.caller()
 
     def run(session):
-        visit = service.get_visit(session, tenant, visit_id)
-        return service.annotate([visit], service.tenant_context(session, tenant).today)[0]
+        visit = service.get_visit(session, caller.tenant_id, visit_id)
+        today = service.tenant_context(session, caller.tenant_id, caller.clock).today
+        return service.annotate([visit], today)[0]
 
     return use_case.run(run, read=True)
 

@@ -104,7 +104,7 @@ def contact_dates_changed(
     row.birthday, row.anniversary = new["birthday"], new["anniversary"]
     row.decision_maker = flag
     session.flush()
-    ctx = tenant_context(session, caller.tenant_id)
+    ctx = tenant_context(session, caller.tenant_id, caller.clock)
     today = ctx.local_date(changed_at)  # as of the change: a replay decides the same
     for kind in CONTACT_KINDS:
         if new[kind] != old[kind] or key_contact(flag) != was_key:
@@ -181,7 +181,7 @@ def plan_care(db, outbox: Outbox, clock: Clock) -> int:
 
 def plan_tenant_care(session: Session, outbox: Outbox, caller: Caller) -> int:
     """One tenant's care visits due within the lead days: contacts' dates, then holidays."""
-    ctx = tenant_context(session, caller.tenant_id)
+    ctx = tenant_context(session, caller.tenant_id, caller.clock)
     today = ctx.local_date(caller.now())
     wanted = _contact_plans(session, caller.tenant_id, ctx, today)
     wanted += _holiday_plans(session, caller.tenant_id, ctx, today)

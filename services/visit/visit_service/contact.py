@@ -38,7 +38,7 @@ def reply_visit(
         raise Invalid({"replied_at": ["must not be in the future"]})
     visit.replied_at = replied_at.astimezone(UTC)
     visit.updated_at = stamp
-    return annotate([visit], tenant_context(session, caller.tenant_id).today)[0]
+    return annotate([visit], tenant_context(session, caller.tenant_id, caller.clock).today)[0]
 
 
 def book_visit(
@@ -52,4 +52,4 @@ def book_visit(
         raise Conflict(str(exc)) from None
     visit.appointment_at = data["appointment_at"].astimezone(UTC)
     visit.updated_at = caller.now()
-    return annotate([visit], tenant_context(session, caller.tenant_id).today)[0]
+    return annotate([visit], tenant_context(session, caller.tenant_id, caller.clock).today)[0]

@@ -122,7 +122,7 @@ def purchase_recorded(
     key-account cadence (one visit per offset, trigger ``<purchase_id>:<offset>``: days as
     a bare number, months as ``3m``)."""
     copy = note_sender(session, caller, event, sent_at)
-    ctx = tenant_context(session, caller.tenant_id)
+    ctx = tenant_context(session, caller.tenant_id, caller.clock)
     at = instant(event.purchased_at)
     plan = partial(plan_for_event, session, outbox, caller, ctx, info_of(copy), at=at)
     planned = []
@@ -140,7 +140,7 @@ def plan_for_sender(
 ) -> Visit | None:
     """One visit for the customer the event is about (its copy updated first)."""
     copy = note_sender(session, caller, event, sent_at)
-    ctx = tenant_context(session, caller.tenant_id)
+    ctx = tenant_context(session, caller.tenant_id, caller.clock)
     return plan_for_event(session, outbox, caller, ctx, info_of(copy), **plan)
 
 
@@ -184,7 +184,7 @@ def attendee_ids(attendees: object) -> list[str]:
 def marketing_event_held(session: Session, outbox: Outbox, caller: Caller, event) -> list[Visit]:
     """A marketing event: a post_event visit for each attendee (trigger ``event:<id>``),
     due the tenant's working days after the day it was held."""
-    ctx = tenant_context(session, caller.tenant_id)
+    ctx = tenant_context(session, caller.tenant_id, caller.clock)
     at = day_start(date.fromisoformat(str(event.held_on)[:10]), ctx)
     planned = []
     for customer_id in attendee_ids(event.attendees):
@@ -221,7 +221,7 @@ def complaint_resolved(session: Session, outbox: Outbox, caller: Caller, event):
     customer = (
         info_of(copy) if copy is not None else CustomerInfo(event.customer_id, event.region or "")
     )
-    ctx = tenant_context(session, caller.tenant_id)
+    ctx = tenant_context(session, caller.tenant_id, caller.clock)
     return plan_for_event(
         session,
         outbox,
@@ -273,7 +273,7 @@ def replan_periodic(
             Visit.status == "completed",
         )
     )
-    ctx = tenant_context(session, caller.tenant_id)
+    ctx = tenant_context(session, caller.tenant_id, caller.clock)
     anchor = ctx.local_date(instant(last) if last else at)
     return schedule_periodic(session, outbox, caller, ctx, customer, anchor, at)
 

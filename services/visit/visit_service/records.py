@@ -52,7 +52,7 @@ def complete_visit(
     """Record a visit; each issue found is raised to its lead department (IssueRaised),
     then VisitCompleted; a periodic visit plans the next one of its cadence."""
     visit = get_visit(session, caller.tenant_id, visit_id)
-    ctx = tenant_context(session, caller.tenant_id)
+    ctx = tenant_context(session, caller.tenant_id, caller.clock)
     try:
         visit.status = domain.visit_transition(visit.status, "complete")
         contact_rules.check_completion(
@@ -236,7 +236,7 @@ def audit_sample(session: Session, caller: Caller, args: dict) -> dict:
     dates, inclusive) up for review: every one of a key account (the customer copy's grade
     A; ``review`` key_account), and a random ``share`` of each assignee's others
     (``review`` sample)."""
-    ctx = tenant_context(session, caller.tenant_id)
+    ctx = tenant_context(session, caller.tenant_id, caller.clock)
     share = args.get("share") or ctx.policy.audit_share
     zone = ZoneInfo(ctx.calendar.timezone)
     customer = sa.and_(
@@ -314,7 +314,7 @@ def get_issue(session: Session, caller: Caller, issue_id: str, *, lock: bool = F
 
 def caller_today(session: Session, caller: Caller) -> date:
     """Today by the caller's clock, in the tenant's time zone (as of which stages are due)."""
-    return tenant_context(session, caller.tenant_id).local_date(caller.now())
+    return tenant_context(session, caller.tenant_id, caller.clock).local_date(caller.now())
 
 
 def shown(session: Session, caller: Caller, issue: Issue) -> Issue:
@@ -343,7 +343,7 @@ def resolve_issue(
         issue.status = issue_rules.issue_transition(issue.status, "resolve")
     except domain.IllegalTransition as exc:
         raise Conflict(str(exc)) from None
-    ctx = tenant_context(session, caller.tenant_id)
+    ctx = tenant_context(session, caller.tenant_id, caller.clock)
     issue.resolution = data["resolution"]
     issue.resolved_by = caller.actor
     issue.resolved_at = now()

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from revisit_common import events, tenant_settings
 from revisit_common.calendar import WorkCalendar
 from revisit_common.caller import Caller
-from revisit_common.clock import now
+from revisit_common.clock import Clock, now
 from revisit_common.directory import CustomerLookup
 from revisit_common.errors import Conflict, Invalid, NotFound
 from revisit_common.ids import new_id
@@ -37,10 +37,11 @@ class TenantContext:
 
     policy: domain.VisitPolicy
     calendar: WorkCalendar
+    clock: Clock = now  # the runtime's clock (a fake in tests): what "today" is
 
     @property
     def today(self) -> date:
-        return self.calendar.local_date(now())
+        return self.calendar.local_date(self.clock())
 
     def local_date(self, instant: datetime) -> date:
         return self.calendar.local_date(instant)
@@ -55,12 +56,14 @@ class CustomerInfo:
     size_tier: str | None = None
 
 
-def tenant_context(session: Session, tenant_id: str) -> TenantContext:
+def tenant_context(session: Session, tenant_id: str, clock: Clock = now) -> TenantContext:
+    """The tenant's policy and calendar; ``today`` by ``clock`` (pass the caller's)."""
     settings = tenant_settings.load(session, tenant_id)
     calendar = {"timezone": settings.timezone, **settings.section("calendar")}
     return TenantContext(
         domain.VisitPolicy.from_dict(settings.section("visits")),
         WorkCalendar.from_dict(calendar),
+        clock,
     )
 
 
@@ -299,7 +302,7 @@ def create_visit(
     customer of the caller's tenant (``directory``: the customer service, when the copy has
     not heard of it yet)."""
     customer = known_customer(session, directory, caller.tenant_id, data["customer_id"])
-    ctx = tenant_context(session, caller.tenant_id)
+    ctx = tenant_context(session, caller.tenant_id, caller.clock)
     reason = data["reason"]
     if reason == "periodic" and data.get("trigger"):
         raise Invalid({"trigger": ["periodic visits have no trigger of their own"]})
@@ -360,7 +363,7 @@ def cancel_visit(
         cancel(session, outbox, caller, visit, data.get("reason"))
     except domain.IllegalTransition as exc:
         raise Conflict(str(exc)) from None
-    return annotate([visit], tenant_context(session, caller.tenant_id).today)[0]
+    return annotate([visit], tenant_context(session, caller.tenant_id, caller.clock).today)[0]
 
 
 def visit_query(tenant_id: str, args: dict, today: date) -> sa.Select:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from revisit_common.caller import Caller
 from revisit_common.tabular import keyset_rows
 
 from . import domain
@@ -28,10 +29,10 @@ STATUS = KEYS.index("status")
 HEADERS = (*KEYS[: STATUS + 1], "overdue", *KEYS[STATUS + 1 :])
 
 
-def export_rows(session, tenant_id: str, args: dict) -> Iterator[list[Any]]:
+def export_rows(session, caller: Caller, args: dict) -> Iterator[list[Any]]:
     """The export's rows, in the list's order, read in keyset batches."""
-    today = tenant_context(session, tenant_id).today
-    query = visit_query(tenant_id, args, today).with_only_columns(*COLUMNS)
+    today = tenant_context(session, caller.tenant_id, caller.clock).today
+    query = visit_query(caller.tenant_id, args, today).with_only_columns(*COLUMNS)
     order, descending = order_of(args)
     for row in keyset_rows(session, query, order, descending=descending):
         overdue = domain.is_overdue(row.status, row.due_date, today)

@@ -46,7 +46,7 @@ def risk_changed(
         return None
     if current is not None:
         return None
-    ctx = tenant_context(session, caller.tenant_id)
+    ctx = tenant_context(session, caller.tenant_id, caller.clock)
     at = instant(event.changed_at, sent_at)
     return _plan(session, outbox, caller, ctx, info_of(copy), at)
 

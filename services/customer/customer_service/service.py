@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from revisit_common import events, tenant_settings
@@ -65,6 +66,17 @@ def by_external_id(session: Session, tenant_id: str, external_id: str) -> Custom
             Customer.tenant_id == tenant_id, Customer.external_id == external_id
         )
     )
+
+
+def flush_unique(session: Session, data: dict) -> None:
+    """Flush; the unique external_id taken meanwhile by a concurrent write (the check above
+    passed in both) is a 409 too, not a database error."""
+    try:
+        session.flush()
+    except IntegrityError:
+        if data.get("external_id") is None:
+            raise
+        raise Conflict(f"another customer has external_id {data['external_id']!r}") from None
 
 
 def check_external_id(session: Session, tenant_id: str, data: dict, own_id: str | None) -> None:
@@ -268,7 +280,7 @@ def create_customer(
     changes = contacts.write_contacts(customer, data.get("contacts") or [])
     derive(session, customer, stamp, policy=policy, timezone=timezone, new=True)
     session.add(customer)
-    session.flush()
+    flush_unique(session, data)
     publish(
         session,
         outbox,
@@ -301,7 +313,7 @@ def update_customer(
     changes = []
     if "contacts" in data:
         changes = contacts.write_contacts(customer, data["contacts"] or [])
-    session.flush()
+    flush_unique(session, data)
     reclassify(session, outbox, customer, caller)
     publish_contact_dates(session, outbox, caller, customer, changes)
     return customer

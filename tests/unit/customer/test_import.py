@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -10,9 +11,14 @@ from openpyxl import Workbook
 
 from customer_service.bootstrap import SPEC
 from customer_service.models import Customer
+from customer_service.schemas import CustomerInSchema
+from customer_service.service import create_customer
+from revisit_common.caller import Caller
+from revisit_common.errors import Conflict
 from revisit_common.messaging.outbox import outbox_table
 from tests.support.client import Client
 from tests.support.outbox import events_of
+from tests.support.polling import wait_until
 from tests.support.service import service_runtime
 from tests.support.system import CUSTOMER
 
@@ -201,3 +207,44 @@ def test_hostile_rows_are_errors_and_nothing_is_written(any_database):
     r = send(client, (HEADER + ROWS).encode())
     assert r.json == {"created": 1, "updated": 2, "errors": []}  # the row without an id
     assert len(customers(any_database)) == 4
+
+
+@pytest.mark.services
+def test_two_writers_of_one_external_id_at_once_give_one_customer_and_a_409(
+    postgres_url, postgres_schemas, tmp_path
+):
+    """Both pass the check before either commits (PostgreSQL, read committed): the second
+    insert waits on the unique index, then fails: a Conflict (409), not a database error."""
+    values = {"database_url": postgres_url, "db_schema_prefix": postgres_schemas}
+    with service_runtime(SPEC, tmp_path, **values) as runtime:
+        caller = Caller(tenant_id="tenant-a")
+        data = CustomerInSchema().load({**CUSTOMER, "external_id": "ERP-RACE"})
+        outcome = {}
+
+        def second():
+            try:
+                with runtime.db.transaction() as session:
+                    create_customer(session, runtime.outbox, caller, dict(data))
+                outcome["second"] = "created"
+            except Conflict as exc:
+                outcome["second"] = str(exc)
+
+        with runtime.db.transaction() as session:
+            create_customer(session, runtime.outbox, caller, dict(data))
+            thread = threading.Thread(target=second)
+            thread.start()
+            wait_until(lambda: lock_waiters(session) > 0, timeout=30)
+        thread.join(timeout=30)
+        assert outcome == {"second": "another customer has external_id 'ERP-RACE'"}
+        assert [c.external_id for c in customers(runtime)] == ["ERP-RACE"]
+
+
+def lock_waiters(session) -> int:
+    """Sessions of this database waiting on a lock (the second writer on the index)."""
+    with session.get_bind().engine.connect() as conn:
+        return conn.scalar(
+            sa.text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )

@@ -30,6 +30,8 @@ class Settings:
     metrics_token: str | None = field(default=None, repr=False)
     service_urls: dict[str, str] = field(default_factory=dict)
     max_body_bytes: int = 1024 * 1024
+    # The body limit of file uploads (webapp.UPLOAD_PATHS: POST /customers/import).
+    max_upload_bytes: int = 16 * 1024 * 1024
     # Idle keep-alive connections are held this long (CONTRACT 4.1: at least 60 s); also
     # the read deadline of a request whose client went silent.
     keepalive_seconds: int = 75
@@ -88,6 +90,7 @@ class Settings:
                 if env.get(f"REVISIT_{name.upper()}_URL")
             },
             max_body_bytes=integer(env, "REVISIT_MAX_BODY_BYTES", 1024 * 1024),
+            max_upload_bytes=integer(env, "REVISIT_MAX_UPLOAD_BYTES", 16 * 1024 * 1024),
             keepalive_seconds=integer(env, "REVISIT_KEEPALIVE_SECONDS", 75),
             db_pool_size=integer(env, "REVISIT_DB_POOL_SIZE", 5),
             db_max_overflow=integer(env, "REVISIT_DB_MAX_OVERFLOW", 5),

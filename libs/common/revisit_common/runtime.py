@@ -156,6 +156,7 @@ class ServiceRuntime:
             blueprints=self.spec.blueprints,
             internal_token=self.internal_token,
             max_body_bytes=self.settings.max_body_bytes,
+            max_upload_bytes=self.settings.max_upload_bytes,
             ready_checks=(database, broker),
             extensions={"revisit": self},
             public=self.spec.public,

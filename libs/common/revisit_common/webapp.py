@@ -33,6 +33,9 @@ from .problems import ProblemSchema, flatten_validation, problem_response
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
+# Routes that take a file: their body limit is max_upload_bytes (REVISIT_MAX_UPLOAD_BYTES),
+# every other request's max_body_bytes. The gateway forwards them under the same limit.
+UPLOAD_PATHS = frozenset({f"{API_PREFIX}/customers/import"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 OPEN_PATHS = ("/healthz", "/readyz", "/metrics", f"{API_PREFIX}/openapi.json")
 INTERNAL_PREFIX = "/internal/"  # service-to-service paths: the internal token only
@@ -158,6 +161,7 @@ def create_app(
     blueprints: Iterable,
     internal_token: str | None,
     max_body_bytes: int,
+    max_upload_bytes: int | None = None,
     ready_checks: Iterable[Callable[[], None]] = (),
     extensions: dict | None = None,
     public: bool = False,
@@ -196,6 +200,8 @@ def create_app(
         rid = request.headers.get("X-Request-ID", "")
         g.request_id = rid if _REQUEST_ID.match(rid) else uuid.uuid4().hex
         g.identity = None
+        if max_upload_bytes is not None and request.path in UPLOAD_PATHS:
+            request.max_content_length = max_upload_bytes  # Flask 3.1: per request
         if not public and request.path.startswith(INTERNAL_PREFIX):
             # What only the gateway asks a service (e.g. to check a settings section).
             if identity.gateway_token_ok(internal_token):

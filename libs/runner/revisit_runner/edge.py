@@ -33,13 +33,15 @@ log = logging.getLogger(__name__)
 # Sockets held open at once (idle keep-alive, slow clients, requests in progress); waitress
 # polls them with poll(2), so this is not bounded by select's 1024 descriptors.
 CONNECTION_LIMIT = 1000
+MIB = 1024 * 1024
 
 
-def read_limit(max_body_bytes: int) -> int:
+def read_limit(max_body_bytes: int, max_upload_bytes: int = 0) -> int:
     """The largest body waitress reads: four times the app's limit (at least 1 MiB more),
-    so that a body somewhat over the limit gets the app's 413 problem answer on a
-    connection that stays open, and a far larger one is refused unread."""
-    return max(4 * max_body_bytes, max_body_bytes + 1024 * 1024)
+    and 1 MiB more than the upload limit of the file routes, so that a body somewhat over
+    a limit gets the app's 413 problem answer on a connection that stays open, and a far
+    larger one is refused unread."""
+    return max(4 * max_body_bytes, max_body_bytes + MIB, max_upload_bytes + MIB)
 
 
 def adjustments(settings: Settings, threads: int) -> dict:
@@ -55,7 +57,7 @@ def adjustments(settings: Settings, threads: int) -> dict:
         # cleanup_interval seconds, so a connection closes between the two.
         "channel_timeout": keepalive,
         "cleanup_interval": max(1, min(30, keepalive // 4)),
-        "max_request_body_size": read_limit(settings.max_body_bytes),
+        "max_request_body_size": read_limit(settings.max_body_bytes, settings.max_upload_bytes),
         # The app reads X-Forwarded-For itself (REVISIT_TRUSTED_PROXIES): pass it through.
         "clear_untrusted_proxy_headers": False,
         "ident": "revisit",

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import quote, quote_from_bytes, urlsplit
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
 from flask_smorest import abort
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
@@ -491,7 +491,7 @@ def buffer_chunked_body():
     length. (werkzeug alone would silently cut such a body at the limit.)"""
     if request.content_length is not None or not request.environ.get("wsgi.input_terminated"):
         return None
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    limit = request.max_content_length  # per request: larger for uploads (webapp.py)
     stream = request.environ["wsgi.input"]
     chunks: list[bytes] = []
     size = 0
@@ -516,7 +516,7 @@ def forward(transports: Mapping[str, Transport], internal_token: str) -> Respons
     transport = transports.get(service) if service else None
     if transport is None:
         abort(404, message=f"no resource /{resource} here")
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    limit = request.max_content_length
     if request.content_length is not None and request.content_length > limit:
         abort(413, message=f"request body over {limit} bytes")
     body = request.get_data(cache=False)

@@ -66,7 +66,9 @@ def test_413_then_the_next_request_on_the_same_session_works(server):
 
 def test_a_body_far_over_the_limit_is_refused_unread_and_the_session_goes_on(server):
     session = requests.Session()
-    r = post_tenant(session, server, b"x" * (edge.read_limit(1024 * 1024) + 1))
+    defaults = Settings()  # the server's limits: the largest body read is the upload's
+    limit = edge.read_limit(defaults.max_body_bytes, defaults.max_upload_bytes)
+    r = post_tenant(session, server, b"x" * (limit + 1))
     assert r.status_code == 413
     assert r.headers["Connection"].lower() == "close"  # the client opens a new one
     assert session.get(server.base + "/healthz", timeout=10).status_code == 200

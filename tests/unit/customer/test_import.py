@@ -152,8 +152,8 @@ def test_the_file_is_checked_before_anything(client):
     assert r.status_code == 422
 
 
-def test_a_file_over_the_body_limit_is_413(tmp_path):
-    with service_runtime(SPEC, tmp_path, max_body_bytes=4096) as runtime:
+def test_a_file_over_the_upload_limit_is_413(tmp_path):
+    with service_runtime(SPEC, tmp_path, max_upload_bytes=4096) as runtime:
         client = Client(runtime.create_app())
         r = send(client, (HEADER + ROWS * 100).encode())
         assert (r.status_code, r.content_type) == (413, "application/problem+json")

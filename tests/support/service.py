@@ -12,6 +12,7 @@ from revisit_common.runtime import ServiceRuntime
 from tests.support.settings import make_settings
 
 from .client import TOKEN
+from .sqlite_templates import seed
 
 
 @contextlib.contextmanager
@@ -26,9 +27,9 @@ def service_runtime(
     """The service of ``spec`` with its data under ``data_dir``, the tests' internal token
     and ``settings``; ``peers`` stand in for the services it reads synchronously, ``clock``
     (a :class:`tests.support.clock.FakeClock`) for the system clock."""
-    runtime = ServiceRuntime(
-        spec, make_settings(data_dir=data_dir, internal_token=TOKEN, **settings), clock=clock
-    )
+    values = make_settings(data_dir=data_dir, internal_token=TOKEN, **settings)
+    seed(values, [spec])
+    runtime = ServiceRuntime(spec, values, clock=clock)
     runtime.peers.update(peers or {})
     try:
         yield runtime

@@ -22,7 +22,7 @@ import ssl
 import threading
 import time
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import quote, quote_from_bytes, urlsplit
@@ -110,6 +110,8 @@ class ForwardResponse:
     status: int
     headers: list[tuple[str, str]]
     body: bytes
+    # Transport.open: the body as the client takes it (``body`` is then empty).
+    stream: Iterator[bytes] | None = None
 
     def header(self, name: str) -> str | None:
         name = name.lower()
@@ -127,6 +129,10 @@ class ServiceTimeout(Exception):
 class Transport(Protocol):
     def send(self, req: ForwardRequest) -> ForwardResponse: ...
 
+    def open(self, req: ForwardRequest) -> ForwardResponse:
+        """As ``send``, with the body streamed (``stream``) instead of read whole: exports."""
+        ...
+
 
 class InProcessTransport:
     """Standalone mode: call the service's WSGI app in this process."""
@@ -136,6 +142,15 @@ class InProcessTransport:
         self.remote_addr = remote_addr
 
     def send(self, req: ForwardRequest) -> ForwardResponse:
+        environ = self._environ(req)
+        app_iter, status, headers = run_wsgi_app(self.wsgi_app, environ, buffered=True)
+        try:
+            body = b"".join(app_iter)
+        finally:
+            _close(app_iter)
+        return ForwardResponse(int(status.split(" ", 1)[0]), list(headers.items()), body)
+
+    def _environ(self, req: ForwardRequest) -> dict:
         builder = EnvironBuilder(
             # quoted, as over HTTP: a decoded path may hold "?" or "#" (werkzeug unquotes it)
             path=quote(req.path, safe=PATH_SAFE),
@@ -146,17 +161,27 @@ class InProcessTransport:
             environ_base={"REMOTE_ADDR": self.remote_addr},
         )
         try:
-            environ = builder.get_environ()
+            return builder.get_environ()
         finally:
             builder.close()
-        app_iter, status, headers = run_wsgi_app(self.wsgi_app, environ, buffered=True)
-        try:
-            body = b"".join(app_iter)
-        finally:
-            close = getattr(app_iter, "close", None)
-            if close is not None:
-                close()
-        return ForwardResponse(int(status.split(" ", 1)[0]), list(headers.items()), body)
+
+    def open(self, req: ForwardRequest) -> ForwardResponse:
+        app_iter, status, headers = run_wsgi_app(self.wsgi_app, self._environ(req))
+
+        def chunks() -> Iterator[bytes]:
+            try:
+                yield from app_iter
+            finally:
+                _close(app_iter)
+
+        code = int(status.split(" ", 1)[0])
+        return ForwardResponse(code, list(headers.items()), b"", stream=chunks())
+
+
+def _close(app_iter) -> None:
+    close = getattr(app_iter, "close", None)
+    if close is not None:
+        close()
 
 
 class HttpTransport:
@@ -206,10 +231,7 @@ class HttpTransport:
         self._lock = threading.Lock()
 
     def send(self, req: ForwardRequest) -> ForwardResponse:
-        target = self._prefix + quote(req.path, safe=PATH_SAFE)
-        if req.query_string:
-            # escapes stay as they are; spaces, control and non-ASCII bytes, "#"... get one
-            target += "?" + quote_from_bytes(req.query_string, safe=QUERY_SAFE)
+        target = self._target(req)
         head = _request_head(req.method, target, self._host_header, req.headers, req.body)
         attempts = 1 + max(0, self.retries) if req.method in self.IDEMPOTENT else 1
         error: Exception | None = None
@@ -226,6 +248,58 @@ class HttpTransport:
             return resp
         assert error is not None
         raise error
+
+    def open(self, req: ForwardRequest) -> ForwardResponse:
+        """GET with the body read as the client takes it; the connection goes back to the
+        pool once the body was read whole, and is closed when the client stops early. A
+        failure before the answer's head is retried as in :meth:`send`."""
+        if req.method not in self.IDEMPOTENT:
+            raise ValueError("only GET and HEAD are streamed")
+        target = self._target(req)
+        head = _request_head(req.method, target, self._host_header, req.headers, b"")
+        error: Exception | None = None
+        for attempt in range(1 + max(0, self.retries)):
+            if attempt > 1 and self.backoff > 0:
+                time.sleep(self.backoff * 2 ** (attempt - 1))
+            conn = self._checkout()
+            try:
+                status, headers, values, reusable = conn.start(req.method, head, b"")
+            except TimeoutError as exc:
+                conn.close()
+                error = ServiceTimeout(f"{self.base_url} did not answer in time")
+                error.__cause__ = exc
+                continue
+            except (OSError, ValueError) as exc:
+                conn.close()
+                error = ServiceUnavailable(f"{self.base_url} failed: {exc!r}")
+                error.__cause__ = exc
+                continue
+            except BaseException:
+                conn.close()
+                raise
+            return ForwardResponse(
+                status, headers, b"", stream=self._body(conn, req.method, status, values, reusable)
+            )
+        assert error is not None
+        raise error
+
+    def _body(self, conn, method: str, status: int, values: dict, reusable: bool):
+        done = False
+        try:
+            yield from conn.body_chunks(method, status, values)
+            done = True
+        finally:
+            if done and reusable:
+                self._checkin(conn)
+            else:
+                conn.close()
+
+    def _target(self, req: ForwardRequest) -> str:
+        target = self._prefix + quote(req.path, safe=PATH_SAFE)
+        if req.query_string:
+            # escapes stay as they are; spaces, control and non-ASCII bytes, "#"... get one
+            target += "?" + quote_from_bytes(req.query_string, safe=QUERY_SAFE)
+        return target
 
     def _exchange(self, method: str, head: bytes, body: bytes) -> ForwardResponse:
         conn = self._checkout()
@@ -345,6 +419,41 @@ class _Connection:
         self, method: str, head: bytes, body: bytes
     ) -> tuple[int, list[tuple[str, str]], bytes, bool]:
         """(status, headers, body, whether the connection may be reused)."""
+        status, headers, values, reusable = self.start(method, head, body)
+        if not _has_body(method, status):
+            return status, headers, b"", reusable
+        if "chunked" in values.get("transfer-encoding", "").lower():
+            return status, headers, self._chunked(), reusable
+        length = _length(values)
+        if length is not None:
+            return status, headers, self._exactly(length), reusable
+        return status, headers, self.rfile.read(), False  # until the service closes
+
+    def body_chunks(self, method: str, status: int, values: dict) -> Iterator[bytes]:
+        """The body of the answer :meth:`start` read the head of, piece by piece."""
+        if not _has_body(method, status):
+            return
+        if "chunked" in values.get("transfer-encoding", "").lower():
+            while size := self._chunk_size():
+                yield self._exactly(size)
+                self._line()  # the CRLF after the chunk
+            return
+        length = _length(values)
+        while length is None or length > 0:
+            data = self.rfile.read1(65536 if length is None else min(65536, length))
+            if not data:
+                if length is None:
+                    return
+                raise ConnectionResetError("body cut short")
+            if length is not None:
+                length -= len(data)
+            yield data
+
+    def start(
+        self, method: str, head: bytes, body: bytes
+    ) -> tuple[int, list[tuple[str, str]], dict[str, str], bool]:
+        """Send a request and read its answer's head: (status, headers, the first value of
+        each header by lower-case name, whether the connection may be reused)."""
         self.sock.sendall(head + body if len(body) < 65536 else head)
         if len(body) >= 65536:
             self.sock.sendall(body)
@@ -360,17 +469,10 @@ class _Connection:
         reusable = "close" not in connection and (
             version == "HTTP/1.1" or "keep-alive" in connection
         )
-        if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
-            return status, headers, b"", reusable
-        if "chunked" in values.get("transfer-encoding", "").lower():
-            return status, headers, self._chunked(), reusable
-        length = values.get("content-length")
-        if length is not None:
-            size = int(length)
-            if size < 0:
-                raise ValueError(f"bad Content-Length {length!r}")
-            return status, headers, self._exactly(size), reusable
-        return status, headers, self.rfile.read(), False  # until the service closes
+        framed = "transfer-encoding" in values or "content-length" in values
+        if _has_body(method, status) and not framed:
+            reusable = False  # the body ends when the service closes
+        return status, headers, values, reusable
 
     def _line(self) -> bytes:
         line = self.rfile.readline(MAX_LINE + 1)
@@ -407,14 +509,18 @@ class _Connection:
 
     def _chunked(self) -> bytes:
         chunks = []
-        while True:
-            size = int(self._line().split(b";", 1)[0].strip(), 16)
-            if size == 0:
-                while self._line() not in (b"\r\n", b"\n"):  # trailers
-                    pass
-                return b"".join(chunks)
+        while size := self._chunk_size():
             chunks.append(self._exactly(size))
             self._line()  # the CRLF after the chunk
+        return b"".join(chunks)
+
+    def _chunk_size(self) -> int:
+        """The next chunk's size; at the last (0), its trailers are read too."""
+        size = int(self._line().split(b";", 1)[0].strip(), 16)
+        if size == 0:
+            while self._line() not in (b"\r\n", b"\n"):  # trailers
+                pass
+        return size
 
     def dropped(self) -> bool:
         """Whether the idle connection was closed by the other end (readable: EOF)."""
@@ -429,6 +535,20 @@ class _Connection:
         for each in (self.rfile, self.sock):
             with contextlib.suppress(OSError):
                 each.close()
+
+
+def _has_body(method: str, status: int) -> bool:
+    return not (method == "HEAD" or status in (204, 304) or 100 <= status < 200)
+
+
+def _length(values: Mapping[str, str]) -> int | None:
+    length = values.get("content-length")
+    if length is None:
+        return None
+    size = int(length)
+    if size < 0:
+        raise ValueError(f"bad Content-Length {length!r}")
+    return size
 
 
 @functools.cache
@@ -472,7 +592,7 @@ def outgoing_headers(internal_token: str) -> dict[str, str]:
 
 
 def to_flask_response(resp: ForwardResponse) -> Response:
-    out = Response(resp.body, status=resp.status)
+    out = Response(resp.body if resp.stream is None else resp.stream, status=resp.status)
     out.headers.pop("Content-Type", None)
     passed: dict[str, str] = {}
     for name, value in resp.headers:
@@ -528,7 +648,9 @@ def forward(transports: Mapping[str, Transport], internal_token: str) -> Respons
         body=body,
     )
     try:
-        resp = transport.send(outgoing)
+        resp = (transport.open if streamed(request.method, request.path) else transport.send)(
+            outgoing
+        )
     except ServiceTimeout as exc:
         log.warning("service %s timed out: %s", service, exc)
         return problem_response(
@@ -543,6 +665,12 @@ def forward(transports: Mapping[str, Transport], internal_token: str) -> Respons
             request_id=g.get("request_id"),
         )
     return to_flask_response(resp)
+
+
+def streamed(method: str, path: str) -> bool:
+    """Whether an answer is passed on as it comes rather than read whole: the exports,
+    every row of a list, which may be large (CONTRACT §4.6)."""
+    return method == "GET" and path.rstrip("/").endswith("/export")
 
 
 def install(app: Flask, transports: Mapping[str, Transport], internal_token: str) -> None:

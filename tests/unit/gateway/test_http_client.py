@@ -208,3 +208,39 @@ def test_nothing_in_a_path_or_query_can_end_the_request_line(scripted):
         b"?q=%E4%B8%AD&x=a%20b%0D%0AX-Revisit-Tenant:%20t2%23frag%FF HTTP/1.1"
     )
     assert b"X-Revisit" not in rest
+
+
+# --------------------------------------------------------------------------- streamed
+
+
+def chunked(*pieces: bytes) -> bytes:
+    body = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces)
+    return b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + body + b"0\r\n\r\n"
+
+
+def test_an_opened_answer_comes_piece_by_piece_then_the_connection_is_reused(scripted):
+    server = scripted(chunked(b"id,name\r\n", b"1,a\r\n", b"2,b\r\n"), ok(b"next"))
+    transport = HttpTransport(server.url())
+    resp = transport.open(GET)
+    assert (resp.status, resp.body) == (200, b"")
+    assert list(resp.stream) == [b"id,name\r\n", b"1,a\r\n", b"2,b\r\n"]
+    assert transport.send(GET).body == b"next"
+    assert server.connections == 1
+
+
+def test_an_opened_answer_by_length_and_one_left_early(scripted):
+    server = scripted(ok(b"x" * 200_000), ok(b"y" * 200_000), ok(b"fresh"))
+    transport = HttpTransport(server.url())
+    assert b"".join(transport.open(GET).stream) == b"x" * 200_000
+    assert server.connections == 1
+    left = transport.open(GET).stream
+    assert 0 < len(next(left)) < 200_000
+    left.close()  # the client stopped reading: the rest is unread, the connection closed
+    assert transport.send(GET).body == b"fresh"
+    assert server.connections == 2
+
+
+def test_only_reads_are_opened(scripted):
+    server = scripted(ok(b""))
+    with pytest.raises(ValueError, match="only GET and HEAD"):
+        HttpTransport(server.url()).open(ForwardRequest("POST", "/x"))

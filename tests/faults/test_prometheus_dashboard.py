@@ -34,15 +34,13 @@ METRICS_TOKEN = "metrics-token-for-the-dashboard-test"
 def region_stack(fault_stack):
     """The fault stack's roles restarted with the deployment region and a metrics token."""
     extra = {"REVISIT_REGION": REGION, "REVISIT_METRICS_TOKEN": METRICS_TOKEN}
-    for name in list(fault_stack.procs):
-        fault_stack.stop_role(name)
+    fault_stack.stop_roles(list(fault_stack.procs))
     for name in fault_stack.procs:
         fault_stack.overrides.setdefault(name, {}).update(extra)
         fault_stack.start_role(name)
     fault_stack.wait_ready(120)
     yield fault_stack
-    for name in list(fault_stack.procs):
-        fault_stack.stop_role(name)
+    fault_stack.stop_roles(list(fault_stack.procs))
     for name in fault_stack.procs:
         for key in extra:
             fault_stack.overrides[name].pop(key, None)

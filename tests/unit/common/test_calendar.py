@@ -785,7 +785,7 @@ INSTANTS = st.datetimes(
 )
 DURATIONS = st.timedeltas(min_value=timedelta(0), max_value=timedelta(hours=200))
 POSITIVE = st.timedeltas(min_value=timedelta(microseconds=1), max_value=timedelta(hours=200))
-PROPERTY_SETTINGS = settings(max_examples=150, deadline=None)
+PROPERTY_SETTINGS = settings(max_examples=60, deadline=None)
 
 
 def _period_ends_near(cal: WorkCalendar, t: datetime) -> set[datetime]:

@@ -134,7 +134,7 @@ def test_randomized_scenario_matches_a_recomputation(runtime, app, client, feed)
 
 
 @settings(
-    max_examples=25,
+    max_examples=12,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

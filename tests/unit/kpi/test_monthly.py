@@ -101,7 +101,7 @@ def test_special_periods_sum_as_the_days_do(fed, tenant):
     check_special_periods(fed, tenant)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(period=tenant_periods())
 def test_random_periods_sum_as_the_days_do(fed, period):
     check_period(fed, *period)

@@ -364,7 +364,7 @@ def recompute(questionnaire, responses):
     }
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.data())
 def test_tally_equals_recomputation(data):
     responses = data.draw(st.lists(answers_for(Q), max_size=30))

@@ -7,12 +7,21 @@ import secrets
 
 import pytest
 
+from tests.support.smtp import running_smtp
 from tests.support.stack import native_stack
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory, amqp_url, postgres_url):
+def smtp_server():
+    """The stack's mail server: a real SMTP server (aiosmtpd) its notify worker sends to."""
+    with running_smtp() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory, amqp_url, postgres_url, smtp_server):
     prefix = f"s{secrets.token_hex(4)}"
     folder = tmp_path_factory.mktemp("stack")
-    with native_stack(folder, amqp_url, prefix, postgres_url, f"{prefix}_") as api:
+    mail = {"REVISIT_SMTP_URL": smtp_server.url}
+    with native_stack(folder, amqp_url, prefix, postgres_url, f"{prefix}_", mail) as api:
         yield api

@@ -6,6 +6,10 @@ Each takes an :class:`Api` for a fresh tenant and the time events may take to pr
 
 from __future__ import annotations
 
+import uuid
+
+from urllib3 import encode_multipart_formdata
+
 from tests.support.client import Api
 from tests.support.complaints import COMPLAINT
 from tests.support.polling import wait_until
@@ -282,3 +286,56 @@ def policy_inputs_loop(api: Api, timeout: float) -> None:
     assert r.status_code == 201, r.json
     watched = api.get("/complaints/watch").json["items"]
     assert [(w["id"], w["reason"]) for w in watched] == [(r.json["id"], "major")]
+
+
+CUSTOMERS_CSV = (
+    "外部编号,客户名称,类型,区域,年采购额,合作开始日期\n"
+    "ERP-1,华东贸易有限公司,经销商,east,1500000,2019-03-01\n"
+    "ERP-2,北方机械,agent,north,20000,2024-01-01\n"
+)
+
+
+def day_at_work_loop(api: Api, mailbox, timeout: float) -> None:
+    """Issue #14: people and a key acting as one, customers imported from a spreadsheet, a
+    major complaint assigned to the person and emailed to the supervisor (from the event,
+    by the notify worker, to a real SMTP server), the person's lists, an export."""
+    boss, rep = f"zhao.{uuid.uuid4().hex[:6]}", f"wang.{uuid.uuid4().hex[:6]}"
+    email = f"{boss}@acme.example"
+    assert api.post("/staff", {"id": boss, "name": "赵磊", "email": email}).status_code == 201
+    assert api.post("/staff", {"id": rep, "name": "王芳", "manager": boss}).status_code == 201
+    r = api.post("/api-keys", {"name": "rep", "role": "agent", "staff": rep})
+    assert (r.status_code, r.json["staff"]) == (201, rep)
+    mine = api.as_key(r.json["key"])
+    r = api.patch("/settings", {"notifications": {"supervisors": [boss], "locale": "en"}})
+    assert r.status_code == 200, r.json
+    body, content_type = encode_multipart_formdata(
+        {"file": ("customers.csv", CUSTOMERS_CSV.encode("utf-8-sig"), "text/csv")}
+    )
+    r = api.post("/customers/import", data=body, content_type=content_type)
+    assert (r.status_code, r.json) == (200, {"created": 2, "updated": 0, "errors": []})
+    names = {c["name"]: c["id"] for c in api.get("/customers?limit=200").json["items"]}
+    customer = names["华东贸易有限公司"]
+    complaint = {**COMPLAINT, "customer_id": customer, "severity": "major", "assignee": rep}
+    r = api.post("/complaints", complaint)
+    assert r.status_code == 201, r.json
+    number = r.json["number"]
+    assigned = mine.get("/complaints?assignee=me").json["items"]
+    assert [c["id"] for c in assigned] == [r.json["id"]]
+    ledger = mine.post(f"/complaints/{r.json['id']}/transitions", {"action": "acknowledge"})
+    assert (ledger.status_code, ledger.json["ledger"][-1]["by"]) == (200, rep)
+    agenda = mine.get("/me/agenda")
+    assert agenda.status_code == 200, agenda.json
+    assert agenda.json["staff"] == rep
+    assert {"visits_due_today", "visits_overdue", "complaints_due_soon", "issues_open"} <= set(
+        agenda.json
+    )
+    [message] = wait_until(lambda: mailbox.to(email), timeout=timeout, interval=0.2)
+    assert number in message["Subject"]
+    sent = wait_until(
+        lambda: api.get("/notifications?status=sent").json["items"], timeout=timeout, interval=0.2
+    )
+    assert [n["recipient"] for n in sent] == [email]
+    export = api.get("/customers/export?format=csv")
+    assert export.status_code == 200
+    text = export.get_data().decode("utf-8-sig")
+    assert "华东贸易有限公司" in text and "北方机械" in text

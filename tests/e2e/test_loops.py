@@ -7,9 +7,16 @@ import pytest
 
 from tests.support.client import ADMIN, Api
 from tests.support.settings import make_settings
+from tests.support.smtp import running_smtp
 from tests.support.system import start_system
 
-from .loops import complaint_loop, follow_up_loop, policy_inputs_loop, survey_loop
+from .loops import (
+    complaint_loop,
+    day_at_work_loop,
+    follow_up_loop,
+    policy_inputs_loop,
+    survey_loop,
+)
 
 
 @pytest.fixture
@@ -35,3 +42,19 @@ def test_survey_loop(api):
 
 def test_policy_inputs_loop(api):
     policy_inputs_loop(api, timeout=2.0)
+
+
+def test_day_at_work_loop(tmp_path, unique_prefix):
+    """Issue #14 standalone: the email leaves from the notify worker of the one process."""
+    with running_smtp() as smtp:
+        settings = make_settings(
+            data_dir=tmp_path,
+            admin_token=ADMIN,
+            queue_prefix=unique_prefix,
+            environment={"REVISIT_SMTP_URL": smtp.url},
+        )
+        system = start_system(settings)
+        try:
+            day_at_work_loop(Api(system).new_tenant(), smtp.mailbox, timeout=30)
+        finally:
+            system.close()

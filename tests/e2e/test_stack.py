@@ -1,11 +1,30 @@
-"""Issue #5 acceptance: `make stack` (one process per role, real RabbitMQ and PostgreSQL)
-serves the gateway, and the follow-up and complaint loops work through it."""
+"""The native stack (`make stack`: one process per role, real RabbitMQ and PostgreSQL), started
+once for all of these (one file, so one xdist worker starts it):
+
+* issue #5: it serves the gateway, and the follow-up and complaint loops work through it;
+  #13's and #14's inputs work over it too;
+* its gateway (waitress, revisit_runner.edge) holds slow clients: 40 of them leave /healthz
+  and another tenant's requests under 1 s; a 413 keeps the session;
+* CONTRACT §4.1 references: a customer is usable right after its 201 and a settings change
+  applies to the next request, each tried once, with no retry and no wait; unknown ids are
+  404.
+"""
 
 from __future__ import annotations
 
-from tests.support.client import Api
+from urllib.parse import urlparse
 
-from .loops import complaint_loop, follow_up_loop, policy_inputs_loop
+import pytest
+import requests
+
+from tests.support.client import ADMIN, Api
+from tests.support.complaints import COMPLAINT
+from tests.support.slow_clients import finish, slow_clients, timed
+from tests.support.system import CUSTOMER
+
+from .loops import complaint_loop, day_at_work_loop, follow_up_loop, policy_inputs_loop
+
+pytestmark = pytest.mark.services
 
 
 def test_stack_serves_the_gateway_and_both_loops(stack):
@@ -27,3 +46,79 @@ def test_stack_serves_the_gateway_and_both_loops(stack):
 def test_stack_plans_visits_from_projects_and_marketing_events(stack):
     """Issue #13 over RabbitMQ and PostgreSQL, one process per role."""
     policy_inputs_loop(Api(stack).new_tenant("Policies"), timeout=15)
+
+
+def test_stack_runs_a_day_at_work_with_email(stack, smtp_server):
+    """Issue #14 over RabbitMQ and PostgreSQL: the supervisor's email goes from the notify
+    worker process to a real SMTP server, from the complaint service's event."""
+    day_at_work_loop(Api(stack).new_tenant("A day at work"), smtp_server.mailbox, timeout=60)
+
+
+# --------------------------------------------------------------------------- the edge
+
+
+def test_40_slow_clients_leave_the_gateway_answering_under_1s(stack):
+    base = stack.base
+    r = requests.post(
+        base + "/api/v1/tenants",
+        json={"name": "Not slow"},
+        headers={"Authorization": f"Bearer {ADMIN}"},
+        timeout=10,
+    )
+    assert r.status_code == 201, r.text
+    key = r.json()["admin_key"]
+    auth = {"Authorization": f"Bearer {key}"}
+    warm = requests.get(base + "/api/v1/customers", headers=auth, timeout=10)
+    assert warm.status_code == 200  # a new key's first request is not what is measured
+    with slow_clients(urlparse(base).port, 40) as socks:
+        health, health_took = timed("GET", base + "/healthz")
+        listing, listing_took = timed("GET", base + "/api/v1/customers", headers=auth)
+        assert health.status_code == 200
+        assert listing.status_code == 200
+        assert health_took < 1.0, health_took
+        assert listing_took < 1.0, listing_took
+        assert finish(socks[0]).split()[:2] == [b"HTTP/1.1", b"401"]
+
+
+def test_413_then_the_next_request_on_the_same_session_works(stack):
+    session = requests.Session()
+    r = session.post(
+        stack.base + "/api/v1/tenants",
+        data=b"x" * (1024 * 1024 + 1),
+        headers={"Authorization": f"Bearer {ADMIN}", "Content-Type": "application/json"},
+        timeout=10,
+    )
+    assert r.status_code == 413
+    assert r.headers["Content-Type"] == "application/problem+json"
+    assert session.get(stack.base + "/healthz", timeout=10).status_code == 200
+
+
+# --------------------------------------------------------------------------- references
+
+
+def test_fresh_customer_and_settings_apply_to_the_next_request(stack):
+    api = Api(stack).new_tenant("Read your writes")
+    for round_ in range(3):  # each round: a customer created, then used at once
+        created = api.post("/customers", {**CUSTOMER, "region": f"r{round_}"})
+        assert created.status_code == 201, created.json
+        customer_id = created.json["id"]
+        complaint = api.post("/complaints", {**COMPLAINT, "customer_id": customer_id})
+        assert complaint.status_code == 201, complaint.json
+        assert complaint.json["region"] == f"r{round_}"
+        visit = api.post("/visits", {"customer_id": customer_id, "reason": "care"})
+        assert visit.status_code == 201, visit.json
+
+    missing = api.post("/complaints", {**COMPLAINT, "customer_id": "no-such-customer"})
+    assert missing.status_code == 404 and missing.json["detail"] == "customer not found"
+    other = Api(stack).new_tenant("Someone else")
+    foreign = other.post("/visits", {"customer_id": customer_id, "reason": "care"})
+    assert foreign.status_code == 404 and foreign.json["detail"] == "customer not found"
+
+    before = complaint.json["deadlines"]["resolve_by"]
+    for days in (1, 10, 2):  # each change is seen by the very next complaint
+        changed = api.patch("/settings", {"complaints": {"general_resolve_working_days": days}})
+        assert changed.status_code == 200, changed.json
+        after = api.post("/complaints", {**COMPLAINT, "customer_id": customer_id})
+        assert after.status_code == 201, after.json
+        resolve_by = after.json["deadlines"]["resolve_by"]
+        assert (resolve_by < before) if days < 5 else (resolve_by > before), (days, resolve_by)

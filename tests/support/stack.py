@@ -24,10 +24,16 @@ SERVICES = ("customer", "visit", "complaint", "survey", "kpi", "notify")
 
 @contextlib.contextmanager
 def native_stack(
-    tmp_path: Path, amqp_url: str, queue_prefix: str, postgres_url: str, schema_prefix: str
+    tmp_path: Path,
+    amqp_url: str,
+    queue_prefix: str,
+    postgres_url: str,
+    schema_prefix: str,
+    environment: dict[str, str] | None = None,
 ) -> Iterator[HttpClient]:
-    """`make stack` on the given vhost, queue prefix and schema prefix, once every web
-    process answers /readyz; a client of its gateway. Stopped afterwards."""
+    """`make stack` on the given vhost, queue prefix and schema prefix (and ``environment``
+    added), once every web process answers /readyz; a client of its gateway. Stopped
+    afterwards."""
     size = len(SERVICES) + 1  # the web processes and the gateway; then the workers' /metrics
     base = free_block(2 * size)
     gateway_port = base + len(SERVICES)
@@ -44,6 +50,7 @@ def native_stack(
         "REVISIT_DATA_DIR": str(tmp_path / "var"),
         "REVISIT_OVERDUE_SWEEP_SECONDS": "5",
         "WEB_CONCURRENCY": "1",
+        **(environment or {}),
     }
     command = (
         ["make", "--no-print-directory", "-C", str(REPO), "stack"]

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 from openpyxl import load_workbook
 
 from revisit_common.identity import STAFF_HEADER
 from tests.support.complaints import ComplaintClient
-
-BOM = b"\xef\xbb\xbf"
-
-
-def csv_rows(response) -> list[dict]:
-    assert response.status_code == 200, response.get_data()[:300]
-    body = response.get_data()
-    assert body.startswith(BOM)
-    return list(csv.DictReader(io.StringIO(body[len(BOM) :].decode("utf-8"))))
+from tests.support.exports import csv_rows
 
 
 def test_csv_with_the_list_filters(client):

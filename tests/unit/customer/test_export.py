@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
-from openpyxl import load_workbook
-
+from tests.support.exports import csv_rows, xlsx_rows
 from tests.support.system import CUSTOMER
-
-BOM = b"\xef\xbb\xbf"
 
 
 def add(client, **fields):
     r = client.post("/api/v1/customers", {**CUSTOMER, **fields})
     assert r.status_code == 201, r.json
     return r.json
-
-
-def csv_rows(response) -> list[dict]:
-    body = response.get_data()
-    assert body.startswith(BOM)
-    return list(csv.DictReader(io.StringIO(body[len(BOM) :].decode("utf-8"))))
-
-
-def xlsx_rows(response) -> list[list]:
-    workbook = load_workbook(io.BytesIO(response.get_data()), read_only=True)
-    return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
 
 
 def test_csv_with_bom_chinese_text_and_the_list_filters(client):

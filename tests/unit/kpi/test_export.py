@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 import pytest
 from openpyxl import load_workbook
 
 from kpi_service.transfer import kpi_rows
+from tests.support.exports import csv_rows
 
 from .test_api import JAN, small_truth
-
-BOM = b"\xef\xbb\xbf"
 
 
 @pytest.fixture
 def fed(feed):
     feed(*small_truth().events("tenant-a"))
-
-
-def csv_rows(response) -> list[dict]:
-    assert response.status_code == 200, response.get_data()[:300]
-    body = response.get_data()
-    assert body.startswith(BOM)
-    return list(csv.DictReader(io.StringIO(body[len(BOM) :].decode("utf-8"))))
 
 
 def test_one_row_per_kpi_with_its_counts_and_value(client, fed):

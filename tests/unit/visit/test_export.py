@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 from openpyxl import load_workbook
 
 from revisit_common.identity import STAFF_HEADER
 from tests.support.client import Client
+from tests.support.exports import csv_rows
 from tests.support.visits import PAST, plan
-
-BOM = b"\xef\xbb\xbf"
-
-
-def csv_rows(response) -> list[dict]:
-    assert response.status_code == 200, response.get_data()[:300]
-    body = response.get_data()
-    assert body.startswith(BOM)
-    return list(csv.DictReader(io.StringIO(body[len(BOM) :].decode("utf-8"))))
 
 
 def test_csv_with_the_list_filters_sort_and_derived_overdue(client, customer):

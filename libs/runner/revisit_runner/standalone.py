@@ -52,6 +52,8 @@ class Standalone:
     def close(self) -> None:
         self.stop.set()
         for rt in self.runtimes.values():
+            rt.outbox.wake_event.set()  # a relay waiting for rows sees the stop at once
+        for rt in self.runtimes.values():
             for thread in rt.threads:
                 thread.join(timeout=5)
             rt.close()

@@ -169,9 +169,12 @@ class EventConsumer:
         self._pending = []
         with Consumer(channel, queues=[self.queue], on_message=self._pending.append, accept=[]):
             beat = time.monotonic()
+            # The in-memory bus is polled anyway (every 10 ms): a short wait costs nothing
+            # there and lets a stop take effect at once.
+            wait = 0.1 if self.bus.is_memory else IDLE_SECONDS
             while not stop.is_set():
                 try:
-                    conn.drain_events(timeout=IDLE_SECONDS)
+                    conn.drain_events(timeout=wait)
                 except TimeoutError:
                     conn.heartbeat_check()
                     beat = time.monotonic()

@@ -4,6 +4,7 @@ connections, what is sent. (Against real servers: tests/integration/gateway.)"""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import socket
 import threading
@@ -38,30 +39,34 @@ class Scripted:
             threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
 
     def _handle(self, conn: socket.socket) -> None:
+        # a client that stops reading early resets the connection: that ends this one
+        with conn, contextlib.suppress(ConnectionError):
+            self._answer(conn)
+
+    def _answer(self, conn: socket.socket) -> None:
         buffer = b""
-        with conn:
-            while self.answers:
-                while b"\r\n\r\n" not in buffer:
-                    data = conn.recv(65536)
-                    if not data:
-                        return
-                    buffer += data
-                head, _, rest = buffer.partition(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n")[1:]:
-                    name, _, value = line.partition(b":")
-                    if name.strip().lower() == b"content-length":
-                        length = int(value)
-                while len(rest) < length:
-                    rest += conn.recv(65536)
-                self.requests.append(head + b"\r\n\r\n" + rest[:length])
-                buffer = rest[length:]
-                answer = self.answers.pop(0)
-                if answer is None:
+        while self.answers:
+            while b"\r\n\r\n" not in buffer:
+                data = conn.recv(65536)
+                if not data:
                     return
-                conn.sendall(answer.removesuffix(CLOSE))
-                if b"Connection: close" in answer or answer.endswith(CLOSE):
-                    return
+                buffer += data
+            head, _, rest = buffer.partition(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            while len(rest) < length:
+                rest += conn.recv(65536)
+            self.requests.append(head + b"\r\n\r\n" + rest[:length])
+            buffer = rest[length:]
+            answer = self.answers.pop(0)
+            if answer is None:
+                return
+            conn.sendall(answer.removesuffix(CLOSE))
+            if b"Connection: close" in answer or answer.endswith(CLOSE):
+                return
 
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"

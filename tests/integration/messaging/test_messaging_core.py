@@ -111,7 +111,10 @@ def test_broker_outage_delays_events_and_loses_none(settings, runtimes, pika_cli
             written.append(record_note(writer, f"outage-{i}").id)
             durations.append(time.monotonic() - started)
             time.sleep(0.02)  # spread the writes over the relay's attempts
-    assert max(durations) < 0.5, f"a write waited on the broker: {max(durations):.2f} s"
+    # A write that waited on the broker would take its publish timeout (3 s); a busy machine
+    # alone makes a write slow by a fraction of that.
+    slowest = max(durations)
+    assert slowest < down.publish_timeout, f"a write waited on the broker: {slowest:.2f} s"
     assert pending_count(writer.db) == 20
 
     started = time.monotonic()

@@ -236,7 +236,7 @@ def test_hostile_people_are_4xx_and_write_nothing(any_gateway):
     admin = any_gateway.create_tenant()["admin_key"]
     for body in HOSTILE:
         resp = post_staff(any_gateway, admin, body)
-        assert resp.status_code in (400, 422), (body, resp.get_json())
+        assert resp.status_code == 422, (body, resp.get_json())
         assert resp.headers["Content-Type"] == "application/problem+json"
     listed = any_gateway.client.get("/api/v1/staff", headers=auth(admin)).get_json()
     assert listed["items"] == []
@@ -250,7 +250,7 @@ def test_conflicts_and_loops_on_each_database(any_gateway):
     assert post_staff(any_gateway, admin, {"id": "a", "name": "Again"}).status_code == 409
     assert patch(any_gateway, admin, "a", {"manager": "b"}).status_code == 422
     hostile = patch(any_gateway, admin, "a", {"name": "x\x00y", "active": "maybe"})
-    assert hostile.status_code in (400, 422)
+    assert hostile.status_code == 422
     person = any_gateway.client.get("/api/v1/staff/a", headers=auth(admin)).get_json()
     assert person["manager"] is None and person["name"] == "A"
     key = person_key(any_gateway, admin, "b")

@@ -10,6 +10,10 @@ take them off the completion denominator. The policies' own KPIs (DOMAIN.md §6)
 ``revisit_complaint_resolve_limits_total`` / ``revisit_complaints_resolved_within_limit_total``
 (complaints with a resolve limit, and those resolved within it: on-time handling over all
 complaints); counted when the complaint arrives, where ``GET /kpis`` dates them by the limit.
+Counters never fall: ``revisit_complaints_resolved_total`` counts complaints resolved at
+least once (``within_deadline``: their first resolution was), where ``GET /kpis`` counts
+those resolved and not reopened since, and every series files a fact under the labels it
+was first seen with (``GET /kpis`` groups by the newest; domain.py).
 The distinct customers behind customer visit completion are per period, not a count that
 only grows, so they are in ``GET /kpis`` only. Labels: ``tenant``, ``region`` (this
 deployment's region) and ``customer_region`` (the customer's sales region) on every series,
@@ -119,12 +123,12 @@ FAMILIES = (
     _one("revisit_complaints_raised", "Complaints received", "complaint", COMPLAINT, "complaints"),
     _split(
         "revisit_complaints_resolved",
-        "Complaints resolved, by within deadline",
+        "Complaints resolved at least once, by first resolution within deadline",
         "complaint",
         COMPLAINT,
         "within_deadline",
-        "complaints_resolved_on_time",
-        "complaints_resolved",
+        "complaints_first_resolved_on_time",
+        "complaints_first_resolved",
     ),
     _one(
         "revisit_complaints_open",

@@ -8,10 +8,11 @@ offers some of them, stamped with a version ``(stage, clock, event id)``: the li
 stage of the event type (scheduled 0 < overdue 1 < completed/cancelled 2 for a visit; raised
 0 < escalated 1 < resolved 2 < closed/reopened 3 for a complaint), then the event's own
 instant (``completed_at``, ``resolved_at``, ...; the envelope time if it has none), then the
-event id as a tie-break. A field keeps the value of the highest version that offered it.
-That merge is a per-field maximum, so it is commutative, associative and idempotent: the
-same events in any order, redelivered or not, give the same fact, and a field set by a
-later lifecycle stage is never undone by an older event arriving late.
+event id as a tie-break. A field keeps the value of the highest version that offered it;
+a ``first_`` field (a rule's ``first`` and the metric labels) keeps the lowest. Both are
+per-field extremes, so the merge is commutative, associative and idempotent: the same
+events in any order, redelivered or not, give the same fact, and a field set by a later
+lifecycle stage is never undone by an older event arriving late.
 
 Semantics of the figures
 ------------------------
@@ -46,8 +47,14 @@ every fact's day is derived again). ``region`` is the business region in the eve
   the staff ranking and ``group_by=assignee`` include the complaints a person handles.
   ``complaints_open`` (a gauge): not closed, or reopened since.
   ``complaint_resolve_limits``: complaints with a resolve limit (``deadlines.resolve_by``);
-  ``complaints_resolved_within_limit``: of those, resolved on time (for the metrics: GET
-  /kpis dates these by the limit, policy_kpis.py).
+  ``complaints_resolved_within_limit``: of those, first resolved on time (for the metrics:
+  GET /kpis dates these by the limit, policy_kpis.py). ``complaints_first_resolved`` and
+  ``..._on_time`` (for the metrics): complaints resolved at least once, and those whose
+  first resolution was within its deadline; a reopening never takes them back.
+* Metric labels: the totals (the counters of /metrics) file a fact under its labels when
+  first seen (``Contribution.labels``): a customer who moves region, or a complaint
+  escalated to major or handed to another department, stays where it was counted, so no
+  counter series ever falls. The daily and monthly aggregates (GET /kpis) follow the newest.
 * Rates are fractions 0..1, ``None`` when the denominator is 0. ``complaint_incidence_rate``
   (complaints / purchases) and ``complaint_rate`` (complaints / customers) are ratios of
   different populations, so they are >= 0 and may exceed 1. NPS is % promoters − %
@@ -69,9 +76,9 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -111,7 +118,13 @@ EXTRA_COUNTS = (
     "visits_cancelled",
 )
 # Kept for the metrics only (GET /kpis reports the policies' own, dated their way).
-METRIC_COUNTS = ("units_sold", "complaint_resolve_limits", "complaints_resolved_within_limit")
+METRIC_COUNTS = (
+    "units_sold",
+    "complaint_resolve_limits",
+    "complaints_resolved_within_limit",
+    "complaints_first_resolved",
+    "complaints_first_resolved_on_time",
+)
 API_COUNTS = CONTRACT_COUNTS + EXTRA_COUNTS
 COUNTS = API_COUNTS + tuple(f"rated_{level}" for level in LEVELS) + METRIC_COUNTS
 
@@ -119,6 +132,8 @@ DAILY_DIMS = ("day", "region", "department", "assignee")
 MONTHLY_DIMS = ("month", "region", "department", "assignee")
 GROUPS = DAILY_DIMS[1:]  # what GET /kpis may group by
 TOTAL_DIMS = ("kind", "region", "department", "reason", "severity", "channel")
+LABELS = TOTAL_DIMS[1:]  # the metric labels a fact has
+FIRST = "first_"  # a fact field kept from the lowest version that offered it
 
 
 # --------------------------------------------------------------------------- merging
@@ -140,7 +155,9 @@ class Rule:
 
     ``clock`` is the data field (an instant) that orders events of one stage, the envelope
     time when absent; ``fields`` are the data fields copied into the fact; ``stamp`` is a
-    fact field set to the clock's instant.
+    fact field set to the clock's instant. ``first`` are data fields also kept as
+    ``first_<name>`` from the *lowest* version that offered them, as are the metric labels
+    among ``fields`` (:data:`LABELS`): what a counter is filed under never moves.
     """
 
     kind: str
@@ -149,6 +166,11 @@ class Rule:
     clock: str
     fields: tuple[str, ...]
     stamp: str | None = None
+    first: tuple[str, ...] = ()
+
+    @cached_property
+    def firsts(self) -> tuple[str, ...]:
+        return (*self.first, *(name for name in LABELS if name in self.fields))
 
 
 VISIT = ("customer_id", "reason", "method", "assignee", "region", "due_date")
@@ -195,7 +217,14 @@ RULES: dict[str, Rule] = {
     "ComplaintEscalated": Rule("complaint", "complaint_id", 1, "escalated_at", STATE),
     # a later assignment wins over the intake's (stage 1 > raised's 0), the newest of several
     "ComplaintAssigned": Rule("complaint", "complaint_id", 1, "assigned_at", (*STATE, "assignee")),
-    COMPLAINT_RESOLVED: Rule("complaint", "complaint_id", 2, "resolved_at", RESOLUTION),
+    COMPLAINT_RESOLVED: Rule(
+        "complaint",
+        "complaint_id",
+        2,
+        "resolved_at",
+        RESOLUTION,
+        first=("resolved_at", "within_deadline"),  # counters count the first resolution
+    ),
     "ComplaintClosed": Rule("complaint", "complaint_id", 3, "closed_at", STATE, "closed_at"),
     "ComplaintReopened": Rule("complaint", "complaint_id", 3, "reopened_at", STATE, "reopened_at"),
 }
@@ -230,6 +259,11 @@ def merge(state: Mapping[str, Any], event: Observed, rule: Rule) -> dict[str, An
         if name not in versions or list(versions[name]) < version:
             values[name] = value
             versions[name] = version
+    for name in rule.firsts:
+        kept = FIRST + name
+        if name in event.data and (kept not in versions or version < list(versions[kept])):
+            values[kept] = event.data[name]
+            versions[kept] = version
     return {"fields": values, "versions": versions}
 
 
@@ -273,7 +307,9 @@ def _after(later: Any, earlier: Any) -> bool:
 
 @dataclass(frozen=True)
 class Contribution:
-    """What one fact adds to the aggregates: counts in one bucket."""
+    """What one fact adds to the aggregates: counts in one bucket. ``labels`` are the metric
+    labels the fact had when first seen, where they differ from its dimensions now: the
+    totals (the counters) stay filed under them (:func:`totals_key`)."""
 
     kind: str
     day: date
@@ -284,17 +320,22 @@ class Contribution:
     severity: str = ""
     channel: str = ""
     counts: Mapping[str, int] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         doc = {name: getattr(self, name) for name in TOTAL_DIMS + DAILY_DIMS}
-        return {**doc, "day": self.day.isoformat(), "counts": dict(self.counts)}
+        doc.update(day=self.day.isoformat(), counts=dict(self.counts))
+        if self.labels:
+            doc["labels"] = dict(self.labels)
+        return doc
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any] | None) -> Contribution | None:
         if not doc:
             return None
         dims = {name: doc.get(name, "") for name in TOTAL_DIMS + DAILY_DIMS if name != "day"}
-        return cls(day=date.fromisoformat(doc["day"]), counts=dict(doc["counts"]), **dims)
+        day, counts = date.fromisoformat(doc["day"]), dict(doc["counts"])
+        return cls(day=day, counts=counts, labels=dict(doc.get("labels") or {}), **dims)
 
 
 def _dim(value: Any) -> str:
@@ -411,13 +452,16 @@ def _complaint(f: Mapping[str, Any], tz: str) -> Contribution | None:
     _flag(counts, "complaints_resolved", resolved)
     _flag(counts, "complaints_resolved_on_time", resolved and f.get("within_deadline") is True)
     _flag(counts, "complaints_open", not closed)
+    # the counters': the first resolution, which a reopening does not undo (a fact stored
+    # before first_* existed: its newest resolution stands in)
+    first = (FIRST + "resolved_at") in f
+    ever = f.get(FIRST + "resolved_at" if first else "resolved_at") is not None
+    on_time = ever and f.get(FIRST + "within_deadline" if first else "within_deadline") is True
     limited = _has_resolve_limit(f.get("deadlines"))
+    _flag(counts, "complaints_first_resolved", ever)
+    _flag(counts, "complaints_first_resolved_on_time", on_time)
     _flag(counts, "complaint_resolve_limits", limited)
-    _flag(
-        counts,
-        "complaints_resolved_within_limit",
-        limited and "complaints_resolved_on_time" in counts,
-    )
+    _flag(counts, "complaints_resolved_within_limit", limited and on_time)
     return Contribution(
         "complaint",
         day_of(received, tz),
@@ -446,7 +490,17 @@ CONTRIBUTORS: dict[str, Callable[[Mapping[str, Any], str], Contribution | None]]
 
 def contribution(kind: str, state: Mapping[str, Any], timezone: str) -> Contribution | None:
     """What a fact adds to the aggregates now (None: nothing yet, or nothing any more)."""
-    return CONTRIBUTORS[kind](state.get("fields") or {}, timezone)
+    fields = state.get("fields") or {}
+    made = CONTRIBUTORS[kind](fields, timezone)
+    if made is None:
+        return None
+    moved = {}
+    for name in LABELS:
+        if FIRST + name in fields:
+            first = _dim(fields[FIRST + name])
+            if first != getattr(made, name):
+                moved[name] = first
+    return replace(made, labels=moved) if moved else made
 
 
 def daily_key(c: Contribution) -> tuple:
@@ -458,7 +512,7 @@ def monthly_key(c: Contribution) -> tuple:
 
 
 def totals_key(c: Contribution) -> tuple:
-    return tuple(getattr(c, name) for name in TOTAL_DIMS)
+    return (c.kind, *(c.labels.get(name, getattr(c, name)) for name in LABELS))
 
 
 def deltas(

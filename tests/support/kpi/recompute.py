@@ -179,6 +179,23 @@ def expected(truth: scenario.Truth, start: date, end: date, group_by: str | None
     return {key: {**counts, **whole} for key, counts in groups.items()}
 
 
+def metric_counts(truth: scenario.Truth) -> dict:
+    """{customer region: counts} as /metrics should report them, all time: the /kpis counts,
+    but customers where they registered (a counter's labels are those first seen), and the
+    complaints resolved at least once, with their first resolution on time or not."""
+    names = (*API_COUNTS, "complaints_first_resolved", "complaints_first_resolved_on_time")
+    out: dict = defaultdict(lambda: dict.fromkeys(names, 0))
+    for region, counts in expected(truth, date.min, date.max, "region").items():
+        out[region].update(counts, customers=0)
+    for c in truth.customers:
+        out[c.first_region or c.region]["customers"] += 1
+    for k in truth.complaints:
+        first = k.first("resolve")
+        out[k.region]["complaints_first_resolved"] += first is not None
+        out[k.region]["complaints_first_resolved_on_time"] += first is not None and first[2]
+    return dict(out)
+
+
 def rates(counts: dict) -> dict:
     def ratio(n, d):
         return None if counts[d] == 0 else counts[n] / counts[d]

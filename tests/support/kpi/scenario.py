@@ -220,6 +220,9 @@ class Complaint:
         chosen = [a for a in self.actions if a[0] in names]
         return chosen[-1] if chosen else None
 
+    def first(self, *names: str) -> tuple[str, datetime, bool] | None:
+        return next((a for a in self.actions if a[0] in names), None)
+
     @property
     def resolved(self) -> bool:
         last = self.last("resolve", "reopen")

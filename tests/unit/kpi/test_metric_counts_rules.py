@@ -51,11 +51,25 @@ def test_a_complaint_without_a_resolve_limit_is_in_neither():
         assert "complaints_resolved_within_limit" not in got, deadlines
 
 
-def test_reopening_takes_the_complaint_out_of_within_limit_only():
+def test_reopening_keeps_the_complaint_within_its_limit():
+    """The counters count the first resolution: a reopening takes the complaint out of
+    ``complaints_resolved`` (GET /kpis) but out of no metric count."""
     limit = {"resolve_by": "2026-01-09T02:00:00Z"}
-    resolved = contribution("complaint", complaint(limit, **RESOLVED_ON_TIME), TZ)
-    reopened = complaint(limit, **RESOLVED_ON_TIME, reopened_at="2026-01-04T02:00:00Z")
+    first = {f"first_{name}": value for name, value in RESOLVED_ON_TIME.items()}
+    resolved = contribution("complaint", complaint(limit, **RESOLVED_ON_TIME, **first), TZ)
+    reopened = complaint(limit, **RESOLVED_ON_TIME, **first, reopened_at="2026-01-04T02:00:00Z")
     moved = deltas(resolved, contribution("complaint", reopened, TZ), totals_key)
     (change,) = moved.values()
-    assert change["complaints_resolved_within_limit"] == -1
-    assert "complaint_resolve_limits" not in change  # still a complaint with a limit
+    assert change == {"complaints_resolved": -1, "complaints_resolved_on_time": -1}
+
+
+def test_a_fact_from_before_first_resolutions_counts_its_newest():
+    limit = {"resolve_by": "2026-01-09T02:00:00Z"}
+    got = counts("complaint", complaint(limit, **RESOLVED_ON_TIME))
+    assert got["complaints_first_resolved"] == got["complaints_first_resolved_on_time"] == 1
+    assert got["complaints_resolved_within_limit"] == 1
+    late = {**RESOLVED_ON_TIME, "first_resolved_at": "2026-01-03T02:00:00Z"}
+    got = counts("complaint", complaint(limit, **late, first_within_deadline=False))
+    assert got["complaints_first_resolved"] == 1
+    assert "complaints_first_resolved_on_time" not in got
+    assert "complaints_resolved_within_limit" not in got

@@ -9,7 +9,8 @@ A run's facts are read and locked at once (in key order) with their tenants' tim
 events merged in memory in order, then each changed fact written once and its move from the
 contribution it had to the one it ends with summed per bucket into one upsert per aggregate.
 A settings event is a barrier between runs: it may change the tenant's time zone, and then
-every fact of the tenant is derived again (its day may move). The inbox makes a redelivered
+every fact of the tenant is derived again (its day may move); competing consumers take
+per-tenant locks first for that (tenant_locks.py). The inbox makes a redelivered
 event a no-op; the merge (order-independent, idempotent) makes a repeated or late one
 harmless anyway. Types no figure uses are logged only, so a later rebuild can use them.
 """
@@ -25,7 +26,7 @@ from revisit_common import tenant_settings
 from revisit_common.db import utcnow
 from revisit_common.messaging.envelope import Envelope
 
-from . import domain, store
+from . import domain, store, tenant_locks
 from .domain import Contribution, Key
 
 SETTINGS_EVENTS = frozenset({"TenantRegistered", "TenantSettingsChanged"})
@@ -40,7 +41,8 @@ def record(session: Session, envelopes: Sequence[Envelope]) -> None:
 def project(session: Session, envelopes: Iterable[Envelope], log: Sequence[Envelope] = ()) -> None:
     """Apply ``envelopes`` in order to the facts and aggregates, in runs between settings
     events; ``log`` is logged with the first run."""
-    log, run = list(log), []
+    envelopes, log, run = list(envelopes), list(log), []
+    tenant_locks.lock(session, _tenants(envelopes))
     for envelope in envelopes:
         if envelope.type in SETTINGS_EVENTS:
             _apply(session, run, log)
@@ -49,6 +51,15 @@ def project(session: Session, envelopes: Iterable[Envelope], log: Sequence[Envel
         else:
             run.append(envelope)
     _apply(session, run, log)
+
+
+def _tenants(envelopes: list[Envelope]) -> dict[str, bool]:
+    """The tenants of ``envelopes``: True for those whose settings change among them."""
+    out: dict[str, bool] = {}
+    for envelope in envelopes:
+        settings = envelope.type in SETTINGS_EVENTS
+        out[envelope.tenantid] = out.get(envelope.tenantid, False) or settings
+    return out
 
 
 def _apply(session: Session, envelopes: list[Envelope], log: list[Envelope]) -> None:

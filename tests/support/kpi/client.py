@@ -3,6 +3,8 @@ snapshot of its store."""
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 
 from kpi_service.models import daily, facts, monthly, totals
@@ -33,7 +35,12 @@ def snapshot(runtime) -> dict:
             for table in (daily, monthly, totals)
         } | {
             "facts": sorted(
-                (r.kind, r.entity_id, repr(r.state), repr(r.applied))
+                (r.kind, r.entity_id, _json(r.state), _json(r.applied))
                 for r in conn.execute(sa.select(facts)).all()
             )
         }
+
+
+def _json(value) -> str:
+    """A fact's JSON, key order aside (merges in another order insert keys in another)."""
+    return json.dumps(value, sort_keys=True)

@@ -37,11 +37,15 @@ def claim(session: Session, consumer: str, envelopes: Sequence[Envelope]) -> set
     ``envelopes``, is not claimed. Runs inside the handlers' transaction: if a handler
     fails, the claims roll back with it; if it commits, a redelivery finds the row and is
     skipped. On PostgreSQL a concurrent duplicate waits for the first transaction and then
-    finds the row. One statement for the whole batch (a single event is a batch of one).
+    finds the row; ids are claimed in sorted order, so two consumers never deadlock on them.
+    One statement for the whole batch (a single event is a batch of one).
     """
     first: dict[str, int] = {}
     for index, envelope in enumerate(envelopes):
         first.setdefault(envelope.id, index)
+    # in id order: competing consumers claiming the same ids wait on each other in one order
+    # (a consumer's copy waits for the other's commit, then finds the row), never in a cycle
+    first = dict(sorted(first.items()))
     if not first:
         return set()
     now = datetime.now(UTC)

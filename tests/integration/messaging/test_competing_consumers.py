@@ -1,0 +1,81 @@
+"""Competing KPI consumers (two worker replicas on one queue, #15): on a real RabbitMQ and
+PostgreSQL, two consumers sharing the KPI queue and store apply a shuffled stream with
+redeliveries and republished copies exactly once each, without a deadlock, and end with
+the store one consumer applying the events one at a time builds."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import random
+import threading
+
+import pytest
+from kombu import Connection, Producer
+
+from kpi_service.bootstrap import SPEC
+from revisit_common.messaging.envelope import CONTENT_TYPE
+from revisit_common.runtime import ServiceRuntime
+from tests.support.kpi.client import snapshot
+from tests.support.kpi.recompute import generate
+from tests.support.kpi.scenario import republished
+from tests.support.polling import wait_until
+from tests.support.settled import watch_settled
+
+pytestmark = pytest.mark.services
+
+
+def test_two_consumers_on_one_queue_apply_each_event_once(postgres_settings, amqp_url, caplog):
+    rng = random.Random(20261206)
+    truth = generate(rng, visits=150)
+    events = truth.events("tenant-competing")
+    stream = events + rng.sample(events, 30) + [republished(e) for e in rng.sample(events, 30)]
+    rng.shuffle(stream)  # the tenant's time zone arrives somewhere in the middle
+    for n, zone in enumerate(("Asia/Tokyo", "Europe/Berlin", "Asia/Shanghai"), start=2):
+        moved = {**events[0].data, "timezone": zone, "settings_version": n}
+        changed = dataclasses.replace(
+            events[0], id=f"tz-{n}", type="TenantSettingsChanged", data=moved
+        )
+        stream.insert(len(stream) * n // 5, changed)  # every fact derived again, meanwhile
+    distinct = len({e.id for e in stream})
+    settings = dataclasses.replace(postgres_settings, prefetch=40)
+    alone = dataclasses.replace(settings, db_schema_prefix=settings.db_schema_prefix + "alone_")
+    one, first, second = (ServiceRuntime(SPEC, s) for s in (alone, settings, settings))
+    caplog.set_level(logging.WARNING, logger="revisit_common.messaging")
+    stop = threading.Event()
+    try:
+        for envelope in stream:
+            assert one.consumer.apply(envelope) in ("applied", "duplicate")
+        first.declare()
+        queue = f"{settings.queue_prefix}.kpi"
+        with Connection(amqp_url) as conn:  # straight to the queue: no other test's events
+            producer = Producer(conn.channel(), routing_key=queue)  # the default exchange
+            for envelope in stream:
+                producer.publish(envelope.to_json(), content_type=CONTENT_TYPE, delivery_mode=2)
+        watched = [watch_settled(first), watch_settled(second)]
+        for runtime in (first, second):
+            name = f"consumer-{len(runtime.threads)}"
+            thread = threading.Thread(target=runtime.consumer.run_forever, args=(stop,), name=name)
+            thread.start()
+            runtime.threads.append(thread)
+        wait_until(
+            lambda: sum(len(w.messages) for w in watched) >= len(stream),
+            timeout=120,
+            message=f"{len(stream)} messages settled",
+        )
+        settled = [list(w.messages) for w in watched]
+    finally:
+        stop.set()
+        for runtime in (first, second):
+            for thread in runtime.threads:
+                thread.join(timeout=10)
+    try:
+        outcomes = [outcome for part in settled for _, outcome in part]
+        assert outcomes.count("applied") == distinct
+        assert outcomes.count("duplicate") == len(stream) - distinct
+        assert all(part for part in settled), "both consumers took a share"
+        assert not [r for r in caplog.records if "deadlock" in r.getMessage().lower()]
+        assert snapshot(first) == snapshot(one)
+    finally:
+        for runtime in (one, first, second):
+            runtime.close()

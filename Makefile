@@ -26,11 +26,10 @@ run: $(VENV)/.installed
 	$(BIN)/python -m revisit_runner
 
 # The distributed topology as native processes, against a local RabbitMQ and PostgreSQL
-# (created if missing). Two idle connections per process at most (21 processes), so a
+# (created if missing). At most 43 PostgreSQL connections by default (stack.py), so a
 # laptop's PostgreSQL (100 connections) has room for the test suite beside it.
 stack: $(VENV)/.installed
 	REVISIT_AMQP_URL=$${REVISIT_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672//} \
-	REVISIT_DB_POOL_SIZE=$${REVISIT_DB_POOL_SIZE:-2} \
 	REVISIT_DATABASE_URL=$${REVISIT_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/revisit} \
 	$(BIN)/python -m revisit_runner.stack
 

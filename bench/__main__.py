@@ -18,7 +18,17 @@ from tests.support.servers import reachable
 from . import report
 from .context import AMQP_URL, POSTGRES_URL, RESULTS, Bench, database, vhost
 
-SECTIONS = ("raw", "pipeline", "gateway", "scale", "files")
+SECTIONS = (
+    "raw",
+    "pipeline",
+    "gateway",
+    "floor",
+    "scale",
+    "tenants",
+    "history",
+    "embedded",
+    "files",
+)
 
 
 def main(argv: list[str]) -> int:

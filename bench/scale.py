@@ -273,23 +273,24 @@ class Seeders:
 class Web:
     """The KPI web process as the stack runs it (gunicorn, its config, its env)."""
 
-    def __init__(self, bench, token: str):
+    def __init__(self, bench, token: str, prefix: str = SCHEMA_PREFIX, name: str = SECTION):
         self.port = procs.free_port()
-        self.metrics_dir = bench.workdir / "scale-metrics" / "kpi"
+        self.metrics_dir = bench.workdir / f"{name}-metrics" / "kpi"
         env = {
             **os.environ,
             "REVISIT_BIND": f"127.0.0.1:{self.port}",
             "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir),
             "REVISIT_DATABASE_URL": bench.postgres_url,
-            "REVISIT_DB_SCHEMA_PREFIX": SCHEMA_PREFIX,
+            "REVISIT_DB_SCHEMA_PREFIX": prefix,
             "REVISIT_AMQP_URL": bench.amqp_url,
             "REVISIT_INTERNAL_TOKEN": token,
-            "REVISIT_DATA_DIR": str(bench.workdir / "scale-data"),
+            "REVISIT_METRICS_TOKEN": token,
+            "REVISIT_DATA_DIR": str(bench.workdir / f"{name}-data"),
             "REVISIT_LOG_LEVEL": "WARNING",
         }
         argv = [sys.executable, "-m", "gunicorn", "-c", "python:revisit_runner.gunicorn_conf"]
         argv.append('revisit_runner.web:app("kpi")')
-        self.log = open(bench.workdir / "scale-kpi-web.log", "wb")  # noqa: SIM115
+        self.log = open(bench.workdir / f"{name}-kpi-web.log", "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=self.log, stderr=self.log)
         self.peaks: dict[int, float] = {}  # pid -> VmHWM seen (workers may be recycled)
 
@@ -340,11 +341,15 @@ class Web:
 
 
 class Client:
-    """One kept-alive connection; ``get`` returns the seconds a request took."""
+    """One kept-alive connection; ``get`` returns the seconds a request took. ``/metrics``
+    is sent the internal token as its bearer token (the web process's metrics token)."""
 
     def __init__(self, port: int, headers: dict[str, str]):
         self.port, self.headers, self.conn = port, headers, None
+        bearer = {"Authorization": f"Bearer {headers['X-Revisit-Internal-Token']}"}
+        self.metrics_headers = {**headers, **bearer}
         self.last_bytes = 0  # the body size of the last response
+        self.last_body = b""
 
     def get(self, path: str) -> float:
         for attempt in (1, 2):
@@ -353,7 +358,8 @@ class Client:
                 self.conn.connect()
             started = time.perf_counter()
             try:
-                self.conn.request("GET", path, headers=self.headers)
+                headers = self.metrics_headers if path == "/metrics" else self.headers
+                self.conn.request("GET", path, headers=headers)
                 response = self.conn.getresponse()
                 body = response.read()
             except (OSError, http.client.HTTPException):
@@ -363,7 +369,7 @@ class Client:
                     raise
                 continue
             took = time.perf_counter() - started
-            self.last_bytes = len(body)
+            self.last_bytes, self.last_body = len(body), body
             if response.status != 200:
                 raise RuntimeError(f"GET {path}: {response.status} {body[:300]!r}")
             if response.getheader("Connection", "").lower() == "close":
@@ -503,14 +509,13 @@ class Store:
         reading ``kpi_totals``, building the families, rendering the exposition text (as
         the endpoint does: revisit_common.metrics.plain_text)."""
         from kpi_service import collector
-        from kpi_service import store as kpi_store
         from revisit_common.metrics import plain_text
 
         runs = []
         for _ in range(repeat):
             t0 = time.perf_counter()
             with self.db.read() as session:
-                rows = kpi_store.all_totals(session)
+                rows = collector.read_totals(session)
             t1 = time.perf_counter()
             families = collector.families(rows)
             t2 = time.perf_counter()
@@ -535,11 +540,11 @@ class Store:
 # --------------------------------------------------------------------------- the section
 
 
-def migrate(bench) -> None:
+def migrate(bench, prefix: str = SCHEMA_PREFIX) -> None:
     env = {
         **os.environ,
         "REVISIT_DATABASE_URL": bench.postgres_url,
-        "REVISIT_DB_SCHEMA_PREFIX": SCHEMA_PREFIX,
+        "REVISIT_DB_SCHEMA_PREFIX": prefix,
         "REVISIT_LOG_LEVEL": "WARNING",
     }
     argv = [sys.executable, "-m", "revisit_runner.migrate", "kpi"]

@@ -116,6 +116,7 @@ def test_monitoring_objects(values_file):
     assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
     spec = monitor["spec"]
     assert spec["namespaceSelector"] == {"matchNames": ["revisit"]}
+    assert spec["sampleLimit"] == 100000  # values.yaml: the kpi cardinality budget
     ports = {e["port"] for e in spec["endpoints"]}
     assert ports == {"http", "metrics"}
     for endpoint in spec["endpoints"]:

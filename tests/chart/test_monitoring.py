@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.support.artefacts import DEPLOY, RULES_FILE, need_program
+from tests.support.artefacts import CHART, DEPLOY, RULES_FILE, need_program
 from tests.support.metric_names import (
     dashboard,
     dashboard_expressions,
@@ -160,6 +160,19 @@ def test_promtool_checks_the_compose_prometheus_config(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout + result.stderr
+
+
+def test_compose_scrapes_as_the_chart_within_the_kpi_budget():
+    """Compose's Prometheus scrapes the services with the chart's interval, timeout and
+    sample limit, and the limit holds the kpi budget (40 series a tenant, README "Metrics")
+    for 2,000 tenants beside the process series."""
+    chart = yaml.safe_load((CHART / "values.yaml").read_text())["monitoring"]["serviceMonitor"]
+    assert chart["sampleLimit"] >= 40 * 2000
+    config = yaml.safe_load((DEPLOY / "prometheus/prometheus.yml").read_text())
+    assert config["global"]["scrape_interval"] == chart["interval"]
+    assert config["global"]["scrape_timeout"] == chart["scrapeTimeout"]
+    revisit = [job for job in config["scrape_configs"] if job["job_name"].startswith("revisit")]
+    assert [job["sample_limit"] for job in revisit] == [chart["sampleLimit"]] * 2
 
 
 def test_promtool_parses_every_dashboard_query(tmp_path):

@@ -7,6 +7,7 @@ import secrets
 
 import pytest
 
+from tests.support.pg_limits import limited_role
 from tests.support.smtp import running_smtp
 from tests.support.stack import native_stack
 
@@ -18,10 +19,25 @@ def smtp_server():
         yield server
 
 
+# The stack runs as a role the server allows DB_LIMIT connections (issue #15: a region's
+# processes stay within their budget), with the stack's own pool defaults.
+DB_LIMIT = 50
+STACK_DEFAULTS = {
+    "REVISIT_DB_POOL_SIZE": "",
+    "REVISIT_DB_MAX_OVERFLOW": "",
+    "REVISIT_STACK_MAX_DB_CONNECTIONS": str(DB_LIMIT),
+}
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory, amqp_url, postgres_url, smtp_server):
     prefix = f"s{secrets.token_hex(4)}"
     folder = tmp_path_factory.mktemp("stack")
-    mail = {"REVISIT_SMTP_URL": smtp_server.url}
-    with native_stack(folder, amqp_url, prefix, postgres_url, f"{prefix}_", mail) as api:
+    environment = {"REVISIT_SMTP_URL": smtp_server.url, **STACK_DEFAULTS}
+    with (
+        limited_role(postgres_url, DB_LIMIT) as (role_url, role),
+        native_stack(folder, amqp_url, prefix, role_url, f"{prefix}_", environment) as api,
+    ):
+        api.db_role = role
+        api.log_path = folder / "stack.log"
         yield api

@@ -7,11 +7,14 @@ once for all of these (one file, so one xdist worker starts it):
   and another tenant's requests under 1 s; a 413 keeps the session;
 * CONTRACT §4.1 references: a customer is usable right after its 201 and a settings change
   applies to the next request, each tried once, with no retry and no wait; unknown ids are
-  404.
+  404;
+* issue #15: it runs as a role PostgreSQL allows 50 connections, with its default pools, and
+  a burst of 16 clients is served while the role never holds more than 50.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
 import pytest
@@ -19,9 +22,11 @@ import requests
 
 from tests.support.client import ADMIN, Api
 from tests.support.complaints import COMPLAINT
+from tests.support.pg_limits import PeakConnections
 from tests.support.slow_clients import finish, slow_clients, timed
 from tests.support.system import CUSTOMER
 
+from .conftest import DB_LIMIT
 from .loops import complaint_loop, day_at_work_loop, follow_up_loop, policy_inputs_loop
 
 pytestmark = pytest.mark.services
@@ -122,3 +127,40 @@ def test_fresh_customer_and_settings_apply_to_the_next_request(stack):
         assert after.status_code == 201, after.json
         resolve_by = after.json["deadlines"]["resolve_by"]
         assert (resolve_by < before) if days < 5 else (resolve_by > before), (days, resolve_by)
+
+
+# --------------------------------------------------------------------------- connections
+
+CLIENTS = 16
+ROUNDS = 3
+
+
+def client_burst(base: str, key: str, index: int) -> list[tuple[str, int, int]]:
+    """One client's requests, kept-alive: (what, expected status, status) of each."""
+    auth = {"Authorization": f"Bearer {key}"}
+    seen = []
+    with requests.Session() as http:
+        for round_ in range(ROUNDS):
+            body = {**CUSTOMER, "name": f"Client {index} round {round_}"}
+            r = http.post(f"{base}/api/v1/customers", json=body, headers=auth, timeout=30)
+            seen.append(("POST /customers", 201, r.status_code))
+            for path in ("/api/v1/customers", "/api/v1/visits", "/api/v1/complaints"):
+                r = http.get(base + path, headers=auth, timeout=30)
+                seen.append((f"GET {path}", 200, r.status_code))
+    return seen
+
+
+def test_stack_serves_a_burst_within_50_connections(stack, postgres_url):
+    key = Api(stack).new_tenant("Burst").key
+    with PeakConnections(postgres_url, stack.db_role) as peak, ThreadPoolExecutor(CLIENTS) as pool:
+        runs = pool.map(client_burst, [stack.base] * CLIENTS, [key] * CLIENTS, range(CLIENTS))
+        results = [seen for run in runs for seen in run]
+    log = stack.log_path.read_text()
+    wrong = [r for r in results if r[1] != r[2]]
+    assert wrong == [], f"{wrong[:5]}\n{log[-6000:]}"
+    assert len(results) == CLIENTS * ROUNDS * 4
+    assert f"at most 43 PostgreSQL connections (of {DB_LIMIT})" in log
+    assert peak.samples > 0
+    assert 0 < peak.peak <= DB_LIMIT, peak.peak
+    assert "too many clients" not in log
+    assert "too many connections" not in log

@@ -185,3 +185,27 @@ matchExpressions:
     operator: In
     values: ["complaint", "visit", "survey"]
 {{- end }}
+
+{{/* The most PostgreSQL connections the release can hold at once (values.yaml, postgresql's
+     budget): per service, its web pods (HPA maxReplicas, or replicas, plus the rollout's
+     surge pod) x processes x (pool + overflow, plus a connection per thread in the
+     gateway's), and its worker pods x (pool + overflow + the outbox LISTEN); plus the
+     migrations Job's two. */}}
+{{- define "revisit.databaseConnections" -}}
+{{- $total := 0 -}}
+{{- range $service := include "revisit.serviceList" . | fromJsonArray -}}
+{{- $web := include "revisit.webSettings" (dict "root" $ "service" $service) | fromYaml -}}
+{{- $pods := ternary $web.autoscaling.maxReplicas $web.replicas $web.autoscaling.enabled | int -}}
+{{- $process := add $web.db.poolSize $web.db.maxOverflow | int -}}
+{{- if eq $service "gateway" -}}
+{{- $process = add $process $web.threads | int -}}
+{{- end -}}
+{{- $total = add $total (mul (add $pods 1) $web.concurrency $process) | int -}}
+{{- $worker := include "revisit.workerSettings" (dict "root" $ "service" $service) | fromYaml -}}
+{{- $total = add $total (mul $worker.replicas (add $worker.db.poolSize $worker.db.maxOverflow 1)) | int -}}
+{{- end -}}
+{{- if .Values.migrations.enabled -}}
+{{- $total = add $total 2 | int -}}
+{{- end -}}
+{{- $total -}}
+{{- end -}}

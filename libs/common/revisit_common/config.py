@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .env import integer, number, text
+from .env import integer, number, positive, text
 
 SERVICES = ("gateway", "customer", "visit", "complaint", "survey", "kpi", "notify")
 
@@ -36,9 +36,11 @@ class Settings:
     # the read deadline of a request whose client went silent.
     keepalive_seconds: int = 75
     # Per engine (one per service per process): connections kept open, and how many more
-    # may be opened under load (README "Connections per process").
+    # may be opened under load (README "Connections per process"); a thread finding all in
+    # use waits at most db_pool_timeout seconds, then its request gets 503 (Retry-After).
     db_pool_size: int = 5
     db_max_overflow: int = 5
+    db_pool_timeout: float = 5.0
     publish_timeout: float = 5.0
     relay_interval: float = 0.2
     # The relay publishes a batch, then waits for all its confirms: the batch is its window
@@ -94,6 +96,7 @@ class Settings:
             keepalive_seconds=integer(env, "REVISIT_KEEPALIVE_SECONDS", 75),
             db_pool_size=integer(env, "REVISIT_DB_POOL_SIZE", 5),
             db_max_overflow=integer(env, "REVISIT_DB_MAX_OVERFLOW", 5),
+            db_pool_timeout=positive(env, "REVISIT_DB_POOL_TIMEOUT", 5.0),
             publish_timeout=number(env, "REVISIT_PUBLISH_TIMEOUT", 5.0),
             relay_interval=number(env, "REVISIT_RELAY_INTERVAL", 0.2),
             relay_batch=integer(env, "REVISIT_RELAY_BATCH", 1000),
@@ -109,9 +112,13 @@ class Settings:
             environment={key: value for key, value in env.items() if key.startswith("REVISIT_")},
         )
 
-    def pool(self) -> dict[str, int]:
+    def pool(self) -> dict[str, float]:
         """The connection pool bounds every service database is opened with."""
-        return {"pool_size": self.db_pool_size, "max_overflow": self.db_max_overflow}
+        return {
+            "pool_size": self.db_pool_size,
+            "max_overflow": self.db_max_overflow,
+            "pool_timeout": self.db_pool_timeout,
+        }
 
     def database_for(self, service: str) -> tuple[str, str | None]:
         """The URL and (PostgreSQL only) schema of a service's own database."""

@@ -7,6 +7,8 @@ import time (gunicorn forks).
 from __future__ import annotations
 
 import logging
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,9 +19,16 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from .pool_ping import RECYCLE_SECONDS, ping_when_idle
+
 
 def make_engine(
-    url: str, schema: str | None = None, *, pool_size: int = 5, max_overflow: int = 5
+    url: str,
+    schema: str | None = None,
+    *,
+    pool_size: int = 5,
+    max_overflow: int = 5,
+    pool_timeout: float = 5.0,
 ) -> Engine:
     # Stored data (webhook secrets, personal data) must not reach the logs: SQL parameters
     # stay out of log lines and exception messages, and result rows out of DEBUG logs.
@@ -43,11 +52,14 @@ def make_engine(
     engine = create_engine(
         url,
         connect_args=connect_args,
-        pool_pre_ping=True,
+        pool_recycle=RECYCLE_SECONDS,
         pool_size=pool_size,
         max_overflow=max_overflow,
+        # All in use: wait this long, then sqlalchemy.exc.TimeoutError (a 503, webapp.py).
+        pool_timeout=pool_timeout,
         hide_parameters=True,
     )
+    ping_when_idle(engine)  # instead of pool_pre_ping's ping at every checkout
     _end_abandoned_transactions(engine)
     return engine
 
@@ -82,25 +94,115 @@ def _no_rows_in_logs() -> None:
         engine_logger.addFilter(_NoResultRows())
 
 
+# Seconds a SQLite writer waits for the write lock (in this process, then from another
+# process) before "database is locked".
+SQLITE_LOCK_SECONDS = 30
+
+
+class SqliteWriterLock:
+    """One writer at a time per SQLite file in this process, queued on a lock.
+
+    SQLite has one write lock per database file. Left to SQLite, writers that find it taken
+    poll for it (its busy handler sleeps 1, 2, 5 ... 100 ms between tries), so under load a
+    writer can miss many releases in a row: that was the long tail of standalone mode's
+    writes. Here a write transaction first takes this lock (threads wake as soon as it is
+    free), then ``BEGIN IMMEDIATE``, and lets go right after its COMMIT or ROLLBACK: held
+    for one transaction, never across requests. Readers take nothing (WAL). Another process
+    on the same file (a migration, a second server) still meets SQLite's busy timeout.
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        if not self._lock.acquire(timeout=self.seconds):
+            # As SQLite's own busy timeout says it (a 503 to a request, a retry to a consumer).
+            locked = sqlite3.OperationalError("database is locked (writer queue)")
+            raise sa.exc.OperationalError("BEGIN IMMEDIATE", None, locked)
+
+    def release(self) -> None:
+        self._lock.release()
+
+
+_HOLDS = "revisit_sqlite_writer"  # in a pooled connection's info: it holds the lock
+
+
 def _tune_sqlite(engine: Engine) -> None:
+    writers = SqliteWriterLock(SQLITE_LOCK_SECONDS)
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
+        # NORMAL under WAL: a commit is durable across a crash of this process (kill -9:
+        # its WAL frames are in the OS's page cache when COMMIT returns); a power loss or
+        # OS crash can lose the transactions committed since the last checkpoint (never
+        # corrupt the file). FULL would fsync the WAL at every commit.
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_LOCK_SECONDS * 1000}")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         # IMMEDIATE takes the write lock up front: two transactions can never deadlock
-        # upgrading a read lock, they queue on busy_timeout instead. Reads (WAL) need none.
+        # upgrading a read lock, they queue instead. Reads (WAL) need none.
         if conn.get_execution_options().get("revisit_read_only"):
             conn.exec_driver_sql("BEGIN")
-        else:
+            return
+        writers.acquire()
+        conn.info[_HOLDS] = True
+        try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _let_go(conn.info, writers)
+            raise
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(conn):
+        # SQLAlchemy calls this before its own COMMIT: commit here, so the next writer
+        # starts only once this one is on disk (the DBAPI's commit after it is a no-op).
+        if conn.info.get(_HOLDS):
+            _end(conn, writers, "COMMIT")
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(conn):
+        if conn.info.get(_HOLDS):
+            _end(conn, writers, "ROLLBACK")
+
+    # A connection given back without COMMIT or ROLLBACK (a session dropped on an error):
+    # the pool rolls it back; the lock goes with it.
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn, record):
+        _let_go(record.info, writers)
+
+    @event.listens_for(engine, "close")
+    def _on_close(_dbapi_conn, record):
+        _let_go(record.info, writers)
+
+
+def _end(conn, writers: SqliteWriterLock, statement: str) -> None:
+    """COMMIT or ROLLBACK the write transaction, then let the next writer in; an error is
+    raised as SQLAlchemy raises the DBAPI's errors."""
+    driver = conn.connection.driver_connection
+    try:
+        if statement == "COMMIT":
+            driver.commit()
+        else:
+            driver.rollback()
+    except sqlite3.Error as exc:
+        if driver.in_transaction:  # a COMMIT refused (a deferred constraint): undo it all
+            driver.rollback()
+        raise sa.exc.DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
+    finally:
+        _let_go(conn.info, writers)
+
+
+def _let_go(info: dict, writers: SqliteWriterLock) -> None:
+    if info.pop(_HOLDS, False):
+        writers.release()
 
 
 class Database:
@@ -113,13 +215,21 @@ class Database:
         *,
         pool_size: int = 5,
         max_overflow: int = 5,
+        pool_timeout: float = 5.0,
     ):
         """At most ``pool_size`` + ``max_overflow`` connections (PostgreSQL), plus the outbox
-        listener's own one in a process that relays; services pass REVISIT_DB_POOL_SIZE and
-        REVISIT_DB_MAX_OVERFLOW (:meth:`Settings.pool`)."""
+        listener's own one in a process that relays; a thread waits at most
+        ``pool_timeout`` seconds for one. Services pass REVISIT_DB_POOL_SIZE,
+        REVISIT_DB_MAX_OVERFLOW and REVISIT_DB_POOL_TIMEOUT (:meth:`Settings.pool`)."""
         self.url = url
         self.schema = schema
-        self.engine = make_engine(url, schema, pool_size=pool_size, max_overflow=max_overflow)
+        self.engine = make_engine(
+            url,
+            schema,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_timeout=pool_timeout,
+        )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessions = sessionmaker(
             self.engine.execution_options(revisit_read_only=True), expire_on_commit=False

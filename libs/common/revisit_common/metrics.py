@@ -128,8 +128,14 @@ def render() -> tuple[bytes, str]:
     else:
         base = REGISTRY
     extra = [_OutboxCollector(), *list(_extra_collectors.values())]
-    families = [family for collector in extra for family in collector.collect()]
-    return generate_latest(base) + plain_text(families), CONTENT_TYPE_LATEST
+    return generate_latest(base) + b"".join(map(_text, extra)), CONTENT_TYPE_LATEST
+
+
+def _text(collector) -> bytes:
+    """A scrape-time collector's exposition text: its own ``text()`` when it has one (the
+    KPI store's: a rendering kept until the store changes), else its families rendered."""
+    text = getattr(collector, "text", None)
+    return text() if text is not None else plain_text(collector.collect())
 
 
 PLAIN_TYPES = frozenset({"counter", "gauge"})

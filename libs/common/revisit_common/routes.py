@@ -4,7 +4,8 @@
 ``@blp.route(rule, methods=[...])``, ``@blp.arguments(Body)`` and ``@blp.response(status,
 Out)``: the function receives the validated body or query arguments (when there are some)
 and the URL's variables, and its docstring is the operation's summary and description, as on
-a ``MethodView``. A rule answering several methods stays a ``MethodView``.
+a ``MethodView``. A rule answering several methods stays a ``MethodView`` (give
+``@blp.arguments`` an instance there too, :func:`once`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def get(
     def declare(fn: View) -> View:
         view = blp.response(200, response)(fn)
         if query is not None:
-            view = blp.arguments(query, location="query")(view)
+            view = blp.arguments(once(query), location="query")(view)
         return blp.route(rule, methods=["GET"])(view)
 
     return declare
@@ -46,7 +47,13 @@ def post(
     def declare(fn: View) -> View:
         view = blp.response(status, response)(fn)
         if body is not None:
-            view = blp.arguments(body)(view)
+            view = blp.arguments(once(body))(view)
         return blp.route(rule, methods=["POST"])(view)
 
     return declare
+
+
+def once(schema: type[Schema] | Schema) -> Schema:
+    """The schema as one instance, made here: given a class, webargs would build an instance
+    (deep-copying every field) for each request it validates."""
+    return schema() if isinstance(schema, type) else schema

@@ -4,19 +4,31 @@ The gateway owns the settings document (``GET/PATCH /api/v1/settings``) and publ
 TenantRegistered / TenantSettingsChanged with the whole document and a version; every
 service that needs a policy number keeps the newest version here. A tenant with no copy
 yet gets the defaults, which are DOMAIN.md's.
+
+A request through the gateway says the tenant's current settings version
+(``Identity.settings_version``): when the copy last read by this process (per database) is
+that version, :func:`load` returns it without a query. Without the header, or at another
+version, the copy is read as before.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .calendar import DEFAULT_TIMEZONE
 from .messaging.envelope import Envelope
+
+T = TypeVar("T")
 
 _meta = sa.MetaData()
 settings_table = sa.Table(
@@ -36,19 +48,54 @@ class TenantSettings:
     version: int = 0
     timezone: str = DEFAULT_TIMEZONE
     document: dict = field(default_factory=dict)
+    # What was built from this copy (:meth:`derived`), kept as long as the copy is.
+    _derived: dict = field(default_factory=dict, compare=False, repr=False)
 
     def section(self, name: str) -> dict:
         value = self.document.get(name)
         return dict(value) if isinstance(value, dict) else {}
 
+    def derived(self, name: str, build: Callable[[TenantSettings], T]) -> T:
+        """``build(self)``, once per copy: a service's policy read from these settings (an
+        immutable value) is parsed again only when :func:`load` reads a new copy."""
+        if name not in self._derived:
+            self._derived[name] = build(self)
+        return self._derived[name]
+
+
+# Per connection pool (one per database; a read-only engine shares its parent's): tenant ->
+# the copy this process read last.
+_read: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_read_lock = threading.Lock()
+
 
 def load(session: Session, tenant_id: str) -> TenantSettings:
+    read = _read_copies(session)
+    held = read.get(tenant_id)
+    if held is not None and held.version == _vouched_version(tenant_id):
+        return held
     row = session.execute(
         sa.select(settings_table).where(settings_table.c.tenant_id == tenant_id)
     ).first()
     if row is None:
         return TenantSettings(tenant_id)
-    return TenantSettings(tenant_id, row.version, row.timezone, dict(row.document or {}))
+    settings = TenantSettings(tenant_id, row.version, row.timezone, dict(row.document or {}))
+    read[tenant_id] = settings
+    return settings
+
+
+def _read_copies(session: Session) -> dict[str, TenantSettings]:
+    pool = session.get_bind().engine.pool
+    with _read_lock:
+        return _read.setdefault(pool, {})
+
+
+def _vouched_version(tenant_id: str) -> int | None:
+    """The tenant's settings version the gateway sent with this request, if any."""
+    identity = g.get("identity") if has_request_context() else None
+    if identity is None or identity.tenant_id != tenant_id:
+        return None
+    return identity.settings_version
 
 
 def store(session: Session, tenant_id: str, version: int, timezone: str, document: dict) -> bool:
@@ -72,6 +119,7 @@ def store(session: Session, tenant_id: str, version: int, timezone: str, documen
         where=settings_table.c.version < insert.excluded.version,
     )
     result = session.execute(statement, execution_options={"preserve_rowcount": True})
+    _read_copies(session).pop(tenant_id, None)
     return result.rowcount == 1
 
 

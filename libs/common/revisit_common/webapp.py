@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from flask import Flask, Response, g, request
 from flask_smorest import Api
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from . import errors, identity, metrics, nul_text
@@ -246,6 +247,18 @@ def create_app(
                 request_id=g.get("request_id"),
             )
         return _unexpected(exc)
+
+    @app.errorhandler(PoolTimeout)
+    def _pool_exhausted(exc: PoolTimeout):
+        # Every connection of the process's pool stayed in use for REVISIT_DB_POOL_TIMEOUT
+        # seconds: busy, not broken. The client tries again shortly.
+        log.warning("database connections all in use: %s", exc)
+        return problem_response(
+            503,
+            "all database connections are busy, try again shortly",
+            headers={"Retry-After": "1"},
+            request_id=g.get("request_id"),
+        )
 
     @app.errorhandler(RecursionError)
     def _too_deep(exc: RecursionError):

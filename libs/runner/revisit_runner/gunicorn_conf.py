@@ -5,8 +5,12 @@
 Environment it reads (besides what gunicorn reads itself):
 - ``REVISIT_BIND``: address to listen on (default ``0.0.0.0:8000``; `make stack` sets one
   per service);
-- ``REVISIT_MAX_REQUESTS``: recycle a worker after this many requests (default 2000);
-- ``WEB_CONCURRENCY``: worker processes (default 2);
+- ``REVISIT_MAX_REQUESTS``: recycle a worker after this many requests (default 20000: a
+  new worker costs some 0.4 s of CPU to build its app and connect, at 2000 about 9% of a
+  cheap read's CPU; 20000 still bounds what a slow leak can grow to);
+- ``WEB_CONCURRENCY``: worker processes (default 2), each with database pools of its own
+  (REVISIT_DB_POOL_SIZE + REVISIT_DB_MAX_OVERFLOW connections per service engine: count
+  them in the server's budget, README "Connections per process");
 - ``REVISIT_WEB_THREADS``: threads per worker (default 4);
 - ``REVISIT_KEEPALIVE_SECONDS``: how long an idle keep-alive connection is kept (default 75);
 - ``REVISIT_IMPORT_IN_MASTER``: ``0`` to import the app's modules in each worker only
@@ -35,7 +39,7 @@ graceful_timeout = 25  # below Kubernetes' default 30 s grace period
 # Idle keep-alive connections wait in the worker's poller (no thread) this long: CONTRACT
 # 4.1 asks for at least 60 s; the gateway's client reuses its own for less (proxy.py).
 keepalive = int(os.environ.get("REVISIT_KEEPALIVE_SECONDS") or 75)
-max_requests = int(os.environ.get("REVISIT_MAX_REQUESTS") or 2000)
+max_requests = int(os.environ.get("REVISIT_MAX_REQUESTS") or 20000)
 max_requests_jitter = max_requests // 10
 # Read-only root filesystem: heartbeat files in memory, no control socket under $HOME.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None

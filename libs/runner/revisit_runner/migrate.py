@@ -31,7 +31,7 @@ def main(argv: list[str]) -> int:
         move_webhooks(settings)  # before complaint's 0004 drops its webhook tables
     for name in names:
         url, schema = settings.database_for(name)
-        db = Database(url, schema)
+        db = Database(url, schema, pool_size=1, max_overflow=0)  # one connection at a time
         try:
             migrations.upgrade(db, ALL[name].migrations)
         finally:

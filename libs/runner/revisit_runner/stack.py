@@ -10,6 +10,11 @@ gateway's web process on REVISIT_PORT (8080), served by waitress as standalone m
 (:mod:`.edge`: slow clients hold no thread), and its worker. Every process's output is
 prefixed with its name. SIGINT/SIGTERM stops them all; if one dies, the others are stopped
 and the stack exits non-zero.
+
+PostgreSQL connections are bounded (:func:`connections`): unless the environment says
+otherwise, one gunicorn worker per service and a pool of 1 + 1 per process, at most 43 in
+all, and the stack refuses to start when its worst case is over
+REVISIT_STACK_MAX_DB_CONNECTIONS (default 100, PostgreSQL's default max_connections).
 """
 
 from __future__ import annotations
@@ -40,6 +45,28 @@ class Role:
 # 8201 gateway, 8202 customer, ...
 METRICS_PORT_OFFSET = 100
 
+# What the stack's processes get unless the environment sets them (empty counts as unset):
+# a laptop's PostgreSQL (100 connections) keeps room for the test suite beside the stack.
+DEFAULTS = {"WEB_CONCURRENCY": "1", "REVISIT_DB_POOL_SIZE": "1", "REVISIT_DB_MAX_OVERFLOW": "1"}
+GATEWAY_THREADS = 8  # edge.py's default (REVISIT_WEB_THREADS)
+MAX_CONNECTIONS = 100  # REVISIT_STACK_MAX_DB_CONNECTIONS
+
+
+def with_defaults(env: dict[str, str]) -> dict[str, str]:
+    return {**env, **{name: value for name, value in DEFAULTS.items() if not env.get(name)}}
+
+
+def connections(env: dict[str, str]) -> int:
+    """The most PostgreSQL connections the stack's processes can hold at once with ``env``:
+    per backend service its gunicorn workers' pools; the gateway's pool plus one per thread
+    (key lookups and audit entries); per worker its pool plus the outbox LISTEN. The
+    migrations run, and end, before any of them starts."""
+    env = with_defaults(env)
+    pool = int(env["REVISIT_DB_POOL_SIZE"]) + int(env["REVISIT_DB_MAX_OVERFLOW"])
+    threads = int(env.get("REVISIT_WEB_THREADS") or GATEWAY_THREADS)
+    web = len(BACKENDS) * int(env["WEB_CONCURRENCY"]) * pool + pool + threads
+    return web + len(ALL) * (pool + 1)
+
 
 def worker_metrics_ports(metrics_base_port: int) -> dict[str, int]:
     return {name: metrics_base_port + i for i, name in enumerate(ALL)}
@@ -49,7 +76,7 @@ def roles(env: dict[str, str], base_port: int = 8101) -> list[Role]:
     host = env.get("REVISIT_HOST", "127.0.0.1")
     gateway_port = env.get("REVISIT_PORT", "8080")
     ports = {name: base_port + i for i, name in enumerate(BACKENDS)}
-    shared = {**env}
+    shared = with_defaults(env)
     shared.setdefault("REVISIT_INTERNAL_TOKEN", secrets.token_urlsafe(32))
     for name, port in ports.items():
         shared[f"REVISIT_{name.upper()}_URL"] = f"http://{host}:{port}"
@@ -106,6 +133,16 @@ def main() -> int:
             file=sys.stderr,
             flush=True,
         )
+    worst = connections(env)
+    limit = int(env.get("REVISIT_STACK_MAX_DB_CONNECTIONS") or MAX_CONNECTIONS)
+    print(f"stack: at most {worst} PostgreSQL connections (of {limit})", file=sys.stderr)
+    if worst > limit:
+        print(
+            "stack: over REVISIT_STACK_MAX_DB_CONNECTIONS; lower REVISIT_DB_POOL_SIZE, "
+            "REVISIT_DB_MAX_OVERFLOW or WEB_CONCURRENCY",
+            file=sys.stderr,
+        )
+        return 2
     subprocess.run([sys.executable, "-m", "revisit_runner.migrate", "all"], env=env, check=True)
     procs: list[tuple[str, subprocess.Popen]] = []
     stopping = threading.Event()

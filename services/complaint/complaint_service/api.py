@@ -30,7 +30,7 @@ SUPERVISION = ("admin", "manager")
 
 @blp.route("")
 class Complaints(MethodView):
-    @blp.arguments(ComplaintListArgs, location="query")
+    @blp.arguments(routes.once(ComplaintListArgs), location="query")
     @blp.response(200, ComplaintPageSchema)
     def get(self, args):
         """List complaints, filtered (overdue=true: a running limit is past due), oldest first."""
@@ -42,7 +42,7 @@ class Complaints(MethodView):
 
         return use_case.run(run, read=True)
 
-    @blp.arguments(ComplaintInSchema)
+    @blp.arguments(routes.once(ComplaintInSchema))
     @blp.response(201, ComplaintSchema)
     def post(self, data):
         """Register a complaint: numbered, its time limits set from the tenant's settings."""

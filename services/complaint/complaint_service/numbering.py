@@ -15,18 +15,30 @@ transaction, so the row lock is held only for the few statements after it.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .models import counters_table
 
+_STATEMENTS: dict[str, sa.Insert] = {}  # per dialect: built once, its values as parameters
+
+
+def _statement(dialect: str) -> sa.Insert:
+    statement = _STATEMENTS.get(dialect)
+    if statement is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(counters_table).values(
+            tenant_id=sa.bindparam("tenant_id"), period=sa.bindparam("period"), value=1
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[counters_table.c.tenant_id, counters_table.c.period],
+            set_={"value": counters_table.c.value + 1},
+        ).returning(counters_table.c.value)
+        _STATEMENTS[dialect] = statement
+    return statement
+
 
 def allocate_serial(session: Session, tenant_id: str, period: str) -> int:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(counters_table).values(tenant_id=tenant_id, period=period, value=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=[counters_table.c.tenant_id, counters_table.c.period],
-        set_={"value": counters_table.c.value + 1},
-    ).returning(counters_table.c.value)
-    return int(session.execute(statement).scalar_one())
+    statement = _statement(session.get_bind().dialect.name)
+    return int(session.execute(statement, {"tenant_id": tenant_id, "period": period}).scalar_one())

@@ -35,7 +35,10 @@ INTAKE_FIELDS = (
 def rules_for(session: Session, tenant_id: str) -> tuple[domain.ComplaintPolicy, WorkCalendar]:
     """The tenant's time-limit policy and working calendar (defaults until its settings
     arrive)."""
-    settings = tenant_settings.load(session, tenant_id)
+    return tenant_settings.load(session, tenant_id).derived("complaint_rules", _rules)
+
+
+def _rules(settings: tenant_settings.TenantSettings) -> tuple[domain.ComplaintPolicy, WorkCalendar]:
     policy = domain.ComplaintPolicy.from_dict(settings.section("complaints"))
     calendar = settings.section("calendar")
     calendar.setdefault("timezone", settings.timezone)

@@ -9,7 +9,8 @@ from revisit_common import routes, use_case
 from revisit_common.identity import current
 from revisit_common.paging import PageArgs, listing
 
-from . import projects, service
+from . import projects, purchase_recording, service
+from .customer_view import customer_view
 from .models import Customer, Project, Purchase
 from .schemas import (
     CustomerInSchema,
@@ -51,7 +52,7 @@ class Customers(MethodView):
 class CustomerItem(MethodView):
     @blp.response(200, CustomerOutSchema)
     def get(self, customer_id):
-        return use_case.read(service.get_customer, customer_id)
+        return use_case.read(customer_view, customer_id)
 
     @blp.arguments(CustomerPatchSchema)
     @blp.response(200, CustomerOutSchema)
@@ -72,7 +73,7 @@ class Purchases(MethodView):
     @blp.response(201, PurchaseOutSchema)
     def post(self, data, customer_id):
         """Record a purchase; a customer's first purchase leads to a new-customer visit."""
-        return use_case.write(service.record_purchase, customer_id, data)
+        return use_case.write(purchase_recording.record_purchase, customer_id, data)
 
 
 @blp.route("/<customer_id>/projects")

@@ -50,6 +50,9 @@ class Customer(TenantRow, Stamped, Base):
     risk_reasons: Mapped[list] = mapped_column(sa.JSON, default=list)
     # When the derived fields were last computed: the periodic re-grading reads it.
     graded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # How many purchases are recorded (kept with each one): the first one, and whether the
+    # annual amount follows them, read without counting.
+    purchase_count: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
 
     contacts: Mapped[list[Contact]] = children("Contact.position", back_populates="customer")
 
@@ -81,6 +84,21 @@ class Purchase(TenantRow, Base):
     quantity: Mapped[int] = mapped_column(sa.Integer, default=1)
     purchased_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PurchaseSum(Base):
+    """A customer's purchases of one UTC day or month (``span``), summed as each is recorded:
+    the 12-month windows read these, never the purchases (see ``purchase_windows``)."""
+
+    __tablename__ = "purchase_sums"
+
+    customer_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    )
+    span: Mapped[str] = mapped_column(sa.String(5), primary_key=True)
+    start: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    amount_cents: Mapped[int] = mapped_column(sa.BigInteger)
+    count: Mapped[int] = mapped_column(sa.Integer)
 
 
 class Repair(TenantRow, Base):

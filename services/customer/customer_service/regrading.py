@@ -19,7 +19,7 @@ from revisit_common.runtime import ServiceRuntime
 
 from . import domain
 from .models import Customer
-from .service import policy_for, reclassify
+from .service import NO_CONTACTS, policy_for, reclassify
 
 REGRADE_INTERVAL = 3600.0  # seconds; the period is counted in days
 BATCH = 200
@@ -44,6 +44,7 @@ def regrade_due(session: Session, outbox: Outbox, at: datetime, limit: int = BAT
             .order_by(Customer.id)
             .limit(limit - done)
             .with_for_update(skip_locked=True)
+            .options(*NO_CONTACTS)
         )
         caller = Caller(tenant_id=tenant, clock=lambda: at)
         for customer in session.scalars(due).all():

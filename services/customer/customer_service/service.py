@@ -7,22 +7,22 @@ events the change causes to the outbox in the same transaction.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from revisit_common import events, tenant_settings
 from revisit_common.caller import Caller
 from revisit_common.errors import Conflict, Invalid, NotFound
 from revisit_common.ids import new_id
 from revisit_common.messaging.outbox import Outbox
-from revisit_common.rows import copied, tenant_row
+from revisit_common.rows import copied
 
-from . import contacts, domain, validity
-from .models import Customer, Purchase, Repair
+from . import contacts, domain, purchase_sums, validity
+from .models import Customer, Repair
 
 SATISFACTION_HISTORY = 20  # the most recent visit ratings kept for the satisfaction score
 EDITABLE = (
@@ -32,9 +32,22 @@ EDITABLE = (
 )  # fmt: skip
 
 
+# tenant -> (its classification settings last read, the policy made of them): a policy is
+# made again only when they changed, not per request
+_policies: dict[str, tuple[dict, domain.ClassificationPolicy]] = {}
+DEFAULT_POLICY = domain.ClassificationPolicy.from_dict({})
+
+
 def policy_for(session: Session, tenant_id: str) -> tuple[domain.ClassificationPolicy, str]:
     settings = tenant_settings.load(session, tenant_id)
-    policy = domain.ClassificationPolicy.from_dict(settings.section("classification"))
+    section = settings.section("classification")
+    if not section:  # DOMAIN.md's numbers
+        return DEFAULT_POLICY, settings.timezone
+    held = _policies.get(tenant_id)
+    if held is not None and held[0] == section:
+        return held[1], settings.timezone
+    policy = domain.ClassificationPolicy.from_dict(section)
+    _policies[tenant_id] = (section, policy)
     return policy, settings.timezone
 
 
@@ -43,8 +56,24 @@ def local_today(timezone: str, at: datetime) -> date:
     return validity.local_date(at, timezone)
 
 
+NO_CONTACTS = (lazyload(Customer.contacts),)  # loaded only if read
+WITH_CONTACTS = (joinedload(Customer.contacts),)  # in the customer's query
+
+
 def get_customer(session: Session, tenant_id: str, customer_id: str) -> Customer:
-    return tenant_row(session, Customer, tenant_id, customer_id, "customer")
+    """The tenant's customer, its contacts loaded only if read (in the session)."""
+    customer = session.get(Customer, customer_id, options=NO_CONTACTS)
+    if customer is None or customer.tenant_id != tenant_id:
+        raise NotFound("customer")
+    return customer
+
+
+def customer_with_contacts(session: Session, tenant_id: str, customer_id: str) -> Customer:
+    """The tenant's customer with its contacts, as the API renders it (one query)."""
+    customer = session.get(Customer, customer_id, options=WITH_CONTACTS)
+    if customer is None or customer.tenant_id != tenant_id:
+        raise NotFound("customer")
+    return customer
 
 
 def customer_query(tenant_id: str, args: dict) -> sa.Select:
@@ -91,52 +120,38 @@ def check_external_id(session: Session, tenant_id: str, data: dict, own_id: str 
 
 def has_purchases(session: Session, customer: Customer) -> bool:
     """Whether any purchase is recorded for the customer (its annual amount then follows them)."""
-    found = session.scalar(sa.select(sa.exists().where(Purchase.customer_id == customer.id)))
-    return bool(found)
+    return bool(customer.purchase_count)
 
 
 def facts_of(
     session: Session, customer: Customer, today: date, *, new: bool = False
 ) -> domain.CustomerFacts:
-    """What the classification reads of a customer; one being registered (``new``) has no
-    purchases yet, so none are looked up."""
-    year_ago = datetime.combine(today - timedelta(days=365), datetime.min.time(), UTC)
-    two_years_ago = datetime.combine(today - timedelta(days=730), datetime.min.time(), UTC)
+    """What the classification reads of a customer: its running purchase sums, never its
+    purchases one by one; one being registered (``new``) has none, so none are looked up."""
+    recorded = not new and has_purchases(session, customer)
     last, count, prev = (
-        (0, 0, 0)
-        if new
-        else session.execute(
-            sa.select(
-                sa.func.coalesce(
-                    sa.func.sum(sa.case((Purchase.purchased_at >= year_ago, Purchase.amount))), 0
-                ),
-                sa.func.count(sa.case((Purchase.purchased_at >= year_ago, 1))),
-                sa.func.coalesce(
-                    sa.func.sum(sa.case((Purchase.purchased_at < year_ago, Purchase.amount))), 0
-                ),
-            ).where(Purchase.customer_id == customer.id, Purchase.purchased_at >= two_years_ago)
-        ).one()
+        purchase_sums.totals(session, customer.id, today)
+        if recorded
+        else (Decimal(0), 0, Decimal(0))
     )
     cutoff = (today - timedelta(days=365)).isoformat()
     complaints = sum(1 for day in customer.complaint_dates or () if day > cutoff)
     return domain.CustomerFacts(
         type=customer.type,
         annual_purchase_amount=domain.annual_amount(
-            Decimal(customer.annual_purchase_amount),
-            Decimal(last),
-            not new and has_purchases(session, customer),
+            Decimal(customer.annual_purchase_amount), last, recorded
         ),
         cooperation_start=customer.cooperation_start,
-        purchases_last_12m=Decimal(last),
-        purchases_prev_12m=Decimal(prev),
-        purchase_count_12m=int(count),
+        purchases_last_12m=last,
+        purchases_prev_12m=prev,
+        purchase_count_12m=count,
         satisfaction_scores=tuple(customer.satisfaction_levels or ()),
         risk=domain.RiskIndicators(
             overdue_payment_days=customer.overdue_days,
             legal_dispute=customer.legal_dispute,
             credit_rating=customer.credit_rating,
             complaints_12m=complaints,
-            purchase_trend=domain.purchase_trend(Decimal(last), Decimal(prev)),
+            purchase_trend=domain.purchase_trend(last, prev),
         ),
     )
 
@@ -300,7 +315,7 @@ def create_customer(
 def update_customer(
     session: Session, outbox: Outbox, caller: Caller, customer_id: str, data: dict
 ) -> Customer:
-    customer = get_customer(session, caller.tenant_id, customer_id)
+    customer = customer_with_contacts(session, caller.tenant_id, customer_id)
     check_external_id(session, caller.tenant_id, data, customer.id)
     if "annual_purchase_amount" in data and has_purchases(session, customer):
         raise Conflict(
@@ -317,46 +332,6 @@ def update_customer(
     reclassify(session, outbox, customer, caller)
     publish_contact_dates(session, outbox, caller, customer, changes)
     return customer
-
-
-def record_purchase(
-    session: Session, outbox: Outbox, caller: Caller, customer_id: str, data: dict
-) -> Purchase:
-    customer = get_customer(session, caller.tenant_id, customer_id)
-    if validity.in_future(data["purchased_at"], caller.now()):
-        raise Invalid({"purchased_at": ["must not be in the future"]})
-    first = (
-        session.scalar(sa.select(sa.func.count()).where(Purchase.customer_id == customer.id)) == 0
-    )
-    purchase = Purchase(
-        id=new_id(),
-        tenant_id=caller.tenant_id,
-        customer_id=customer.id,
-        amount=data["amount"],
-        product=data["product"],
-        quantity=data.get("quantity", 1),
-        purchased_at=data["purchased_at"],
-        created_at=caller.now(),
-    )
-    session.add(purchase)
-    session.flush()
-    reclassify(session, outbox, customer, caller)
-    publish(
-        session,
-        outbox,
-        caller,
-        events.PurchaseRecorded(
-            purchase_id=purchase.id,
-            customer_id=customer.id,
-            **copied(customer, "region", "owner", "grade"),
-            amount=str(purchase.amount),
-            product=purchase.product,
-            purchased_at=purchase.purchased_at.isoformat(),
-            first_purchase=first,
-            quantity=purchase.quantity,
-        ),
-    )
-    return purchase
 
 
 def open_repair(
@@ -426,7 +401,10 @@ def regrade_tenant(session: Session, outbox: Outbox, caller: Caller) -> int:
     policy, timezone = policy_for(session, caller.tenant_id)
     count = 0
     for customer in session.scalars(
-        sa.select(Customer).where(Customer.tenant_id == caller.tenant_id).order_by(Customer.id)
+        sa.select(Customer)
+        .where(Customer.tenant_id == caller.tenant_id)
+        .order_by(Customer.id)
+        .options(*NO_CONTACTS)
     ):
         reclassify(session, outbox, customer, caller, policy=policy, timezone=timezone)
         count += 1
@@ -442,7 +420,7 @@ def note_fact(
 ) -> bool:
     """Apply ``change`` to a customer of the caller's tenant and reclassify it; False for a
     customer this service never knew (nothing to update)."""
-    customer = session.get(Customer, customer_id)
+    customer = session.get(Customer, customer_id, options=NO_CONTACTS)
     if customer is None or customer.tenant_id != caller.tenant_id:
         return False
     change(customer)

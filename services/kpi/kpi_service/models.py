@@ -9,6 +9,9 @@
   sums whole months here and only the days of partial months in ``kpi_daily``.
 * ``kpi_totals``: all-time counts per tenant, fact kind and the metric labels (region,
   department, reason, severity, channel); what ``/metrics`` reads.
+* ``kpi_totals_versions``: per tenant, a number raised in the same transaction as any change
+  to its ``kpi_totals`` rows (never lowered, never deleted): ``/metrics`` renders the
+  business families again only when the sum over the tenants has moved (collector.py).
 """
 
 from __future__ import annotations
@@ -90,6 +93,13 @@ totals = sa.Table(
     sa.Column("severity", DIM, primary_key=True),
     sa.Column("channel", DIM, primary_key=True),
     *_counts(),
+)
+
+totals_versions = sa.Table(
+    "kpi_totals_versions",
+    metadata,
+    sa.Column("tenant_id", ID, primary_key=True),
+    sa.Column("version", sa.BigInteger, nullable=False, server_default="0"),
 )
 
 AGGREGATES = (daily, monthly, totals)  # every table of counts a fact's contribution moves

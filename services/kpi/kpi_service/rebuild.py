@@ -34,6 +34,7 @@ def rebuild(db: Database, batch: int = 1000) -> int:
         for envelopes in store.logged_batches(session, batch):
             projection.project(session, envelopes)
             replayed += len(envelopes)
+        store.raise_every_version(session)  # /metrics renders the rebuilt totals
     return replayed
 
 

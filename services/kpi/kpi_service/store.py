@@ -5,11 +5,13 @@ the log back, reads facts (locked ``FOR UPDATE``, in key order) with their tenan
 zones, writes facts and adds counts to ``kpi_daily``, ``kpi_monthly`` and ``kpi_totals``
 (upserts that add to the row, so concurrent writers on PostgreSQL never lose an increment;
 rows whose counts all come back to zero are deleted), in a few statements for many rows
-(bulk.py). Two replicas creating the same fact at once collide on its primary key and the
-loser's event is retried by the consumer, finding the row. Reads (``GET /kpis``,
-``/metrics``) touch the aggregates: a period's whole months in ``kpi_monthly``, the
-days of its partial edge months in ``kpi_daily``; the policies' figures and the reports
-read the facts of a few kinds (:func:`facts_of`).
+(bulk.py); every change to a tenant's ``kpi_totals`` raises its ``kpi_totals_versions`` row
+in the same transaction (what ``/metrics`` checks before rendering again). Two replicas
+creating the same fact at once collide on its primary key and the loser's event is retried
+by the consumer, finding the row. Reads (``GET /kpis``, ``/metrics``) touch the aggregates:
+a period's whole months in ``kpi_monthly``, the days of its partial edge months in
+``kpi_daily``; the policies' figures and the reports read the facts of a few kinds
+(:func:`facts_of`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from revisit_common import tenant_settings
@@ -25,7 +28,7 @@ from revisit_common.messaging.envelope import Envelope
 
 from . import bulk, domain
 from .domain import COUNTS, Key
-from .models import daily, event_log, facts, monthly, totals
+from .models import daily, event_log, facts, monthly, totals, totals_versions
 
 TABLES = {"daily": daily, "monthly": monthly, "totals": totals}  # domain.AGGREGATES' tables
 
@@ -128,6 +131,25 @@ def write_facts(
     to add) added to the aggregate tables, the rows that come back to zero deleted."""
     rows = {TABLES[name].name: value for name, value in counts.items()}
     bulk.write(session, inserts, updates, rows, now)
+    changed = sorted({row["tenant_id"] for row in counts.get("totals", ())})
+    if changed:
+        raise_versions(session, changed)
+
+
+def raise_versions(session: Session, tenants: Sequence[str]) -> None:
+    """Raise the totals version of ``tenants`` (created at 1), in this transaction; rows
+    locked in tenant order, so two writers never wait on each other in a cycle."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(totals_versions).values(tenant_id=sa.bindparam("tenant"), version=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["tenant_id"], set_={"version": totals_versions.c.version + 1}
+    )
+    session.execute(stmt, [{"tenant": tenant} for tenant in sorted(tenants)])
+
+
+def raise_every_version(session: Session) -> None:
+    """Raise every tenant's totals version (the totals were rebuilt)."""
+    session.execute(totals_versions.update().values(version=totals_versions.c.version + 1))
 
 
 # --------------------------------------------------------------------------- aggregates
@@ -178,6 +200,41 @@ def tenant_ids(session: Session) -> list[str]:
     """The tenants this store has settings for (known before their first fact)."""
     table = tenant_settings.settings_table
     return list(session.execute(sa.select(table.c.tenant_id)).scalars())
+
+
+def tenant_versions(session: Session) -> dict[str, int]:
+    """Each tenant's totals version: it moves whenever the tenant's ``kpi_totals`` change."""
+    query = sa.select(totals_versions.c.tenant_id, totals_versions.c.version)
+    return {tenant: int(version) for tenant, version in session.execute(query)}
+
+
+def metric_totals(
+    session: Session,
+    labels: Mapping[str, Sequence[str]],
+    kept: Mapping[str, Sequence[str]],
+    tenants: Sequence[str] | None = None,
+) -> list[dict]:
+    """The ``kpi_totals`` counts of ``tenants`` (None: all) summed by the database per
+    tenant, kind and the columns ``labels[kind]`` of that kind (its other columns ""); a
+    column of ``kept`` keeps those values only, any other value reads "other"."""
+    columns = []
+    for name in sorted({name for names in labels.values() for name in names}):
+        value = totals.c[name]
+        if name in kept:
+            value = sa.case((value.in_(kept[name]), value), else_=sa.literal("other"))
+        kinds = sorted(kind for kind, names in labels.items() if name in names)
+        columns.append(sa.case((totals.c.kind.in_(kinds), value), else_=sa.literal("")).label(name))
+    keys = [totals.c.tenant_id, totals.c.kind, *columns]
+    sums = [sa.func.sum(totals.c[name]).label(name) for name in COUNTS]
+    query = sa.select(*keys, *sums).group_by(*keys)
+    few = tenants is None or len(tenants) <= 200
+    if tenants is not None and few:
+        query = query.where(totals.c.tenant_id.in_(tenants))
+    rows = session.execute(query).mappings()
+    if few:
+        return [dict(row) for row in rows]
+    wanted = set(tenants)  # many: read them all rather than send a long list
+    return [dict(row) for row in rows if row["tenant_id"] in wanted]
 
 
 def all_totals(session: Session) -> list[dict]:

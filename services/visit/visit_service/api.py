@@ -49,7 +49,7 @@ def _no_departments():
 
 @blp.route("")
 class Visits(MethodView):
-    @blp.arguments(VisitListArgs, location="query", unknown=RAISE)
+    @blp.arguments(routes.once(VisitListArgs), location="query", unknown=RAISE)
     @blp.response(200, VisitPageSchema)
     def get(self, args):
         """List visits (filters: status, overdue, assignee (``me``: the calling person),
@@ -66,7 +66,7 @@ class Visits(MethodView):
 
         return use_case.run(run, read=True)
 
-    @blp.arguments(VisitInSchema)
+    @blp.arguments(routes.once(VisitInSchema))
     @blp.response(201, VisitOutSchema)
     def post(self, data):
         """Plan a visit by hand; due date and assignee default to the tenant's rules."""
@@ -91,7 +91,7 @@ def visits_export(args):
 
 @blp.route("/audit-sample")
 class AuditSample(MethodView):
-    @blp.arguments(AuditSampleArgs, location="query", unknown=RAISE)
+    @blp.arguments(routes.once(AuditSampleArgs), location="query", unknown=RAISE)
     @blp.response(200, AuditSampleSchema)
     def get(self, args):
         """The completed, unaudited visits of a period up for review by supervisors: every
@@ -148,7 +148,7 @@ def visit_audit(data, visit_id):
 
 @issues_blp.route("")
 class Issues(MethodView):
-    @issues_blp.arguments(IssueListArgs, location="query", unknown=RAISE)
+    @issues_blp.arguments(routes.once(IssueListArgs), location="query", unknown=RAISE)
     @issues_blp.response(200, IssuePageSchema)
     def get(self, args):
         """List issues; a department key sees those it leads or assists."""

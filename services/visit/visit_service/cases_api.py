@@ -19,7 +19,7 @@ blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Case
 
 @blp.route("")
 class Cases(MethodView):
-    @blp.arguments(CaseListArgs, location="query", unknown=RAISE)
+    @blp.arguments(routes.once(CaseListArgs), location="query", unknown=RAISE)
     @blp.response(200, CasePageSchema)
     def get(self, args):
         """Search cases: ``q`` in the title, summary or lessons (any case, Chinese too),
@@ -28,7 +28,7 @@ class Cases(MethodView):
         query = cases.case_query(tenant, args)
         return use_case.run(lambda s: listing(s, query, Case.id, args), read=True)
 
-    @blp.arguments(CaseInSchema)
+    @blp.arguments(routes.once(CaseInSchema))
     @blp.response(201, CaseOutSchema)
     def post(self, data):
         """Write up a resolved (or confirmed) issue, or a complaint whose resolution this

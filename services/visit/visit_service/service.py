@@ -59,12 +59,14 @@ class CustomerInfo:
 def tenant_context(session: Session, tenant_id: str, clock: Clock = now) -> TenantContext:
     """The tenant's policy and calendar; ``today`` by ``clock`` (pass the caller's)."""
     settings = tenant_settings.load(session, tenant_id)
+    policy, calendar = settings.derived("visit_rules", _rules)
+    return TenantContext(policy, calendar, clock)
+
+
+def _rules(settings: tenant_settings.TenantSettings) -> tuple[domain.VisitPolicy, WorkCalendar]:
     calendar = {"timezone": settings.timezone, **settings.section("calendar")}
-    return TenantContext(
-        domain.VisitPolicy.from_dict(settings.section("visits")),
-        WorkCalendar.from_dict(calendar),
-        clock,
-    )
+    policy = domain.VisitPolicy.from_dict(settings.section("visits"))
+    return policy, WorkCalendar.from_dict(calendar)
 
 
 def publish(session: Session, outbox: Outbox, caller: Caller, event: events.Event) -> None:

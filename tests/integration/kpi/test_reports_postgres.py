@@ -11,9 +11,10 @@ import pytest
 
 from kpi_service import service, store
 from kpi_service.bootstrap import MIGRATIONS
-from kpi_service.collector import families
+from kpi_service.collector import KpiCollector, families, read_totals
 from revisit_common import migrations
 from revisit_common.db import Database
+from revisit_common.metrics import plain_text
 from tests.support.kpi import periods
 
 pytestmark = pytest.mark.services
@@ -80,3 +81,19 @@ def test_the_policies_counters_agree_with_the_aggregates(fed):
     assert found["revisit_complaint_resolve_limits"] == 0
     assert found["revisit_complaints_resolved_within_limit"] == 0
     assert found["revisit_complaints_raised"] > 0
+
+
+def test_metrics_summed_by_postgres_agree_with_the_totals_rows(fed):
+    """/metrics reads kpi_totals summed by the database (collector.read_totals): the same
+    families as the rows summed in Python, whole and a few tenants at a time."""
+    collector = KpiCollector(fed, "eu")
+    with fed.read() as session:
+        rows = store.all_totals(session)
+        tenants = store.tenant_ids(session)
+        some = sorted(periods.TENANTS)[:1]
+        by_database = read_totals(session, some)
+    assert rows
+    expected = plain_text(families(rows, "eu", tenants))
+    assert collector.text() == expected == plain_text(collector.collect())
+    mine = [row for row in rows if row["tenant_id"] in some]
+    assert plain_text(families(by_database, "eu", some)) == plain_text(families(mine, "eu", some))

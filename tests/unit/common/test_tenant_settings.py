@@ -37,3 +37,34 @@ def test_newer_versions_replace_older_ones_never_the_reverse(session):
         {"days": 3},
     )
     assert tenant_settings.load(session, "t2").version == 0  # others untouched
+
+
+def _statements(session) -> list[str]:
+    seen: list[str] = []
+    sa.event.listen(session.get_bind(), "before_cursor_execute", lambda *a: seen.append(a[2]))
+    return seen
+
+
+def test_the_version_the_gateway_vouches_for_is_served_from_the_copy_read_last(session):
+    from flask import Flask, g
+
+    from revisit_common.identity import Identity
+
+    tenant_settings.store(session, "t1", 4, "Asia/Shanghai", {"complaints": {"days": 4}})
+    seen = _statements(session)
+    with Flask("t").test_request_context():
+        g.identity = Identity(tenant_id="t1", role="admin", actor="k", settings_version=4)
+        assert tenant_settings.load(session, "t1").section("complaints") == {"days": 4}
+        assert len(seen) == 1
+        assert tenant_settings.load(session, "t1").version == 4
+        assert len(seen) == 1  # the copy read last: no query
+        g.identity = Identity(tenant_id="t1", role="admin", actor="k", settings_version=5)
+        assert tenant_settings.load(session, "t1").version == 4  # newer at the gateway: read
+        assert len(seen) == 2
+        g.identity = Identity(tenant_id="t1", role="admin", actor="k")  # no version sent
+        tenant_settings.load(session, "t1")
+        assert len(seen) == 3
+    tenant_settings.store(session, "t1", 5, "Asia/Shanghai", {"complaints": {"days": 5}})
+    with Flask("t").test_request_context():
+        g.identity = Identity(tenant_id="t1", role="admin", actor="k", settings_version=5)
+        assert tenant_settings.load(session, "t1").section("complaints") == {"days": 5}

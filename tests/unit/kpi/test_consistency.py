@@ -49,7 +49,8 @@ def check_all(client: KpiClient, truth, rng: random.Random) -> None:
 
 
 def metric_samples(app) -> dict[tuple, float]:
-    """(sample name, tenant, region, extra label) -> value, summed over the other labels."""
+    """(sample name, tenant, customer region or None, extra label) -> value, summed over
+    the other labels."""
     text = app.test_client().get("/metrics", headers=SCRAPE).data.decode()
     out: dict[tuple, float] = defaultdict(float)
     for family in text_string_to_metric_families(text):
@@ -65,23 +66,36 @@ def metric_samples(app) -> dict[tuple, float]:
                 ),
                 "",
             )
-            key = (sample.name, labels["tenant"], labels["customer_region"], extra)
+            key = (sample.name, labels["tenant"], labels.get("customer_region"), extra)
             out[key] += sample.value
     return out
 
 
+# The families with label customer_region (the cardinality budget, collector.py).
+BY_CUSTOMER_REGION = {
+    "revisit_complaints_raised_total": "complaints",
+    "revisit_purchases_total": "purchases",
+}
+
+
 def check_metrics(app, client: KpiClient, truth) -> None:
-    """The /metrics text agrees with the truth's all-time counts, region by region."""
+    """The /metrics text agrees with the truth's all-time counts: the tenant's, and region
+    by region where a family has customer_region."""
     samples = metric_samples(app)
     want = metric_counts(truth)
     assert len(want) > 1
     for region, counts in want.items():
-        check_region(samples, client.tenant, region, counts)
+        for name, count in BY_CUSTOMER_REGION.items():
+            assert samples.get((name, client.tenant, region, ""), 0.0) == counts[count], name
+    tenant = {
+        name: sum(counts[name] for counts in want.values()) for name in next(iter(want.values()))
+    }
+    check_tenant(samples, client.tenant, tenant)
 
 
-def check_region(samples: dict, tenant: str, region: str, counts: dict) -> None:
+def check_tenant(samples: dict, tenant: str, counts: dict) -> None:
     def value(name: str, extra: str = "") -> float:
-        return samples.get((name, tenant, region, extra), 0.0)
+        return sum(v for (n, t, _, e), v in samples.items() if (n, t, e) == (name, tenant, extra))
 
     def split(name: str, label: str) -> tuple[float, float]:
         yes, no = value(name, f"{label}=true"), value(name, f"{label}=false")

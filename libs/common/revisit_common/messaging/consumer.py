@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from kombu import Consumer
 from kombu.exceptions import OperationalError
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from .. import metrics
 from ..db import Database
@@ -307,6 +308,8 @@ class EventConsumer:
             if exc.connection_invalidated or _is_connection_error(exc):
                 raise DatabaseUnavailable(str(exc)) from exc
             raise BatchFailed(current, exc) from exc
+        except PoolTimeout as exc:  # every pooled connection busy: wait, never dead-letter
+            raise DatabaseUnavailable(str(exc)) from exc
         except Exception as exc:  # noqa: BLE001 - rolled back; the caller decides what next
             raise BatchFailed(current if len(work) > 1 else 0, exc) from exc
         outcomes = ["applied" if i in claimed else "duplicate" for i in range(len(work))]

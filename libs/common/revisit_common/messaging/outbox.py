@@ -92,7 +92,23 @@ class Outbox:
         session.info[_ADDED] = transaction
         if session.get_bind().dialect.name == "postgresql":
             session.execute(_NOTIFY)
-        sa.event.listen(session, "after_commit", lambda _s: self._wake.set(), once=True)
+        session.info.setdefault(_WAKE, set()).add(self._wake)
+
+
+_WAKE = "revisit_outbox_wake"  # session.info: the relays' events to set when it commits
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _wake_relays(session: Session) -> None:
+    """One listener for every session (registered once, not once per transaction: that
+    costs more than the insert itself)."""
+    for wake in session.info.pop(_WAKE, ()):
+        wake.set()
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _forget_wakes(session: Session) -> None:
+    session.info.pop(_WAKE, None)
 
 
 def pending_count(db: Database) -> int:

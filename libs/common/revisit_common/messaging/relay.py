@@ -99,9 +99,11 @@ class Relay:
                 failure = self._publish(rows)
                 self._record(session, rows, failure, confirmed)
         else:
-            # SQLite: a transaction locks the whole database (BEGIN IMMEDIATE), and writes
-            # must never wait on the broker. Read, publish outside any transaction, record.
-            with self.db.transaction() as session:
+            # SQLite: a write transaction locks the whole database (BEGIN IMMEDIATE), and
+            # writes must never wait on the broker. Read (WAL: no lock, so a poll finding
+            # nothing never queues behind the writers), publish outside any transaction,
+            # then record in a short write transaction.
+            with self.db.read() as session:
                 rows = session.execute(query).all()
             failure = self._publish(rows)
             if self._confirmed or failure is not None:

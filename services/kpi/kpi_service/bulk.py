@@ -28,6 +28,7 @@ from .domain import COUNTS
 from .models import AGGREGATES, event_log, facts
 
 FACT_KEY = ("tenant_id", "kind", "entity_id")
+FACT_DAYS = ("day", "limit_day")  # written with every fact (domain.fact_days)
 LOG_NAMES = tuple(c.name for c in event_log.columns if c.name not in ("sequence", "logged_at"))
 Key = tuple[str, str, str]
 
@@ -135,11 +136,13 @@ def _zero(table: sa.Table) -> str:
 @lru_cache(maxsize=1)
 def _write_statement() -> sa.TextClause:
     keys = ", ".join(FACT_KEY)
-    values = [facts.c[name] for name in (*FACT_KEY, "state", "applied")]
+    written = ("state", "applied", *FACT_DAYS)
+    values = [facts.c[name] for name in (*FACT_KEY, *written)]
+    sets = ", ".join(f"{name} = u.{name}" for name in written)
     parts = [
-        f"new_facts AS (INSERT INTO {facts.name} ({keys}, state, applied, updated_at) "
-        f"SELECT {keys}, state, applied, :now FROM {_rows(values, 'inserts')})",
-        f"changed_facts AS (UPDATE {facts.name} AS f SET state = u.state, applied = u.applied, "
+        f"new_facts AS (INSERT INTO {facts.name} ({keys}, {', '.join(written)}, updated_at) "
+        f"SELECT {keys}, {', '.join(written)}, :now FROM {_rows(values, 'inserts')})",
+        f"changed_facts AS (UPDATE {facts.name} AS f SET {sets}, "
         f"updated_at = :now FROM {_rows(values, 'updates')} WHERE {_on(FACT_KEY, 'f')})",
     ]
     zeros = []
@@ -199,7 +202,7 @@ def _write_sqlite(session, inserts, updates, counts, now) -> None:
     if updates:
         rows = [
             {**{f"k_{n}": r[n] for n in FACT_KEY}, "updated_at": now}
-            | {"state": r["state"], "applied": r["applied"]}
+            | {name: r[name] for name in ("state", "applied", *FACT_DAYS)}
             for r in updates
         ]
         session.execute(_sqlite_fact_update(), rows)

@@ -474,6 +474,23 @@ def _complaint(f: Mapping[str, Any], tz: str) -> Contribution | None:
     )
 
 
+def resolve_limit_day(fields: Mapping[str, Any], timezone: str) -> date | None:
+    """The tenant-local day of a complaint's resolve limit (None without one)."""
+    deadlines = fields.get("deadlines")
+    limit = deadlines.get("resolve_by") if isinstance(deadlines, Mapping) else None
+    return day_of(limit, timezone) if limit else None
+
+
+def fact_days(
+    kind: str, state: Mapping[str, Any], timezone: str, made: Contribution | None
+) -> dict[str, date | None]:
+    """The days a period read selects a fact by (kpi_facts ``day`` and ``limit_day``): its
+    contribution's day, and a complaint's resolve limit day."""
+    fields = state.get("fields") or {}
+    limit = resolve_limit_day(fields, timezone) if kind == "complaint" else None
+    return {"day": made.day if made else None, "limit_day": limit}
+
+
 def _has_resolve_limit(deadlines: Any) -> bool:
     return isinstance(deadlines, Mapping) and bool(deadlines.get("resolve_by"))
 

@@ -2,7 +2,8 @@
 
 * ``kpi_event_log``: every event applied, in arrival order (``sequence``), for rebuilds.
 * ``kpi_facts``: one row per visit, issue, audit, purchase, customer or complaint: the
-  merged fields (``state``) and the contribution last added to the aggregates (``applied``).
+  merged fields (``state``), the contribution last added to the aggregates (``applied``),
+  and the days a period read selects it by (``day``, ``limit_day``).
 * ``kpi_daily``: counts per tenant, tenant-local day, region, department and assignee; what
   ``GET /kpis`` sums.
 * ``kpi_monthly``: the same counts per tenant-local month (its first day): ``GET /kpis``
@@ -62,6 +63,13 @@ facts = sa.Table(
     sa.Column("state", sa.JSON, nullable=False),
     sa.Column("applied", sa.JSON),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    # The tenant-local day the fact counts on (its contribution's), and a complaint's resolve
+    # limit day: the period reads of the policies' figures and the reports take only the
+    # facts of their period (NULL: stored before revision 0007, read by every period).
+    sa.Column("day", sa.Date),
+    sa.Column("limit_day", sa.Date),
+    sa.Index("kpi_facts_day", "tenant_id", "kind", "day"),
+    sa.Index("kpi_facts_limit_day", "tenant_id", "kind", "limit_day"),
 )
 
 

@@ -32,7 +32,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .domain import contribution, day_of, ratio
+from .domain import contribution, ratio, resolve_limit_day
 from .domain import units as quantity  # units of a purchase, as the aggregates count them
 
 KINDS = ("visit", "complaint", "purchase")  # the facts these figures read
@@ -86,13 +86,6 @@ def amount(value: Any) -> Decimal:
 
 def _within(day: date, period: Period | None) -> bool:
     return period is not None and period[0] <= day <= period[1]
-
-
-def resolve_limit_day(fields: Mapping[str, Any], timezone: str) -> date | None:
-    """The tenant-local day of a complaint's resolve limit (None without one)."""
-    deadlines = fields.get("deadlines")
-    limit = deadlines.get("resolve_by") if isinstance(deadlines, Mapping) else None
-    return day_of(limit, timezone) if limit else None
 
 
 def policy_counts(

@@ -77,7 +77,8 @@ def _apply(session: Session, envelopes: list[Envelope], log: list[Envelope]) -> 
     for key, state in changed.items():
         new = domain.contribution(key[1], state, zones[key[0]])
         facts.append((key, state, stored[key][1] if key in stored else None, new))
-    _write(session, facts, created={key for key in changed if key not in stored}, now=now)
+    created = {key for key in changed if key not in stored}
+    _write(session, facts, zones, created=created, now=now)
 
 
 def _settings(session: Session, envelope: Envelope) -> None:
@@ -94,22 +95,24 @@ def _settings(session: Session, envelope: Envelope) -> None:
 def _rezone(session: Session, tenant: str, timezone: str) -> None:
     """Every fact of ``tenant`` contributing as its time zone ``timezone`` now says."""
     for rows in store.tenant_facts(session, tenant):
-        facts = []
-        for key, state, applied in rows:
-            new = domain.contribution(key[1], state, timezone)
-            if new != Contribution.from_json(applied):
-                facts.append((key, state, applied, new))
-        _write(session, facts, created=set(), now=utcnow())
+        # every fact written again: its days (a resolve limit's too) may move with the zone
+        facts = [
+            (key, state, applied, domain.contribution(key[1], state, timezone))
+            for key, state, applied in rows
+        ]
+        _write(session, facts, {tenant: timezone}, created=set(), now=utcnow())
 
 
 def _write(
     session: Session,
     facts: list[tuple[Key, Mapping[str, Any], Any, Contribution | None]],
+    zones: Mapping[str, str],
     created: set[Key],
     now,
 ) -> None:
-    """Facts (key, state, the contribution applied so far as stored, the new one) written,
-    and the aggregates moved from every old contribution to its new one."""
+    """Facts (key, state, the contribution applied so far as stored, the new one) written
+    with their days (``zones``: tenant -> time zone), and the aggregates moved from every
+    old contribution to its new one."""
     if not facts:
         return
     inserts, updates, moves = [], [], []
@@ -121,6 +124,7 @@ def _write(
             "entity_id": entity,
             "state": state,
             "applied": new.to_json() if new else None,
+            **domain.fact_days(kind, state, zones[tenant], new),
         }
         (inserts if key in created else updates).append(row)
         moves.append((tenant, Contribution.from_json(applied), new))

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
@@ -61,7 +62,11 @@ def _policy_counts(session, tenant, start, end, total) -> dict[str, Any]:
     and the previous period's satisfaction."""
     timezone = tenant_settings.load(session, tenant).timezone
     previous = domain.previous_period(start, end)
-    facts = store.facts_of(session, tenant, policy_kpis.KINDS)
+    since = previous[0] if previous else start  # purchases: the previous period's sales too
+    facts = itertools.chain(
+        store.facts_of(session, tenant, ("visit", "purchase"), since, end),
+        store.facts_of(session, tenant, ("complaint",), start, end, by="limit_day"),
+    )
     counts = {**total, **policy_kpis.policy_counts(facts, timezone, (start, end), previous)}
     before = store.period_counts(session, tenant, *previous).get(None) if previous else None
     counts["previous_visits_rated"] = (before or {}).get("visits_rated", 0)
@@ -135,7 +140,8 @@ def root_causes(session: Session, tenant: str, start: date, end: date) -> dict[s
     (reports.root_causes)."""
     timezone = tenant_settings.load(session, tenant).timezone
     previous = domain.previous_period(start, end)
-    facts = store.facts_of(session, tenant, reports.ROOT_CAUSE_KINDS)
+    since = previous[0] if previous else start
+    facts = store.facts_of(session, tenant, reports.ROOT_CAUSE_KINDS, since, end)
     body = reports.root_causes(facts, timezone, (start, end), previous)
     return {"period": {"from": start, "to": end}, "previous_period": _span(previous), **body}
 
@@ -144,7 +150,7 @@ def visit_summary(session: Session, tenant: str, start: date, end: date) -> dict
     """Satisfaction, repurchase, NPS and issues of the period, also per region
     (reports.visit_summary)."""
     timezone = tenant_settings.load(session, tenant).timezone
-    facts = store.facts_of(session, tenant, reports.SUMMARY_KINDS)
+    facts = store.facts_of(session, tenant, reports.SUMMARY_KINDS, start, end)
     body = reports.visit_summary(facts, timezone, (start, end))
     return {"period": {"from": start, "to": end}, **body}
 

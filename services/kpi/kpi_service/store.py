@@ -108,12 +108,27 @@ def tenant_facts(session: Session, tenant: str, batch: int = 500) -> Iterator[li
         after = (rows[-1].kind, rows[-1].entity_id)
 
 
-def facts_of(session: Session, tenant: str, kinds: Sequence[str]) -> Iterator[tuple[str, dict]]:
-    """Every fact of ``tenant`` of ``kinds`` as (kind, state), one kind at a time (each an
-    index range of the primary key): what the figures the aggregates cannot give read."""
+def facts_of(
+    session: Session,
+    tenant: str,
+    kinds: Sequence[str],
+    since: date,
+    until: date,
+    by: str = "day",
+) -> Iterator[tuple[str, dict]]:
+    """The facts of ``tenant`` of ``kinds`` whose ``by`` day (``day`` or ``limit_day``) is
+    from ``since`` to ``until``, and those with none (stored before revision 0007), as
+    (kind, state), one kind at a time (index ranges of ``kpi_facts_day`` /
+    ``_limit_day``): what the figures the aggregates cannot give read. A superset of what a
+    figure counts: the figures check each fact's days themselves."""
+    column = facts.c[by]
     for kind in kinds:
         rows = session.execute(
-            sa.select(facts.c.state).where(facts.c.tenant_id == tenant, facts.c.kind == kind)
+            sa.select(facts.c.state).where(
+                facts.c.tenant_id == tenant,
+                facts.c.kind == kind,
+                sa.or_(column.between(since, until), column.is_(None)),
+            )
         ).scalars()
         for state in rows:
             yield kind, state

@@ -31,14 +31,12 @@ import http.client
 import json
 import os
 import secrets
-import subprocess
-import sys
-import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import procs
+from tests.support.standalone import Server
+
+from . import closed_loop, procs
 from .context import Bench
 from .stats import percentile
 
@@ -82,56 +80,19 @@ class Tally:
 # ---------------------------------------------------------------------------- the process
 
 
-class Embedded:
-    """``python -m revisit_runner`` (what ``make run`` runs) on a free port."""
+class Embedded(Server):
+    """Standalone revisit (the command ``make run`` runs) on a free port, with its own data
+    folder and a rate limit far above what 2 cores can send (the limiter still counts every
+    request)."""
 
     def __init__(self, data_dir: Path, env: dict[str, str]):
-        self.port = procs.free_port()
-        self.data_dir = data_dir
-        base = {k: v for k, v in os.environ.items() if not k.startswith("REVISIT_")}
-        self.env = {
-            **base,
-            "REVISIT_PORT": str(self.port),
-            "REVISIT_DATA_DIR": str(data_dir),
+        extra = {
             "REVISIT_ADMIN_TOKEN": ADMIN,
             "REVISIT_LOG_LEVEL": "WARNING",
-            # Far above what 2 cores can send: the limiter still counts every request.
             "REVISIT_RATE_LIMIT": "10000000/minute",
             **env,
         }
-        self.proc: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 90) -> Embedded:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.log = open(self.data_dir / "server.log", "w")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "revisit_runner"],
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"standalone exited early; see {self.log.name}")
-            try:
-                if request(self.port, "GET", "/healthz")[0] == 200:
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"standalone did not become healthy; see {self.log.name}")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, 15)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, 9)
-                self.proc.wait()
-        self.log.close()
+        super().__init__(data_dir, env=extra)
 
 
 def request(port: int, method: str, path: str, headers=None, body=None) -> tuple[int, dict]:
@@ -173,52 +134,18 @@ def load(server: Embedded, method: str, paths: list[str], body, headers, seconds
     """``CLIENTS`` closed-loop threads for ``seconds``; client ``i`` sends to the paths
     ``i, i + CLIENTS, ...`` in turn. Results are added to ``tally``."""
     headers = {**headers, **({"Content-Type": "application/json"} if body else {})}
-    lock = threading.Lock()
-    ready = threading.Barrier(CLIENTS + 1)
-    window = {}
+    mine = [paths[index::CLIENTS] or paths for index in range(CLIENTS)]
+    turns = [0] * CLIENTS
 
-    def client(index: int) -> None:
-        mine = paths[index::CLIENTS] or paths
-        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-        latencies, statuses, errors, turn = [], {}, 0, 0
-        ready.wait()
-        end = window["start"] + seconds
-        try:
-            while (sent := time.perf_counter()) < end:
-                path = mine[turn % len(mine)]
-                turn += 1
-                try:
-                    conn.request(method, path, body=body, headers=headers)
-                    resp = conn.getresponse()
-                    resp.read()
-                    status = resp.status
-                except (OSError, http.client.HTTPException):
-                    errors += 1
-                    conn.close()
-                    continue  # http.client reconnects on the next request
-                took = time.perf_counter() - sent
-                statuses[str(status)] = statuses.get(str(status), 0) + 1
-                if 200 <= status < 300:
-                    latencies.append(took)
-                else:
-                    errors += 1
-        finally:
-            conn.close()
-        with lock:
-            tally.latencies.extend(latencies)
-            tally.errors += errors
-            for key, count in statuses.items():
-                tally.statuses[key] = tally.statuses.get(key, 0) + count
+    def next_request(index: int) -> closed_loop.Request:
+        turns[index] += 1
+        return method, mine[index][(turns[index] - 1) % len(mine[index])], body, headers
 
-    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(CLIENTS)]
-    for thread in threads:
-        thread.start()
+    def connect() -> http.client.HTTPConnection:
+        return http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+
     cpu_before = procs.tree_cpu_seconds(server.proc.pid)
-    window["start"] = time.perf_counter()
-    ready.wait()
-    for thread in threads:
-        thread.join()
-    tally.seconds += time.perf_counter() - window["start"]
+    tally.seconds += closed_loop.run(CLIENTS, connect, next_request, seconds, tally)
     tally.cpu += procs.tree_cpu_seconds(server.proc.pid) - cpu_before
 
 

@@ -35,9 +35,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from . import floor_app, procs
+from . import closed_loop, floor_app, procs
 from .context import Bench
-from .gateway import CLIENTS, CUSTOMER, CUSTOMER_BODY, Tally, Target, _connect, _one, _request
+from .gateway import CLIENTS, CUSTOMER, CUSTOMER_BODY, Tally, Target, _connect, _request
 from .stats import percentile
 
 SECTION = "floor"
@@ -92,49 +92,13 @@ def load(target: Target, op: Operation, seconds: float, tally: Tally) -> None:
     if op.body is not None:
         headers["Content-Type"] = "application/json"
     next_path = op.paths[target.name]
-    lock = threading.Lock()
-    ready = threading.Barrier(CLIENTS + 1)
-    window = {}
 
-    def client() -> None:
-        conn = _connect(target)
-        latencies, statuses, errors = [], {}, 0
-        ready.wait()
-        end = window["start"] + seconds
-        try:
-            while (sent := time.perf_counter()) < end:
-                path = next_path()
-                if path is None:
-                    break
-                try:
-                    status = _one(conn, op.method, path, op.body, headers)
-                except (OSError, http.client.HTTPException):
-                    errors += 1
-                    conn.close()
-                    conn = _connect(target)
-                    continue
-                statuses[str(status)] = statuses.get(str(status), 0) + 1
-                if 200 <= status < 300:
-                    latencies.append(time.perf_counter() - sent)
-                else:
-                    errors += 1
-        finally:
-            conn.close()
-        with lock:
-            tally.latencies.extend(latencies)
-            tally.errors += errors
-            for key, count in statuses.items():
-                tally.statuses[key] = tally.statuses.get(key, 0) + count
+    def next_request(_: int) -> closed_loop.Request | None:
+        path = next_path()
+        return None if path is None else (op.method, path, op.body, headers)
 
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(CLIENTS)]
-    for thread in threads:
-        thread.start()
-    window["start"] = time.perf_counter()
-    ready.wait()
     before = len(tally.latencies)
-    for thread in threads:
-        thread.join()
-    took = time.perf_counter() - window["start"]
+    took = closed_loop.run(CLIENTS, lambda: _connect(target), next_request, seconds, tally)
     tally.seconds += took
     tally.rounds.append((len(tally.latencies) - before) / took)
 

@@ -29,12 +29,10 @@ import http.client
 import json
 import os
 import secrets
-import threading
-import time
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
-from . import procs
+from . import closed_loop, procs
 from .context import Bench
 from .stats import percentile
 
@@ -86,65 +84,15 @@ def _connect(target: Target) -> http.client.HTTPConnection:
     return conn
 
 
-def _one(conn, method: str, path: str, body: bytes | None, headers: dict) -> int:
-    conn.request(method, path, body=body, headers=headers)
-    resp = conn.getresponse()
-    resp.read()
-    if resp.will_close:
-        conn.close()
-    return resp.status
-
-
 def load(target: Target, method: str, path: str, body: bytes | None, seconds: float, tally):
     """``CLIENTS`` closed-loop threads for ``seconds``; results added to ``tally``."""
     headers = dict(target.headers)
     if body is not None:
         headers["Content-Type"] = "application/json"
-    lock = threading.Lock()
-    ready = threading.Barrier(CLIENTS + 1)
-    window = {}
-
-    def client() -> None:
-        conn = _connect(target)
-        latencies, statuses, errors = [], {}, 0
-        ready.wait()
-        start = window["start"]
-        end = start + seconds
-        try:
-            while True:
-                sent = time.perf_counter()
-                if sent >= end:
-                    break
-                try:
-                    status = _one(conn, method, path, body, headers)
-                except (OSError, http.client.HTTPException):
-                    errors += 1
-                    conn.close()
-                    conn = _connect(target)
-                    continue
-                took = time.perf_counter() - sent
-                statuses[str(status)] = statuses.get(str(status), 0) + 1
-                if 200 <= status < 300:
-                    latencies.append(took)
-                else:
-                    errors += 1
-        finally:
-            conn.close()
-        with lock:
-            tally.latencies.extend(latencies)
-            tally.errors += errors
-            for key, count in statuses.items():
-                tally.statuses[key] = tally.statuses.get(key, 0) + count
-
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(CLIENTS)]
-    for thread in threads:
-        thread.start()
-    window["start"] = time.perf_counter()
-    ready.wait()
     before = len(tally.latencies)
-    for thread in threads:
-        thread.join()
-    took = time.perf_counter() - window["start"]
+    took = closed_loop.run(
+        CLIENTS, lambda: _connect(target), lambda _: (method, path, body, headers), seconds, tally
+    )
     tally.seconds += took
     tally.rounds.append((len(tally.latencies) - before) / took)
 

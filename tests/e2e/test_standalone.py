@@ -8,16 +8,7 @@ import time
 import pytest
 import requests
 
-from tests.support.standalone import Server
-
-ADMIN = "platform-token-for-tests"
-CUSTOMER = {
-    "name": "Huadong Trading",
-    "type": "dealer",
-    "region": "east",
-    "annual_purchase_amount": 1500000,
-    "cooperation_start": "2019-03-01",
-}
+from tests.support.standalone import ADMIN, CUSTOMER, Server, bearer, tenant_with_customer
 
 
 @pytest.fixture
@@ -25,10 +16,6 @@ def server(tmp_path):
     srv = Server(tmp_path / "var", env={"REVISIT_ADMIN_TOKEN": ADMIN}).start()
     yield srv
     srv.stop()
-
-
-def bearer(key):
-    return {"Authorization": f"Bearer {key}"}
 
 
 def test_serves_health_readiness_metrics_and_openapi(server):
@@ -47,15 +34,7 @@ def test_customer_round_trip_and_restart_keeps_data(tmp_path):
     data = tmp_path / "var"
     srv = Server(data, env={"REVISIT_ADMIN_TOKEN": ADMIN}).start()
     try:
-        r = requests.post(
-            srv.base + "/api/v1/tenants", json={"name": "Acme"}, headers=bearer(ADMIN), timeout=5
-        )
-        assert r.status_code == 201, r.text
-        key = r.json()["admin_key"]
-        r = requests.post(
-            srv.base + "/api/v1/customers", json=CUSTOMER, headers=bearer(key), timeout=5
-        )
-        assert r.status_code == 201, r.text
+        key, r = tenant_with_customer(srv.base)
         customer = r.json()
         assert customer["size_tier"] == "large"
         assert r.headers["X-Request-ID"]

@@ -11,18 +11,10 @@ import threading
 
 import requests
 
-from tests.support.standalone import Server
+from tests.support.standalone import ADMIN, Server, bearer, tenant_with_customer
 
-ADMIN = "platform-token-for-tests"
 WRITERS = 4
 WRITES_EACH = 40
-CUSTOMER = {
-    "name": "Huadong Trading",
-    "type": "dealer",
-    "region": "east",
-    "annual_purchase_amount": 1500000,
-    "cooperation_start": "2019-03-01",
-}
 
 
 def purchase(writer: int, number: int) -> dict:
@@ -31,10 +23,6 @@ def purchase(writer: int, number: int) -> dict:
         "product": f"writer-{writer}-{number}",
         "purchased_at": "2026-11-20T09:30:00+08:00",
     }
-
-
-def bearer(key: str) -> dict:
-    return {"Authorization": f"Bearer {key}"}
 
 
 def kill(server: Server) -> None:
@@ -67,15 +55,7 @@ def test_concurrent_writers_get_201s_that_survive_a_kill(tmp_path):
     statuses: dict[int, list[int]] = {}
     created: dict[int, list[str]] = {}
     try:
-        r = requests.post(
-            srv.base + "/api/v1/tenants", json={"name": "Acme"}, headers=bearer(ADMIN), timeout=10
-        )
-        assert r.status_code == 201, r.text
-        key = r.json()["admin_key"]
-        r = requests.post(
-            srv.base + "/api/v1/customers", json=CUSTOMER, headers=bearer(key), timeout=10
-        )
-        assert r.status_code == 201, r.text
+        key, r = tenant_with_customer(srv.base)
         customer_id = r.json()["id"]
         start = threading.Barrier(WRITERS)
 

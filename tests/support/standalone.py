@@ -13,6 +13,33 @@ import requests
 from .ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
+ADMIN = "platform-token-for-tests"  # the platform token the tests give a server
+CUSTOMER = {
+    "name": "Huadong Trading",
+    "type": "dealer",
+    "region": "east",
+    "annual_purchase_amount": 1500000,
+    "cooperation_start": "2019-03-01",
+}
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def tenant_with_customer(base: str, timeout: float = 10) -> tuple[str, requests.Response]:
+    """On a server at ``base`` (platform token ADMIN): a new tenant's admin key, and the
+    response creating one of its customers (CUSTOMER)."""
+    r = requests.post(
+        base + "/api/v1/tenants", json={"name": "Acme"}, headers=bearer(ADMIN), timeout=timeout
+    )
+    assert r.status_code == 201, r.text
+    key = r.json()["admin_key"]
+    r = requests.post(
+        base + "/api/v1/customers", json=CUSTOMER, headers=bearer(key), timeout=timeout
+    )
+    assert r.status_code == 201, r.text
+    return key, r
 
 
 def uses_repo_venv() -> bool:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,22 +37,13 @@ from tests.support.standalone import Server
 
 from . import closed_loop, procs
 from .context import Bench
+from .gateway import ADMIN, CLIENTS, CUSTOMER
 from .stats import percentile
 
 SECTION = "embedded"
-CLIENTS = 4
 CUSTOMERS = 16  # spread over the clients, so a customer's history grows slowly
 TARGET_WRITES = 300.0
 TARGET_P99_MS = 100.0
-ADMIN = "rva_" + secrets.token_urlsafe(24)
-CUSTOMER = {
-    "name": "Bench Trading",
-    "type": "dealer",
-    "region": "east",
-    "owner": "li.wei",
-    "annual_purchase_amount": 500000,
-    "cooperation_start": "2019-03-01",
-}
 PURCHASE = json.dumps(
     {"amount": 1200, "product": "Pump X", "purchased_at": "2026-11-20T09:30:00+08:00"}
 ).encode()

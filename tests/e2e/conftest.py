@@ -8,6 +8,7 @@ import secrets
 import pytest
 
 from tests.support.pg_limits import limited_role
+from tests.support.servers import own_vhost
 from tests.support.smtp import running_smtp
 from tests.support.stack import native_stack
 
@@ -34,9 +35,13 @@ def stack(tmp_path_factory, amqp_url, postgres_url, smtp_server):
     prefix = f"s{secrets.token_hex(4)}"
     folder = tmp_path_factory.mktemp("stack")
     environment = {"REVISIT_SMTP_URL": smtp_server.url, **STACK_DEFAULTS}
+    # A virtual host of its own: the stack lives on for the rest of the session, and its
+    # services must not consume what the other systems of this session publish (and plan
+    # visits for their tenants) on the shared revisit.events exchange.
     with (
+        own_vhost(amqp_url, "revisit-stack") as broker,
         limited_role(postgres_url, DB_LIMIT) as (role_url, role),
-        native_stack(folder, amqp_url, prefix, role_url, f"{prefix}_", environment) as api,
+        native_stack(folder, broker, prefix, role_url, f"{prefix}_", environment) as api,
     ):
         api.db_role = role
         api.log_path = folder / "stack.log"

@@ -32,6 +32,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -122,7 +123,7 @@ def seek(query: sa.Select, order: Sequence[Any], after: Sequence[Any] | None, de
 
 
 def keyset_rows(
-    session,
+    read: Callable[[], AbstractContextManager[Any]],
     query: sa.Select,
     order: Sequence[Any],
     *,
@@ -130,12 +131,15 @@ def keyset_rows(
     size: int = BATCH,
 ) -> Iterator[Any]:
     """Every row of ``query`` (rows of columns, not ORM entities) in the keyset order of
-    :func:`seek`, read ``size`` at a time. Each row must carry the ``order`` columns under
-    their keys."""
+    :func:`seek`, read ``size`` at a time, each batch in a read transaction of its own
+    (``read()``: ``Database.read``), so a client downloading slowly holds no pooled
+    connection between batches. Each row must carry the ``order`` columns under their
+    keys."""
     names = [column.key for column in order]
     after = None
     while True:
-        batch = session.execute(seek(query, order, after, descending).limit(size)).all()
+        with read() as session:
+            batch = session.execute(seek(query, order, after, descending).limit(size)).all()
         yield from batch
         if len(batch) < size:
             return
@@ -239,13 +243,12 @@ def download(
     *,
     stamp: date | None = None,
 ) -> Response:
-    """The streamed response of an export: ``rows_in(session)`` runs inside the response's
-    generator, in a read transaction of ``db`` held while the file is written. The file is
-    named ``<name>-<stamp>.<fmt>`` (``customers-2026-12-06.csv``)."""
+    """The streamed response of an export: ``rows_in(db.read)`` runs inside the response's
+    generator and opens its read transactions itself, one per batch (:func:`keyset_rows`).
+    The file is named ``<name>-<stamp>.<fmt>`` (``customers-2026-12-06.csv``)."""
 
     def generate() -> Iterator[bytes]:
-        with db.read() as session:
-            yield from chunks(fmt, headers, rows_in(session), name)
+        yield from chunks(fmt, headers, rows_in(db.read), name)
 
     filename = f"{name}-{stamp.isoformat()}.{fmt}" if stamp else f"{name}.{fmt}"
     disposition = f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(filename)}"

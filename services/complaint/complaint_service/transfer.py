@@ -39,8 +39,8 @@ COLUMNS = (
 HEADERS = tuple(column.key for column in COLUMNS)
 
 
-def export_rows(session, query) -> Iterator[Any]:
-    return keyset_rows(session, query.with_only_columns(*COLUMNS), (Complaint.id,))
+def export_rows(read, query) -> Iterator[Any]:
+    return keyset_rows(read, query.with_only_columns(*COLUMNS), (Complaint.id,))
 
 
 @tabular.export_route(blp, "/export", ComplaintExportArgs)
@@ -53,7 +53,7 @@ def complaints_export(args):
         args["format"],
         "complaints",
         HEADERS,
-        lambda session: export_rows(session, query),
+        lambda read: export_rows(read, query),
         runtime().db,
         stamp=caller.now().date(),
     )

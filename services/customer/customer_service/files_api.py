@@ -81,7 +81,7 @@ def customers_export(args):
         args["format"],
         "customers",
         transfer.HEADERS,
-        lambda session: transfer.export_rows(session, tenant, args),
+        lambda read: transfer.export_rows(read, tenant, args),
         rt.db,
         stamp=use_case.caller().now().date(),
     )

@@ -24,7 +24,7 @@ COLUMNS = (
 HEADERS = tuple(column.key for column in COLUMNS)
 
 
-def export_rows(session, tenant_id: str, args: dict) -> Iterator[Any]:
-    """The rows of the export, read in keyset batches."""
+def export_rows(read, tenant_id: str, args: dict) -> Iterator[Any]:
+    """The rows of the export, read in keyset batches (``read``: ``Database.read``)."""
     query = customer_query(tenant_id, args).with_only_columns(*COLUMNS)
-    return keyset_rows(session, query, (Customer.id,))
+    return keyset_rows(read, query, (Customer.id,))

@@ -77,7 +77,7 @@ def kpis_export(args):
         args["format"],
         "kpis",
         HEADERS,
-        lambda _session: kpi_rows(body, group_by),
+        lambda _read: kpi_rows(body, group_by),
         runtime().db,
         stamp=caller.now().date(),
     )

@@ -83,7 +83,7 @@ def visits_export(args):
         args["format"],
         "visits",
         transfer.HEADERS,
-        lambda session: transfer.export_rows(session, caller, args),
+        lambda read: transfer.export_rows(read, caller, args),
         runtime().db,
         stamp=caller.now().date(),
     )

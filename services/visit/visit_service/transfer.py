@@ -29,11 +29,13 @@ STATUS = KEYS.index("status")
 HEADERS = (*KEYS[: STATUS + 1], "overdue", *KEYS[STATUS + 1 :])
 
 
-def export_rows(session, caller: Caller, args: dict) -> Iterator[list[Any]]:
-    """The export's rows, in the list's order, read in keyset batches."""
-    today = tenant_context(session, caller.tenant_id, caller.clock).today
+def export_rows(read, caller: Caller, args: dict) -> Iterator[list[Any]]:
+    """The export's rows, in the list's order, read in keyset batches (``read``:
+    ``Database.read``)."""
+    with read() as session:
+        today = tenant_context(session, caller.tenant_id, caller.clock).today
     query = visit_query(caller.tenant_id, args, today).with_only_columns(*COLUMNS)
     order, descending = order_of(args)
-    for row in keyset_rows(session, query, order, descending=descending):
+    for row in keyset_rows(read, query, order, descending=descending):
         overdue = domain.is_overdue(row.status, row.due_date, today)
         yield [*row[: STATUS + 1], overdue, *row[STATUS + 1 :]]

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from marshmallow import RAISE, ValidationError, fields
 from openpyxl import load_workbook
 
+from revisit_common.db import Database
 from revisit_common.paging import PageArgs
 from revisit_common.tabular import csv_chunks, export_args, keyset_rows, xlsx_chunks
 
@@ -112,16 +113,29 @@ def things():
 @pytest.mark.parametrize("size", [1, 4, 23, 100])
 def test_keyset_rows_reads_every_row_once_in_order(things, size):
     engine, table, rows = things
-    with engine.connect() as conn:
-        by_id = [r.id for r in keyset_rows(conn, sa.select(table), (table.c.id,), size=size)]
-        assert by_id == [r["id"] for r in rows]
-        order = (table.c.due, table.c.id)
-        query = sa.select(table).where(table.c.due > date(2026, 1, 1))
-        down = list(keyset_rows(conn, query, order, descending=True, size=size))
+    by_id = [r.id for r in keyset_rows(engine.connect, sa.select(table), (table.c.id,), size=size)]
+    assert by_id == [r["id"] for r in rows]
+    order = (table.c.due, table.c.id)
+    query = sa.select(table).where(table.c.due > date(2026, 1, 1))
+    down = list(keyset_rows(engine.connect, query, order, descending=True, size=size))
     want = sorted(
         (r for r in rows if r["due"] > date(2026, 1, 1)), key=lambda r: (r["due"], r["id"])
     )
     assert [(r.due, r.id) for r in down] == [(r["due"], r["id"]) for r in reversed(want)]
+
+
+def test_keyset_rows_hold_no_connection_between_batches(tmp_path):
+    db = Database(f"sqlite:///{tmp_path}/things.db")
+    table = sa.Table("things", sa.MetaData(), sa.Column("id", sa.String, primary_key=True))
+    table.metadata.create_all(db.engine)
+    with db.engine.begin() as conn:
+        conn.execute(table.insert(), [{"id": f"{n:03d}"} for n in range(10)])
+    held = []
+    for row in keyset_rows(db.read, sa.select(table), (table.c.id,), size=3):
+        held.append((row.id, db.engine.pool.checkedout()))  # while the reader has the row
+    assert [row_id for row_id, _ in held] == [f"{n:03d}" for n in range(10)]
+    assert {count for _, count in held} == {0}
+    db.dispose()
 
 
 def test_xlsx_replaces_control_characters_a_cell_cannot_hold():

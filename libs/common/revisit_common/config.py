@@ -60,6 +60,9 @@ class Settings:
     # None leaves the runner's default (edge.py, gunicorn_conf.py).
     bind: str | None = None
     web_threads: int | None = None
+    # gunicorn recycles a worker after this many requests (REVISIT_MAX_REQUESTS; a fork from
+    # the master's imports costs ~0.1 s of CPU, so rarely is enough: it bounds slow leaks).
+    max_requests: int = 20000
     # Test-only (faults.py): where a worker process kills itself ("" never).
     fault_inject: str = ""
     # The REVISIT_* environment as read once by from_env: each service reads its own options
@@ -108,6 +111,7 @@ class Settings:
             prometheus_multiproc_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
             bind=env.get("REVISIT_BIND") or None,
             web_threads=integer(env, "REVISIT_WEB_THREADS", 0) or None,
+            max_requests=integer(env, "REVISIT_MAX_REQUESTS", 20000),
             fault_inject=text(env, "REVISIT_FAULT_INJECT", ""),
             environment={key: value for key, value in env.items() if key.startswith("REVISIT_")},
         )

@@ -28,18 +28,21 @@ import os
 import shutil
 from pathlib import Path
 
+from revisit_common.config import Settings
+
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", "/tmp/prometheus")
 
-bind = os.environ.get("REVISIT_BIND") or "0.0.0.0:8000"
-workers = int(os.environ.get("WEB_CONCURRENCY") or 2)
+SETTINGS = Settings.from_env()
+bind = SETTINGS.bind or "0.0.0.0:8000"
+workers = int(os.environ.get("WEB_CONCURRENCY") or 2)  # gunicorn's own variable
 worker_class = "gthread"
-threads = int(os.environ.get("REVISIT_WEB_THREADS") or 4)
+threads = SETTINGS.web_threads or 4
 timeout = 30
 graceful_timeout = 25  # below Kubernetes' default 30 s grace period
 # Idle keep-alive connections wait in the worker's poller (no thread) this long: CONTRACT
 # 4.1 asks for at least 60 s; the gateway's client reuses its own for less (proxy.py).
-keepalive = int(os.environ.get("REVISIT_KEEPALIVE_SECONDS") or 75)
-max_requests = int(os.environ.get("REVISIT_MAX_REQUESTS") or 20000)
+keepalive = SETTINGS.keepalive_seconds
+max_requests = SETTINGS.max_requests
 max_requests_jitter = max_requests // 10
 # Read-only root filesystem: heartbeat files in memory, no control socket under $HOME.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None

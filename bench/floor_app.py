@@ -10,7 +10,8 @@ Each request checks the internal token and reads the tenant header (as a service
 then runs its statements on the thread's own connection (autocommit off: one transaction
 per request) and answers JSON:
 
-- ``GET /customers/<id>``: one customer row by id and tenant;
+- ``GET /customers/<id>``: one customer row by id and tenant with its contacts, in one
+  statement outside a transaction (autocommit for it), as the customer service reads it;
 - ``POST /customers``, ``POST /customers/<id>/purchases``, ``POST /complaints``: one entity
   row plus one outbox row;
 - ``POST /visits/<id>/complete``: one visit row updated plus one outbox row.
@@ -37,6 +38,9 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.customers (
     id varchar(36) PRIMARY KEY, tenant_id varchar(36) NOT NULL, name varchar(200),
     type varchar(20), region varchar(50), owner varchar(100), annual_amount numeric,
     cooperation_start date, created_at timestamptz, updated_at timestamptz);
+CREATE TABLE IF NOT EXISTS {SCHEMA}.contacts (
+    id varchar(36) PRIMARY KEY, customer_id varchar(36), position integer,
+    name varchar(100), phone varchar(50));
 CREATE TABLE IF NOT EXISTS {SCHEMA}.purchases (
     id varchar(36) PRIMARY KEY, tenant_id varchar(36) NOT NULL, customer_id varchar(36),
     amount numeric, product varchar(200), purchased_at timestamptz, created_at timestamptz);
@@ -111,20 +115,28 @@ def get_customer(customer_id: str):
     if tenant is None:
         return _unauthorized()
     conn = _conn()
-    with conn.transaction(), conn.cursor() as cur:
-        cur.execute(
-            f"SELECT id, name, type, region, owner, annual_amount, cooperation_start,"
-            f" created_at FROM {SCHEMA}.customers WHERE id = %s AND tenant_id = %s",
+    conn.autocommit = True  # one statement: no transaction around it
+    try:
+        rows = conn.execute(
+            f"SELECT c.id, c.name, c.type, c.region, c.owner, c.annual_amount,"
+            f" c.cooperation_start, c.created_at, k.id, k.name, k.phone"
+            f" FROM {SCHEMA}.customers c LEFT JOIN {SCHEMA}.contacts k ON k.customer_id = c.id"
+            f" WHERE c.id = %s AND c.tenant_id = %s ORDER BY k.position",
             (customer_id, tenant),
-        )
-        row = cur.fetchone()
-    if row is None:
+        ).fetchall()
+    finally:
+        conn.autocommit = False
+    if not rows:
         return {"title": "customer not found"}, 404
+    row = rows[0]
     keys = ("id", "name", "type", "region", "owner", "annual_purchase_amount")
     out = dict(zip(keys, row[:6], strict=True))
     out["annual_purchase_amount"] = float(out["annual_purchase_amount"])
     out["cooperation_start"] = row[6].isoformat()
     out["created_at"] = row[7].isoformat()
+    out["contacts"] = [
+        {"id": each[8], "name": each[9], "phone": each[10]} for each in rows if each[8]
+    ]
     return out
 
 

@@ -15,9 +15,10 @@ The client is cheap (it shares the 2 cores): ``CLIENTS`` threads, each one keep-
 (closed loop, so both targets see the same concurrency). Targets alternate in short rounds
 (A/B/B/A ...) so that the noise of a shared machine falls on both alike.
 
-**Overhead** (the figure with the issue's target, <= 0.25): ``direct rps / gateway rps - 1``
-at the same client concurrency, over all rounds; 0.25 means the gateway path serves 20% fewer
-requests a second than calling the service directly. Since the machine is shared, the CPU
+**Overhead** (the figure with the issue's target, <= 0.15: issue #15, done-when 7):
+``direct rps / gateway rps - 1`` at the same client concurrency, over all rounds; 0.15
+means the gateway path serves 13% fewer requests a second than calling the service
+directly. Since the machine is shared, the CPU
 time each web process used per request (its whole process tree, recycled workers included)
 is reported too: it is steadier than the rates and tells where the time goes. Raw data
 (per-round rates, p50, CPU of PostgreSQL and of the client) is in ``latest.json``.
@@ -37,7 +38,7 @@ from .context import Bench
 from .stats import percentile
 
 SECTION = "gateway"
-TARGET_OVERHEAD = 0.25
+TARGET_OVERHEAD = 0.15  # issue #15, done-when 7 (it was 0.25)
 CLIENTS = 4  # client threads = requests in flight
 ADMIN = "rva_" + secrets.token_urlsafe(24)
 CUSTOMER = {

@@ -6,12 +6,15 @@ service the consumer, each worker role in a process of its own (``bench.pipeline
 (a) relay alone: N rows already in the outbox, committed at once, until all are confirmed
     and marked sent;
 (b) one KPI consumer alone: those N events waiting on the KPI queue, until all are applied;
-(c) the pipeline: N rows committed at once while the relay and the consumer both run,
-    until all are applied; its ratio to the raw figure of the stage that limits it (the
-    consumer: raw consume-with-ack; else the relay: raw windowed-confirm publish);
+(c) the pipeline with that one consumer: N rows committed at once while the relay and the
+    consumer both run, until all are applied;
+(b') and (c') the same with ``CONSUMERS`` KPI consumer processes competing on the queue, as
+    a deployment scales them (``REVISIT_BENCH_KPI_CONSUMERS``, default 2; 1 skips them):
+    the pipeline's figure is (c')'s, its ratio to the raw figure of the stage that limits
+    it (the consumers: raw consume-with-ack; else the relay: raw windowed-confirm publish);
 (d) end to end: events written through ``Outbox.add`` (from a few threads, several
     stories a transaction: one commit each waits for the WAL flush, which here would limit
-    a writer long before the pipeline) while the relay and the consumer run, until all are
+    a writer long before the pipeline) while the relay and the consumers run, until all are
     applied (the writers' own rate in its note: they share the 2 cores);
 (e) latency: 200 events/s offered, one transaction each, commit-to-applied from the
     outbox's ``created_at`` (written just before the producer's commit) to the KPI inbox's
@@ -21,6 +24,7 @@ service the consumer, each worker role in a process of its own (``bench.pipeline
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -54,14 +58,17 @@ LATENCY_RATE = 200  # events/s offered in (e)
 # so one thread alone would measure the disk, not the pipeline.
 WRITERS = 4
 STORIES = 10  # stories (a few events each) per transaction in (d)
+# KPI consumer processes of (b'), (c'), (d) and (e): how a deployment scales the consumers.
+CONSUMERS = max(1, int(os.environ.get("REVISIT_BENCH_KPI_CONSUMERS", "2")))
 ROOT = Path(__file__).resolve().parent.parent
 
 
 class Worker:
-    """``python -m bench.pipeline_worker <role> <service>``, started and awaited."""
+    """``python -m bench.pipeline_worker <role> <service>``, started and awaited; its work
+    begins at :meth:`go` (at once with ``go=True``)."""
 
-    def __init__(self, bench: Bench, role: str, service: str):
-        self.name = f"{service}-{role}"
+    def __init__(self, bench: Bench, role: str, service: str, *, go: bool = True, index: int = 1):
+        self.name = f"{service}-{role}" + (f"-{index}" if index > 1 else "")
         env = {
             **os.environ,
             "REVISIT_AMQP_URL": bench.amqp_url,
@@ -77,6 +84,7 @@ class Worker:
                 [sys.executable, "-m", "bench.pipeline_worker", role, service],
                 cwd=ROOT,
                 env=env,
+                stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=err,
                 text=True,
@@ -85,6 +93,13 @@ class Worker:
         if not line.startswith("ready"):
             self.stop()
             raise RuntimeError(f"{self.name} did not start: {self.log.read_text()[-2000:]}")
+        if go:
+            self.go()
+
+    def go(self) -> None:
+        """Start its work (the worker is set up and waiting)."""
+        self.process.stdin.write("go\n")
+        self.process.stdin.flush()
 
     def cpu_seconds(self) -> float:
         """User and system CPU time the process used so far."""
@@ -94,6 +109,8 @@ class Worker:
         return procs.tree_peak_mb(self.process.pid)
 
     def stop(self) -> None:
+        with contextlib.suppress(OSError):  # a worker never told to go ends at once
+            self.process.stdin.close()
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -263,7 +280,7 @@ def run(bench: Bench) -> None:
     n = 2_000 if bench.quick else 20_000
     e2e = 2_000 if bench.quick else 15_000
     latency_seconds = 3 if bench.quick else 15
-    data: dict = {"events": {"relay": n, "consumer": n, "end_to_end": e2e}}
+    data: dict = {"events": {"relay": n, "consumer": n, "end_to_end": e2e}, "consumers": CONSUMERS}
     bench.extra["pipeline"] = data
     pipe = Pipeline(bench)
     workers: list[Worker] = []
@@ -281,43 +298,44 @@ def run(bench: Bench) -> None:
         bench.add("pipeline", "relay alone: outbox -> confirmed", relay_rate, "events/s", note=note)
 
         # (b) one KPI consumer alone: the N events waiting on its queue, until all applied.
-        consumer = Worker(bench, "consume", "kpi")
-        workers.append(consumer)
-        started = time.perf_counter()  # from "ready": its start-up is not counted
-        cpu = _cpu({"consumer": consumer})
-        ended = wait_until(pipe.all_applied(n), timeout=60 + n / 200)
-        consumer_rate = rate(n, ended - started) if ended else None
-        data["cpu_us_per_event"]["consumer alone"] = _per_event(
-            cpu, _cpu({"consumer": consumer}), n
-        )
-        if consumer_rate is None:
-            bench.add("pipeline", "one KPI consumer alone", None, "events/s", note="timed out")
-        else:
-            bench.at_least("pipeline", "one KPI consumer alone", consumer_rate, 2000, "events/s")
+        consumers = [Worker(bench, "consume", "kpi")]
+        workers.extend(consumers)
+        consumer_rate = _consumers_alone(bench, pipe, consumers, n, "one KPI consumer alone")
+        one_consumer_rate = consumer_rate
+        memory = consumers[0].peak_mb()
 
         # (c) the pipeline: rows committed at once, then relayed, consumed and applied with
         # the relay and the KPI consumer running side by side (the writers are web requests'
         # work, measured in (d)).
-        before = pipe.applied()
-        pipe.insert_rows(n)
-        both = {"relay": relay, "consumer": consumer}
-        started, cpu = time.perf_counter(), _cpu(both)
-        ended = wait_until(pipe.all_applied(before + n), timeout=60 + n / 200)
-        drain_rate = rate(n, ended - started) if ended else None
-        if ended:
-            _cpu_budget(bench, cpu, _cpu(both), n, ended - started)
-        bench.add(
-            "pipeline",
-            "pipeline: outbox -> applied",
-            drain_rate,
-            "events/s",
-            note="committed rows relayed and applied, relay and KPI consumer side by side"
-            if drain_rate
-            else "timed out",
-        )
+        label = "pipeline" if CONSUMERS == 1 else "pipeline, 1 consumer"
+        drain_rate = _drain(bench, pipe, relay, consumers, n, label)
+        if CONSUMERS > 1:
+            bound, what = _raw_bound(bench, relay_rate, consumer_rate)
+            if drain_rate and bound:
+                bench.add("pipeline", f"{label} / raw bound", drain_rate / bound, "", note=what)
+
+            # (b') CONSUMERS consumers alone: N events published while none runs, then the
+            # consumers started together (each already set up), until all are applied.
+            for worker in consumers:
+                worker.stop()
+                workers.remove(worker)
+            pipe.insert_rows(n)
+            wait_until(pipe.all_sent(), timeout=60 + n / 500)
+            consumers = [
+                Worker(bench, "consume", "kpi", go=False, index=i + 1) for i in range(CONSUMERS)
+            ]
+            workers.extend(consumers)
+            for worker in consumers:
+                worker.go()
+            consumer_rate = _consumers_alone(
+                bench, pipe, consumers, n, f"{CONSUMERS} KPI consumers alone"
+            )
+
+            # (c') the pipeline as a deployment runs it: the relay and CONSUMERS consumers.
+            drain_rate = _drain(bench, pipe, relay, consumers, n, "pipeline")
         _ratio(bench, drain_rate, relay_rate, consumer_rate, data)
 
-        # (d) end to end: written through the outbox while relay and consumer run.
+        # (d) end to end: written through the outbox while relay and consumers run.
         before = pipe.applied()
         started = time.perf_counter()
         pipe.write_stories(e2e)
@@ -347,7 +365,7 @@ def run(bench: Bench) -> None:
             "applied": len(samples),
         }
         note = f"{LATENCY_RATE} events/s offered for {latency_seconds} s (outbox created_at -> "
-        note += "KPI inbox applied_at)"
+        note += f"KPI inbox applied_at), {_consumers_note()}"
         if len(samples) < offered:
             note += f"; only {len(samples)} of {offered} applied in time"
         if samples:
@@ -358,16 +376,66 @@ def run(bench: Bench) -> None:
             bench.add("latency", "commit -> applied p99", None, "ms", note=note)
 
         bench.add("memory", "relay worker peak (visit)", relay.peak_mb(), "MiB")
-        bench.add("memory", "kpi worker peak (consumer)", consumer.peak_mb(), "MiB")
+        bench.add("memory", "kpi worker peak (consumer)", memory, "MiB")
+        data["one_consumer_alone_per_s"] = one_consumer_rate and round(one_consumer_rate)
     finally:
         for worker in workers:
             worker.stop()
         pipe.close()
 
 
-def _cpu(workers: dict[str, Worker]) -> dict[str, float]:
-    """CPU seconds so far of the workers and of the two servers they use."""
+def _consumers_note() -> str:
+    return "1 KPI consumer" if CONSUMERS == 1 else f"{CONSUMERS} KPI consumer processes"
+
+
+def _consumers_alone(
+    bench: Bench, pipe: Pipeline, consumers: list[Worker], n: int, name: str
+) -> float | None:
+    """The consumers (just told to go) applying the N events waiting on their queue."""
+    done = pipe.all_applied(pipe.applied() + n)
+    started = time.perf_counter()  # from "go": their start-up is not counted
+    cpu = _cpu({}, consumers)
+    ended = wait_until(done, timeout=60 + n / 200)
+    consumer_rate = rate(n, ended - started) if ended else None
+    bench.extra["pipeline"]["cpu_us_per_event"][name] = _per_event(cpu, _cpu({}, consumers), n)
+    if consumer_rate is None:
+        bench.add("pipeline", name, None, "events/s", note="timed out")
+    else:
+        bench.at_least("pipeline", name, consumer_rate, 2000, "events/s")
+    return consumer_rate
+
+
+def _drain(
+    bench: Bench, pipe: Pipeline, relay: Worker, consumers: list[Worker], n: int, label: str
+) -> float | None:
+    """N rows committed at once, relayed and applied with the relay and ``consumers``
+    running side by side: the rate, and where the CPU went (figures named ``label``)."""
+    before = pipe.applied()
+    pipe.insert_rows(n)
+    started, cpu = time.perf_counter(), _cpu({"relay": relay}, consumers)
+    ended = wait_until(pipe.all_applied(before + n), timeout=60 + n / 200)
+    drain_rate = rate(n, ended - started) if ended else None
+    if ended:
+        _cpu_budget(bench, cpu, _cpu({"relay": relay}, consumers), n, ended - started, label=label)
+    who = "1 KPI consumer" if len(consumers) == 1 else f"{len(consumers)} KPI consumer processes"
+    bench.add(
+        "pipeline",
+        f"{label}: outbox -> applied",
+        drain_rate,
+        "events/s",
+        note=f"committed rows relayed and applied, the relay and {who} side by side"
+        if drain_rate
+        else "timed out",
+    )
+    return drain_rate
+
+
+def _cpu(workers: dict[str, Worker], consumers: list[Worker] = ()) -> dict[str, float]:
+    """CPU seconds so far of the workers, of the consumers (together), and of the two
+    servers they use."""
     seconds = {name: worker.cpu_seconds() for name, worker in workers.items()}
+    if consumers:
+        seconds["consumer"] = sum(worker.cpu_seconds() for worker in consumers)
     seconds["postgres"] = procs.server_cpu_seconds("postgres")
     seconds["rabbitmq"] = procs.server_cpu_seconds("beam.smp")
     return seconds
@@ -378,7 +446,14 @@ def _per_event(before: dict, after: dict, events: int) -> dict[str, float]:
     return {name: round((after[name] - before[name]) / events * 1e6, 1) for name in after}
 
 
-def _cpu_budget(bench: Bench, before: dict, after: dict, events: int, seconds: float) -> None:
+def _cpu_budget(
+    bench: Bench,
+    before: dict,
+    after: dict,
+    events: int,
+    seconds: float,
+    label: str = "pipeline",
+) -> None:
     """Where the pipeline's CPU went, per event, and how busy the machine's cores were:
     with every core busy, the CPU an event costs in all four processes bounds the rate
     (cores / CPU per event) however the work is split between them."""
@@ -386,33 +461,42 @@ def _cpu_budget(bench: Bench, before: dict, after: dict, events: int, seconds: f
     total = sum(per_event.values())
     cores = os.cpu_count() or 1
     busy = total * events / 1e6 / (seconds * cores)
-    bench.extra["pipeline"]["cpu_us_per_event"]["pipeline"] = per_event
+    bench.extra["pipeline"]["cpu_us_per_event"][label] = per_event
     parts = ", ".join(f"{name} {value:.0f}" for name, value in per_event.items())
-    bench.add("pipeline", "pipeline: CPU per event, all four processes", total, "us", note=parts)
+    bench.add("pipeline", f"{label}: CPU per event, all four processes", total, "us", note=parts)
     bench.add(
         "pipeline",
-        "pipeline: share of the cores busy in them",
+        f"{label}: share of the cores busy in them",
         busy,
         "",
         note=f"of {cores} cores, over the drain; the rest went to other processes or idle",
     )
     bench.add(
         "pipeline",
-        "pipeline: ceiling at that CPU per event",
+        f"{label}: ceiling at that CPU per event",
         cores * 1e6 / total,
         "events/s",
         note=f"{cores} cores / CPU per event",
     )
 
 
+def _raw_bound(
+    bench: Bench, relay: float | None, consumer: float | None
+) -> tuple[float | None, str]:
+    """The raw figure of the stage that limits the pipeline (the slower one alone)."""
+    if relay is None or consumer is None:
+        return None, ""
+    if consumer <= relay:
+        return raw.consume_with_ack(bench), "raw kombu consume-with-ack"
+    return raw.windowed_publish(bench), "raw windowed-confirm publish"
+
+
 def _ratio(bench: Bench, drain: float | None, relay: float | None, consumer: float | None, data):
-    """The pipeline over the raw figure of the stage that limits it (the slower one alone)."""
+    """The pipeline over the raw figure of the stage that limits it (the slower one alone);
+    ``consumer``: the rate of the pipeline's consumers alone."""
     if drain is None or relay is None or consumer is None:
         return
-    if consumer <= relay:
-        bound, what = raw.consume_with_ack(bench), "raw kombu consume-with-ack"
-    else:
-        bound, what = raw.windowed_publish(bench), "raw windowed-confirm publish"
+    bound, what = _raw_bound(bench, relay, consumer)
     data["ratio_against"] = what
     if bound:
         bench.at_least("pipeline", "pipeline / raw bound", drain / bound, 0.5, "", note=what)
@@ -426,14 +510,19 @@ def _ratio(bench: Bench, drain: float | None, relay: float | None, consumer: flo
                 note="the most the pipeline could reach with every core busy in its processes",
             )
     consume_bound = raw.consume_with_ack(bench)
-    if consume_bound:
-        bench.add(
-            "pipeline",
-            "one KPI consumer alone / raw consume-with-ack",
-            consumer / consume_bound,
-            "",
-            note="applying each event to PostgreSQL (inbox, log, facts, aggregates) vs ack only",
-        )
+    alone = [bench.figure("pipeline", "one KPI consumer alone")]
+    if CONSUMERS > 1:
+        alone.append(bench.figure("pipeline", f"{CONSUMERS} KPI consumers alone"))
+    for figure in alone:
+        if consume_bound and figure is not None and figure.value is not None:
+            bench.add(
+                "pipeline",
+                f"{figure.name} / raw consume-with-ack",
+                figure.value / consume_bound,
+                "",
+                note="applying each event to PostgreSQL (inbox, log, facts, aggregates) vs "
+                "ack only",
+            )
     relay_bound = raw.windowed_publish(bench)
     if relay_bound:
         bench.add(

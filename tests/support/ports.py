@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import socket
 
@@ -9,14 +10,28 @@ import socket
 # a port handed out there can be taken a moment later by any outgoing connection (a client
 # of PostgreSQL or RabbitMQ), and a server binding it then fails with "Address in use".
 LISTEN_PORTS = range(20000, 32000)
+# `make test` runs two pytest processes side by side, one of them with xdist workers: each
+# worker picks in a slice of its own (gw0, gw1, ...; the rest, e.g. the fault tests, in the
+# last), so a stack's block can never be handed out to another process's server between
+# the check and the bind (notify-web of the fault stack once found its port taken).
+SLICES = 4
+
+
+def _ports() -> range:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    number = int(worker[2:]) if worker[:2] == "gw" and worker[2:].isdigit() else SLICES - 1
+    size = len(LISTEN_PORTS) // SLICES
+    start = LISTEN_PORTS.start + (number % SLICES) * size
+    return range(start, start + size)
 
 
 def free_block(size: int) -> int:
     """The first port of ``size`` consecutive free ports, at random below the ephemeral
     range (so two stacks starting side by side hardly ever pick the same block)."""
     rng = random.SystemRandom()
+    ports = _ports()
     for _ in range(100):
-        base = rng.randrange(LISTEN_PORTS.start, LISTEN_PORTS.stop - size)
+        base = rng.randrange(ports.start, ports.stop - size)
         held = []
         try:
             for port in range(base, base + size):

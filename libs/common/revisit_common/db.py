@@ -231,9 +231,10 @@ class Database:
             pool_timeout=pool_timeout,
         )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.read_sessions = sessionmaker(
-            self.engine.execution_options(revisit_read_only=True), expire_on_commit=False
-        )
+        self._read_engine = self.engine.execution_options(revisit_read_only=True)
+        self.read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
+        # fetch(): id(statement) -> (statement, its SQL, positions of its UtcDateTime columns)
+        self._sql: dict[int, tuple[sa.Select, str, tuple[int, ...]]] = {}
 
     @property
     def is_postgres(self) -> bool:
@@ -250,6 +251,55 @@ class Database:
         """A session for reading only (on SQLite it takes no write lock)."""
         with self.read_sessions.begin() as session:
             yield session
+
+    def fetch(self, statement: sa.Select, params: dict) -> list[tuple]:
+        """The rows of one ``SELECT`` (a module-level constant), run on its own.
+
+        A single statement reads one snapshot, so it needs no transaction around it. On
+        PostgreSQL it runs on a pooled connection switched to autocommit for it (no BEGIN
+        and COMMIT round trips), as SQL compiled once per statement and prepared by psycopg
+        after a few uses, and its rows are psycopg's: SQLAlchemy's result machinery (column
+        descriptions, row objects) cost several times the query itself. The values are the
+        ones SQLAlchemy gives, since of our column types only :class:`UtcDateTime` processes
+        results: the values of such columns are converted to UTC here. A connection found
+        broken is dropped from the pool; errors are raised as SQLAlchemy's (an unreachable
+        database: a 503). On SQLite it runs through SQLAlchemy in a read transaction (no
+        write lock).
+        """
+        if not self.is_postgres:
+            with self._read_engine.connect() as conn:
+                return [tuple(row) for row in conn.execute(statement, params)]
+        known = self._sql.get(id(statement))
+        if known is None or known[0] is not statement:
+            utc = tuple(
+                index
+                for index, column in enumerate(statement.selected_columns)
+                if isinstance(column.type, UtcDateTime)
+            )
+            known = (statement, str(statement.compile(dialect=self.engine.dialect)), utc)
+            self._sql[id(statement)] = known
+        _, sql, utc = known
+        dbapi_error = self.engine.dialect.loaded_dbapi.Error
+        try:
+            raw = self.engine.raw_connection()
+        except dbapi_error as exc:  # (the pool raises the driver's own when it connects)
+            raise sa.exc.DBAPIError.instance(sql, None, exc, dbapi_error) from exc
+        driver = raw.driver_connection
+        try:
+            driver.autocommit = True
+            rows = driver.execute(sql, params).fetchall()
+            driver.autocommit = False
+        except BaseException as exc:
+            broken = driver.broken or driver.closed
+            raw.invalidate()  # broken, or perhaps left in autocommit: never handed out again
+            if isinstance(exc, dbapi_error):
+                raise sa.exc.DBAPIError.instance(
+                    sql, None, exc, dbapi_error, connection_invalidated=broken
+                ) from exc
+            raise
+        finally:
+            raw.close()
+        return [_in_utc(row, utc) for row in rows] if utc else rows
 
     def ping(self) -> None:
         with self.engine.connect() as conn:
@@ -278,6 +328,17 @@ class UtcDateTime(sa.TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def _in_utc(row: tuple, positions: tuple[int, ...]) -> tuple:
+    """The row with its values at ``positions`` (UtcDateTime columns) in UTC, as
+    :meth:`UtcDateTime.process_result_value` gives them (psycopg: the session's time zone)."""
+    values = list(row)
+    for index in positions:
+        value = values[index]
+        if value is not None:
+            values[index] = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return tuple(values)
 
 
 def utcnow() -> datetime:

@@ -115,8 +115,10 @@ def has_table(db: Database) -> bool:
 def _idempotent(view, db: Database, scope: str):
     @functools.wraps(view)
     def idempotent_view(*args, **kwargs):
+        if request.method not in METHODS:  # (a GET of the same rule: nothing to keep)
+            return view(*args, **kwargs)
         key = request.headers.get(KEY_HEADER)
-        if key is None or request.method not in METHODS:
+        if key is None:
             return view(*args, **kwargs)
         problem = key_problem(key)
         if problem is not None:

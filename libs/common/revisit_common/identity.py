@@ -58,9 +58,34 @@ class Identity:
         return headers
 
 
+def _environ_key(header: str) -> str:
+    """Where WSGI keeps a request header: ``X-Revisit-Tenant`` → ``HTTP_X_REVISIT_TENANT``."""
+    return "HTTP_" + header.upper().replace("-", "_")
+
+
+# Read straight from the WSGI environ (what request.headers.get does, without its lookups
+# per call: these run on every request of every service).
+_TOKEN, _TENANT, _ROLE, _DEPARTMENT, _ACTOR, _STAFF, _SETTINGS_VERSION = map(
+    _environ_key,
+    (
+        TOKEN_HEADER,
+        TENANT_HEADER,
+        ROLE_HEADER,
+        DEPARTMENT_HEADER,
+        ACTOR_HEADER,
+        STAFF_HEADER,
+        SETTINGS_VERSION_HEADER,
+    ),
+)
+
+
 def gateway_token_ok(internal_token: str | None) -> bool:
     """Whether the request carries the internal token shared with the gateway."""
-    sent = request.headers.get(TOKEN_HEADER, "")
+    return _token_ok(request.environ, internal_token)
+
+
+def _token_ok(environ: dict, internal_token: str | None) -> bool:
+    sent = environ.get(_TOKEN, "")
     if not internal_token or not sent:
         return False
     return hmac.compare_digest(sent.encode(), internal_token.encode())
@@ -68,19 +93,20 @@ def gateway_token_ok(internal_token: str | None) -> bool:
 
 def load_identity(internal_token: str | None) -> Identity | None:
     """Read the identity of a request that came through the gateway (None otherwise)."""
-    if not gateway_token_ok(internal_token):
+    environ = request.environ
+    if not _token_ok(environ, internal_token):
         return None
-    tenant = request.headers.get(TENANT_HEADER, "")
-    role = request.headers.get(ROLE_HEADER, "")
+    tenant = environ.get(_TENANT, "")
+    role = environ.get(_ROLE, "")
     if not tenant or role not in ROLES:
         return None
     return Identity(
         tenant_id=tenant,
         role=role,
-        actor=request.headers.get(ACTOR_HEADER, "") or role,
-        department=request.headers.get(DEPARTMENT_HEADER) or None,
-        settings_version=_version(request.headers.get(SETTINGS_VERSION_HEADER, "")),
-        staff=request.headers.get(STAFF_HEADER) or None,
+        actor=environ.get(_ACTOR, "") or role,
+        department=environ.get(_DEPARTMENT) or None,
+        settings_version=_version(environ.get(_SETTINGS_VERSION, "")),
+        staff=environ.get(_STAFF) or None,
     )
 
 

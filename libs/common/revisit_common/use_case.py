@@ -4,7 +4,8 @@ A route validates its input, then ``run(lambda session: service.something(sessio
 a read runs in a read-only transaction, a write in :func:`.idempotency.transaction` (the
 request's idempotent transaction when it has an ``Idempotency-Key``). A use case of the
 usual write shape, ``(session, outbox, caller, ...)``, is called with :func:`write`; a read
-of the caller's tenant, ``(session, tenant_id, ...)``, with :func:`read`; one page of the
+of the caller's tenant, ``(session, tenant_id, ...)``, with :func:`read` (one made of a
+single statement, ``(db, tenant_id, ...)``, with :func:`lookup`); one page of the
 tenant's rows with :func:`tenant_page`, of a parent's children with :func:`list_of`. Errors
 of :mod:`.errors` propagate; :mod:`.webapp` renders them as problem+json.
 """
@@ -48,6 +49,12 @@ def read(fn: Callable[..., T], *args) -> T:
     the shape of a use case that reads what the tenant owns."""
     tenant = current().tenant_id
     return run(lambda session: fn(session, tenant, *args), read=True)
+
+
+def lookup(fn: Callable[..., T], *args) -> T:
+    """``fn(db, tenant_id, *args)`` for the caller's tenant: the shape of a read made of one
+    statement, which needs no transaction (:meth:`.db.Database.fetch`)."""
+    return fn(runtime().db, current().tenant_id, *args)
 
 
 def list_of(get_parent: Callable, parent_id: str, column, args: dict, *where) -> dict:

@@ -113,11 +113,12 @@ def reject_hostile_input():
     rid = g.get("request_id")
     if nul_text.NUL in request.path:
         return problem_response(400, f"the path {nul_text.MESSAGE}", request_id=rid)
-    names = nul_text.nul_names(request.args.items(multi=True))
+    environ = request.environ
+    names = environ.get("QUERY_STRING") and nul_text.nul_names(request.args.items(multi=True))
     if names:
         errors = {name: [nul_text.MESSAGE] for name in names}
         return problem_response(422, "invalid query parameters", errors=errors, request_id=rid)
-    if not request.is_json:
+    if not environ.get("CONTENT_TYPE") or not request.is_json:
         return None
     body = request.get_data(cache=True)
     if json_depth_exceeds(body):
@@ -198,19 +199,20 @@ def create_app(
     @app.before_request
     def _start():
         g.started = time.perf_counter()
-        rid = request.headers.get("X-Request-ID", "")
+        rid = request.environ.get("HTTP_X_REQUEST_ID", "")
         g.request_id = rid if _REQUEST_ID.match(rid) else uuid.uuid4().hex
         g.identity = None
-        if max_upload_bytes is not None and request.path in UPLOAD_PATHS:
+        path = request.path
+        if max_upload_bytes is not None and path in UPLOAD_PATHS:
             request.max_content_length = max_upload_bytes  # Flask 3.1: per request
-        if not public and request.path.startswith(INTERNAL_PREFIX):
+        if not public and path.startswith(INTERNAL_PREFIX):
             # What only the gateway asks a service (e.g. to check a settings section).
             if identity.gateway_token_ok(internal_token):
                 return None
             return problem_response(401, "missing or invalid credentials", request_id=g.request_id)
-        if public or not request.path.startswith(API_PREFIX) or request.path in OPEN_PATHS:
+        if public or not path.startswith(API_PREFIX) or path in OPEN_PATHS:
             return None
-        if token_only and request.path.startswith(token_only):
+        if token_only and path.startswith(token_only):
             # Reached through the gateway with a credential of its own (e.g. a survey token
             # in the URL): the gateway's token is required, a tenant identity is not.
             if identity.gateway_token_ok(internal_token):
@@ -225,13 +227,25 @@ def create_app(
         # (the gateway adds it itself, once a chunked body has been read within its limit)
         app.before_request(reject_hostile_input)
 
+    # (method, rule, status) -> its two series: labels() checks and looks up its values at
+    # every call; the series it returns stay the same, so each is looked up once here.
+    series: dict[tuple[str, str, int], tuple] = {}
+
     @app.after_request
     def _finish(response: Response):
         response.headers["X-Request-ID"] = g.get("request_id", "")
-        rule = request.url_rule.rule if request.url_rule else "unmatched"
+        url_rule = request.url_rule
+        rule = url_rule.rule if url_rule else "unmatched"
         elapsed = time.perf_counter() - g.get("started", time.perf_counter())
-        metrics.HTTP_REQUESTS.labels(service, request.method, rule, str(response.status_code)).inc()
-        metrics.HTTP_DURATION.labels(service, request.method, rule).observe(elapsed)
+        method, status = request.method, response.status_code
+        found = series.get((method, rule, status))
+        if found is None:
+            found = series[(method, rule, status)] = (
+                metrics.HTTP_REQUESTS.labels(service, method, rule, str(status)),
+                metrics.HTTP_DURATION.labels(service, method, rule),
+            )
+        found[0].inc()
+        found[1].observe(elapsed)
         return response
 
     app.register_error_handler(errors.UseCaseError, use_case_problem)

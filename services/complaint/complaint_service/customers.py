@@ -56,16 +56,32 @@ def note_customer(
     )
 
 
+COPIES = CustomerCopy.__table__
+# What a complaint reads of its customer: one statement, its values as parameters.
+COPY_OF = sa.select(COPIES.c.region, COPIES.c.size_tier, COPIES.c.grade).where(
+    COPIES.c.tenant_id == sa.bindparam("tenant_id"),
+    COPIES.c.customer_id == sa.bindparam("customer_id"),
+)
+
+
+def _copy(session: Session, tenant_id: str, customer_id: str) -> sa.Row | None:
+    found = session.connection().execute(
+        COPY_OF, {"tenant_id": tenant_id, "customer_id": customer_id}
+    )
+    return found.first()
+
+
 def known_customer(
     session: Session,
     directory: CustomerLookup | None,
     tenant_id: str,
     customer_id: str,
     at: datetime,
-) -> CustomerCopy | None:
-    """The tenant's customer ``customer_id`` from the copy, else from the customer service
-    (then added to the copy); None when the tenant has no such customer."""
-    copy = session.get(CustomerCopy, (tenant_id, customer_id))
+) -> sa.Row | None:
+    """The region, size tier and grade of the tenant's customer ``customer_id`` from the
+    copy, else from the customer service (then added to the copy); None when the tenant has
+    no such customer."""
+    copy = _copy(session, tenant_id, customer_id)
     if copy is not None or directory is None:
         return copy
     found = directory.customer(tenant_id, customer_id)
@@ -83,7 +99,7 @@ def known_customer(
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     session.execute(insert(CustomerCopy).values(**values).on_conflict_do_nothing())
-    return session.get(CustomerCopy, (tenant_id, customer_id))
+    return _copy(session, tenant_id, customer_id)
 
 
 def _short(value: object, length: int) -> str | None:

@@ -174,6 +174,29 @@ def ledger_entry(
     )
 
 
+COMPLAINTS, LEDGER = Complaint.__table__, LedgerEntry.__table__
+INSERT_COMPLAINT, INSERT_LEDGER = sa.insert(COMPLAINTS), sa.insert(LEDGER)
+
+
+def _set_columns(row: object, table: sa.Table) -> dict:
+    """The columns of ``table`` set on ``row``, an object not in the session: what the unit
+    of work would insert (a column never set is left to its default, as the flush leaves it)."""
+    values = vars(row)
+    return {column.key: values[column.key] for column in table.columns if column.key in values}
+
+
+def insert_new(session: Session, complaint: Complaint) -> None:
+    """Insert a complaint being registered and its ledger: two statements on the session's
+    connection instead of the unit of work's flush (the object is not added to the session;
+    nothing in the transaction reads it back)."""
+    connection = session.connection()
+    connection.execute(INSERT_COMPLAINT, _set_columns(complaint, COMPLAINTS))
+    rows = [
+        {**_set_columns(entry, LEDGER), "complaint_id": complaint.id} for entry in complaint.ledger
+    ]
+    connection.execute(INSERT_LEDGER, rows)
+
+
 def publish(session: Session, outbox: Outbox, complaint: Complaint, event, correlation_id):
     outbox.add(session, event, tenant_id=complaint.tenant_id, correlation_id=correlation_id)
 
@@ -255,8 +278,7 @@ def create_complaint(
         note = assignment.assignment_note(assignee, None)
         ledger_entry(complaint, stamp, "assign", complaint.status, caller.actor, None, note)
     upward = reporting.report_upward(complaint, policy, stamp)
-    session.add(complaint)
-    session.flush()
+    insert_new(session, complaint)
     publish(
         session,
         outbox,

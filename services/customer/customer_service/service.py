@@ -22,7 +22,7 @@ from revisit_common.messaging.outbox import Outbox
 from revisit_common.rows import copied
 
 from . import contacts, domain, purchase_sums, validity
-from .models import Customer, Repair
+from .models import Contact, Customer, Repair
 
 SATISFACTION_HISTORY = 20  # the most recent visit ratings kept for the satisfaction score
 EDITABLE = (
@@ -106,6 +106,37 @@ def flush_unique(session: Session, data: dict) -> None:
         if data.get("external_id") is None:
             raise
         raise Conflict(f"another customer has external_id {data['external_id']!r}") from None
+
+
+CUSTOMERS, CONTACTS = Customer.__table__, Contact.__table__
+INSERT_CUSTOMER, INSERT_CONTACTS = sa.insert(CUSTOMERS), sa.insert(CONTACTS)
+
+
+def _set_columns(row: object, table: sa.Table) -> dict:
+    """The columns of ``table`` set on ``row``, an object not in the session: what the unit
+    of work would insert (a column never set is left to its default, as the flush leaves it)."""
+    values = vars(row)
+    return {column.key: values[column.key] for column in table.columns if column.key in values}
+
+
+def insert_new(session: Session, customer: Customer, data: dict) -> None:
+    """Insert a customer being registered and its contacts: two statements on the session's
+    connection instead of the unit of work's flush (the object is not added to the session;
+    nothing in the transaction reads it back). The unique external_id taken meanwhile by a
+    concurrent write is a 409, as in :func:`flush_unique`."""
+    connection = session.connection()
+    try:
+        connection.execute(INSERT_CUSTOMER, _set_columns(customer, CUSTOMERS))
+    except IntegrityError:
+        if data.get("external_id") is None:
+            raise
+        raise Conflict(f"another customer has external_id {data['external_id']!r}") from None
+    if customer.contacts:
+        rows = [
+            {**_set_columns(contact, CONTACTS), "customer_id": customer.id}
+            for contact in customer.contacts
+        ]
+        connection.execute(INSERT_CONTACTS, rows)
 
 
 def check_external_id(session: Session, tenant_id: str, data: dict, own_id: str | None) -> None:
@@ -285,6 +316,7 @@ def create_customer(
         tenant_id=caller.tenant_id,
         satisfaction_levels=[],
         complaint_dates=[],
+        purchase_count=0,
         created_at=stamp,
         updated_at=stamp,
         **fields,
@@ -294,8 +326,7 @@ def create_customer(
     customer.credit_rating = customer.credit_rating or "good"
     changes = contacts.write_contacts(customer, data.get("contacts") or [])
     derive(session, customer, stamp, policy=policy, timezone=timezone, new=True)
-    session.add(customer)
-    flush_unique(session, data)
+    insert_new(session, customer, data)
     publish(
         session,
         outbox,

@@ -37,7 +37,7 @@ CHALLENGE = {"WWW-Authenticate": 'Bearer realm="revisit"'}
 
 def bearer_token() -> str | None:
     """The bearer credential of the request, or None."""
-    header = request.headers.get("Authorization", "")
+    header = request.environ.get("HTTP_AUTHORIZATION", "")
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
@@ -77,20 +77,20 @@ def identify_request():
     g.caller = None
     g.platform_operator = False
     g.refusal = None
-    path = request.path
+    path, method = request.path, request.method
     if not path.startswith(API_PREFIX + "/"):
         return
     if any(segment in (".", "..") for segment in path.split("/")):
         g.refusal = (404, "not found", None)
         return
-    if path == TENANTS_PATH and request.method == "POST":
+    if path == TENANTS_PATH and method == "POST":
         # the platform operator's token, checked before the body is even read
         if domain.token_matches(bearer_token(), runtime().settings.admin_token):
             g.platform_operator = True
         else:
             g.refusal = (401, "the platform operator's token is required", CHALLENGE)
         return
-    if is_public(request.method, path):
+    if is_public(method, path):
         return
     token = bearer_token()
     if token is None:
@@ -101,11 +101,9 @@ def identify_request():
         g.refusal = (401, "invalid or revoked API key", CHALLENGE)
         return
     g.caller = identity
-    if not domain.allowed(identity.role, request.method, path):
-        log.info(
-            "role refused", extra={"role": identity.role, "method": request.method, "path": path}
-        )
-        g.refusal = (403, f"role {identity.role!r} may not {request.method} this resource", None)
+    if not domain.allowed(identity.role, method, path):
+        log.info("role refused", extra={"role": identity.role, "method": method, "path": path})
+        g.refusal = (403, f"role {identity.role!r} may not {method} this resource", None)
         return
     g.identity = identity
 

@@ -608,11 +608,15 @@ def to_flask_response(resp: ForwardResponse) -> Response:
 def buffer_chunked_body():
     """``before_request`` hook: read a body sent without Content-Length (chunked) up to one
     byte past MAX_CONTENT_LENGTH, answering 413 when it is over, and hand it on with a
-    length. (werkzeug alone would silently cut such a body at the limit.)"""
-    if request.content_length is not None or not request.environ.get("wsgi.input_terminated"):
+    length. (werkzeug alone would silently cut such a body at the limit.) A request with
+    neither Transfer-Encoding nor Content-Length has no body (RFC 9112 6.3): nothing to do."""
+    environ = request.environ
+    if "HTTP_TRANSFER_ENCODING" not in environ or not environ.get("wsgi.input_terminated"):
+        return None
+    if request.content_length is not None:
         return None
     limit = request.max_content_length  # per request: larger for uploads (webapp.py)
-    stream = request.environ["wsgi.input"]
+    stream = environ["wsgi.input"]
     chunks: list[bytes] = []
     size = 0
     while chunk := stream.read(min(64 * 1024, limit + 1 - size)):
@@ -629,28 +633,28 @@ def buffer_chunked_body():
 
 def forward(transports: Mapping[str, Transport], internal_token: str) -> Response:
     """Send the current request to the service owning its resource and relay the answer."""
-    resource = resource_of(request.path)
+    path, method = request.path, request.method
+    resource = resource_of(path)
     if resource in GATEWAY_RESOURCES:
-        abort(405, message=f"{request.method} is not allowed here")
+        abort(405, message=f"{method} is not allowed here")
     service = RESOURCE_SERVICES.get(resource)
     transport = transports.get(service) if service else None
     if transport is None:
         abort(404, message=f"no resource /{resource} here")
-    limit = request.max_content_length
-    if request.content_length is not None and request.content_length > limit:
+    length = request.content_length
+    if length is not None and length > (limit := request.max_content_length):
         abort(413, message=f"request body over {limit} bytes")
-    body = request.get_data(cache=False)
+    environ = request.environ  # (a chunked body has a length by now: buffer_chunked_body)
+    with_body = environ.get("CONTENT_LENGTH") or "HTTP_TRANSFER_ENCODING" in environ
     outgoing = ForwardRequest(
-        method=request.method,
-        path=request.path,
+        method=method,
+        path=path,
         query_string=request.query_string,
         headers=outgoing_headers(internal_token),
-        body=body,
+        body=request.get_data(cache=False) if with_body else b"",
     )
     try:
-        resp = (transport.open if streamed(request.method, request.path) else transport.send)(
-            outgoing
-        )
+        resp = (transport.open if streamed(method, path) else transport.send)(outgoing)
     except ServiceTimeout as exc:
         log.warning("service %s timed out: %s", service, exc)
         return problem_response(

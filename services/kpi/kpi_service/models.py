@@ -3,7 +3,9 @@
 * ``kpi_event_log``: every event applied, in arrival order (``sequence``), for rebuilds.
 * ``kpi_facts``: one row per visit, issue, audit, purchase, customer or complaint: the
   merged fields (``state``), the contribution last added to the aggregates (``applied``),
-  and the days a period read selects it by (``day``, ``limit_day``).
+  and the days a period read selects it by (``day``, ``limit_day``); the columns the
+  database derives from it as it is written (:data:`DERIVED`), which the policies' figures
+  of a period count.
 * ``kpi_daily``: counts per tenant, tenant-local day, region, department and assignee; what
   ``GET /kpis`` sums.
 * ``kpi_monthly``: the same counts per tenant-local month (its first day): ``GET /kpis``
@@ -18,6 +20,8 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement
 
 from revisit_common.db import UtcDateTime
 
@@ -54,6 +58,132 @@ event_log = sa.Table(
     sa.Column("logged_at", UtcDateTime, nullable=False),
 )
 
+# --------------------------------------------------------------------------- derived columns
+# Each read from the fact's merged fields (``state``) or from the contribution the rules made
+# of it (``applied``), for its kind only (NULL for the others):
+# * visit: ``customer_id`` (NULL when absent or ""), its ``reason`` and the ``visits_due``
+#   / ``visits_completed`` flags of its contribution (``due``, ``completed``);
+# * complaint: ``on_time``, the contribution's ``complaints_resolved_on_time`` (its resolve
+#   limit day is ``limit_day``);
+# * purchase: ``units`` (the contribution's ``units_sold``), and its amount in hundredths
+#   (``cents``) with the number of its decimals (``places``) when the amount is a plain
+#   decimal of at most 15 digits and 2 decimals (what the customer service sends); NULL
+#   otherwise, and then the store reads that fact's amount itself (policy_kpis.amount).
+# Stored on PostgreSQL, virtual on SQLite (which cannot add a stored column to a table).
+# PostgreSQL: each expression reads one path in one pass over the JSON text (the cost of a
+# derived column is parsing; json_extract_path_text parses once where ``->`` then ``->>``
+# parse twice), the amount's checks done by one regular expression each.
+_PLAIN_PG = r"^[0-9]{1,15}(?:\.[0-9]{0,2})?$"  # the whole amount, if plain
+_PLACES_PG = r"^[0-9]{1,15}\.?([0-9]{0,2})$"  # its decimals (read where cents is not NULL)
+
+
+def _pg(kind: str, expression: str) -> str:
+    return f"CASE WHEN kind = '{kind}' THEN {expression} END"
+
+
+def _path(column: str, *keys: str) -> str:
+    return f"json_extract_path_text({column}, {', '.join(repr(k) for k in keys)})"
+
+
+_PG_AMOUNT = _path("state", "fields", "amount")
+_SQ_AMOUNT = "CAST(json_extract(state, '$.fields.amount') AS TEXT)"
+_SQ_DOT = f"instr({_SQ_AMOUNT}, '.')"
+_SQ_PLACES = f"CASE WHEN {_SQ_DOT} = 0 THEN 0 ELSE length({_SQ_AMOUNT}) - {_SQ_DOT} END"
+_SQ_PLAIN = (
+    # a JSON number with a fraction is a REAL to SQLite, which writes it with 15 digits
+    f"(json_type(state, '$.fields.amount') IN ('text', 'integer') "
+    f"AND {_SQ_AMOUNT} GLOB '[0-9]*' AND {_SQ_AMOUNT} NOT GLOB '*[^0-9.]*' "
+    f"AND instr(substr({_SQ_AMOUNT}, {_SQ_DOT} + 1), '.') = 0 "
+    f"AND {_SQ_PLACES} <= 2 AND length({_SQ_AMOUNT}) - {_SQ_PLACES} <= 16 "
+    f"AND ({_SQ_DOT} > 0 OR length({_SQ_AMOUNT}) <= 15))"
+)
+_SQ_PLACES_IF = f"CASE WHEN {_SQ_PLAIN} THEN {_SQ_PLACES} END"
+
+
+def _sq(kind: str, expression: str) -> str:
+    return f"CASE WHEN kind = '{kind}' THEN {expression} END"
+
+
+# name -> (type, PostgreSQL expression, SQLite expression)
+_DERIVED: dict[str, tuple[sa.types.TypeEngine, str, str]] = {
+    "customer_id": (
+        sa.Text(),
+        _pg("visit", f"NULLIF({_path('state', 'fields', 'customer_id')}, '')"),
+        _sq("visit", "NULLIF(CAST(json_extract(state, '$.fields.customer_id') AS TEXT), '')"),
+    ),
+    "reason": (
+        sa.Text(),
+        _pg("visit", _path("applied", "reason")),
+        _sq("visit", "json_extract(applied, '$.reason')"),
+    ),
+    "due": (
+        sa.SmallInteger(),
+        _pg("visit", f"CAST({_path('applied', 'counts', 'visits_due')} AS smallint)"),
+        _sq("visit", "json_extract(applied, '$.counts.visits_due')"),
+    ),
+    "completed": (
+        sa.SmallInteger(),
+        _pg("visit", f"CAST({_path('applied', 'counts', 'visits_completed')} AS smallint)"),
+        _sq("visit", "json_extract(applied, '$.counts.visits_completed')"),
+    ),
+    "on_time": (
+        sa.SmallInteger(),
+        _pg(
+            "complaint",
+            f"CAST({_path('applied', 'counts', 'complaints_resolved_on_time')} AS smallint)",
+        ),
+        _sq("complaint", "json_extract(applied, '$.counts.complaints_resolved_on_time')"),
+    ),
+    "units": (
+        sa.BigInteger(),
+        _pg("purchase", f"CAST({_path('applied', 'counts', 'units_sold')} AS bigint)"),
+        _sq("purchase", "json_extract(applied, '$.counts.units_sold')"),
+    ),
+    "cents": (
+        sa.BigInteger(),
+        _pg(
+            "purchase",
+            f"CAST(CAST(substring({_PG_AMOUNT} FROM '{_PLAIN_PG}') AS numeric) * 100 AS bigint)",
+        ),
+        _sq(
+            "purchase",
+            f"CAST(replace({_SQ_AMOUNT}, '.', '') AS INTEGER) "
+            f"* (CASE {_SQ_PLACES_IF} WHEN 0 THEN 100 WHEN 1 THEN 10 WHEN 2 THEN 1 END)",
+        ),
+    ),
+    "places": (
+        sa.SmallInteger(),
+        _pg("purchase", f"length(substring({_PG_AMOUNT} FROM '{_PLACES_PG}'))"),
+        _sq("purchase", _SQ_PLACES_IF),
+    ),
+}
+DERIVED = {name: type_ for name, (type_, _, _) in _DERIVED.items()}
+
+
+class Derived(ColumnElement):
+    """The generation expression of derived column ``name``, in the dialect's JSON syntax."""
+
+    inherit_cache = True
+
+    def __init__(self, name: str):
+        self.name = name
+
+
+@compiles(Derived)
+def _derived_sqlite(element: Derived, compiler, **kw) -> str:
+    return _DERIVED[element.name][2]
+
+
+@compiles(Derived, "postgresql")
+def _derived_postgres(element: Derived, compiler, **kw) -> str:
+    return _DERIVED[element.name][1]
+
+
+def derived_column(name: str, persisted: bool | None = None) -> sa.Column:
+    """Derived column ``name`` (stored on PostgreSQL, virtual on SQLite: ``persisted``)."""
+    return sa.Column(name, DERIVED[name], sa.Computed(Derived(name), persisted=persisted))
+
+
 facts = sa.Table(
     "kpi_facts",
     metadata,
@@ -68,9 +198,32 @@ facts = sa.Table(
     # facts of their period (NULL: stored before revision 0007, read by every period).
     sa.Column("day", sa.Date),
     sa.Column("limit_day", sa.Date),
+    # What the policies' figures count of a fact (policy_kpis.py), derived by the database
+    # in the statement that writes the fact (generated columns, revision 0008), so that a
+    # period's figures are SQL aggregates over narrow columns, not a decoding of every fact.
+    *(derived_column(name) for name in DERIVED),
     sa.Index("kpi_facts_day", "tenant_id", "kind", "day"),
     sa.Index("kpi_facts_limit_day", "tenant_id", "kind", "limit_day"),
 )
+# The policies' period reads (store.visit_customers, purchase_sums) read these only, not the
+# facts' rows (index-only scans on PostgreSQL): due visits with a customer, and purchases.
+FIGURE_INDEXES = {
+    "kpi_facts_visit_customers": (
+        ("tenant_id", "day", "customer_id", "reason", "completed"),
+        "kind = 'visit' AND due = 1 AND customer_id IS NOT NULL",
+    ),
+    "kpi_facts_purchase_sums": (
+        ("tenant_id", "day", "cents", "places", "units"),
+        "kind = 'purchase'",
+    ),
+}
+for _name, (_columns, _where) in FIGURE_INDEXES.items():
+    sa.Index(
+        _name,
+        *(facts.c[c] for c in _columns),
+        postgresql_where=sa.text(_where),
+        sqlite_where=sa.text(_where),
+    )
 
 
 def _by_period(name: str, period: str) -> sa.Table:

@@ -17,6 +17,12 @@ same contributions (:func:`domain.contribution`) as the aggregates, so they agre
   ``sales_amount`` / ``previous_sales_amount``: their amounts (Decimal), this period and the
   one of equal length before.
 
+:func:`policy_counts` is the definition, over the facts; ``GET /kpis`` gets the same counts
+from numbers the database counts over the facts' derived columns (models.DERIVED: a visit's
+customer, reason and flags, a complaint's on-time flag, a purchase's units and plain amount;
+store.visit_customers, complaints_by_limit, purchase_sums) through :func:`counts_from`, so a
+period costs an index range of narrow rows, not a decoding of every fact.
+
 Rates (``None`` when the denominator is 0): customer visit completion = customers visited /
 due; complaint on-time = resolved within limit / resolve limit due; incidence per unit =
 complaints / units sold; customer complaint rate = complaints / customers (registered up to
@@ -122,6 +128,43 @@ def policy_counts(
                 out["previous_sales_amount"] += amount(fields.get("amount"))
     for key in due:
         out[f"{key}_due"], out[f"{key}_visited"] = len(due[key]), len(visited[key])
+    return out
+
+
+def plain_sum(cents: int | None, places: int | None) -> Decimal:
+    """The sum of plain amounts (at most 2 decimals) given as hundredths, written with as
+    many decimals as the most precise of them (as adding them as decimals writes it)."""
+    if cents is None:
+        return Decimal(0)
+    return Decimal(cents).scaleb(-2).quantize(Decimal(1).scaleb(-(places or 0)))
+
+
+def sales_sum(part: Mapping[str, Any]) -> Decimal:
+    """A period's amount from the store's sums (store.purchase_sums): the plain amounts'
+    hundredths plus each of the others read as :func:`amount` reads it."""
+    total = plain_sum(part.get("cents"), part.get("places"))
+    for value in part.get("others", ()):
+        total += amount(value)
+    return total
+
+
+def counts_from(
+    customers: Mapping[str | None, tuple[int, int]],
+    complaints: tuple[int, int],
+    sales: Mapping[str, Mapping[str, Any]],
+) -> dict[str, Any]:
+    """:func:`policy_counts` from the numbers the store counts over a period's facts:
+    ``customers`` (store.visit_customers: None and each rollout reason -> distinct customers
+    due, visited), ``complaints`` (resolve limit due, resolved within it) and ``sales``
+    (store.purchase_sums: "period" and "previous")."""
+    out: dict[str, Any] = dict.fromkeys(INT_COUNTS, 0)
+    for reason, key in (("", "customers"), *ROLLOUT_REASONS.items()):
+        due, visited = customers.get(reason or None, (0, 0))
+        out[f"{key}_due"], out[f"{key}_visited"] = due, visited
+    out["complaints_resolve_due"], out["complaints_resolved_within_limit"] = complaints
+    out["units_sold"] = sales["period"].get("units", 0)
+    out["sales_amount"] = sales_sum(sales["period"])
+    out["previous_sales_amount"] = sales_sum(sales["previous"])
     return out
 
 

@@ -34,23 +34,46 @@ SETTINGS_EVENTS = frozenset({"TenantRegistered", "TenantSettingsChanged"})
 
 def record(session: Session, envelopes: Sequence[Envelope]) -> None:
     """Consumed events (a consumer batch, or one): into the event log (with the first run's
-    reads), then into the facts and aggregates as :func:`project`."""
-    project(session, envelopes, log=envelopes)
+    reads), then into the facts and aggregates as :func:`project`, with every fact they
+    feed locked first (competing consumers, tenant_locks.py)."""
+    project(session, envelopes, log=envelopes, lock_facts=True)
 
 
-def project(session: Session, envelopes: Iterable[Envelope], log: Sequence[Envelope] = ()) -> None:
+def project(
+    session: Session,
+    envelopes: Iterable[Envelope],
+    log: Sequence[Envelope] = (),
+    *,
+    lock_facts: bool = False,
+) -> None:
     """Apply ``envelopes`` in order to the facts and aggregates, in runs between settings
-    events; ``log`` is logged with the first run."""
-    envelopes, log, run = list(envelopes), list(log), []
-    tenant_locks.lock(session, _tenants(envelopes))
+    events; ``log`` is logged with the first run. ``lock_facts``: take an advisory lock on
+    each fact fed, all at once after the tenants' (a consumer's batch; not a rebuild's
+    replay, whose one transaction would take one per fact of the store)."""
+    envelopes, log = list(envelopes), list(log)
+    runs: list[tuple[list, Envelope | None]] = []
+    run: list[Envelope] = []
     for envelope in envelopes:
         if envelope.type in SETTINGS_EVENTS:
-            _apply(session, run, log)
-            log, run = [], []
-            _settings(session, envelope)
+            runs.append((_targets(run), envelope))
+            run = []
         else:
             run.append(envelope)
-    _apply(session, run, log)
+    runs.append((_targets(run), None))
+    facts = (key for items, _ in runs for key, _, _ in items) if lock_facts else ()
+    tenant_locks.lock(session, _tenants(envelopes), facts)
+    for items, settings in runs:
+        _apply(session, items, log)
+        log = []
+        if settings is not None:
+            _settings(session, settings)
+
+
+def _targets(envelopes: list[Envelope]) -> list:
+    """The (fact key, event, rule) of each of ``envelopes`` a figure uses (domain.targets)."""
+    return domain.targets(
+        (e.tenantid, domain.Observed(e.type, e.id, e.time, e.data)) for e in envelopes
+    )
 
 
 def _tenants(envelopes: list[Envelope]) -> dict[str, bool]:
@@ -62,10 +85,8 @@ def _tenants(envelopes: list[Envelope]) -> dict[str, bool]:
     return out
 
 
-def _apply(session: Session, envelopes: list[Envelope], log: list[Envelope]) -> None:
-    """A run of events (no settings event among them)."""
-    observed = ((e.tenantid, domain.Observed(e.type, e.id, e.time, e.data)) for e in envelopes)
-    items = domain.targets(observed)
+def _apply(session: Session, items: list, log: list[Envelope]) -> None:
+    """A run of events (no settings event among them), as :func:`_targets` gives them."""
     if not items and not log:
         return
     now = utcnow()

@@ -5,7 +5,8 @@ order into fresh ones through the projection the live consumer uses (projection.
 and applied in bounded batches, in one transaction: readers keep seeing the old figures
 until the new ones are complete. Because facts merge order-independently, events the live
 consumer applies meanwhile are merged again harmlessly. The tenant settings copy is kept
-(it holds the newest version already, so replayed settings events change nothing).
+(it holds the newest version already, so replayed settings events change nothing). The
+facts' derived columns (models.DERIVED) are the database's: written facts get them at once.
 """
 
 from __future__ import annotations

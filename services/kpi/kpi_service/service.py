@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
@@ -60,14 +59,14 @@ def kpis(
 def _policy_counts(session, tenant, start, end, total) -> dict[str, Any]:
     """The policies' counts of the period (policy_kpis.py) with those of ``total`` they use
     and the previous period's satisfaction."""
-    timezone = tenant_settings.load(session, tenant).timezone
     previous = domain.previous_period(start, end)
     since = previous[0] if previous else start  # purchases: the previous period's sales too
-    facts = itertools.chain(
-        store.facts_of(session, tenant, ("visit", "purchase"), since, end),
-        store.facts_of(session, tenant, ("complaint",), start, end, by="limit_day"),
+    policy = policy_kpis.counts_from(
+        store.visit_customers(session, tenant, start, end, tuple(policy_kpis.ROLLOUT_REASONS)),
+        store.complaints_by_limit(session, tenant, start, end),
+        store.purchase_sums(session, tenant, start, end, since),
     )
-    counts = {**total, **policy_kpis.policy_counts(facts, timezone, (start, end), previous)}
+    counts = {**total, **policy}
     before = store.period_counts(session, tenant, *previous).get(None) if previous else None
     counts["previous_visits_rated"] = (before or {}).get("visits_rated", 0)
     counts["previous_visits_satisfied"] = (before or {}).get("visits_satisfied", 0)

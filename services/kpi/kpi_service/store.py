@@ -10,8 +10,9 @@ in the same transaction (what ``/metrics`` checks before rendering again). Two r
 creating the same fact at once collide on its primary key and the loser's event is retried
 by the consumer, finding the row. Reads (``GET /kpis``, ``/metrics``) touch the aggregates:
 a period's whole months in ``kpi_monthly``, the days of its partial edge months in
-``kpi_daily``; the policies' figures and the reports read the facts of a few kinds
-(:func:`facts_of`).
+``kpi_daily``; the reports read the facts of a few kinds (:func:`facts_of`); the
+policies' figures are counted by the database over the facts' derived columns of the period
+(:func:`visit_customers`, :func:`complaints_by_limit`, :func:`purchase_sums`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from revisit_common.messaging.envelope import Envelope
 
 from . import bulk, domain
 from .domain import COUNTS, Key
-from .models import daily, event_log, facts, monthly, totals, totals_versions
+from .models import FIGURE_INDEXES, daily, event_log, facts, monthly, totals, totals_versions
 
 TABLES = {"daily": daily, "monthly": monthly, "totals": totals}  # domain.AGGREGATES' tables
 
@@ -132,6 +133,100 @@ def facts_of(
         ).scalars()
         for state in rows:
             yield kind, state
+
+
+def _indexed(index: str) -> sa.TextClause:
+    """The condition of partial index ``index`` as written in it (literals, not parameters:
+    so the planners, SQLite's and PostgreSQL's generic plans too, can use the index)."""
+    return sa.text(FIGURE_INDEXES[index][1])
+
+
+def visit_customers(
+    session: Session, tenant: str, start: date, end: date, reasons: Sequence[str]
+) -> dict[str | None, tuple[int, int]]:
+    """Distinct customers of ``tenant`` with a visit due on a day ``start``..``end`` (its
+    contribution's ``visits_due``), and of those with a completed one: overall (None) and
+    for visits of each of ``reasons``; counted by the database over the derived columns, in
+    one pass (index ``kpi_facts_visit_customers``: one row per customer, then sums)."""
+
+    def seen(*conditions) -> sa.ColumnElement:
+        return sa.func.max(sa.case((sa.and_(*conditions), 1), else_=0))
+
+    done = facts.c.completed == 1
+    flags = [seen(done)]
+    for reason in reasons:
+        flags += [seen(facts.c.reason == reason), seen(facts.c.reason == reason, done)]
+    per_customer = (
+        sa.select(*(flag.label(f"f{n}") for n, flag in enumerate(flags)))
+        .where(
+            facts.c.tenant_id == tenant,
+            facts.c.day.between(start, end),
+            _indexed("kpi_facts_visit_customers"),
+        )
+        .group_by(facts.c.customer_id)
+        .subquery()
+    )
+    sums = [sa.func.coalesce(sa.func.sum(column), 0) for column in per_customer.c]
+    row = session.execute(sa.select(sa.func.count(), *sums).select_from(per_customer)).one()
+    out = {None: (int(row[0]), int(row[1]))}
+    for n, reason in enumerate(reasons):
+        out[reason] = (int(row[2 + 2 * n]), int(row[3 + 2 * n]))
+    return out
+
+
+def complaints_by_limit(session: Session, tenant: str, start: date, end: date) -> tuple[int, int]:
+    """Complaints of ``tenant`` whose resolve limit day is ``start``..``end``, and of those
+    resolved on time (their contribution's ``complaints_resolved_on_time``)."""
+    row = session.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(facts.c.on_time), 0)).where(
+            facts.c.tenant_id == tenant,
+            facts.c.kind == "complaint",
+            facts.c.limit_day.between(start, end),
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def purchase_sums(
+    session: Session, tenant: str, start: date, end: date, since: date
+) -> dict[str, dict]:
+    """The purchases of ``tenant`` on the days ``start``..``end`` ("period") and
+    ``since``..the day before ``start`` ("previous"): units (``units``), the sum of the plain
+    amounts in hundredths (``cents``, None without any) with their most decimals
+    (``places``), and the amounts that are not plain, as stored (``others``)."""
+    current, plain = facts.c.day >= start, facts.c.cents.is_not(None)
+    where = (
+        facts.c.tenant_id == tenant,
+        facts.c.day.between(since, end),
+        _indexed("kpi_facts_purchase_sums"),
+    )
+
+    def when(condition, column) -> sa.ColumnElement:
+        return sa.case((condition, column))
+
+    row = session.execute(
+        sa.select(
+            sa.func.coalesce(sa.func.sum(when(current, facts.c.units)), 0),
+            sa.func.sum(when(current, facts.c.cents)),
+            sa.func.max(when(sa.and_(current, plain), facts.c.places)),
+            sa.func.sum(when(~current, facts.c.cents)),
+            sa.func.max(when(sa.and_(~current, plain), facts.c.places)),
+        ).where(*where)
+    ).one()
+    out = {
+        "period": {"units": int(row[0]), "cents": row[1], "places": row[2], "others": []},
+        "previous": {"units": 0, "cents": row[3], "places": row[4], "others": []},
+    }
+    others = session.execute(
+        sa.select(facts.c.day, facts.c.state).where(*where, facts.c.cents.is_(None))
+    )
+    for day, state in others:
+        fields = (state or {}).get("fields") or {}
+        out["period" if day >= start else "previous"]["others"].append(fields.get("amount"))
+    for part in out.values():
+        part["cents"] = None if part["cents"] is None else int(part["cents"])
+        part["places"] = None if part["places"] is None else int(part["places"])
+    return out
 
 
 def write_facts(

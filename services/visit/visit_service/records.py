@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from revisit_common import events
@@ -52,7 +52,7 @@ def complete_visit(
 ) -> Visit:
     """Record a visit; each issue found is raised to its lead department (IssueRaised),
     then VisitCompleted; a periodic visit plans the next one of its cadence."""
-    visit = _visit_to_complete(session, caller.tenant_id, visit_id)
+    visit, stored = _visit_to_complete(session, caller.tenant_id, visit_id)
     ctx = tenant_context(session, caller.tenant_id, caller.clock)
     try:
         visit.status = domain.visit_transition(visit.status, "complete")
@@ -83,7 +83,10 @@ def complete_visit(
         )
         for item in data.get("issues") or ()
     ]
-    session.flush()
+    set_committed_value(visit, "issues", raised)
+    changed = {key: value for key, value in _columns(visit).items() if value != stored[key]}
+    session.connection().execute(UPDATE_VISIT, {"visit_id": visit.id, **changed})
+    session.flush()  # the issues
     for issue in raised:
         publish(session, outbox, caller, issue_raised(issue))
     publish(
@@ -108,24 +111,36 @@ def complete_visit(
     return visit
 
 
-def _visit_to_complete(session: Session, tenant_id: str, visit_id: str) -> Visit:
-    """The visit of the tenant to complete, without reading its issues and audit: only a
-    planned visit can be completed, and a planned visit has neither (both are made when a
-    visit is completed), so two queries fewer. Of a visit in any other status they are
-    read if asked for (it is a 409 before that)."""
-    visit = session.get(Visit, visit_id, options=[lazyload(Visit.issues), lazyload(Visit.audit)])
-    if visit is None or visit.tenant_id != tenant_id:
+VISITS = Visit.__table__
+VISIT_BY_ID = sa.select(VISITS).where(VISITS.c.id == sa.bindparam("visit_id"))
+UPDATE_VISIT = sa.update(VISITS).where(VISITS.c.id == sa.bindparam("visit_id"))
+
+
+def _columns(visit: Visit) -> dict[str, Any]:
+    return {column.key: getattr(visit, column.key) for column in VISITS.columns}
+
+
+def _visit_to_complete(
+    session: Session, tenant_id: str, visit_id: str
+) -> tuple[Visit, dict[str, Any]]:
+    """The visit of the tenant to complete, and its columns as stored: read with one
+    statement, not loaded into the session (:func:`complete_visit` writes the columns it
+    changed with one UPDATE, not the unit of work's flush). Its issues and audit are not
+    read: only a planned visit can be completed, and a planned visit has neither (both are
+    made when a visit is completed); of a visit in any other status it is a 409 first."""
+    row = session.connection().execute(VISIT_BY_ID, {"visit_id": visit_id}).mappings().first()
+    if row is None or row["tenant_id"] != tenant_id:
         raise NotFound("visit")
-    if visit.status == "planned":
-        set_committed_value(visit, "issues", [])
-        set_committed_value(visit, "audit", None)
-    return visit
+    stored = dict(row)
+    visit = Visit(**stored)
+    set_committed_value(visit, "audit", None)
+    return visit, stored
 
 
 def complete_by_survey(session: Session, outbox: Outbox, caller: Caller, event) -> bool:
     """An online survey answer completes its visit: the one the invitation named, else the
     customer's earliest planned ``online_survey`` visit. False when there is none."""
-    query = sa.select(Visit).where(
+    query = sa.select(Visit.id).where(  # its id only: complete_visit reads the row itself
         Visit.tenant_id == caller.tenant_id,
         Visit.customer_id == event.customer_id,
         Visit.method == "online_survey",
@@ -133,8 +148,8 @@ def complete_by_survey(session: Session, outbox: Outbox, caller: Caller, event) 
     )
     if event.visit_id:
         query = query.where(Visit.id == event.visit_id)
-    visit = session.scalars(query.order_by(Visit.due_date, Visit.id).limit(1)).first()
-    if visit is None:
+    visit_id = session.scalars(query.order_by(Visit.due_date, Visit.id).limit(1)).first()
+    if visit_id is None:
         return False
     answered = planning.instant(event.responded_at, now())
     record = {"completed_at": min(answered, now())}
@@ -142,7 +157,7 @@ def complete_by_survey(session: Session, outbox: Outbox, caller: Caller, event) 
         record["satisfaction"] = event.satisfaction
     if event.recommend_score is not None:
         record["recommend_score"] = event.recommend_score
-    complete_visit(session, outbox, caller, visit.id, record)
+    complete_visit(session, outbox, caller, visit_id, record)
     return True
 
 
@@ -170,8 +185,7 @@ def raise_issue(
             for d in (lead, *assisting)
         ],
     )
-    visit.issues.append(issue)
-    session.add(issue)
+    session.add(issue)  # the visit lists it (complete_visit); the visit itself is not added
     return issue
 
 

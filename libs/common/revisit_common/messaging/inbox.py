@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -23,9 +24,8 @@ inbox_table = sa.Table(
 
 _CLAIM_POSTGRES = sa.text(
     "INSERT INTO inbox (consumer, event_id, event_type, applied_at) "
-    "SELECT :consumer, claimed.event_id, claimed.event_type, :applied_at "
-    "FROM unnest(CAST(:ids AS varchar[]), CAST(:types AS varchar[])) "
-    "AS claimed(event_id, event_type) "
+    "SELECT :consumer, claimed ->> 0, claimed ->> 1, :applied_at "
+    "FROM json_array_elements(CAST(:claims AS json)) AS claimed "
     "ON CONFLICT DO NOTHING RETURNING event_id"
 ).bindparams(sa.bindparam("applied_at", type_=sa.DateTime(timezone=True)))
 
@@ -50,14 +50,12 @@ def claim(session: Session, consumer: str, envelopes: Sequence[Envelope]) -> set
         return set()
     now = datetime.now(UTC)
     if session.get_bind().dialect.name == "postgresql":
-        # One statement with two array parameters, whatever the batch size: psycopg caches
-        # and prepares it (a multi-row VALUES list would be a new statement per size).
-        params = {
-            "consumer": consumer,
-            "applied_at": now,
-            "ids": list(first),
-            "types": [envelopes[index].type for index in first.values()],
-        }
+        # One statement with one JSON parameter (the [id, type] pairs), whatever the batch
+        # size: psycopg caches and prepares it (a multi-row VALUES list would be a new
+        # statement per size), and the C JSON encoder writes it (psycopg escapes each
+        # element of a text array in Python).
+        claims = [[event_id, envelopes[index].type] for event_id, index in first.items()]
+        params = {"consumer": consumer, "applied_at": now, "claims": json.dumps(claims)}
         new = set(session.execute(_CLAIM_POSTGRES, params).scalars())
     else:
         rows = [

@@ -1,0 +1,63 @@
+"""The policies' figures counted by PostgreSQL over kpi_facts' derived columns (stored
+generated columns) equal the rule over the facts: random streams in batches (bulk.py's
+statements), a time zone change and a rebuild, and revision 0008 on a store of 0007
+(tests/unit/kpi/test_policy_figures.py: the same on SQLite)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from kpi_service.bootstrap import MIGRATIONS
+from kpi_service.rebuild import rebuild
+from revisit_common import migrations
+from revisit_common.db import Database
+from tests.support.kpi import policy_figures, policy_migration
+from tests.support.kpi.scenario import event
+
+pytestmark = pytest.mark.services
+
+
+@pytest.fixture
+def databases(postgres_url, postgres_schemas):
+    made = []
+
+    def make(name: str, migrate: bool = True) -> Database:
+        db = Database(postgres_url, f"{postgres_schemas}{name}")
+        if migrate:
+            migrations.upgrade(db, MIGRATIONS)
+        made.append(db)
+        return db
+
+    yield make
+    for db in made:
+        db.dispose()
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_databases_counts_are_the_rules(databases, seed):
+    db = databases(f"fed{seed}")
+    policy_figures.feed(db, policy_figures.stream(random.Random(seed)), batch=1 + seed * 40)
+    policy_figures.check(db, random.Random(seed))
+
+
+def test_after_a_time_zone_change_and_a_rebuild(databases):
+    db = databases("moved")
+    policy_figures.feed(db, policy_figures.stream(random.Random(4), timezone="UTC"))
+    changed = {
+        "tenant_id": policy_figures.TENANT,
+        "timezone": "America/New_York",
+        "settings": {},
+        "settings_version": 2,
+    }
+    policy_figures.feed(db, [event("TenantSettingsChanged", changed, policy_figures.TENANT)])
+    policy_figures.check(db, random.Random(4))
+    rebuild(db)
+    policy_figures.check(db, random.Random(5))
+
+
+def test_the_migration_derives_the_stored_facts(databases):
+    fed = databases("fed")
+    policy_figures.feed(fed, policy_figures.stream(random.Random(6)))
+    policy_migration.check_upgrade(databases("old", migrate=False), fed)

@@ -1,0 +1,53 @@
+"""Revision 0008 on a store of revision 0007: the derived columns of the facts already
+stored, and the days of those stored before revision 0007, are what a store fed at the
+newest revision holds (then the database's figures equal the rule's)."""
+
+from __future__ import annotations
+
+import random
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+from kpi_service.bootstrap import MIGRATIONS
+from kpi_service.models import DERIVED, facts
+from revisit_common import migrations, tenant_settings
+from revisit_common.db import Database
+from tests.support.kpi import policy_figures
+
+STORED = ("tenant_id", "kind", "entity_id", "state", "applied", "updated_at", "day", "limit_day")
+
+
+def rows(db: Database) -> list[tuple]:
+    with db.read() as session:
+        columns = [facts.c[n] for n in (*STORED, *DERIVED)]
+        return sorted(tuple(r) for r in session.execute(sa.select(*columns)).all())
+
+
+def check_upgrade(old: Database, fed: Database) -> None:
+    """``old``: an empty database brought to 0007 and given ``fed``'s facts (a third of them
+    without days, as stored before 0007), then migrated to the newest revision."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with old.engine.begin() as conn:
+        if old.schema:
+            conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{old.schema}"'))
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0007")
+    settings = tenant_settings.settings_table
+    with fed.read() as session:
+        stored = [
+            dict(r) for r in session.execute(sa.select(*(facts.c[n] for n in STORED))).mappings()
+        ]
+        copies = [dict(r) for r in session.execute(sa.select(settings)).mappings()]
+    for n, row in enumerate(stored):
+        if n % 3 == 0:
+            row.update(day=None, limit_day=None)
+    table = sa.table(facts.name, *(sa.column(n, facts.c[n].type) for n in STORED))
+    with old.engine.begin() as conn:
+        conn.execute(sa.insert(table), stored)
+        conn.execute(sa.insert(settings), copies)
+    migrations.upgrade(old, MIGRATIONS)
+    assert rows(old) == rows(fed)
+    policy_figures.check(old, random.Random(5))

@@ -1,0 +1,101 @@
+"""Completing a visit reads its row and writes the columns it changed with Core statements,
+not the ORM's load and flush: what is read back is what the 200 said, the issues found are
+written and announced, columns the record does not give stay as they were, a visit done
+already is a 409 with nothing written; on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from revisit_common.messaging.outbox import outbox_table
+from tests.support.client import Client
+from tests.support.customers import FakeCustomerService
+from tests.support.events import envelope
+from tests.support.outbox import events_of
+from tests.support.service import service_runtime
+from tests.support.visits import plan, register
+from visit_service.bootstrap import SPEC
+from visit_service.models import Issue, Visit
+
+ISSUES = [
+    {
+        "category": "product_quality",
+        "description": "seal leaks",
+        "department": "product",
+        "assisting_departments": ["technical"],
+        "due_date": "2099-12-31",
+    },
+    {"category": "price", "description": "too expensive", "department": "sales"},
+]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def runtime(request, tmp_path):
+    values = {}
+    if request.param == "postgresql":
+        values = {
+            "database_url": request.getfixturevalue("postgres_url"),
+            "db_schema_prefix": request.getfixturevalue("postgres_schemas"),
+        }
+    peers = {"customer": FakeCustomerService()}
+    with service_runtime(SPEC, tmp_path, peers=peers, **values) as rt:
+        yield rt
+
+
+@pytest.fixture
+def client(runtime):
+    return Client(runtime.create_app())
+
+
+@pytest.fixture
+def customer(runtime):
+    def feed(type_name: str, data: dict, **kw) -> str:
+        return runtime.consumer.apply(envelope(type_name, data, **kw))
+
+    return register(feed)
+
+
+def count(runtime, table) -> int:
+    with runtime.db.engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+
+
+def test_what_is_read_back_is_what_the_200_said(runtime, client, customer):
+    visit = plan(client, customer)
+    body = {"satisfaction": "dissatisfied", "recommend_score": 4, "issues": ISSUES}
+    done = client.post(f"/api/v1/visits/{visit['id']}/complete", body)
+    assert done.status_code == 200, done.json
+    assert done.json["status"] == "completed"
+    assert [i["department"] for i in done.json["issues"]] == ["product", "sales"]
+    got = client.get(f"/api/v1/visits/{visit['id']}")
+    assert got.status_code == 200
+    assert got.json == done.json
+    with runtime.db.engine.connect() as conn:
+        row = conn.execute(sa.select(Visit.__table__).where(Visit.id == visit["id"])).one()
+        # never given: still SQL NULL, not a JSON null written over it
+        unset = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(Visit.__table__)
+            .where(Visit.id == visit["id"], Visit.ratings.is_(None), Visit.needs.is_(None))
+        ).scalar_one()
+    assert (row.recommend_score, row.completed_by, unset) == (4, "admin-key", 1)
+    assert count(runtime, Issue.__table__) == 2
+    kinds = [e["type"] for e in events_of(runtime) if e["type"] != "VisitScheduled"]
+    assert kinds == ["IssueRaised", "IssueRaised", "VisitCompleted"]
+    completed = events_of(runtime, "VisitCompleted")[0]["data"]
+    assert completed["issue_ids"] == [i["id"] for i in done.json["issues"]]
+
+
+def test_a_visit_done_already_is_409_and_writes_nothing(runtime, client, customer):
+    visit = plan(client, customer)
+    path = f"/api/v1/visits/{visit['id']}/complete"
+    assert client.post(path, {"satisfaction": "satisfied"}).status_code == 200
+    before = [count(runtime, table) for table in (outbox_table, Issue.__table__)]
+    again = client.post(path, {"satisfaction": "dissatisfied", "issues": ISSUES})
+    assert again.status_code == 409
+    assert again.headers["Content-Type"] == "application/problem+json"
+    assert [count(runtime, table) for table in (outbox_table, Issue.__table__)] == before
+    assert client.get(f"/api/v1/visits/{visit['id']}").json["satisfaction"] == "satisfied"
+    missing = client.post("/api/v1/visits/nope/complete", {"satisfaction": "satisfied"})
+    assert missing.status_code == 404

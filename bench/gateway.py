@@ -249,6 +249,21 @@ def _report(bench: Bench, tallies, memory, rounds: int, seconds: float) -> None:
                     tally.cpu.get(process, 0.0) * 1000 / count,
                     "ms/req",
                 )
+        # The CPU the gateway adds to a request, against what the direct path costs in the
+        # processes of this run (the service's and the client's; PostgreSQL is left out: its
+        # server-wide CPU includes whatever else the machine runs). On a machine whose cores
+        # are all busy the overhead tends to this share; it is steadier than the rates.
+        gw_count = max(1, len(gw.latencies) + gw.errors)
+        dr_count = max(1, len(dr.latencies) + dr.errors)
+        direct_cpu = (dr.cpu.get("customer-web", 0.0) + dr.cpu.get("client", 0.0)) / dr_count
+        if direct_cpu > 0:
+            bench.add(
+                SECTION,
+                f"{op}: gateway CPU / direct CPU",
+                gw.cpu.get("gateway-web", 0.0) / gw_count / direct_cpu,
+                "",
+                note="gateway-web CPU per request / (customer-web + client) CPU per direct one",
+            )
         bench.at_most(
             SECTION,
             f"{op} overhead",

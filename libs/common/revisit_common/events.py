@@ -35,7 +35,32 @@ class Event:
         return str(getattr(self, self.subject_field))
 
     def data(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The fields as a new dict, as ``dataclasses.asdict`` gives them (values copied
+        deep), without its deep copy of each plain value: one per event written."""
+        names = _FIELD_NAMES.get(type(self))
+        if names is None:
+            names = _FIELD_NAMES[type(self)] = tuple(f.name for f in dataclasses.fields(self))
+        out = {}
+        for name in names:
+            value = getattr(self, name)
+            out[name] = value if type(value) in _PLAIN else _copied(value)
+        return out
+
+
+# Values asdict would keep as they are (copy.deepcopy gives the same object back).
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _copied(value: Any) -> Any:
+    """A value that is not plain, as ``dataclasses.asdict`` renders it (containers and
+    dataclasses converted and copied)."""
+    return dataclasses.asdict(_Holder(value))["value"]
+
+
+@dataclass(frozen=True)
+class _Holder:
+    value: Any
 
 
 # --- gateway (tenants) -------------------------------------------------------------

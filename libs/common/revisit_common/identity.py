@@ -93,7 +93,11 @@ def _token_ok(environ: dict, internal_token: str | None) -> bool:
 
 def load_identity(internal_token: str | None) -> Identity | None:
     """Read the identity of a request that came through the gateway (None otherwise)."""
-    environ = request.environ
+    return identity_of(request.environ, internal_token)
+
+
+def identity_of(environ: dict, internal_token: str | None) -> Identity | None:
+    """:func:`load_identity` of the request whose WSGI environ is ``environ``."""
     if not _token_ok(environ, internal_token):
         return None
     tenant = environ.get(_TENANT, "")

@@ -40,8 +40,9 @@ def write(fn: Callable[..., T], *args) -> T:
     """``fn(session, outbox, caller, *args)`` in a write transaction: the shape of a use case
     that changes state and publishes what it caused, called by the request's caller."""
     rt = runtime()
+    who = _caller(rt)  # (before the transaction: a request without identity opens none)
     with idempotency.transaction(rt.db) as session:
-        return fn(session, rt.outbox, caller(), *args)
+        return fn(session, rt.outbox, who, *args)
 
 
 def read(fn: Callable[..., T], *args) -> T:
@@ -82,6 +83,10 @@ def tenant_page(model, args: dict, *where) -> dict:
 def caller() -> Caller:
     """The caller of this request: the identity the gateway vouches for (401 without one),
     the request id and the runtime's clock."""
+    return _caller(runtime())
+
+
+def _caller(rt) -> Caller:
     who = current()
     return Caller(
         tenant_id=who.tenant_id,
@@ -90,5 +95,5 @@ def caller() -> Caller:
         role=who.role,
         department=who.department,
         staff=who.staff,
-        clock=runtime().clock,
+        clock=rt.clock,
     )

@@ -118,7 +118,9 @@ def reject_hostile_input():
     if names:
         errors = {name: [nul_text.MESSAGE] for name in names}
         return problem_response(422, "invalid query parameters", errors=errors, request_id=rid)
-    if not environ.get("CONTENT_TYPE") or not request.is_json:
+    content_type = environ.get("CONTENT_TYPE")
+    # (the usual JSON body's header decided without parsing it: is_json parses the header)
+    if not content_type or (content_type != "application/json" and not request.is_json):
         return None
     body = request.get_data(cache=True)
     if json_depth_exceeds(body):
@@ -199,7 +201,8 @@ def create_app(
     @app.before_request
     def _start():
         g.started = time.perf_counter()
-        rid = request.environ.get("HTTP_X_REQUEST_ID", "")
+        environ = request.environ
+        rid = environ.get("HTTP_X_REQUEST_ID", "")
         g.request_id = rid if _REQUEST_ID.match(rid) else uuid.uuid4().hex
         g.identity = None
         path = request.path
@@ -218,8 +221,8 @@ def create_app(
             if identity.gateway_token_ok(internal_token):
                 return None
             return problem_response(401, "missing or invalid credentials", request_id=g.request_id)
-        g.identity = identity.load_identity(internal_token)
-        if g.identity is None:
+        g.identity = who = identity.identity_of(environ, internal_token)
+        if who is None:
             return problem_response(401, "missing or invalid credentials", request_id=g.request_id)
         return None
 

@@ -6,9 +6,10 @@ and survey answers (a single-use token in the URL). The key is looked up by its 
 gateway's database on every request (``store.py``: one indexed query), with no cache, so a
 revoked key fails at once. Keys are never logged.
 
-Two ``before_request`` hooks with the rate limiter (``ratelimit.py``) between them:
-:func:`identify_request` finds the caller and decides, :func:`refuse_unidentified` answers
-401/403 when it refused, so refused calls are counted too.
+Steps of one ``before_request`` hook (:func:`install`) with the rate limiter
+(``ratelimit.py``) between them: :func:`identify_request` finds the caller and decides,
+:func:`refuse_unidentified` answers 401/403 when it refused, so refused calls are counted
+too.
 """
 
 from __future__ import annotations
@@ -121,10 +122,24 @@ def _problem(status: int, detail: str, headers: dict | None = None):
     return problem_response(status, detail, headers=headers, request_id=g.get("request_id"))
 
 
-def install(app: Flask, between: Callable[[Flask], object] | None = None) -> None:
-    """Identify callers, run ``between(app)`` (the rate limiter installs its own hook
-    there), then refuse what was refused."""
-    app.before_request(identify_request)
-    if between is not None:
-        between(app)
-    app.before_request(refuse_unidentified)
+def install(
+    app: Flask,
+    count: Callable[[], object] | None = None,
+    then: tuple[Callable[[], object], ...] = (),
+) -> None:
+    """One ``before_request`` hook: identify the caller, ``count`` the request (the rate
+    limiter's check, which may answer 429), refuse what was refused, then the ``then``
+    steps in order (reading a chunked body, refusing hostile input). The first step with an
+    answer ends the request, as separate hooks would; one hook costs Flask less per request
+    than five."""
+    steps = (identify_request, *((count,) if count is not None else ()), refuse_unidentified)
+    steps += tuple(then)
+
+    def gateway_request():
+        for step in steps:
+            answer = step()
+            if answer is not None:
+                return answer
+        return None
+
+    app.before_request(gateway_request)

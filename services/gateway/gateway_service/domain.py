@@ -125,9 +125,11 @@ def allowed(role: str, method: str, path: str) -> bool:
         return False
     method = method.upper()
     have = [s for s in _relative(path).split("/") if s]
-    for rule in ROLE_RULES:
-        if method in rule.methods and _segments_match(rule.pattern, have):
-            return role in rule.roles
+    # only the rules that can match the first segment, in the table's order (_RULES_BY_FIRST)
+    rules = _RULES_BY_FIRST.get(have[0], _WILD_RULES) if have else _EMPTY_RULES
+    for methods, want, open_ended, roles in rules:
+        if method in methods and _compiled_match(want, open_ended, have):
+            return role in roles
     return False
 
 
@@ -152,6 +154,10 @@ def _pattern(pattern: str) -> tuple[tuple[str, ...], bool]:
 
 def _segments_match(pattern: str, have: list[str]) -> bool:
     want, open_ended = _pattern(pattern)
+    return _compiled_match(want, open_ended, have)
+
+
+def _compiled_match(want: tuple[str, ...], open_ended: bool, have: list[str]) -> bool:
     if open_ended:
         if len(have) < len(want):
             return False
@@ -159,3 +165,32 @@ def _segments_match(pattern: str, have: list[str]) -> bool:
     if len(want) != len(have):
         return False
     return all(w == "*" or w == h for w, h in zip(want, have, strict=True))
+
+
+_Compiled = tuple[frozenset[str], tuple[str, ...], bool, frozenset[str]]
+
+
+def _compile(
+    rules: tuple[Rule, ...],
+) -> tuple[dict[str, tuple[_Compiled, ...]], tuple[_Compiled, ...], tuple[_Compiled, ...]]:
+    """The role table indexed by a path's first segment: for each literal first segment of
+    a pattern, the rules that can match a path starting with it (that segment, ``*`` or an
+    open ``/**``), in the table's order; then those for any other first segment and for an
+    empty path. Reading only these gives the same first match as reading the whole table."""
+    compiled = [(rule.methods, *_pattern(rule.pattern), rule.roles) for rule in rules]
+
+    def can_start(want: tuple[str, ...], open_ended: bool, first: str | None) -> bool:
+        if not want:
+            return open_ended or first is None
+        return first is not None and want[0] in ("*", first)
+
+    literals = {want[0] for _, want, _, _ in compiled if want and want[0] != "*"}
+    by_first = {
+        first: tuple(c for c in compiled if can_start(c[1], c[2], first)) for first in literals
+    }
+    wild = tuple(c for c in compiled if can_start(c[1], c[2], "\x00"))
+    empty = tuple(c for c in compiled if can_start(c[1], c[2], None))
+    return by_first, wild, empty
+
+
+_RULES_BY_FIRST, _WILD_RULES, _EMPTY_RULES = _compile(ROLE_RULES)

@@ -592,16 +592,15 @@ def outgoing_headers(internal_token: str) -> dict[str, str]:
 
 
 def to_flask_response(resp: ForwardResponse) -> Response:
-    out = Response(resp.body if resp.stream is None else resp.stream, status=resp.status)
-    out.headers.pop("Content-Type", None)
     passed: dict[str, str] = {}
     for name, value in resp.headers:
         canonical = _PASSED_LOWER.get(name.lower())
         if canonical is not None and canonical not in passed:  # the first of each, as before
             passed[canonical] = value
-    for name in PASSED_RESPONSE_HEADERS:  # in the same order as before
-        if name in passed:
-            out.headers[name] = passed[name]
+    out = Response(resp.body if resp.stream is None else resp.stream, status=resp.status)
+    out.headers.pop("Content-Type", None)
+    # in the same order as before, added at once (none of them is there yet)
+    out.headers.extend([(name, passed[name]) for name in PASSED_RESPONSE_HEADERS if name in passed])
     return out
 
 
@@ -677,10 +676,19 @@ def streamed(method: str, path: str) -> bool:
     return method == "GET" and path.rstrip("/").endswith("/export")
 
 
-def install(app: Flask, transports: Mapping[str, Transport], internal_token: str) -> None:
-    """Add the catch-all route (the gateway's own routes are more specific and win)."""
+def install(
+    app: Flask,
+    transports: Mapping[str, Transport],
+    internal_token: str,
+    *,
+    buffer_bodies: bool = True,
+) -> None:
+    """Add the catch-all route (the gateway's own routes are more specific and win), and
+    :func:`buffer_chunked_body` as a hook unless ``buffer_bodies`` is false (the caller
+    then runs it before any route reads a body)."""
     attached = dict(transports)
-    app.before_request(buffer_chunked_body)
+    if buffer_bodies:
+        app.before_request(buffer_chunked_body)
 
     def proxy(rest: str):
         return forward(attached, internal_token)

@@ -180,8 +180,10 @@ class GatewayLimiter:
         return self.memory.hit(item, key)
 
 
-def install(app: Flask, options: GatewayOptions) -> GatewayLimiter | None:
-    """Count ``/api/v1`` requests; returns the limiter, or None when limits are off."""
+def build(app: Flask, options: GatewayOptions) -> GatewayLimiter | None:
+    """The limiter of ``options`` (checked at start-up), kept as the app's
+    ``gateway_limiter``; None when limits are off. Its :meth:`GatewayLimiter.check` is for
+    the caller to run on each request (the gateway runs it inside its auth hook)."""
     check_limit("REVISIT_RATE_LIMIT", options.rate_limit)
     check_limit("REVISIT_RATE_LIMIT_ANONYMOUS", options.rate_limit_anonymous)
     if options.trusted_proxies > 0:
@@ -191,6 +193,14 @@ def install(app: Flask, options: GatewayOptions) -> GatewayLimiter | None:
     limiter = GatewayLimiter(
         options.rate_limit, options.rate_limit_anonymous, options.rate_limit_storage_url
     )
-    app.before_request(limiter.check)
     app.extensions["gateway_limiter"] = limiter
+    return limiter
+
+
+def install(app: Flask, options: GatewayOptions) -> GatewayLimiter | None:
+    """Count ``/api/v1`` requests in a hook of their own; returns the limiter, or None when
+    limits are off."""
+    limiter = build(app, options)
+    if limiter is not None:
+        app.before_request(limiter.check)
     return limiter

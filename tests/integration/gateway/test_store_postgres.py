@@ -119,3 +119,44 @@ def test_an_unreachable_database_is_an_operational_error(runtime, monkeypatch):
         store.find_key("rvk_anything")
     with pytest.raises(OperationalError):
         store.add_entry(_entry("t1"))
+
+
+def test_the_lookup_gives_typed_values_and_refuses_a_person_who_left(runtime):
+    from gateway_service.models import Staff
+
+    store = Store(runtime.db)
+    tenant_id, admin_key = _tenant(runtime)
+    with runtime.db.transaction() as session:
+        session.add(Staff(tenant_id=tenant_id, id="wang.fang", name="Wang Fang", active=True))
+        session.flush()
+        _, key = service.create_key(
+            session, tenant_id, name="w", role="agent", department=None, staff="wang.fang"
+        )
+    for _ in range(2):  # the statement is prepared on first use, then reused
+        found = store.find_key(key)
+        assert found is not None and found.staff == "wang.fang" and found.role == "agent"
+        assert found.settings_version == 1 and isinstance(found.settings_version, int)
+        admin = store.find_key(admin_key)
+        assert admin is not None and admin.staff is None and admin.department is None
+    with runtime.db.transaction() as session:
+        session.execute(sa.update(Staff).where(Staff.id == "wang.fang").values(active=False))
+    assert store.find_key(key) is None  # at once
+    assert store.find_key(admin_key) is not None
+    store.close()
+
+
+def test_a_failing_statement_is_a_database_error_not_unreachable(runtime):
+    from sqlalchemy.exc import DBAPIError
+
+    from gateway_service.models import TenantSettings
+
+    store = Store(runtime.db)
+    _, key = _tenant(runtime)
+    table = TenantSettings.__table__.name  # in this test's own schema
+    with runtime.db.engine.begin() as conn:
+        conn.execute(sa.text(f'DROP TABLE "{table}" CASCADE'))
+    with pytest.raises(DBAPIError) as raised:
+        store.find_key(key)  # prepared on this connection now: the table is gone
+    assert not isinstance(raised.value, OperationalError)
+    assert table in str(raised.value)
+    store.close()

@@ -16,7 +16,6 @@ import pytest
 import sqlalchemy as sa
 from kombu import Connection, Exchange, Queue
 
-from revisit_common.messaging import outbox as outbox_module
 from revisit_common.messaging.amqp_publisher import AmqpPublisher
 from revisit_common.messaging.bus import Bus
 from revisit_common.messaging.confirm_window import ConfirmWindow
@@ -213,23 +212,3 @@ def _listening_since(db, since) -> bool:
             {"since": since},
         ).scalar_one()
     return found > 0
-
-
-def test_outbox_notifies_once_per_transaction(postgres_settings, runtimes, monkeypatch):
-    settings = postgres_settings
-    writer = runtimes(settings, name="writer", handlers={})
-    executed = []
-    real = outbox_module._NOTIFY
-    with writer.db.transaction() as session:
-        original = session.execute
-
-        def spy(statement, *args, **kwargs):
-            executed.append(statement is real)
-            return original(statement, *args, **kwargs)
-
-        monkeypatch.setattr(session, "execute", spy)
-        from tests.support.fake_service import NoteWritten
-
-        for i in range(3):
-            writer.outbox.add(session, NoteWritten(note_id=str(i), text="x"), tenant_id="t")
-    assert executed.count(True) == 1

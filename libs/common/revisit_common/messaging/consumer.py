@@ -12,9 +12,12 @@ service's dead-letter queue with the reason (:mod:`.dead_letters`) and the consu
 with the next. A database that cannot be reached is not the message's fault: the messages
 are requeued, not dead-lettered.
 
-Batches of several only where a transaction per message is the bottleneck and several can
-be committed at once: PostgreSQL behind RabbitMQ (half the prefetch by default). SQLite
-(one writer at a time, which web requests share) and the in-memory bus take one at a time.
+Batches of several wherever a transaction per message is the bottleneck: PostgreSQL behind
+RabbitMQ takes up to half the prefetch by default. SQLite (one writer per file, which the
+service's web requests share) and the in-memory bus take at most ``EMBEDDED_BATCH``: a
+transaction per event was half the CPU of a standalone write, and a batch of that size holds
+the writer for a few milliseconds, well within a request's latency budget. On the in-memory
+bus a batch is what is already waiting (gathering never sleeps: kombu polls the queues).
 The loop is kombu's public API: a connection, a ``Consumer``, ``drain_events``; after an
 error the connection is dropped without the close handshake (a dead peer never answers it)
 and a new one made.
@@ -51,6 +54,8 @@ log = logging.getLogger(__name__)
 GATHER_SECONDS = 0.002
 # How long one wait for messages lasts before the loop checks heartbeats and ``stop``.
 IDLE_SECONDS = 1.0
+# The most events in one transaction on SQLite or the in-memory bus (see the module's doc).
+EMBEDDED_BATCH = 16
 
 
 # Told of every message the consumer settled: the event's id (None for a message that is not
@@ -111,8 +116,9 @@ class EventConsumer:
         self.stopped = threading.Event()
         self._last_error = ""
         size = batch if batch is not None else max(1, bus.prefetch // 2)
-        several = db.is_postgres and not bus.is_memory
-        self.batch = max(1, min(size, bus.prefetch)) if several else 1
+        if not db.is_postgres or bus.is_memory:
+            size = min(size, EMBEDDED_BATCH)
+        self.batch = max(1, min(size, bus.prefetch))
         self._pending: list = []
         self._listeners: list[SettledListener] = []
 
@@ -189,10 +195,18 @@ class EventConsumer:
 
     def _gather(self, conn) -> None:
         """Take the messages already waiting, up to ``batch``: read until none comes within
-        ``GATHER_SECONDS``. The socket's timeout is set once for the whole gathering (py-amqp's
-        public ``Transport.having_timeout``): ``drain_events(timeout=...)`` would set and
-        reset it around every message, two system calls each."""
+        ``GATHER_SECONDS`` (on the in-memory bus: until none is waiting). The socket's
+        timeout is set once for the whole gathering (py-amqp's public
+        ``Transport.having_timeout``): ``drain_events(timeout=...)`` would set and reset it
+        around every message, two system calls each."""
         if not 0 < len(self._pending) < self.batch:
+            return
+        if self.bus.is_memory:  # only what is already there: kombu's memory queues never wait
+            while len(self._pending) < self.batch:
+                try:
+                    conn.drain_events(timeout=0)
+                except TimeoutError:
+                    return
             return
         with conn.connection.transport.having_timeout(GATHER_SECONDS):
             while len(self._pending) < self.batch:
@@ -239,9 +253,13 @@ class EventConsumer:
                 self._settle_alone(delivery, failed if index == failed.index else None)
             return
         self._count(work, outcomes)
-        # Every message of the channel not yet settled, up to the last one of the batch, is
-        # one of the batch (those before were settled, those after came later): one ack.
-        work[-1].message.ack(multiple=True)
+        if self.bus.is_memory:  # kombu's virtual channels ignore ``multiple``
+            for delivery in work:
+                delivery.message.ack()
+        else:
+            # Every message of the channel not yet settled, up to the last one of the batch,
+            # is one of the batch (those before were settled, those after came later): one ack.
+            work[-1].message.ack(multiple=True)
         for delivery, outcome in zip(work, outcomes, strict=True):
             self._settled(delivery.envelope.id, outcome)
 

@@ -1,19 +1,31 @@
 """The transactional outbox: events written as rows in the state change's own transaction.
 
-:class:`Outbox` adds the rows (the relay, :mod:`.relay`, publishes them). On PostgreSQL a
-commit that added outbox rows also sends a ``NOTIFY`` (:data:`NOTIFY_CHANNEL`, the schema
-as payload), so a relay in another process (the worker, while the rows are written by the
-web process) starts publishing at once instead of at its next poll; a relay in this
-process is woken through :attr:`Outbox.wake_event`.
+:class:`Outbox` adds the rows (the relay, :mod:`.relay`, publishes them). ``add`` keeps the
+transaction's envelopes on its session, and they are written when it commits, before the
+COMMIT (SQLAlchemy's ``before_commit``), all of them in one statement whatever their number:
+on PostgreSQL one ``INSERT ... SELECT FROM json_to_recordset`` whose statement also sends a
+``NOTIFY`` (:data:`NOTIFY_CHANNEL`, the schema as payload), so a relay in another process
+(the worker, while the rows are written by the web process) starts publishing at once
+instead of at its next poll; elsewhere (SQLite) one ``executemany``. A failure writing them
+fails the commit. A relay in this process is woken through :attr:`Outbox.wake_event` once
+the commit is done (PostgreSQL delivers the NOTIFY only then too).
+
+Savepoints: a row added inside a savepoint that is rolled back is dropped with it; rows
+written inside one (the envelopes still waiting when a savepoint commits are written there,
+as the outermost transaction's ``before_commit`` may run while one is still open) and rolled
+back with it are written again at the next commit. Code reading the outbox inside the
+transaction that adds to it would not see the rows before the commit (none does).
 """
 
 from __future__ import annotations
 
+import json
 import threading
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from ..db import Database
 from ..events import Event
@@ -33,18 +45,48 @@ outbox_table = sa.Table(
     sa.Column("last_error", sa.Text),
 )
 
-# One statement, its values as parameters: built and compiled once, not for every event.
-_INSERT = outbox_table.insert()
-
 # One channel for every outbox of a database; the payload is the schema whose outbox got
 # rows, so a relay wakes only for its own.
 NOTIFY_CHANNEL = "revisit_outbox"
-_NOTIFY = sa.text(f"SELECT pg_notify('{NOTIFY_CHANNEL}', current_schema())")
-_ADDED = "revisit_outbox_transaction"
+
+# PostgreSQL: the rows as one JSON array parameter (in the order added, which their ids
+# follow), inserted and announced in one statement whose text does not depend on their
+# number (parsed once; PostgreSQL sends the NOTIFY at COMMIT, and only then). An INSERT
+# without RETURNING, its NOTIFY in a CTE joined once: no result row to set up.
+_FIELDS = ("event_id", "routing_key", "body", "created_at")
+_INSERT_AND_NOTIFY = sa.text(
+    f"WITH notified AS MATERIALIZED (SELECT pg_notify('{NOTIFY_CHANNEL}', current_schema())) "
+    f"INSERT INTO {outbox_table.name} ({', '.join(_FIELDS)}, attempts) "
+    f"SELECT {', '.join(f'r.{name}' for name in _FIELDS)}, 0 "
+    "FROM ROWS FROM (json_to_recordset(CAST(:rows AS json)) "
+    "AS (event_id varchar, routing_key varchar, body text, created_at timestamptz)) "
+    f"WITH ORDINALITY AS r({', '.join(_FIELDS)}, n) CROSS JOIN notified ORDER BY r.n"
+)
+# Elsewhere: one statement, its values as parameters, built and compiled once.
+_INSERT = outbox_table.insert()
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+_PENDING = "revisit_outbox"  # session.info: the transaction's _Pending
+
+
+@dataclass(eq=False)
+class _Row:
+    owner: SessionTransaction  # the (nested) transaction it was added in
+    values: dict
+    wake: threading.Event
+    written_in: SessionTransaction | None = None
+
+
+@dataclass(eq=False)
+class _Pending:
+    root: SessionTransaction
+    rows: list[_Row] = field(default_factory=list)
+    wakes: set[threading.Event] = field(default_factory=set)  # of the rows written
 
 
 class Outbox:
-    """Writes events into the current transaction and wakes the relay after commit."""
+    """Adds events to the current transaction; they are written, and the relay woken, when
+    it commits."""
 
     def __init__(self, region: str, service: str | None = None):
         self.region = region
@@ -70,45 +112,101 @@ class Outbox:
             correlation_id=correlation_id,
             service=self.service,
         )
-        session.execute(
-            _INSERT,
-            {
-                "event_id": envelope.id,
-                "routing_key": event.routing_key(),
-                "body": envelope.to_json(),
-                "created_at": datetime.now(UTC),
-                "attempts": 0,
-            },
-        )
-        self._announce(session)
+        root = session.get_transaction()
+        if root is None:
+            session.connection()  # begins it, as a statement would have
+            root = session.get_transaction()
+        pending = session.info.get(_PENDING)
+        if pending is None or pending.root is not root:  # the first of this transaction
+            pending = session.info[_PENDING] = _Pending(root)
+        values = {
+            "event_id": envelope.id,
+            "routing_key": event.routing_key(),
+            "body": envelope.to_json(),
+            "created_at": envelope.time,
+        }
+        owner = session.get_nested_transaction() or root
+        pending.rows.append(_Row(owner, values, self._wake))
         return envelope
 
-    def _announce(self, session: Session) -> None:
-        """Once per transaction: wake the relays when it commits (this process's through the
-        event, another process's through NOTIFY, which PostgreSQL sends only on commit)."""
-        transaction = session.get_transaction()
-        if session.info.get(_ADDED) is transaction:
-            return
-        session.info[_ADDED] = transaction
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(_NOTIFY)
-        session.info.setdefault(_WAKE, set()).add(self._wake)
+
+def _write(session: Session, rows: list[_Row]) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_INSERT_AND_NOTIFY, {"rows": _dumps([row.values for row in rows])})
+        return
+    params = [
+        {
+            **row.values,
+            "created_at": datetime.fromisoformat(row.values["created_at"]),
+            "attempts": 0,
+        }
+        for row in rows
+    ]
+    session.execute(_INSERT, params if len(params) > 1 else params[0])
 
 
-_WAKE = "revisit_outbox_wake"  # session.info: the relays' events to set when it commits
+def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is ancestor:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+# One listener of each kind for every session (registered once, not once per transaction:
+# that costs more than the insert itself).
+
+
+@sa.event.listens_for(Session, "before_commit")
+def _write_rows(session: Session) -> None:
+    """Write the envelopes not yet written, in one statement, before the COMMIT (or the
+    RELEASE of a savepoint: SQLAlchemy calls this for both, and for the outermost
+    transaction possibly while a savepoint is still open, released after it)."""
+    pending = session.info.get(_PENDING)
+    if pending is None:
+        return
+    if pending.root is not session.get_transaction():  # left by an earlier transaction
+        del session.info[_PENDING]
+        return
+    rows = [row for row in pending.rows if row.written_in is None]
+    if not rows:
+        return
+    _write(session, rows)
+    current = session.get_nested_transaction() or pending.root
+    for row in rows:
+        row.written_in = current
+        pending.wakes.add(row.wake)
 
 
 @sa.event.listens_for(Session, "after_commit")
 def _wake_relays(session: Session) -> None:
-    """One listener for every session (registered once, not once per transaction: that
-    costs more than the insert itself)."""
-    for wake in session.info.pop(_WAKE, ()):
-        wake.set()
+    """The outermost transaction committed: wake this process's relays that got rows."""
+    if session.in_nested_transaction():
+        return  # a savepoint released: nothing is visible to the relays yet
+    pending = session.info.pop(_PENDING, None)
+    if pending is not None:
+        for wake in pending.wakes:
+            wake.set()
 
 
-@sa.event.listens_for(Session, "after_rollback")
-def _forget_wakes(session: Session) -> None:
-    session.info.pop(_WAKE, None)
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _forget_rows(session: Session, previous_transaction: SessionTransaction) -> None:
+    """A rollback: of the whole transaction, everything goes; of a savepoint, the rows added
+    inside it go, and the rows only written inside it wait to be written again."""
+    pending = session.info.get(_PENDING)
+    if pending is None:
+        return
+    if previous_transaction.parent is None:
+        del session.info[_PENDING]
+        return
+    kept = []
+    for row in pending.rows:
+        if _within(row.owner, previous_transaction):
+            continue
+        if _within(row.written_in, previous_transaction):
+            row.written_in = None
+        kept.append(row)
+    pending.rows = kept
 
 
 def pending_count(db: Database) -> int:

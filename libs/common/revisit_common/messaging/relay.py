@@ -14,6 +14,15 @@ On PostgreSQL a pass's transaction commits without waiting for its WAL flush
 rows were marked sent, and they are then published again, which consumers already absorb;
 the relay no longer waits on the disk once per batch. The rows confirmed are marked in one
 statement with their ids as one array parameter (not a thousand bind parameters).
+
+On the in-memory bus with SQLite (standalone mode) the running relay marks rows sent at most
+every ``RECORD_SECONDS`` (or once a batch of them is confirmed), not after every event each
+consumer settles: each marking is a write transaction on the service's file, whose one
+writer the web requests queue for. A row confirmed and not yet marked stays in flight (not
+published again by this relay); if the process dies first, the next one publishes it again
+and the consumers skip it (the inbox). A relay stopped cleanly marks what was confirmed.
+Woken by a commit, a relay on the in-memory bus lets ``LINGER_SECONDS`` pass before it looks,
+so that under load one pass publishes the rows of several requests.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -39,6 +49,12 @@ from .outbox import Outbox, outbox_table
 from .publisher import NotPublished, Publisher
 
 log = logging.getLogger(__name__)
+
+# In-memory bus, SQLite: how often the running relay marks confirmed rows sent (at most).
+RECORD_SECONDS = 0.1
+# In-memory bus: once woken by a commit, how long the relay lets more rows come before its
+# pass (one pass then publishes the rows of several requests, not one pass per request).
+LINGER_SECONDS = 0.01
 
 # For the relay's own transaction only: marking rows sent need not wait for the disk.
 _NO_FLUSH_WAIT = sa.text("SET LOCAL synchronous_commit TO OFF")
@@ -71,11 +87,15 @@ class Relay:
         self._in_flight: set[int] = set()
         self._confirmed: deque[int] = deque()
         self.max_in_flight = 4 * batch
+        self._recorded_at = time.monotonic()
 
-    def run_once(self) -> int:
+    def run_once(self, *, defer: bool = False) -> int:
         """Publish one batch; returns how many rows were confirmed and marked sent.
 
-        Raises :class:`PublishFailed` after recording the rows that did get confirmed."""
+        ``defer`` (the running relay, SQLite): rows confirmed by the in-memory bus are marked
+        only when ``RECORD_SECONDS`` have passed since the last marking or a batch of them is
+        waiting. Raises :class:`PublishFailed` after recording the rows that did get
+        confirmed."""
         room = min(self.batch, self.max_in_flight - len(self._in_flight))
         query = (
             sa.select(
@@ -106,7 +126,7 @@ class Relay:
             with self.db.read() as session:
                 rows = session.execute(query).all()
             failure = self._publish(rows)
-            if self._confirmed or failure is not None:
+            if failure is not None or self._record_due(defer):
                 with self._given_back_on_error(confirmed), self.db.transaction() as session:
                     self._record(session, rows, failure, confirmed)
         if failure is not None:
@@ -135,10 +155,21 @@ class Relay:
         self._in_flight.difference_update(given_up)
         return failure
 
+    def _record_due(self, defer: bool) -> bool:
+        if not self._confirmed:
+            return False
+        waiting = len(self._confirmed) < self.batch and self.bus.is_memory and defer
+        if waiting and time.monotonic() - self._recorded_at < RECORD_SECONDS:
+            return False
+        self._recorded_at = time.monotonic()
+        return True
+
     def _on_confirmed(self, row_id: int) -> None:
-        """A row the bus has taken for good (on the in-memory bus: a consumer's thread)."""
+        """A row the bus has taken for good (on the in-memory bus: a consumer's thread).
+        The relay is woken to mark them once a batch is waiting; fewer are marked at its
+        next pass (a new row, or ``interval``)."""
         self._confirmed.append(row_id)
-        if self.bus.is_memory:
+        if self.bus.is_memory and len(self._confirmed) >= self.batch:
             self.outbox.wake_event.set()
 
     @contextlib.contextmanager
@@ -185,6 +216,11 @@ class Relay:
         leave = listener.join(self.db, self.outbox.wake_event) if self.db.is_postgres else None
         try:
             self._loop(stop)
+            if self._confirmed:  # stopped cleanly: mark what was confirmed
+                with contextlib.suppress(Exception):  # else the next process publishes it again
+                    confirmed: list[int] = []
+                    with self._given_back_on_error(confirmed), self.db.transaction() as session:
+                        self._record(session, [], None, confirmed)
         finally:
             if leave is not None:
                 leave()
@@ -194,7 +230,7 @@ class Relay:
         backoff = self.interval
         while not stop.is_set():
             try:
-                sent = self.run_once()
+                sent = self.run_once(defer=True)
                 backoff = self.interval
             except PublishFailed as exc:
                 log.warning("relay: %s (%r)", exc, exc.__cause__, extra={"service": self.service})
@@ -207,7 +243,8 @@ class Relay:
             if sent >= self.batch:
                 continue  # more waiting
             self._keep_alive()
-            self.outbox.wake_event.wait(backoff)
+            if self.outbox.wake_event.wait(backoff) and self.bus.is_memory:
+                stop.wait(LINGER_SECONDS)
             self.outbox.wake_event.clear()
 
     def _keep_alive(self) -> None:

@@ -43,20 +43,25 @@ class Settlements:
         self._lock = threading.Lock()
         self._bindings: dict[str, tuple[str, ...]] = {}
         self._pending: dict[str, tuple[set[str], Callable[[], None]]] = {}
+        # routing key -> the consumers bound to it (matching is in Python: once per key)
+        self._routes: dict[str, frozenset[str]] = {}
 
     def bind(self, consumer: str, routing_keys: Iterable[str]) -> None:
         """``consumer``'s queue receives the events whose routing key matches one of these."""
         with self._lock:
             self._bindings[consumer] = tuple(routing_keys)
+            self._routes.clear()
 
     def consumers_of(self, routing_key: str) -> set[str]:
         with self._lock:
-            bindings = list(self._bindings.items())
-        return {
-            consumer
-            for consumer, patterns in bindings
-            if any(topic_matches(pattern, routing_key) for pattern in patterns)
-        }
+            known = self._routes.get(routing_key)
+            if known is None:
+                known = self._routes[routing_key] = frozenset(
+                    consumer
+                    for consumer, patterns in self._bindings.items()
+                    if any(topic_matches(pattern, routing_key) for pattern in patterns)
+                )
+        return set(known)
 
     def expect(self, event_id: str, routing_key: str, on_settled: Callable[[], None]) -> None:
         """Call ``on_settled`` once every consumer bound to ``routing_key`` has settled

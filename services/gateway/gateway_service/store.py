@@ -6,8 +6,7 @@ use cases of ``service.py`` need and these do not: no ORM session, no transactio
 several statements, no ping before each use.
 
 On PostgreSQL each thread keeps a psycopg connection of its own in autocommit mode (one
-round trip per statement, prepared by psycopg after a few uses; the key lookup prepared at
-once and run through the connection's libpq object, ``Connection.pgconn``), with
+round trip per statement, prepared by psycopg after a few uses), with
 ``synchronous_commit = off`` (settable, ``REVISIT_AUDIT_SYNCHRONOUS_COMMIT``): an audit
 entry is committed and visible at once, but its request does not wait for the WAL flush,
 which the server does within a fraction of a second (a crash of the PostgreSQL server
@@ -60,7 +59,6 @@ FIND_KEY = (
     )
     .where(_KEYS.c.key_hash == sa.bindparam("key_hash"), _KEYS.c.revoked_at.is_(None))
 )
-FIND_KEY_NAME = b"revisit_find_key"  # the lookup's prepared statement, on each connection
 ENTRY_COLUMNS = ("id", "tenant_id", "at", "actor", "role", "method", "path", "status", "request_id")
 ADD_ENTRY = sa.insert(_AUDIT).values({name: sa.bindparam(name) for name in ENTRY_COLUMNS})
 SYNCHRONOUS_COMMIT = frozenset({"on", "off", "local", "remote_write", "remote_apply"})
@@ -81,10 +79,6 @@ class Store:
             dialect = db.engine.dialect
             self._find_sql = str(FIND_KEY.compile(dialect=dialect))
             self._add_sql = str(ADD_ENTRY.compile(dialect=dialect))
-            # libpq's own placeholder, for the statement prepared on each connection
-            self._find_sql_numbered = self._find_sql.replace("%(key_hash)s", "$1")
-            if "%(" in self._find_sql_numbered:  # a parameter libpq would not see
-                raise RuntimeError(f"unexpected key lookup SQL: {self._find_sql_numbered}")
         # SQLite (standalone): the service's own engine; reads take no write lock.
         self._reads = db.engine.execution_options(revisit_read_only=True)
 
@@ -97,9 +91,7 @@ class Store:
         digest = domain.hash_key(key)
         params = {"key_hash": digest}
         if self._pg is not None:
-            row = self._pg.fetch_prepared(FIND_KEY_NAME, self._find_sql_numbered, digest)
-            if row is not None:
-                row = _typed_key_row(row)
+            row = self._pg.run(self._find_sql, params, fetch=True)
         else:
             with self._reads.connect() as conn:
                 row = conn.execute(FIND_KEY, params).first()
@@ -133,22 +125,6 @@ class Store:
     def close(self) -> None:
         if self._pg is not None:
             self._pg.close()
-
-
-def _typed_key_row(row: tuple[str | None, ...]) -> tuple:
-    """FIND_KEY's row as libpq gives it (text) in the columns' types: the settings version
-    an integer, ``active`` a boolean."""
-    key_id, tenant_id, role, department, stored, version, staff, active = row
-    return (
-        key_id,
-        tenant_id,
-        role,
-        department,
-        stored,
-        None if version is None else int(version),
-        staff,
-        None if active is None else active == "t",
-    )
 
 
 class _PgConnections:
@@ -207,71 +183,8 @@ class _PgConnections:
                 raise error(sql, None, exc) from None
         raise AssertionError("unreachable")
 
-    def fetch_prepared(self, name: bytes, sql: str, param: str) -> tuple[str | None, ...] | None:
-        """The first row of ``sql`` (one ``$1`` parameter, text) as text values, or None;
-        prepared once per connection under ``name`` and run through the connection's libpq
-        object (``Connection.pgconn``: one call, no cursor, no adaptation: a fifth of the
-        client CPU of ``execute``; the GIL is released while it waits). Errors and broken
-        connections as :meth:`run`."""
-        import psycopg
-        from psycopg import pq
-
-        conn = getattr(self._local, "conn", None)
-        fresh = conn is None or conn.closed
-        for attempt in range(2):
-            if fresh:
-                conn = self._connect(sql)
-            try:
-                pgconn = conn.pgconn
-                prepared = getattr(self._local, "prepared", None)
-                if prepared is None or prepared[0] is not conn:
-                    prepared = self._local.prepared = (conn, set())
-                if name not in prepared[1]:
-                    _check(pgconn, pgconn.prepare(name, sql.encode()), pq.ExecStatus.COMMAND_OK)
-                    prepared[1].add(name)
-                result = pgconn.exec_prepared(name, [param.encode()])
-                _check(pgconn, result, pq.ExecStatus.TUPLES_OK)
-                if result.ntuples == 0:
-                    return None
-                encoding = conn.info.encoding
-                return tuple(
-                    None if value is None else value.decode(encoding)
-                    for value in (result.get_value(0, i) for i in range(result.nfields))
-                )
-            except psycopg.Error as exc:
-                broken = conn.broken or conn.closed or pgconn.status == pq.ConnStatus.BAD
-                if broken:
-                    conn.close()
-                    self._local.conn = None
-                if broken and not fresh and attempt == 0:
-                    fresh = True
-                    continue
-                unreachable = broken or isinstance(exc, psycopg.OperationalError)
-                error = OperationalError if unreachable else DBAPIError
-                raise error(sql, None, exc) from None
-        raise AssertionError("unreachable")
-
     def close(self) -> None:
         with self._lock:
             conns, self._open = self._open, []
         for conn in conns:
             conn.close()
-
-
-def _check(pgconn, result, expected) -> None:
-    """Raise the psycopg error of a libpq result that is not ``expected`` (its SQLSTATE's
-    class, as ``execute`` would raise)."""
-    import psycopg
-    from psycopg import pq
-
-    if result.status == expected:
-        return
-    if result.status != pq.ExecStatus.FATAL_ERROR:
-        raise psycopg.OperationalError(f"unexpected result {result.status.name}")
-    sqlstate = result.error_field(pq.DiagnosticField.SQLSTATE)
-    message = (result.error_message or pgconn.error_message or b"").decode("utf-8", "replace")
-    try:
-        cls = psycopg.errors.lookup(sqlstate.decode()) if sqlstate else psycopg.DatabaseError
-    except KeyError:
-        cls = psycopg.DatabaseError
-    raise cls(message.strip())

@@ -132,7 +132,7 @@ def test_the_lookup_gives_typed_values_and_refuses_a_person_who_left(runtime):
         _, key = service.create_key(
             session, tenant_id, name="w", role="agent", department=None, staff="wang.fang"
         )
-    for _ in range(2):  # the statement is prepared on first use, then reused
+    for _ in range(2):  # the same answer when the connection is reused
         found = store.find_key(key)
         assert found is not None and found.staff == "wang.fang" and found.role == "agent"
         assert found.settings_version == 1 and isinstance(found.settings_version, int)
@@ -156,7 +156,7 @@ def test_a_failing_statement_is_a_database_error_not_unreachable(runtime):
     with runtime.db.engine.begin() as conn:
         conn.execute(sa.text(f'DROP TABLE "{table}" CASCADE'))
     with pytest.raises(DBAPIError) as raised:
-        store.find_key(key)  # prepared on this connection now: the table is gone
+        store.find_key(key)  # the table is gone: an error of the statement
     assert not isinstance(raised.value, OperationalError)
     assert table in str(raised.value)
     store.close()

@@ -1,10 +1,12 @@
 """Rows of a tenant: loading one by its id (another tenant's row is as unknown as a missing
-one), and copying a row's attributes into an event or another row as they are."""
+one), copying a row's attributes into an event or another row as they are, and the columns
+set on a new row, for a Core insert."""
 
 from __future__ import annotations
 
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .errors import NotFound
@@ -25,3 +27,11 @@ def copied(row: object, *names: str) -> dict[str, Any]:
     """The attributes ``names`` of ``row`` as keyword arguments (``**copied(customer,
     "region", "owner")``): the fields an event or another row takes from it unchanged."""
     return {name: getattr(row, name) for name in names}
+
+
+def set_columns(row: object, table: sa.Table) -> dict[str, Any]:
+    """The columns of ``table`` set on ``row``, a new object not in a session: what the unit
+    of work would insert (a column never set is left to its default, as the flush leaves it);
+    for a Core ``INSERT`` of the row instead of a flush."""
+    values = sa.inspect(row).dict
+    return {column.key: values[column.key] for column in table.columns if column.key in values}

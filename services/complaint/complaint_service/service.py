@@ -21,7 +21,7 @@ from revisit_common.directory import CustomerLookup
 from revisit_common.errors import Conflict, Invalid, NotFound
 from revisit_common.ids import new_id
 from revisit_common.messaging.outbox import Outbox
-from revisit_common.rows import copied
+from revisit_common.rows import copied, set_columns
 
 from . import assignment, customers, domain, reporting, supervision, triage
 from .models import Complaint, LedgerEntry
@@ -178,21 +178,14 @@ COMPLAINTS, LEDGER = Complaint.__table__, LedgerEntry.__table__
 INSERT_COMPLAINT, INSERT_LEDGER = sa.insert(COMPLAINTS), sa.insert(LEDGER)
 
 
-def _set_columns(row: object, table: sa.Table) -> dict:
-    """The columns of ``table`` set on ``row``, an object not in the session: what the unit
-    of work would insert (a column never set is left to its default, as the flush leaves it)."""
-    values = vars(row)
-    return {column.key: values[column.key] for column in table.columns if column.key in values}
-
-
 def insert_new(session: Session, complaint: Complaint) -> None:
     """Insert a complaint being registered and its ledger: two statements on the session's
     connection instead of the unit of work's flush (the object is not added to the session;
     nothing in the transaction reads it back)."""
     connection = session.connection()
-    connection.execute(INSERT_COMPLAINT, _set_columns(complaint, COMPLAINTS))
+    connection.execute(INSERT_COMPLAINT, set_columns(complaint, COMPLAINTS))
     rows = [
-        {**_set_columns(entry, LEDGER), "complaint_id": complaint.id} for entry in complaint.ledger
+        {**set_columns(entry, LEDGER), "complaint_id": complaint.id} for entry in complaint.ledger
     ]
     connection.execute(INSERT_LEDGER, rows)
 

@@ -19,7 +19,7 @@ from revisit_common.caller import Caller
 from revisit_common.errors import Conflict, Invalid, NotFound
 from revisit_common.ids import new_id
 from revisit_common.messaging.outbox import Outbox
-from revisit_common.rows import copied
+from revisit_common.rows import copied, set_columns
 
 from . import contacts, domain, purchase_sums, validity
 from .models import Contact, Customer, Repair
@@ -112,13 +112,6 @@ CUSTOMERS, CONTACTS = Customer.__table__, Contact.__table__
 INSERT_CUSTOMER, INSERT_CONTACTS = sa.insert(CUSTOMERS), sa.insert(CONTACTS)
 
 
-def _set_columns(row: object, table: sa.Table) -> dict:
-    """The columns of ``table`` set on ``row``, an object not in the session: what the unit
-    of work would insert (a column never set is left to its default, as the flush leaves it)."""
-    values = vars(row)
-    return {column.key: values[column.key] for column in table.columns if column.key in values}
-
-
 def insert_new(session: Session, customer: Customer, data: dict) -> None:
     """Insert a customer being registered and its contacts: two statements on the session's
     connection instead of the unit of work's flush (the object is not added to the session;
@@ -126,14 +119,14 @@ def insert_new(session: Session, customer: Customer, data: dict) -> None:
     concurrent write is a 409, as in :func:`flush_unique`."""
     connection = session.connection()
     try:
-        connection.execute(INSERT_CUSTOMER, _set_columns(customer, CUSTOMERS))
+        connection.execute(INSERT_CUSTOMER, set_columns(customer, CUSTOMERS))
     except IntegrityError:
         if data.get("external_id") is None:
             raise
         raise Conflict(f"another customer has external_id {data['external_id']!r}") from None
     if customer.contacts:
         rows = [
-            {**_set_columns(contact, CONTACTS), "customer_id": customer.id}
+            {**set_columns(contact, CONTACTS), "customer_id": customer.id}
             for contact in customer.contacts
         ]
         connection.execute(INSERT_CONTACTS, rows)

@@ -7,6 +7,8 @@ import contextlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from revisit_common.clock import Clock, now
 from revisit_common.runtime import ServiceRuntime
 from tests.support.settings import make_settings
@@ -35,3 +37,21 @@ def service_runtime(
         yield runtime
     finally:
         runtime.close()
+
+
+def database_settings(request) -> dict:
+    """The settings that put a service on the database a test parameter names: ``"sqlite"``
+    (none: the test's own directory) or ``"postgresql"`` (the session's server, a schema of
+    the test's own)."""
+    if request.param != "postgresql":
+        return {}
+    return {
+        "database_url": request.getfixturevalue("postgres_url"),
+        "db_schema_prefix": request.getfixturevalue("postgres_schemas"),
+    }
+
+
+def count_rows(runtime: ServiceRuntime, table) -> int:
+    """How many rows ``table`` of the service's database holds."""
+    with runtime.db.engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()

@@ -66,16 +66,7 @@ def _environ_key(header: str) -> str:
 # Read straight from the WSGI environ (what request.headers.get does, without its lookups
 # per call: these run on every request of every service).
 _TOKEN, _TENANT, _ROLE, _DEPARTMENT, _ACTOR, _STAFF, _SETTINGS_VERSION = map(
-    _environ_key,
-    (
-        TOKEN_HEADER,
-        TENANT_HEADER,
-        ROLE_HEADER,
-        DEPARTMENT_HEADER,
-        ACTOR_HEADER,
-        STAFF_HEADER,
-        SETTINGS_VERSION_HEADER,
-    ),
+    _environ_key, (*IDENTITY_HEADERS, SETTINGS_VERSION_HEADER)
 )
 
 

@@ -114,24 +114,19 @@ def customer_body(customer: dict) -> dict:
     return body
 
 
-# The text columns (String fields in the schema; stored as text, rendered as they are).
-_AS_STORED = (
-    "id",
-    "name",
-    "type",
-    "region",
-    "external_id",
-    "owner",
-    "address",
-    "legal_representative",
-    "business_scope",
-    "purchase_frequency",
-    "credit_rating",
-    "size_tier",
-    "cooperation_tier",
-    "grade",
-    "risk_level",
+# The text columns (String fields in the schema; stored as text, rendered as they are): all
+# but these, which are rendered as the schema's fields render them.
+_CONVERTED = (
+    "annual_purchase_amount",
+    "cooperation_start",
+    "overdue_days",
+    "legal_dispute",
+    "score",
+    "risk_reasons",
+    "created_at",
+    "updated_at",
 )
+_AS_STORED = tuple(name for name in CUSTOMER_FIELDS if name not in _CONVERTED)
 
 
 def _money(value):

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from kpi_service import domain, policy_kpis, projection, store
 from kpi_service.models import facts
+from kpi_service.rebuild import rebuild
 from revisit_common import tenant_settings
 from revisit_common.db import Database
 from revisit_common.messaging.envelope import Envelope
@@ -190,3 +191,19 @@ def check(db: Database, rng: random.Random, count: int = 40) -> None:
             assert got == want, (start, end)
             for name in policy_kpis.AMOUNTS:
                 assert str(got[name]) == str(want[name]), (start, end, name)
+
+
+def check_time_zone_change_and_rebuild(db: Database) -> None:
+    """Fed in UTC, the tenant moves to New York: the counts still follow the rules, and again
+    after a rebuild of the store."""
+    feed(db, stream(random.Random(4), timezone="UTC"))
+    changed = {
+        "tenant_id": TENANT,
+        "timezone": "America/New_York",
+        "settings": {},
+        "settings_version": 2,
+    }
+    feed(db, [event("TenantSettingsChanged", changed, TENANT)])
+    check(db, random.Random(4))
+    rebuild(db)
+    check(db, random.Random(5))

@@ -14,17 +14,12 @@ from revisit_common.messaging.outbox import outbox_table
 from tests.support.complaints import COMPLAINT, ComplaintClient
 from tests.support.customers import FakeCustomerService
 from tests.support.outbox import events_of
-from tests.support.service import service_runtime
+from tests.support.service import count_rows, database_settings, service_runtime
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def runtime(request, tmp_path):
-    values = {}
-    if request.param == "postgresql":
-        values = {
-            "database_url": request.getfixturevalue("postgres_url"),
-            "db_schema_prefix": request.getfixturevalue("postgres_schemas"),
-        }
+    values = database_settings(request)
     customers = FakeCustomerService()
     customers.add("cust-1", "east", size_tier="large", grade="A")
     with service_runtime(SPEC, tmp_path, peers={"customer": customers}, **values) as rt:
@@ -36,11 +31,6 @@ def client(runtime):
     return ComplaintClient(runtime.create_app())
 
 
-def count(runtime, table) -> int:
-    with runtime.db.engine.connect() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-
-
 def test_what_is_read_back_is_what_the_201_said(runtime, client):
     first = client.create(assignee="staff-7")  # the copy is made from the customer service
     second = client.create()  # read from the copy
@@ -50,7 +40,7 @@ def test_what_is_read_back_is_what_the_201_said(runtime, client):
         assert got.json == created
     assert [e["action"] for e in first["ledger"]] == ["receive", "assign"]
     assert (first["number"][-5:], second["number"][-5:]) == ("00001", "00002")
-    assert count(runtime, CustomerCopy.__table__) == 1
+    assert count_rows(runtime, CustomerCopy.__table__) == 1
     with runtime.db.engine.connect() as conn:
         row = conn.execute(sa.select(Complaint.__table__).where(Complaint.id == first["id"])).one()
     # columns the request does not give hold what the flush left there
@@ -65,4 +55,4 @@ def test_an_unknown_customer_is_404_and_writes_nothing(runtime, client):
     assert r.status_code == 404
     assert r.headers["Content-Type"] == "application/problem+json"
     tables = (Complaint.__table__, LedgerEntry.__table__, CustomerCopy.__table__, outbox_table)
-    assert [count(runtime, table) for table in tables] == [0, 0, 0, 0]
+    assert [count_rows(runtime, table) for table in tables] == [0, 0, 0, 0]

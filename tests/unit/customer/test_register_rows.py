@@ -13,17 +13,12 @@ from revisit_common.messaging.outbox import outbox_table
 from tests.support.client import Client
 from tests.support.customers import ACME
 from tests.support.outbox import events_of
-from tests.support.service import service_runtime
+from tests.support.service import count_rows, database_settings, service_runtime
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def runtime(request, tmp_path):
-    values = {}
-    if request.param == "postgresql":
-        values = {
-            "database_url": request.getfixturevalue("postgres_url"),
-            "db_schema_prefix": request.getfixturevalue("postgres_schemas"),
-        }
+    values = database_settings(request)
     with service_runtime(SPEC, tmp_path, **values) as rt:
         yield rt
 
@@ -31,11 +26,6 @@ def runtime(request, tmp_path):
 @pytest.fixture
 def client(runtime):
     return Client(runtime.create_app())
-
-
-def count(runtime, table) -> int:
-    with runtime.db.engine.connect() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
 
 
 def test_what_is_read_back_is_what_the_201_said(runtime, client):
@@ -64,7 +54,7 @@ def test_what_is_read_back_is_what_the_201_said(runtime, client):
 
 def test_a_registered_customer_takes_purchases(runtime, client):
     customer = client.post("/api/v1/customers", {**ACME, "contacts": []}).json
-    assert count(runtime, Contact.__table__) == 0
+    assert count_rows(runtime, Contact.__table__) == 0
     purchase = {"amount": "120.00", "product": "Pump X", "purchased_at": "2026-11-20T09:30:00Z"}
     r = client.post(f"/api/v1/customers/{customer['id']}/purchases", purchase)
     assert r.status_code == 201, r.json
@@ -73,9 +63,12 @@ def test_a_registered_customer_takes_purchases(runtime, client):
 
 def test_a_taken_external_id_is_409_and_writes_nothing(runtime, client):
     assert client.post("/api/v1/customers", {**ACME, "external_id": "ERP-1"}).status_code == 201
-    before = count(runtime, outbox_table)
+    before = count_rows(runtime, outbox_table)
     r = client.post("/api/v1/customers", {**ACME, "external_id": "ERP-1"})
     assert r.status_code == 409
     assert r.headers["Content-Type"] == "application/problem+json"
-    assert (count(runtime, Customer.__table__), count(runtime, Contact.__table__)) == (1, 1)
-    assert count(runtime, outbox_table) == before
+    assert (count_rows(runtime, Customer.__table__), count_rows(runtime, Contact.__table__)) == (
+        1,
+        1,
+    )
+    assert count_rows(runtime, outbox_table) == before

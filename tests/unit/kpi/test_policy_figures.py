@@ -12,11 +12,9 @@ import pytest
 
 from kpi_service import policy_kpis
 from kpi_service.bootstrap import MIGRATIONS
-from kpi_service.rebuild import rebuild
 from revisit_common import migrations
 from revisit_common.db import Database
 from tests.support.kpi import policy_figures, policy_migration
-from tests.support.kpi.scenario import event
 
 
 @pytest.fixture
@@ -43,18 +41,7 @@ def test_the_databases_counts_are_the_rules(database, seed):
 
 
 def test_after_a_time_zone_change_and_a_rebuild(database):
-    db = database("moved")
-    policy_figures.feed(db, policy_figures.stream(random.Random(4), timezone="UTC"))
-    changed = {
-        "tenant_id": policy_figures.TENANT,
-        "timezone": "America/New_York",
-        "settings": {},
-        "settings_version": 2,
-    }
-    policy_figures.feed(db, [event("TenantSettingsChanged", changed, policy_figures.TENANT)])
-    policy_figures.check(db, random.Random(4))
-    rebuild(db)
-    policy_figures.check(db, random.Random(5))
+    policy_figures.check_time_zone_change_and_rebuild(database("moved"))
 
 
 def test_the_migration_derives_the_stored_facts(database):

@@ -13,7 +13,7 @@ from tests.support.client import Client
 from tests.support.customers import FakeCustomerService
 from tests.support.events import envelope
 from tests.support.outbox import events_of
-from tests.support.service import service_runtime
+from tests.support.service import count_rows, database_settings, service_runtime
 from tests.support.visits import plan, register
 from visit_service.bootstrap import SPEC
 from visit_service.models import Issue, Visit
@@ -32,12 +32,7 @@ ISSUES = [
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def runtime(request, tmp_path):
-    values = {}
-    if request.param == "postgresql":
-        values = {
-            "database_url": request.getfixturevalue("postgres_url"),
-            "db_schema_prefix": request.getfixturevalue("postgres_schemas"),
-        }
+    values = database_settings(request)
     peers = {"customer": FakeCustomerService()}
     with service_runtime(SPEC, tmp_path, peers=peers, **values) as rt:
         yield rt
@@ -54,11 +49,6 @@ def customer(runtime):
         return runtime.consumer.apply(envelope(type_name, data, **kw))
 
     return register(feed)
-
-
-def count(runtime, table) -> int:
-    with runtime.db.engine.connect() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
 
 
 def test_what_is_read_back_is_what_the_200_said(runtime, client, customer):
@@ -80,7 +70,7 @@ def test_what_is_read_back_is_what_the_200_said(runtime, client, customer):
             .where(Visit.id == visit["id"], Visit.ratings.is_(None), Visit.needs.is_(None))
         ).scalar_one()
     assert (row.recommend_score, row.completed_by, unset) == (4, "admin-key", 1)
-    assert count(runtime, Issue.__table__) == 2
+    assert count_rows(runtime, Issue.__table__) == 2
     kinds = [e["type"] for e in events_of(runtime) if e["type"] != "VisitScheduled"]
     assert kinds == ["IssueRaised", "IssueRaised", "VisitCompleted"]
     completed = events_of(runtime, "VisitCompleted")[0]["data"]
@@ -91,11 +81,11 @@ def test_a_visit_done_already_is_409_and_writes_nothing(runtime, client, custome
     visit = plan(client, customer)
     path = f"/api/v1/visits/{visit['id']}/complete"
     assert client.post(path, {"satisfaction": "satisfied"}).status_code == 200
-    before = [count(runtime, table) for table in (outbox_table, Issue.__table__)]
+    before = [count_rows(runtime, table) for table in (outbox_table, Issue.__table__)]
     again = client.post(path, {"satisfaction": "dissatisfied", "issues": ISSUES})
     assert again.status_code == 409
     assert again.headers["Content-Type"] == "application/problem+json"
-    assert [count(runtime, table) for table in (outbox_table, Issue.__table__)] == before
+    assert [count_rows(runtime, table) for table in (outbox_table, Issue.__table__)] == before
     assert client.get(f"/api/v1/visits/{visit['id']}").json["satisfaction"] == "satisfied"
     missing = client.post("/api/v1/visits/nope/complete", {"satisfaction": "satisfied"})
     assert missing.status_code == 404

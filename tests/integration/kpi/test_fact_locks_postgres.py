@@ -14,11 +14,10 @@ import pytest
 import sqlalchemy as sa
 
 from kpi_service import projection, tenant_locks
-from kpi_service.bootstrap import MIGRATIONS
 from kpi_service.models import AGGREGATES, facts
-from revisit_common import migrations
 from revisit_common.db import Database
 from tests.support.kpi.scenario import Visit
+from tests.support.kpi.stores import on_postgres, stores
 from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.services
@@ -28,17 +27,9 @@ TENANT = "tenant-fact-locks"
 
 @pytest.fixture
 def databases(postgres_url, postgres_schemas):
-    made = []
-
-    def make(name: str) -> Database:
-        db = Database(postgres_url, f"{postgres_schemas}{name}")
-        migrations.upgrade(db, MIGRATIONS)
-        made.append(db)
-        return db
-
-    yield make
-    for db in made:
-        db.dispose()
+    """Fresh KPI stores on PostgreSQL, each in a schema of its own."""
+    with stores(on_postgres(postgres_url, postgres_schemas)) as make:
+        yield make
 
 
 def _store(db: Database) -> dict:

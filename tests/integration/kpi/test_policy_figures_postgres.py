@@ -9,28 +9,17 @@ import random
 
 import pytest
 
-from kpi_service.bootstrap import MIGRATIONS
-from revisit_common import migrations
-from revisit_common.db import Database
 from tests.support.kpi import policy_figures, policy_migration
+from tests.support.kpi.stores import on_postgres, stores
 
 pytestmark = pytest.mark.services
 
 
 @pytest.fixture
 def databases(postgres_url, postgres_schemas):
-    made = []
-
-    def make(name: str, migrate: bool = True) -> Database:
-        db = Database(postgres_url, f"{postgres_schemas}{name}")
-        if migrate:
-            migrations.upgrade(db, MIGRATIONS)
-        made.append(db)
-        return db
-
-    yield make
-    for db in made:
-        db.dispose()
+    """Fresh KPI stores on PostgreSQL, each in a schema of its own."""
+    with stores(on_postgres(postgres_url, postgres_schemas)) as make:
+        yield make
 
 
 @pytest.mark.parametrize("seed", [1, 2])

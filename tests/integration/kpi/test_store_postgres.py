@@ -12,12 +12,11 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 
 from kpi_service import projection
-from kpi_service.bootstrap import MIGRATIONS
 from kpi_service.domain import COUNTS
 from kpi_service.models import AGGREGATES, facts
-from revisit_common import migrations
 from revisit_common.db import Database
 from tests.support.kpi import periods
+from tests.support.kpi.stores import on_postgres, stores
 
 pytestmark = pytest.mark.services
 
@@ -25,18 +24,8 @@ pytestmark = pytest.mark.services
 @pytest.fixture
 def databases(postgres_url, postgres_schemas):
     """Fresh KPI stores on PostgreSQL, each in a schema of its own."""
-    made = []
-
-    def make(name: str, migrate: bool = True) -> Database:
-        db = Database(postgres_url, f"{postgres_schemas}{name}")
-        if migrate:
-            migrations.upgrade(db, MIGRATIONS)
-        made.append(db)
-        return db
-
-    yield make
-    for db in made:
-        db.dispose()
+    with stores(on_postgres(postgres_url, postgres_schemas)) as make:
+        yield make
 
 
 @pytest.fixture

@@ -11,26 +11,15 @@ from decimal import Decimal
 import pytest
 
 from kpi_service import policy_kpis
-from kpi_service.bootstrap import MIGRATIONS
-from revisit_common import migrations
 from revisit_common.db import Database
 from tests.support.kpi import policy_figures, policy_migration
+from tests.support.kpi.stores import stores
 
 
 @pytest.fixture
 def database(tmp_path):
-    made = []
-
-    def make(name: str, migrate: bool = True) -> Database:
-        db = Database(f"sqlite:///{tmp_path}/{name}.sqlite3")
-        if migrate:
-            migrations.upgrade(db, MIGRATIONS)
-        made.append(db)
-        return db
-
-    yield make
-    for db in made:
-        db.dispose()
+    with stores(lambda name: Database(f"sqlite:///{tmp_path}/{name}.sqlite3")) as make:
+        yield make
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

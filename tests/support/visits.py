@@ -64,3 +64,16 @@ def plan(client, customer_id, **fields):
     response = client.post("/api/v1/visits", body)
     assert response.status_code == 201, response.json
     return response.json
+
+
+# Two issues a visit record raises: one with assisting departments and a due date, one bare.
+ISSUES = [
+    {
+        "category": "product_quality",
+        "description": "seal leaks",
+        "department": "product",
+        "assisting_departments": ["technical"],
+        "due_date": "2099-12-31",
+    },
+    {"category": "price", "description": "too expensive", "department": "sales"},
+]

@@ -60,6 +60,9 @@ class Settings:
     # None leaves the runner's default (edge.py, gunicorn_conf.py).
     bind: str | None = None
     web_threads: int | None = None
+    # gunicorn's worker processes (its own variable WEB_CONCURRENCY; each has database pools
+    # of its own: the chart's connection budget counts them).
+    web_concurrency: int = 2
     # gunicorn recycles a worker after this many requests (REVISIT_MAX_REQUESTS; a fork from
     # the master's imports costs ~0.1 s of CPU, so rarely is enough: it bounds slow leaks).
     max_requests: int = 20000
@@ -111,6 +114,7 @@ class Settings:
             prometheus_multiproc_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
             bind=env.get("REVISIT_BIND") or None,
             web_threads=integer(env, "REVISIT_WEB_THREADS", 0) or None,
+            web_concurrency=integer(env, "WEB_CONCURRENCY", 2),
             max_requests=integer(env, "REVISIT_MAX_REQUESTS", 20000),
             fault_inject=text(env, "REVISIT_FAULT_INJECT", ""),
             environment={key: value for key, value in env.items() if key.startswith("REVISIT_")},

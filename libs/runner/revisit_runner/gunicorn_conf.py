@@ -34,7 +34,7 @@ os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", "/tmp/prometheus")
 
 SETTINGS = Settings.from_env()
 bind = SETTINGS.bind or "0.0.0.0:8000"
-workers = int(os.environ.get("WEB_CONCURRENCY") or 2)  # gunicorn's own variable
+workers = SETTINGS.web_concurrency  # gunicorn's own variable WEB_CONCURRENCY
 worker_class = "gthread"
 threads = SETTINGS.web_threads or 4
 timeout = 30

@@ -88,13 +88,18 @@ def test_fact_keys_are_stable_and_apart_from_the_tenants():
     assert tenant_locks.fact_key((TENANT, "visitv", "-1")) != (a, b)  # fields stay apart
 
 
-def test_a_rebuild_takes_no_fact_locks(databases):
-    db = databases("rebuilt")
-    events = [
+def _thirty_visits() -> list:
+    """The events of 30 visits of the tenant: 30 facts."""
+    return [
         e
         for n in range(30)
         for e in Visit(f"v-{n}", "periodic", None, "east", date(2026, 11, 2)).events(TENANT)
     ]
+
+
+def test_a_rebuild_takes_no_fact_locks(databases):
+    db = databases("rebuilt")
+    events = _thirty_visits()
     held = sa.text(
         "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
     )
@@ -111,11 +116,7 @@ def test_a_rebuild_takes_no_fact_locks(databases):
 def test_beyond_the_fact_lock_limit_the_tenants_are_locked_exclusively(databases, monkeypatch):
     monkeypatch.setattr(tenant_locks, "MAX_FACT_LOCKS", 10)
     db = databases("seeded")
-    events = [
-        e
-        for n in range(30)
-        for e in Visit(f"v-{n}", "periodic", None, "east", date(2026, 11, 2)).events(TENANT)
-    ]
+    events = _thirty_visits()
     held = sa.text(
         "SELECT mode FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
     )

@@ -8,7 +8,6 @@ from __future__ import annotations
 import itertools
 import secrets
 import threading
-import time
 
 import pytest
 from kombu import Connection, Producer
@@ -20,6 +19,7 @@ from revisit_common.messaging.settlement import Settlements
 from revisit_common.messaging.topology import EVENTS
 from tests.support import fake_service as fake
 from tests.support.fake_service import HANDLERS, NoteFlagged
+from tests.support.polling import wait_until
 from tests.support.settings import bus_settings
 from tests.support.settled import watch_settled
 
@@ -125,13 +125,6 @@ def test_a_failing_event_in_a_batch_is_dead_lettered_and_the_rest_applied(settin
     assert _left_in(consumer.consumer.queue) == []
 
 
-def _wait_until(condition, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
-
-
 def test_the_running_relay_marks_settled_rows_sent(settings, runtimes):
     consumer = runtimes(settings)
     writer = runtimes(settings, name="writer", handlers={})
@@ -140,7 +133,7 @@ def test_the_running_relay_marks_settled_rows_sent(settings, runtimes):
     with fake.running(consumer), fake.running(writer):
         written = [fake.record_note(writer, f"n-{i}") for i in range(20)]
         settled.wait_for(*(e.id for e in written))
-        _wait_until(lambda: pending_count(writer.db) == 0)
+        wait_until(lambda: pending_count(writer.db) == 0, message="the outbox rows marked sent")
     assert fake.note_counts(consumer.db) == {f"n-{i}": 1 for i in range(20)}
 
 

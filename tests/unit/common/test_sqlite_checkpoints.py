@@ -4,7 +4,6 @@ writer's COMMIT; a failed BEGIN is still SQLAlchemy's OperationalError."""
 from __future__ import annotations
 
 import sqlite3
-import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ import sqlalchemy as sa
 
 from revisit_common import db as dbmod
 from revisit_common.db import Database
+from tests.support.polling import wait_until
 
 ROW = sa.text("INSERT INTO t (v) VALUES (:v)")
 
@@ -23,13 +23,6 @@ def database(tmp_path):
         session.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)"))
     yield database
     database.dispose()
-
-
-def _wait_until(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
 
 
 def test_commits_never_checkpoint_and_the_wal_is_checkpointed_in_the_background(
@@ -46,7 +39,10 @@ def test_commits_never_checkpoint_and_the_wal_is_checkpointed_in_the_background(
         with database.transaction() as session:
             session.execute(ROW, {"v": "x" * 4000})
     # The rows reach the database file itself: a checkpoint ran (the COMMITs do not).
-    _wait_until(lambda: path.stat().st_size > before + 200 * 1024)
+    wait_until(
+        lambda: path.stat().st_size > before + 200 * 1024,
+        message="the log checkpointed into the file",
+    )
     with database.read() as session:
         assert session.execute(sa.text("SELECT count(*) FROM t")).scalar_one() == 100
 

@@ -14,20 +14,9 @@ from tests.support.customers import FakeCustomerService
 from tests.support.events import envelope
 from tests.support.outbox import events_of
 from tests.support.service import count_rows, database_settings, service_runtime
-from tests.support.visits import plan, register
+from tests.support.visits import ISSUES, plan, register
 from visit_service.bootstrap import SPEC
 from visit_service.models import Issue, Visit
-
-ISSUES = [
-    {
-        "category": "product_quality",
-        "description": "seal leaks",
-        "department": "product",
-        "assisting_departments": ["technical"],
-        "due_date": "2099-12-31",
-    },
-    {"category": "price", "description": "too expensive", "department": "sales"},
-]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -6,18 +6,7 @@ import pytest
 
 from tests.support.client import Client
 from tests.support.outbox import events_of
-from tests.support.visits import plan
-
-ISSUES = [
-    {
-        "category": "product_quality",
-        "description": "seal leaks",
-        "department": "product",
-        "assisting_departments": ["technical"],
-        "due_date": "2099-12-31",
-    },
-    {"category": "price", "description": "too expensive", "department": "sales"},
-]
+from tests.support.visits import ISSUES, plan
 
 
 @pytest.fixture

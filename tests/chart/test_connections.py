@@ -116,7 +116,7 @@ def test_the_chart_counts_what_the_manifests_hold(values_file):
 def test_a_release_over_its_budget_is_refused():
     more_pods = {"web": {"autoscaling": {"maxReplicas": 4}}}
     assert refused_figure(more_pods) == 95 + 6 * 2 + 6  # one more pod of every service
-    bigger_pools = {"services": {"kpi": {"worker": {"db": {"poolSize": 2}}}}}
+    bigger_pools = {"services": {"kpi": {"worker": {"db": {"poolSize": 3}}}}}
     assert refused_figure(bigger_pools) == 96
     render({**bigger_pools, "postgresql": {"maxConnections": 101}})  # raised: renders
 
@@ -128,5 +128,5 @@ def test_every_process_gets_its_pool_and_the_pool_timeout():
     for deployment in (o for o in objs if o["kind"] == "Deployment"):
         for container in containers(deployment):
             env = _env(container)
-            assert env["REVISIT_DB_POOL_SIZE"] == "1", deployment["metadata"]["name"]
-            assert env["REVISIT_DB_MAX_OVERFLOW"] == "1", deployment["metadata"]["name"]
+            assert env["REVISIT_DB_POOL_SIZE"] == "2", deployment["metadata"]["name"]
+            assert env["REVISIT_DB_MAX_OVERFLOW"] == "0", deployment["metadata"]["name"]

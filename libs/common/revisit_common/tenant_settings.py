@@ -8,7 +8,10 @@ yet gets the defaults, which are DOMAIN.md's.
 A request through the gateway says the tenant's current settings version
 (``Identity.settings_version``): when the copy last read by this process (per database) is
 that version, :func:`load` returns it without a query. Without the header, or at another
-version, the copy is read as before.
+version, the copy is read once per transaction (:mod:`.transaction_memo`): the consumer's
+batch of events of one tenant reads it once, not once per event; and when the stored
+version is the one last read, only the version is read (the copy held, and what was built
+from it, serve again).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from flask import g, has_request_context
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from . import transaction_memo
 from .calendar import DEFAULT_TIMEZONE
 from .messaging.envelope import Envelope
 
@@ -67,6 +71,9 @@ class TenantSettings:
 # the copy this process read last.
 _read: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _read_lock = threading.Lock()
+_MEMO = "tenant_settings"  # transaction_memo: tenant -> the copy read in this transaction
+_SELECT = sa.select(settings_table)
+_VERSION = sa.select(settings_table.c.version)
 
 
 def load(session: Session, tenant_id: str) -> TenantSettings:
@@ -74,13 +81,24 @@ def load(session: Session, tenant_id: str) -> TenantSettings:
     held = read.get(tenant_id)
     if held is not None and held.version == _vouched_version(tenant_id):
         return held
-    row = session.execute(
-        sa.select(settings_table).where(settings_table.c.tenant_id == tenant_id)
-    ).first()
+    memo = transaction_memo.memo(session, _MEMO)
+    settings = memo.get(tenant_id)
+    if settings is None:
+        settings = memo[tenant_id] = _read_copy(session, tenant_id, held)
+    return settings
+
+
+def _read_copy(session: Session, tenant_id: str, held: TenantSettings | None) -> TenantSettings:
+    """The stored copy; ``held`` (what was built from it kept) when it is still that
+    version: a version is never stored twice, so its document is the one held."""
+    mine = settings_table.c.tenant_id == tenant_id
+    if held is not None and session.execute(_VERSION.where(mine)).scalar() == held.version:
+        return held
+    row = session.execute(_SELECT.where(mine)).first()
     if row is None:
         return TenantSettings(tenant_id)
     settings = TenantSettings(tenant_id, row.version, row.timezone, dict(row.document or {}))
-    read[tenant_id] = settings
+    _read_copies(session)[tenant_id] = settings
     return settings
 
 
@@ -120,6 +138,7 @@ def store(session: Session, tenant_id: str, version: int, timezone: str, documen
     )
     result = session.execute(statement, execution_options={"preserve_rowcount": True})
     _read_copies(session).pop(tenant_id, None)
+    transaction_memo.forget(session, _MEMO, tenant_id)
     return result.rowcount == 1
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from revisit_common import tenant_settings
 
 from .domain import COUNTS
-from .models import AGGREGATES, event_log, facts
+from .models import AGGREGATES, event_log, facts, totals, totals_versions
 
 FACT_KEY = ("tenant_id", "kind", "entity_id")
 FACT_DAYS = ("day", "limit_day")  # written with every fact (domain.fact_days)
@@ -145,6 +145,7 @@ def _write_statement() -> sa.TextClause:
         f"changed_facts AS (UPDATE {facts.name} AS f SET {sets}, "
         f"updated_at = :now FROM {_rows(values, 'updates')} WHERE {_on(FACT_KEY, 'f')})",
     ]
+    parts.append(_raise_versions())
     zeros = []
     for table in AGGREGATES:
         bucket = [c.name for c in table.primary_key.columns]
@@ -166,6 +167,20 @@ def _write_statement() -> sa.TextClause:
     return sa.text(f"WITH {', '.join(parts)} {' UNION ALL '.join(zeros)}")
 
 
+def _raise_versions() -> str:
+    """The totals version of every tenant whose ``kpi_totals`` the statement changes raised
+    (created at 1), rows locked in tenant order: two writers never wait on each other in a
+    cycle. Not referenced by the query, so run after it (after the aggregates, as when it
+    was a statement of its own)."""
+    name = totals_versions.name
+    tenants = f"json_to_recordset(CAST(:{totals.name} AS json)) AS t(tenant_id varchar)"
+    return (
+        f"raised_versions AS (INSERT INTO {name} (tenant_id, version) "
+        f"SELECT DISTINCT tenant_id, 1 FROM {tenants} ORDER BY tenant_id "
+        f"ON CONFLICT (tenant_id) DO UPDATE SET version = {name}.version + 1)"
+    )
+
+
 @lru_cache(maxsize=4)
 def _prune_statement(name: str) -> sa.TextClause:
     table = {t.name: t for t in AGGREGATES}[name]
@@ -183,7 +198,9 @@ def write(
     insert each) and changed ones (rows: tenant_id, kind, entity_id, state, applied); then
     for each aggregate table (``counts``: name -> rows of a bucket's keys and the counts to
     add, the others zero, in bucket order) the counts added, each bucket created at zero
-    when missing, and the buckets whose counts all came back to zero deleted."""
+    when missing, and the buckets whose counts all came back to zero deleted; and the totals
+    version of every tenant whose ``kpi_totals`` rows change raised (what ``/metrics``
+    checks before rendering again)."""
     if not _postgres(session):
         _write_sqlite(session, inserts, updates, counts, now)
         return
@@ -210,6 +227,17 @@ def _write_sqlite(session, inserts, updates, counts, now) -> None:
         rows = counts.get(table.name)
         if rows:
             _add_sqlite(session, table, rows)
+    changed = sorted({row["tenant_id"] for row in counts.get(totals.name, ())})
+    if changed:
+        session.execute(_sqlite_raise_version(), [{"tenant": tenant} for tenant in changed])
+
+
+@lru_cache(maxsize=1)
+def _sqlite_raise_version() -> sa.Insert:
+    stmt = sqlite.insert(totals_versions).values(tenant_id=sa.bindparam("tenant"), version=1)
+    return stmt.on_conflict_do_update(
+        index_elements=["tenant_id"], set_={"version": totals_versions.c.version + 1}
+    )
 
 
 @lru_cache(maxsize=1)

@@ -243,6 +243,31 @@ def _by_period(name: str, period: str) -> sa.Table:
 daily = _by_period("kpi_daily", "day")
 monthly = _by_period("kpi_monthly", "month")  # the month's first day
 
+# The other reads of ``GET /kpis`` by index only (revision 0010), each index holding what its
+# read takes: complaints by resolve limit day with their on-time flag (store.
+# complaints_by_limit), the purchases whose amount is not plain (store.purchase_sums reads
+# their state), and the months with customers (store.customers_up_to reads all of them).
+PERIOD_INDEXES = {
+    "kpi_facts_complaint_limits": (
+        facts,
+        ("tenant_id", "limit_day", "on_time"),
+        "kind = 'complaint'",
+    ),
+    "kpi_facts_other_amounts": (facts, ("tenant_id", "day"), "kind = 'purchase' AND cents IS NULL"),
+    "kpi_monthly_customers": (
+        monthly,
+        ("tenant_id", "month", "region", "customers"),
+        "customers <> 0",
+    ),
+}
+for _name, (_table, _columns, _where) in PERIOD_INDEXES.items():
+    sa.Index(
+        _name,
+        *(_table.c[c] for c in _columns),
+        postgresql_where=sa.text(_where),
+        sqlite_where=sa.text(_where),
+    )
+
 totals = sa.Table(
     "kpi_totals",
     metadata,

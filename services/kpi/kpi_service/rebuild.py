@@ -7,12 +7,17 @@ until the new ones are complete. Because facts merge order-independently, events
 consumer applies meanwhile are merged again harmlessly. The tenant settings copy is kept
 (it holds the newest version already, so replayed settings events change nothing). The
 facts' derived columns (models.DERIVED) are the database's: written facts get them at once.
+On PostgreSQL the rebuilt tables are analyzed afterwards: every row is new, and the planner's
+statistics of the old ones (or none, on a server without autovacuum) would plan the
+consumer's fact lookups and the period reads for a store of another shape.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+
+import sqlalchemy as sa
 
 from revisit_common import migrations
 from revisit_common.config import Settings
@@ -36,7 +41,19 @@ def rebuild(db: Database, batch: int = 1000) -> int:
             projection.project(session, envelopes)
             replayed += len(envelopes)
         store.raise_every_version(session)  # /metrics renders the rebuilt totals
+    _analyze(db)
     return replayed
+
+
+def _analyze(db: Database) -> None:
+    """Fresh planner statistics of the rebuilt tables (PostgreSQL; SQLite's, once written,
+    are never refreshed by themselves, and without any it plans these reads well)."""
+    if not db.is_postgres:
+        return
+    with db.engine.connect() as conn:
+        for table in (facts, *AGGREGATES):
+            conn.execute(sa.text(f"ANALYZE {table.name}"))
+        conn.commit()
 
 
 def main(argv: list[str] | None = None) -> int:

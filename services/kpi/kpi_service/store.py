@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
+from functools import lru_cache
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from revisit_common import tenant_settings
@@ -29,9 +29,19 @@ from revisit_common.messaging.envelope import Envelope
 
 from . import bulk, domain
 from .domain import COUNTS, Key
-from .models import FIGURE_INDEXES, daily, event_log, facts, monthly, totals, totals_versions
+from .models import (
+    FIGURE_INDEXES,
+    PERIOD_INDEXES,
+    daily,
+    event_log,
+    facts,
+    monthly,
+    totals,
+    totals_versions,
+)
 
 TABLES = {"daily": daily, "monthly": monthly, "totals": totals}  # domain.AGGREGATES' tables
+AGGREGATE_TABLES = {table.name: table for table in (daily, monthly)}  # what _summed reads
 
 
 # --------------------------------------------------------------------------- event log
@@ -138,7 +148,9 @@ def facts_of(
 def _indexed(index: str) -> sa.TextClause:
     """The condition of partial index ``index`` as written in it (literals, not parameters:
     so the planners, SQLite's and PostgreSQL's generic plans too, can use the index)."""
-    return sa.text(FIGURE_INDEXES[index][1])
+    if index in FIGURE_INDEXES:
+        return sa.text(FIGURE_INDEXES[index][1])
+    return sa.text(PERIOD_INDEXES[index][2])
 
 
 def visit_customers(
@@ -147,17 +159,19 @@ def visit_customers(
     """Distinct customers of ``tenant`` with a visit due on a day ``start``..``end`` (its
     contribution's ``visits_due``), and of those with a completed one: overall (None) and
     for visits of each of ``reasons``; counted by the database over the derived columns, in
-    one pass (index ``kpi_facts_visit_customers``: one row per customer, then sums)."""
+    one pass (index ``kpi_facts_visit_customers``: one row per customer, then sums).
 
-    def seen(*conditions) -> sa.ColumnElement:
-        return sa.func.max(sa.case((sa.and_(*conditions), 1), else_=0))
-
+    Per customer, one maximum per figure, the fewest a customer's row needs (the cost of a
+    long period is the aggregates over its visits): ``visited`` 1 if a visit was completed
+    (else NULL), and per reason 2 if a visit of it was completed, 1 if one was only due,
+    NULL without one."""
     done = facts.c.completed == 1
-    flags = [seen(done)]
-    for reason in reasons:
-        flags += [seen(facts.c.reason == reason), seen(facts.c.reason == reason, done)]
+    levels = [sa.func.max(sa.case((done, 1))).label("visited")]
+    for n, reason in enumerate(reasons):
+        level = sa.case((facts.c.reason == reason, sa.case((done, 2), else_=1)))
+        levels.append(sa.func.max(level).label(f"r{n}"))
     per_customer = (
-        sa.select(*(flag.label(f"f{n}") for n, flag in enumerate(flags)))
+        sa.select(*levels)
         .where(
             facts.c.tenant_id == tenant,
             facts.c.day.between(start, end),
@@ -166,8 +180,11 @@ def visit_customers(
         .group_by(facts.c.customer_id)
         .subquery()
     )
-    sums = [sa.func.coalesce(sa.func.sum(column), 0) for column in per_customer.c]
-    row = session.execute(sa.select(sa.func.count(), *sums).select_from(per_customer)).one()
+    counts = [sa.func.count(), sa.func.count(per_customer.c.visited)]
+    for n in range(len(reasons)):
+        level = per_customer.c[f"r{n}"]
+        counts += [sa.func.count(level), sa.func.count(sa.case((level == 2, 1)))]
+    row = session.execute(sa.select(*counts).select_from(per_customer)).one()
     out = {None: (int(row[0]), int(row[1]))}
     for n, reason in enumerate(reasons):
         out[reason] = (int(row[2 + 2 * n]), int(row[3 + 2 * n]))
@@ -176,12 +193,13 @@ def visit_customers(
 
 def complaints_by_limit(session: Session, tenant: str, start: date, end: date) -> tuple[int, int]:
     """Complaints of ``tenant`` whose resolve limit day is ``start``..``end``, and of those
-    resolved on time (their contribution's ``complaints_resolved_on_time``)."""
+    resolved on time (their contribution's ``complaints_resolved_on_time``): index
+    ``kpi_facts_complaint_limits`` only."""
     row = session.execute(
         sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(facts.c.on_time), 0)).where(
             facts.c.tenant_id == tenant,
-            facts.c.kind == "complaint",
             facts.c.limit_day.between(start, end),
+            _indexed("kpi_facts_complaint_limits"),
         )
     ).one()
     return int(row[0]), int(row[1])
@@ -193,13 +211,10 @@ def purchase_sums(
     """The purchases of ``tenant`` on the days ``start``..``end`` ("period") and
     ``since``..the day before ``start`` ("previous"): units (``units``), the sum of the plain
     amounts in hundredths (``cents``, None without any) with their most decimals
-    (``places``), and the amounts that are not plain, as stored (``others``)."""
+    (``places``), and the amounts that are not plain, as stored (``others``): index
+    ``kpi_facts_purchase_sums`` only, and the facts of ``kpi_facts_other_amounts``."""
     current, plain = facts.c.day >= start, facts.c.cents.is_not(None)
-    where = (
-        facts.c.tenant_id == tenant,
-        facts.c.day.between(since, end),
-        _indexed("kpi_facts_purchase_sums"),
-    )
+    days = (facts.c.tenant_id == tenant, facts.c.day.between(since, end))
 
     def when(condition, column) -> sa.ColumnElement:
         return sa.case((condition, column))
@@ -211,14 +226,14 @@ def purchase_sums(
             sa.func.max(when(sa.and_(current, plain), facts.c.places)),
             sa.func.sum(when(~current, facts.c.cents)),
             sa.func.max(when(sa.and_(~current, plain), facts.c.places)),
-        ).where(*where)
+        ).where(*days, _indexed("kpi_facts_purchase_sums"))
     ).one()
     out = {
         "period": {"units": int(row[0]), "cents": row[1], "places": row[2], "others": []},
         "previous": {"units": 0, "cents": row[3], "places": row[4], "others": []},
     }
     others = session.execute(
-        sa.select(facts.c.day, facts.c.state).where(*where, facts.c.cents.is_(None))
+        sa.select(facts.c.day, facts.c.state).where(*days, _indexed("kpi_facts_other_amounts"))
     )
     for day, state in others:
         fields = (state or {}).get("fields") or {}
@@ -240,21 +255,7 @@ def write_facts(
     ``counts`` (aggregate name of domain.AGGREGATES -> rows of a bucket's keys and the counts
     to add) added to the aggregate tables, the rows that come back to zero deleted."""
     rows = {TABLES[name].name: value for name, value in counts.items()}
-    bulk.write(session, inserts, updates, rows, now)
-    changed = sorted({row["tenant_id"] for row in counts.get("totals", ())})
-    if changed:
-        raise_versions(session, changed)
-
-
-def raise_versions(session: Session, tenants: Sequence[str]) -> None:
-    """Raise the totals version of ``tenants`` (created at 1), in this transaction; rows
-    locked in tenant order, so two writers never wait on each other in a cycle."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(totals_versions).values(tenant_id=sa.bindparam("tenant"), version=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["tenant_id"], set_={"version": totals_versions.c.version + 1}
-    )
-    session.execute(stmt, [{"tenant": tenant} for tenant in sorted(tenants)])
+    bulk.write(session, inserts, updates, rows, now)  # raises the changed totals' versions
 
 
 def raise_every_version(session: Session) -> None:
@@ -265,34 +266,60 @@ def raise_every_version(session: Session) -> None:
 # --------------------------------------------------------------------------- aggregates
 
 
-def _slices(tenant: str, start: date, end: date, by: str | None, names) -> sa.Subquery:
-    """The aggregate rows of ``start``..``end``: whole months from ``kpi_monthly``, the days
-    of partial months from ``kpi_daily`` (column ``by``, if any, then ``names``)."""
-    months, days = domain.split_period(start, end)
-    ranges = [(monthly, monthly.c.month, *months)] if months else []
-    ranges += [(daily, daily.c.day, lo, hi) for lo, hi in days]
-    selects = [
-        sa.select(*([table.c[by]] if by else []), *(table.c[name] for name in names)).where(
-            table.c.tenant_id == tenant, column >= lo, column <= hi
-        )
-        for table, column, lo, hi in ranges
-    ]
-    return (sa.union_all(*selects) if len(selects) > 1 else selects[0]).subquery()
-
-
-def _summed(rows: sa.Subquery, by: str | None, names) -> sa.Select:
+@lru_cache(maxsize=64)
+def _summed(
+    tables: tuple[str, ...], by: str | None, names: tuple[str, ...], only: str | None
+) -> sa.Select:
+    """The sums of ``names`` (per ``by``, if any) over the rows of ``tables`` (names of
+    ``kpi_monthly`` and ``kpi_daily``, each a range of its days: parameters ``tenant``,
+    ``from_<n>`` and ``to_<n>``, ``n`` its place) that meet condition ``only``. Made once
+    per shape: a statement of many columns costs more to build than to run."""
+    selects = []
+    for n, table_name in enumerate(tables):
+        table = AGGREGATE_TABLES[table_name]
+        column = table.c.month if table is monthly else table.c.day
+        where = [
+            table.c.tenant_id == sa.bindparam("tenant"),
+            column >= sa.bindparam(f"from_{n}"),
+            column <= sa.bindparam(f"to_{n}"),
+        ]
+        if only is not None:
+            where.append(sa.text(only))
+        columns = [*([table.c[by]] if by else []), *(table.c[name] for name in names)]
+        selects.append(sa.select(*columns).where(*where))
+    rows = (sa.union_all(*selects) if len(selects) > 1 else selects[0]).subquery()
     sums = [sa.func.coalesce(sa.func.sum(rows.c[name]), 0).label(name) for name in names]
     query = sa.select(*([rows.c[by]] if by else []), *sums)
     return query.group_by(rows.c[by]) if by else query
+
+
+def _period_sums(
+    session: Session,
+    tenant: str,
+    start: date,
+    end: date,
+    by: str | None,
+    names: tuple[str, ...],
+    only: str | None = None,
+) -> sa.Result:
+    """The rows of :func:`_summed` for the days ``start``..``end``: whole months from
+    ``kpi_monthly``, the days of partial months from ``kpi_daily``."""
+    months, days = domain.split_period(start, end)
+    ranges = [(monthly.name, *months)] if months else []
+    ranges += [(daily.name, first, last) for first, last in days]
+    params = {"tenant": tenant}
+    for n, (_, first, last) in enumerate(ranges):
+        params[f"from_{n}"], params[f"to_{n}"] = first, last
+    query = _summed(tuple(name for name, _, _ in ranges), by, names, only)
+    return session.execute(query, params)
 
 
 def period_counts(
     session: Session, tenant: str, start: date, end: date, by: str | None = None
 ) -> dict[str | None, dict[str, int]]:
     """Summed counts of the days ``start``..``end``, per value of dimension ``by``."""
-    query = _summed(_slices(tenant, start, end, by, COUNTS), by, COUNTS)
     out = {}
-    for row in session.execute(query).mappings():
+    for row in _period_sums(session, tenant, start, end, by, COUNTS).mappings():
         out[row[by] if by else None] = {name: int(row[name]) for name in COUNTS}
     return out
 
@@ -300,10 +327,15 @@ def period_counts(
 def customers_up_to(
     session: Session, tenant: str, end: date, by_region: bool = False
 ) -> dict[str | None, int]:
-    """Customers registered on or before ``end`` (per region when asked)."""
+    """Customers registered on or before ``end``: in all (None), or per region when asked
+    (the regions with some only). The months' from index ``kpi_monthly_customers`` only (the
+    rows with customers: few, however many other counts a tenant's months hold)."""
     by = "region" if by_region else None
-    query = _summed(_slices(tenant, date.min, end, by, ["customers"]), by, ["customers"])
-    return {(row[0] if by_region else None): int(row[-1]) for row in session.execute(query)}
+    only = PERIOD_INDEXES["kpi_monthly_customers"][2]
+    found = _period_sums(session, tenant, date.min, end, by, ("customers",), only).all()
+    if not by_region:
+        return {None: int(found[0][-1])}
+    return {row.region: int(row.customers) for row in found if row.customers}
 
 
 def tenant_ids(session: Session) -> list[str]:

@@ -31,20 +31,21 @@ from collections.abc import Iterable, Mapping
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+# One statement takes every lock of a transaction, in the order of its JSON parameter
+# ([[mode, a, b], ...]: the tenants' locks first, then the facts', each in key order), so a
+# batch costs one round trip whatever it locks. Mode "x": a tenant exclusively, "s": shared
+# (one-key form, key a); "f": a fact (the two-key form (a, b): a key space of its own, apart
+# from the tenants'). The C JSON encoder writes the parameter (psycopg dumps each element of
+# an array parameter in Python).
 _LOCK = sa.text(
-    "SELECT CASE WHEN s.x THEN pg_advisory_xact_lock(s.k)::text "
-    "ELSE pg_advisory_xact_lock_shared(s.k)::text END "
-    "FROM (SELECT k, x FROM unnest(CAST(:keys AS bigint[]), CAST(:exclusive AS boolean[])) "
-    "AS l(k, x) ORDER BY k) AS s"
-)
-
-
-# The two-int form of the advisory locks: a key space of its own, apart from the tenants'.
-# The keys travel as one JSON parameter, [[a, b], ...] in order (the C JSON encoder writes
-# it; psycopg dumps each element of an array parameter in Python).
-_LOCK_FACTS = sa.text(
-    "SELECT count(pg_advisory_xact_lock(CAST(l ->> 0 AS integer), CAST(l ->> 1 AS integer))) "
-    "FROM json_array_elements(CAST(:keys AS json)) AS l"
+    "SELECT count(CASE l.mode "
+    "WHEN 'x' THEN pg_advisory_xact_lock(l.a)::text "
+    "WHEN 's' THEN pg_advisory_xact_lock_shared(l.a)::text "
+    "ELSE pg_advisory_xact_lock(CAST(l.a AS integer), l.b)::text END) "
+    "FROM (SELECT CAST(e ->> 0 AS text) AS mode, CAST(e ->> 1 AS bigint) AS a, "
+    "CAST(e ->> 2 AS integer) AS b, n "
+    "FROM json_array_elements(CAST(:locks AS json)) WITH ORDINALITY AS j(e, n) "
+    "ORDER BY n) AS l"
 )
 
 
@@ -75,11 +76,9 @@ def lock(
     for tenant, exclusive in tenants.items():
         k = key(tenant)
         wanted[k] = wanted.get(k, False) or exclusive
-    keys = sorted(wanted)
-    session.execute(_LOCK, {"keys": keys, "exclusive": [wanted[k] for k in keys]})
-    if facts:
-        fact_keys = sorted({fact_key(fact) for fact in facts})
-        session.execute(_LOCK_FACTS, {"keys": json.dumps(fact_keys)})
+    locks = [["x" if wanted[k] else "s", k, 0] for k in sorted(wanted)]
+    locks += [["f", *pair] for pair in sorted({fact_key(fact) for fact in facts})]
+    session.execute(_LOCK, {"locks": json.dumps(locks)})
 
 
 def fact_key(fact: tuple[str, str, str]) -> tuple[int, int]:

@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
-from revisit_common import errors
+from revisit_common import errors, transaction_memo
 from revisit_common.events import CATALOGUE
 from revisit_common.ids import new_id
 from revisit_common.messaging.envelope import Envelope
@@ -53,6 +53,7 @@ EVENT_ID_HEADER = "X-Revisit-Event-Id"
 SECRET_PREFIX = "whsec_"
 _WORD = r"(\*|#|[a-z0-9_-]{1,64})"
 PATTERN_RE = re.compile(rf"^{_WORD}(\.{_WORD}){{0,5}}$")
+_ACTIVE = "active_webhooks"  # transaction_memo: tenant -> its active webhooks
 
 
 def is_type_name(entry: str) -> bool:
@@ -151,9 +152,7 @@ def enqueue(session: Session, envelope: Envelope) -> int:
         return 0
     key = routing_key_of(envelope)
     department = envelope.data.get("department")
-    hooks = session.scalars(
-        sa.select(Webhook).where(Webhook.tenant_id == envelope.tenantid, Webhook.active)
-    ).all()
+    hooks = active_webhooks(session, envelope.tenantid)
     stamp = datetime.now(UTC)
     count = 0
     for hook in hooks:
@@ -185,6 +184,19 @@ def enqueue(session: Session, envelope: Envelope) -> int:
         )
         count += 1
     return count
+
+
+def active_webhooks(session: Session, tenant_id: str) -> list[Webhook]:
+    """The tenant's active webhooks, read once per transaction: the consumer's batch of
+    events looks them up once per tenant (:mod:`revisit_common.transaction_memo`); creating
+    or deleting one below drops the tenant's entry."""
+    held = transaction_memo.memo(session, _ACTIVE)
+    hooks = held.get(tenant_id)
+    if hooks is None:
+        hooks = held[tenant_id] = session.scalars(
+            sa.select(Webhook).where(Webhook.tenant_id == tenant_id, Webhook.active)
+        ).all()
+    return hooks
 
 
 # --------------------------------------------------------------------------- management
@@ -233,6 +245,7 @@ def create_webhook(
     )
     session.add(webhook)
     session.flush()
+    transaction_memo.forget(session, _ACTIVE, tenant_id)
     return webhook, generated
 
 
@@ -250,6 +263,7 @@ def delete_webhook(session: Session, tenant_id: str, webhook_id: str) -> None:
         return
     webhook.active = False
     webhook.deleted_at = datetime.now(UTC)
+    transaction_memo.forget(session, _ACTIVE, tenant_id)
     session.execute(
         sa.update(Delivery)
         .where(Delivery.webhook_id == webhook.id, Delivery.status == "pending")

@@ -23,9 +23,23 @@ from revisit_common.events import (
     RepairClosed,
     SurveyResponded,
 )
-from revisit_common.messaging.registry import HandlerContext, reads
+from revisit_common.messaging.envelope import Envelope
+from revisit_common.messaging.registry import BatchHandler, Handler, HandlerContext, reads
 
 from . import care, cases, planning, records, service, watch
+
+
+def _copies_first(handler: Handler) -> BatchHandler:
+    """``handler``; for a run of its events, the customer copies they update are read in one
+    query first (:func:`planning.load_copies`), then each event is handled in order."""
+
+    def many(session: Session, envelopes: list[Envelope], ctx: HandlerContext) -> None:
+        copies = planning.load_copies(session, envelopes)
+        for envelope in envelopes:
+            handler(session, envelope, ctx)
+        del copies  # held until here: the session keeps them weakly
+
+    return BatchHandler(handler, many)
 
 
 def _sent_at(event):
@@ -164,10 +178,10 @@ def survey_responded(session: Session, event, ctx: HandlerContext) -> None:
 HANDLERS = {
     "TenantRegistered": tenant_settings.keep_copy,
     "TenantSettingsChanged": tenant_settings.keep_copy,
-    "CustomerRegistered": customer_registered,
-    "CustomerGraded": customer_graded,
+    "CustomerRegistered": _copies_first(customer_registered),
+    "CustomerGraded": _copies_first(customer_graded),
     "CustomerRiskChanged": customer_risk_changed,
-    "PurchaseRecorded": purchase_recorded,
+    "PurchaseRecorded": _copies_first(purchase_recorded),
     "RepairClosed": repair_closed,
     "IssueResolved": issue_resolved,
     "SurveyResponded": survey_responded,

@@ -11,6 +11,7 @@ handler declares optional are None when the event lacks them).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from revisit_common.caller import Caller
+from revisit_common.messaging.envelope import Envelope
 from revisit_common.messaging.outbox import Outbox
 
 from . import domain
@@ -97,6 +99,26 @@ def plan_for_event(
         trigger_at=at,
         **details,
     )
+
+
+def load_copies(session: Session, envelopes: Iterable[Envelope]) -> list[CustomerCopy]:
+    """The copies of the customers ``envelopes`` are about, read in one query per tenant:
+    a batch of events then finds each in the session (``session.get``) instead of reading
+    it once per event. Hold the list while they are used: the session keeps them weakly."""
+    wanted: dict[str, set[str]] = {}
+    for envelope in envelopes:
+        customer_id = envelope.data.get("customer_id")
+        if isinstance(customer_id, str):
+            wanted.setdefault(envelope.tenantid, set()).add(customer_id)
+    copies: list[CustomerCopy] = []
+    for tenant_id, customer_ids in wanted.items():
+        copies += session.scalars(
+            sa.select(CustomerCopy).where(
+                CustomerCopy.tenant_id == tenant_id,
+                CustomerCopy.customer_id.in_(sorted(customer_ids)),
+            )
+        )
+    return copies
 
 
 def note_sender(session: Session, caller: Caller, event, sent_at: datetime) -> CustomerCopy:

@@ -161,7 +161,9 @@ def note_customer(
     size_tier: str | None = None,
 ) -> tuple[CustomerCopy, bool]:
     """Keep the customer copy up to date from an event of time ``at``; facts from an event
-    older than those held are ignored. Returns the copy and whether ``grade`` was taken."""
+    older than those held are ignored. Returns the copy and whether ``grade`` was taken.
+    The change is written at the session's next flush (a query, or the commit): a batch of
+    events writes the copies it changed in one flush."""
     row = session.get(CustomerCopy, (tenant_id, customer_id))
     if row is None:
         row = CustomerCopy(
@@ -178,7 +180,6 @@ def note_customer(
     took_grade = False
     if grade in domain.GRADES and (row.grade_at is None or at >= row.grade_at):
         row.grade, row.grade_at, took_grade = grade, at, True
-    session.flush()
     return row, took_grade
 
 

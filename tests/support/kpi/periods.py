@@ -66,11 +66,13 @@ def daily_counts(session, tenant: str, start: date, end: date, by: str | None) -
 
 
 def daily_customers(session, tenant: str, end: date, by_region: bool) -> dict:
+    """Per region, the regions with customers only (store.customers_up_to)."""
     return {
         key: counts["customers"]
         for key, counts in daily_counts(
             session, tenant, date.min, end, "region" if by_region else None
         ).items()
+        if counts["customers"] or not by_region
     }
 
 

@@ -70,7 +70,7 @@ def test_the_stack_refuses_to_start_over_its_limit(monkeypatch, capsys):
 
 def test_every_role_of_the_stack_gets_the_bounds_it_was_counted_with():
     for role in roles({"REVISIT_DB_MAX_OVERFLOW": "2"}):
-        assert role.env["REVISIT_DB_POOL_SIZE"] == "1", role.name
+        assert role.env["REVISIT_DB_POOL_SIZE"] == "2", role.name
         assert role.env["REVISIT_DB_MAX_OVERFLOW"] == "2", role.name
         assert role.env["WEB_CONCURRENCY"] == "1", role.name
 

@@ -59,12 +59,36 @@ def test_the_version_the_gateway_vouches_for_is_served_from_the_copy_read_last(s
         assert tenant_settings.load(session, "t1").version == 4
         assert len(seen) == 1  # the copy read last: no query
         g.identity = Identity(tenant_id="t1", role="admin", actor="k", settings_version=5)
+        session.commit()  # (in one transaction the copy is read once: see below)
         assert tenant_settings.load(session, "t1").version == 4  # newer at the gateway: read
         assert len(seen) == 2
         g.identity = Identity(tenant_id="t1", role="admin", actor="k")  # no version sent
+        session.commit()
         tenant_settings.load(session, "t1")
         assert len(seen) == 3
     tenant_settings.store(session, "t1", 5, "Asia/Shanghai", {"complaints": {"days": 5}})
     with Flask("t").test_request_context():
         g.identity = Identity(tenant_id="t1", role="admin", actor="k", settings_version=5)
         assert tenant_settings.load(session, "t1").section("complaints") == {"days": 5}
+
+
+def test_without_a_vouched_version_the_copy_is_read_once_per_transaction(session):
+    """The consumer's batch of events of one tenant reads the copy once; a newer copy stored
+    in that transaction is read again; the next transaction reads its version, and the
+    copy held serves again while the version is the same."""
+    tenant_settings.store(session, "t1", 4, "Asia/Shanghai", {"complaints": {"days": 4}})
+    session.commit()
+    seen = _statements(session)
+    first = tenant_settings.load(session, "t1")
+    assert tenant_settings.load(session, "t1") is first
+    assert tenant_settings.load(session, "t2").version == 0  # no copy: the defaults, once
+    assert tenant_settings.load(session, "t2").version == 0
+    assert len(seen) == 2
+    tenant_settings.store(session, "t1", 5, "Asia/Shanghai", {"complaints": {"days": 5}})
+    newer = tenant_settings.load(session, "t1")
+    assert newer.section("complaints") == {"days": 5}
+    assert len(seen) == 4  # the upsert, and the copy read again
+    session.commit()
+    assert tenant_settings.load(session, "t1") is newer  # the same version: the copy held
+    assert len(seen) == 5  # a new transaction reads the version again
+    assert "tenant_settings.document" not in seen[-1]

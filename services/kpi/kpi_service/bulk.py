@@ -14,7 +14,7 @@ they are plain SQLAlchemy statements with the same effect.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import lru_cache
 
@@ -23,13 +23,26 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from revisit_common import tenant_settings
+from revisit_common.messaging.envelope import Envelope
 
 from .domain import COUNTS
 from .models import AGGREGATES, event_log, facts, totals, totals_versions
 
 FACT_KEY = ("tenant_id", "kind", "entity_id")
 FACT_DAYS = ("day", "limit_day")  # written with every fact (domain.fact_days)
-LOG_NAMES = tuple(c.name for c in event_log.columns if c.name not in ("sequence", "logged_at"))
+# kpi_event_log's columns from an envelope's attributes, with the values absent ones take
+LOG_FIELDS = {
+    "event_id": ("id", "varchar", None),
+    "tenant_id": ("tenantid", "varchar", None),
+    "type": ("type", "varchar", None),
+    "time": ("time", "varchar", None),
+    "source": ("source", "varchar", None),
+    "subject": ("subject", "varchar", "''"),
+    "region": ("region", "varchar", "''"),
+    "dataversion": ("dataversion", "int", "1"),
+    "correlationid": ("correlationid", "varchar", None),
+    "data": ("data", "json", None),
+}
 Key = tuple[str, str, str]
 
 
@@ -69,14 +82,31 @@ def _on(keys: Iterable[str], left: str, right: str = "u") -> str:
 # --------------------------------------------------------------------------- read
 
 
+def log_row(envelope: Envelope) -> dict:
+    """``envelope`` as a row of ``kpi_event_log`` (without sequence and logged_at)."""
+    row = {name: getattr(envelope, field) for name, (field, _, _) in LOG_FIELDS.items()}
+    return {**row, "subject": envelope.subject or "", "region": envelope.region or ""}
+
+
+def _log_bodies(log: Sequence[Envelope]) -> str:
+    """``log`` as a JSON array of envelopes: each as it was received when it was well-formed
+    as it is (:attr:`Envelope.body`), so its data is not encoded again."""
+    return "[" + ",".join(e.body or e.to_json() for e in log) + "]"
+
+
 @lru_cache(maxsize=1)
 def _read_statement() -> sa.TextClause:
-    names = ", ".join(LOG_NAMES)
+    names = ", ".join(LOG_FIELDS)
+    values = ", ".join(
+        f"coalesce(l.{field}, {absent})" if absent else f"l.{field}"
+        for field, _, absent in LOG_FIELDS.values()
+    )
+    envelopes = ", ".join(f"{field} {kind}" for field, kind, _ in LOG_FIELDS.values())
     keys = ", ".join(f"f.{name}" for name in FACT_KEY)
     zones = tenant_settings.settings_table.name
     return sa.text(
         f"WITH logged AS (INSERT INTO {event_log.name} ({names}, logged_at) "
-        f"SELECT {names}, :now FROM {_rows([event_log.c[n] for n in LOG_NAMES], 'log', 'l')}) "
+        f"SELECT {values}, :now FROM json_to_recordset(CAST(:log AS json)) AS l({envelopes})) "
         f"SELECT * FROM (SELECT {keys}, f.state, f.applied FROM {facts.name} AS f "
         f"JOIN {_rows((facts.c[n] for n in FACT_KEY), 'keys')} ON {_on(FACT_KEY, 'f')} "
         f"ORDER BY {keys} FOR UPDATE OF f) AS locked "
@@ -86,9 +116,9 @@ def _read_statement() -> sa.TextClause:
 
 
 def read(
-    session: Session, keys: list[Key], log: list[dict], now: datetime
+    session: Session, keys: list[Key], log: Sequence[Envelope], now: datetime
 ) -> tuple[dict[Key, tuple], dict[str, str]]:
-    """Log ``log`` (rows of ``kpi_event_log`` without sequence and logged_at, in order);
+    """Log ``log`` (events, in order);
     then the (state, applied) of the stored facts among ``keys`` (sorted), locked FOR UPDATE
     in key order, and the time zone of each of their tenants."""
     tenants = sorted({key[0] for key in keys})
@@ -96,13 +126,14 @@ def read(
     zones = dict.fromkeys(tenants, tenant_settings.DEFAULT_TIMEZONE)
     if not _postgres(session):
         if log:
-            session.execute(event_log.insert(), [{**r, "logged_at": now} for r in log])
+            rows = [{**log_row(envelope), "logged_at": now} for envelope in log]
+            session.execute(event_log.insert(), rows)
         zones = {tenant: tenant_settings.load(session, tenant).timezone for tenant in tenants}
         for start in range(0, len(keys), 500):
             stored.update(_read_sqlite(session, keys[start : start + 500]))
         return stored, zones
     params = {
-        "log": _dumps(log),
+        "log": _log_bodies(log),
         "now": now,
         "keys": _dumps([dict(zip(FACT_KEY, key, strict=True)) for key in keys]),
         "tenants": _dumps(tenants),

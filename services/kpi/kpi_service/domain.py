@@ -538,13 +538,19 @@ def deltas(
     """Per bucket ``key``, the counts to add so that ``old`` becomes ``new`` (no zeros)."""
     out: dict[tuple, dict[str, int]] = {}
     for part, sign in ((old, -1), (new, 1)):
-        if part is None:
-            continue
-        bucket = out.setdefault(key(part), {})
-        for name, value in part.counts.items():
-            bucket[name] = bucket.get(name, 0) + sign * value
+        if part is not None:
+            _add(out, key(part), part.counts, sign)
     cleaned = {k: {n: v for n, v in c.items() if v} for k, c in out.items()}
     return {k: c for k, c in cleaned.items() if c}
+
+
+def _add(
+    sums: dict[tuple, dict[str, int]], bucket: tuple, counts: Mapping[str, int], sign: int
+) -> None:
+    """``counts`` times ``sign`` added to bucket ``bucket`` of ``sums``."""
+    into = sums.setdefault(bucket, {})
+    for name, value in counts.items():
+        into[name] = into.get(name, 0) + sign * value
 
 
 # --------------------------------------------------------------------------- projecting
@@ -593,13 +599,13 @@ def aggregate_rows(moves: Iterable[Move]) -> dict[str, list[dict[str, Any]]]:
     aggregate's dimensions) and its summed counts, in bucket order, the buckets whose moves
     cancel out left out (their row stays as it was)."""
     sums: dict[str, dict[tuple, dict[str, int]]] = {name: {} for name in AGGREGATES}
+    keyed = [(sums[name], key_of) for name, (_, key_of) in AGGREGATES.items()]
     for tenant, old, new in moves:
-        for name, (_, key_of) in AGGREGATES.items():
-            into_aggregate = sums[name]
-            for bucket, counts in deltas(old, new, key_of).items():
-                into = into_aggregate.setdefault((tenant, *bucket), {})
-                for count, value in counts.items():
-                    into[count] = into.get(count, 0) + value
+        # summed as they come (what :func:`deltas` gives, without a dict per move)
+        for part, sign in ((old, -1), (new, 1)):
+            if part is not None and part.counts:
+                for into, key_of in keyed:
+                    _add(into, (tenant, *key_of(part)), part.counts, sign)
     return {name: _count_rows(AGGREGATES[name][0], sums[name]) for name in AGGREGATES}
 
 

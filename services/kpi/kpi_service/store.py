@@ -47,21 +47,6 @@ AGGREGATE_TABLES = {table.name: table for table in (daily, monthly)}  # what _su
 # --------------------------------------------------------------------------- event log
 
 
-def _log_row(envelope: Envelope) -> dict:
-    return {
-        "event_id": envelope.id,
-        "tenant_id": envelope.tenantid,
-        "type": envelope.type,
-        "time": envelope.time,
-        "source": envelope.source,
-        "subject": envelope.subject or "",
-        "region": envelope.region or "",
-        "dataversion": envelope.dataversion,
-        "correlationid": envelope.correlationid,
-        "data": envelope.data,
-    }
-
-
 def logged_batches(session: Session, batch: int) -> Iterator[list[Envelope]]:
     """The event log in order, ``batch`` rows at a time."""
     last = 0
@@ -100,7 +85,7 @@ def read_facts(
 ) -> tuple[dict[Key, tuple], dict[str, str]]:
     """Log ``log`` (in order); then the (state, applied) of the stored facts among ``keys``
     (sorted), locked FOR UPDATE in key order, and the time zone of each of their tenants."""
-    return bulk.read(session, keys, [_log_row(envelope) for envelope in log], now)
+    return bulk.read(session, keys, log, now)
 
 
 def tenant_facts(session: Session, tenant: str, batch: int = 500) -> Iterator[list[tuple]]:

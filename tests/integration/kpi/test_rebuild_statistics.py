@@ -13,20 +13,15 @@ from kpi_service import projection, rebuild
 from kpi_service.models import AGGREGATES, facts
 from revisit_common.db import Database
 from tests.support.kpi.scenario import Visit
-from tests.support.kpi.stores import on_postgres, stores
+from tests.support.kpi.stores import BACKENDS, one_store
 
 REBUILT = sorted(table.name for table in (facts, *AGGREGATES))
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.services)])
+@pytest.fixture(params=BACKENDS)
 def db(request, tmp_path):
-    if request.param == "sqlite":
-        opened = lambda name: Database(f"sqlite:///{tmp_path / name}.db")  # noqa: E731
-    else:
-        url = request.getfixturevalue("postgres_url")
-        opened = on_postgres(url, request.getfixturevalue("postgres_schemas"))
-    with stores(opened) as make:
-        yield make("rebuilt")
+    with one_store(request, tmp_path, "rebuilt") as db:
+        yield db
 
 
 def _analyzed(db: Database) -> list[str]:

@@ -12,18 +12,13 @@ import sqlalchemy as sa
 from kpi_service import projection, store
 from revisit_common.db import Database
 from tests.support.kpi.scenario import Visit
-from tests.support.kpi.stores import on_postgres, stores
+from tests.support.kpi.stores import BACKENDS, one_store
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.services)])
+@pytest.fixture(params=BACKENDS)
 def db(request, tmp_path):
-    if request.param == "sqlite":
-        opened = lambda name: Database(f"sqlite:///{tmp_path / name}.db")  # noqa: E731
-    else:
-        url = request.getfixturevalue("postgres_url")
-        opened = on_postgres(url, request.getfixturevalue("postgres_schemas"))
-    with stores(opened) as make:
-        yield make("versions")
+    with one_store(request, tmp_path, "versions") as db:
+        yield db
 
 
 def _visit(tenant: str, visit: str) -> list:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 
+import pytest
+
 from kpi_service.bootstrap import MIGRATIONS
 from revisit_common import migrations
 from revisit_common.db import Database
 
 Make = Callable[..., Database]
+# The backends of a test parametrised by ``params=BACKENDS`` (request.param), for one_store.
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.services)]
 
 
 @contextlib.contextmanager
@@ -34,3 +38,16 @@ def stores(open_database: Callable[[str], Database]) -> Iterator[Make]:
 
 def on_postgres(url: str, schemas: str) -> Callable[[str], Database]:
     return lambda name: Database(url, f"{schemas}{name}")
+
+
+@contextlib.contextmanager
+def one_store(request, tmp_path, name: str) -> Iterator[Database]:
+    """The store ``name``, migrated, on the backend ``request.param`` names (BACKENDS): a
+    file in ``tmp_path``, or a schema of the test's own on the real PostgreSQL."""
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_url")
+        opening = on_postgres(url, request.getfixturevalue("postgres_schemas"))
+    else:
+        opening = lambda each: Database(f"sqlite:///{tmp_path / each}.sqlite3")  # noqa: E731
+    with stores(opening) as make:
+        yield make(name)

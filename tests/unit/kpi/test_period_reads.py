@@ -11,22 +11,16 @@ import random
 
 import pytest
 
-from revisit_common.db import Database
 from tests.support.kpi import policy_figures
-from tests.support.kpi.stores import on_postgres, stores
+from tests.support.kpi.stores import BACKENDS, one_store
 
 CUSTOMERS = 3
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def database(request, tmp_path):
-    if request.param == "postgresql":
-        url = request.getfixturevalue("postgres_url")
-        opening = on_postgres(url, request.getfixturevalue("postgres_schemas"))
-    else:
-        opening = lambda name: Database(f"sqlite:///{tmp_path}/{name}.sqlite3")  # noqa: E731
-    with stores(opening) as make:
-        yield make("few")
+    with one_store(request, tmp_path, "few") as db:
+        yield db
 
 
 def few_customers(rng: random.Random) -> list:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +22,11 @@ class InvalidEnvelope(ValueError):
 
 @dataclass(frozen=True)
 class Envelope:
+    """An event in its envelope. ``body``: the JSON text it was received as, when
+    :func:`parse` found it well-formed as it is (a consumer may store it instead of encoding
+    the envelope again); None otherwise, and on a copy (:func:`dataclasses.replace`), whose
+    values may differ from it."""
+
     id: str
     source: str
     type: str
@@ -31,6 +37,11 @@ class Envelope:
     dataversion: int
     correlationid: str | None
     data: dict[str, Any]
+    received: InitVar[str | None] = None
+    body: str | None = field(init=False, default=None, compare=False, repr=False)
+
+    def __post_init__(self, received: str | None) -> None:
+        object.__setattr__(self, "body", received)  # frozen: set once, here
 
     def to_json(self) -> str:
         return json.dumps(
@@ -108,15 +119,16 @@ def parse(body: bytes | str) -> Envelope:
         raise InvalidEnvelope(f"body is not JSON: {exc}") from exc
     if not isinstance(doc, dict):
         raise InvalidEnvelope("body is not a JSON object")
-    return _plain(doc) or _checked(doc)
+    return _plain(doc, body) or _checked(doc)
 
 
 def _text(value: Any, longest: int) -> bool:
     return type(value) is str and 0 < len(value) <= longest
 
 
-def _plain(doc: dict) -> Envelope | None:
-    """The envelope, when ``doc`` is one the schema accepts as it is; None: ask the schema.
+def _plain(doc: dict, body: bytes | str) -> Envelope | None:
+    """The envelope, when ``doc`` (``body`` decoded) is one the schema accepts as it is;
+    None: ask the schema.
 
     Accepts nothing the schema rejects, and gives the same values the schema would."""
     subject = doc.get("subject", "")
@@ -150,6 +162,7 @@ def _plain(doc: dict) -> Envelope | None:
         dataversion=dataversion,
         correlationid=correlationid,
         data=data,
+        received=body if type(body) is str else body.decode(),
     )
 
 
@@ -158,4 +171,4 @@ def _checked(doc: dict) -> Envelope:
         loaded = _schema.load(doc)
     except ValidationError as exc:
         raise InvalidEnvelope(f"not a revisit CloudEvent: {exc.messages}") from exc
-    return Envelope(**{k: loaded[k] for k in Envelope.__dataclass_fields__})
+    return Envelope(**{f.name: loaded[f.name] for f in dataclass_fields(Envelope) if f.init})

@@ -7,7 +7,8 @@ zones; :func:`write` writes the facts and adds the counts to every aggregate (da
 statement deletes (rare). The rows travel as JSON array parameters, turned back into rows by
 ``json_to_recordset``, so each statement is parsed once, the server runs one statement, not
 one per row, and the client encodes the rows with the C JSON encoder (arrays as parameters
-cost more: psycopg escapes every element of a text array in Python). Elsewhere (SQLite)
+cost more: psycopg escapes every element of a text array in Python); the logged events
+travel as the bodies they were received as (:func:`_log_bodies`). Elsewhere (SQLite)
 they are plain SQLAlchemy statements with the same effect.
 """
 
@@ -82,7 +83,7 @@ def _on(keys: Iterable[str], left: str, right: str = "u") -> str:
 # --------------------------------------------------------------------------- read
 
 
-def log_row(envelope: Envelope) -> dict:
+def _log_row(envelope: Envelope) -> dict:
     """``envelope`` as a row of ``kpi_event_log`` (without sequence and logged_at)."""
     row = {name: getattr(envelope, field) for name, (field, _, _) in LOG_FIELDS.items()}
     return {**row, "subject": envelope.subject or "", "region": envelope.region or ""}
@@ -126,7 +127,7 @@ def read(
     zones = dict.fromkeys(tenants, tenant_settings.DEFAULT_TIMEZONE)
     if not _postgres(session):
         if log:
-            rows = [{**log_row(envelope), "logged_at": now} for envelope in log]
+            rows = [{**_log_row(envelope), "logged_at": now} for envelope in log]
             session.execute(event_log.insert(), rows)
         zones = {tenant: tenant_settings.load(session, tenant).timezone for tenant in tenants}
         for start in range(0, len(keys), 500):

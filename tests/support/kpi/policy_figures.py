@@ -6,6 +6,7 @@ and purchases (amounts plain and not) fed through the projection, then many peri
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
@@ -37,7 +38,7 @@ def _moment(day: date, hour: int) -> str:
 
 
 def _with(envelope: Envelope, **data) -> Envelope:
-    return Envelope(**{**envelope.__dict__, "data": {**envelope.data, **data}})
+    return replace(envelope, data={**envelope.data, **data})
 
 
 def stream(rng: random.Random, timezone: str = "Asia/Shanghai") -> list[Envelope]:

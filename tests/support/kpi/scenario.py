@@ -4,7 +4,7 @@ the KPIs recomputed from it directly, independently of the KPI service's code.""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from revisit_common.events import CATALOGUE
@@ -33,7 +33,7 @@ def event(type_name: str, data: dict, tenant: str, region: str = "test") -> Enve
 
 def republished(envelope: Envelope) -> Envelope:
     """The same event published again under a new id (a producer retry)."""
-    return Envelope(**{**envelope.__dict__, "id": str(uuid.uuid4())})
+    return replace(envelope, id=str(uuid.uuid4()))
 
 
 # --------------------------------------------------------------------------- the truth

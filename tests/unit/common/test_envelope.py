@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -98,3 +99,18 @@ def test_the_plain_path_never_accepts_what_the_schema_rejects(changes, drop):
     if plain is None:
         return
     assert plain == _checked(doc)
+
+
+def test_a_well_formed_envelope_keeps_the_body_it_was_received_as():
+    text = json.dumps(VALID, ensure_ascii=False)
+    assert parse(text.encode()).body == text
+    assert parse(text).body == text
+    assert json.loads(parse(text).to_json()) == json.loads(text)
+    for encoding in ("utf-8-sig", "utf-16"):  # as json.loads reads bytes: no mark kept
+        assert parse(text.encode(encoding)).body == text
+
+
+def test_a_copy_or_an_envelope_the_schema_judged_has_no_body():
+    envelope = parse(json.dumps(VALID))
+    assert dataclasses.replace(envelope, data={"visit_id": "v-2"}).body is None
+    assert _checked(VALID).body is None

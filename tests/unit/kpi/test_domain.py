@@ -309,6 +309,39 @@ def test_aggregate_rows_sum_moves_per_bucket():
     assert domain.aggregate_rows([("t", a, a)]) == {"daily": [], "monthly": [], "totals": []}
 
 
+_contributions = st.builds(
+    Contribution,
+    kind=st.sampled_from(("visit", "complaint")),
+    day=st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 3, 31)),
+    region=st.sampled_from(("", "east")),
+    assignee=st.sampled_from(("a", "b")),
+    severity=st.sampled_from(("", "major")),
+    counts=st.dictionaries(st.sampled_from(domain.COUNTS[:4]), st.integers(0, 2), max_size=3),
+    labels=st.sampled_from(({}, {"region": "west"})),
+)
+_moves = st.lists(
+    st.tuples(st.sampled_from(("t", "u")), st.none() | _contributions, st.none() | _contributions),
+    max_size=12,
+)
+
+
+@given(_moves)
+def test_aggregate_rows_are_every_moves_deltas_summed_per_bucket(moves):
+    for name, (dims, key_of) in domain.AGGREGATES.items():
+        expected: dict[tuple, dict[str, int]] = {}
+        for tenant, old, new in moves:
+            for bucket, counts in domain.deltas(old, new, key_of).items():
+                into = expected.setdefault((tenant, *bucket), {})
+                for count, value in counts.items():
+                    into[count] = into.get(count, 0) + value
+        rows = [
+            {"tenant_id": bucket[0], **dict(zip(dims, bucket[1:], strict=True)), **nonzero}
+            for bucket, counts in sorted(expected.items())
+            if (nonzero := {n: v for n, v in counts.items() if v})
+        ]
+        assert domain.aggregate_rows(moves)[name] == rows
+
+
 # --------------------------------------------------------------------------- formulas
 
 

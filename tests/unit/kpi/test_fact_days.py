@@ -5,6 +5,7 @@ the others (facts from before those columns, with none, are read by every period
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import sqlalchemy as sa
@@ -33,7 +34,7 @@ def complaint_with_limit(ident: str, received: str, resolve_by: str):
     events = complaint.events(TENANT)
     raised = events[0]
     data = {**raised.data, "deadlines": {"resolve_by": resolve_by}}
-    return [raised.__class__(**{**raised.__dict__, "data": data}), *events[1:]]
+    return [replace(raised, data=data), *events[1:]]
 
 
 def test_facts_are_stored_with_their_days_in_the_tenant_zone(runtime, feed):
@@ -83,9 +84,7 @@ def test_a_new_time_zone_moves_the_stored_days(runtime, feed):
     assert stored_days(runtime)["p1"] == (date(2026, 1, 31), None)
     assert stored_days(runtime)["k1"][1] == date(2026, 2, 28)
     moved = {**events[0].data, "timezone": "Asia/Shanghai", "settings_version": 2}
-    changed = events[0].__class__(
-        **{**events[0].__dict__, "id": "tz-2", "type": "TenantSettingsChanged", "data": moved}
-    )
+    changed = replace(events[0], id="tz-2", type="TenantSettingsChanged", data=moved)
     feed(changed)
     assert stored_days(runtime)["p1"] == (date(2026, 2, 1), None)
     assert stored_days(runtime)["k1"][1] == date(2026, 3, 1)  # the limit day moved too

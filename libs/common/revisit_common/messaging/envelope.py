@@ -114,21 +114,23 @@ def parse(body: bytes | str) -> Envelope:
     is checked with plain type tests; whatever that check does not accept outright is
     judged, and explained, by the marshmallow schema."""
     try:
-        doc = json.loads(body)
+        # decoded as json.loads decodes bytes (any UTF, a byte order mark dropped)
+        text = body.decode(json.detect_encoding(body)) if isinstance(body, bytes) else body
+        doc = json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidEnvelope(f"body is not JSON: {exc}") from exc
     if not isinstance(doc, dict):
         raise InvalidEnvelope("body is not a JSON object")
-    return _plain(doc, body) or _checked(doc)
+    return _plain(doc, text) or _checked(doc)
 
 
 def _text(value: Any, longest: int) -> bool:
     return type(value) is str and 0 < len(value) <= longest
 
 
-def _plain(doc: dict, body: bytes | str) -> Envelope | None:
-    """The envelope, when ``doc`` (``body`` decoded) is one the schema accepts as it is;
-    None: ask the schema.
+def _plain(doc: dict, body: str | None = None) -> Envelope | None:
+    """The envelope, when ``doc`` (the JSON text ``body``) is one the schema accepts as it
+    is; None: ask the schema.
 
     Accepts nothing the schema rejects, and gives the same values the schema would."""
     subject = doc.get("subject", "")
@@ -162,7 +164,7 @@ def _plain(doc: dict, body: bytes | str) -> Envelope | None:
         dataversion=dataversion,
         correlationid=correlationid,
         data=data,
-        received=body if type(body) is str else body.decode(),
+        received=body,
     )
 
 

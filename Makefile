@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: run stack test test-faults-yielding test-unit test-integration test-e2e test-chart test-faults test-security test-spread bench lint format clean
+.PHONY: run stack test test-unit test-integration test-e2e test-chart test-faults test-security test-spread bench lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,12 +40,7 @@ stack: $(VENV)/.installed
 TEST_WORKERS ?= 3
 
 test: $(VENV)/.installed-test
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-spread test-faults-yielding
-
-# The fault tests mostly wait (outages, restarts, time-outs) and finish well before the
-# spread part: at a lower CPU priority they leave the cores to it when both want them.
-test-faults-yielding: $(VENV)/.installed-test
-	nice -n 10 $(PYTEST) tests/faults
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-spread test-faults
 
 test-spread: $(VENV)/.installed-test
 	$(PYTEST) -n $(TEST_WORKERS) --dist loadfile --ignore=tests/faults tests

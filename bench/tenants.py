@@ -8,7 +8,7 @@ How:
 * Each tenant gets the widest shape the bench's event stream makes (bench.events: 4
   customer regions, 5 visit reasons, 3 departments, 2 severities, 4 channels): a
   ``kpi_totals`` row for every combination of its labels (140 rows a tenant), its totals
-  version raised (store.raise_versions, as the consumer does) and a settings row. The
+  version raised (bulk.raise_versions, as the consumer's write does) and a settings row. The
   rows are written directly: /metrics reads only these tables, and the consumer's write
   path is the "scale" section's.
 * A real KPI web process (gunicorn, as in "scale") serves; each size is timed one request
@@ -73,14 +73,14 @@ def tenant_rows(tenant: str, rng: random.Random) -> list[dict]:
 
 
 def seed(db, tenants: list[str], rng: random.Random) -> int:
-    from kpi_service import store
+    from kpi_service import bulk
     from kpi_service.models import totals
     from revisit_common import tenant_settings
 
     rows = [row for tenant in tenants for row in tenant_rows(tenant, rng)]
     with db.transaction() as session:
         session.execute(totals.insert(), rows)
-        store.raise_versions(session, tenants)
+        bulk.raise_versions(session, tenants)
         for tenant in tenants:
             tenant_settings.store(session, tenant, 1, "Asia/Shanghai", {})
     return len(rows)
@@ -88,7 +88,7 @@ def seed(db, tenants: list[str], rng: random.Random) -> int:
 
 def change(db, tenant: str) -> None:
     """One more purchase for ``tenant``, as the consumer adds it (totals, then version)."""
-    from kpi_service import store
+    from kpi_service import bulk
     from kpi_service.models import totals
 
     with db.transaction() as session:
@@ -97,7 +97,7 @@ def change(db, tenant: str) -> None:
             .where(totals.c.tenant_id == tenant, totals.c.kind == "purchase")
             .values(purchases=totals.c.purchases + 1)
         )
-        store.raise_versions(session, [tenant])
+        bulk.raise_versions(session, [tenant])
 
 
 def business_series(body: bytes) -> int:

@@ -20,7 +20,7 @@ from datetime import datetime
 from functools import lru_cache
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from revisit_common import tenant_settings
@@ -259,14 +259,21 @@ def _write_sqlite(session, inserts, updates, counts, now) -> None:
         rows = counts.get(table.name)
         if rows:
             _add_sqlite(session, table, rows)
-    changed = sorted({row["tenant_id"] for row in counts.get(totals.name, ())})
-    if changed:
-        session.execute(_sqlite_raise_version(), [{"tenant": tenant} for tenant in changed])
+    raise_versions(session, {row["tenant_id"] for row in counts.get(totals.name, ())})
 
 
-@lru_cache(maxsize=1)
-def _sqlite_raise_version() -> sa.Insert:
-    stmt = sqlite.insert(totals_versions).values(tenant_id=sa.bindparam("tenant"), version=1)
+def raise_versions(session: Session, tenants: Iterable[str]) -> None:
+    """Raise the totals version of ``tenants`` (created at 1), rows locked in tenant order
+    (on PostgreSQL :func:`write` does it in its own statement; seeding and SQLite use this)."""
+    rows = [{"tenant": tenant} for tenant in sorted(set(tenants))]
+    if rows:
+        session.execute(_raise_version(session.get_bind().dialect.name), rows)
+
+
+@lru_cache(maxsize=2)
+def _raise_version(dialect: str) -> sa.Insert:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(totals_versions).values(tenant_id=sa.bindparam("tenant"), version=1)
     return stmt.on_conflict_do_update(
         index_elements=["tenant_id"], set_={"version": totals_versions.c.version + 1}
     )

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 
+from revisit_common.db import Database
 from revisit_common.messaging.envelope import Envelope, parse
 from revisit_common.messaging.outbox import outbox_table, pending_count
 
@@ -49,3 +52,15 @@ def relay_all(runtime, *, relay=None, timeout: float = 10.0) -> int:
         assert time.monotonic() < deadline, "outbox not drained in time"
         sent += relay.run_once()
     return sent
+
+
+@contextmanager
+def outbox_database(folder) -> Iterator[Database]:
+    """A SQLite database in ``folder`` holding the outbox table (and the tables declared on
+    its metadata), disposed of afterwards."""
+    database = Database(f"sqlite:///{folder / 'outbox.sqlite3'}")
+    outbox_table.metadata.create_all(database.engine)
+    try:
+        yield database
+    finally:
+        database.dispose()

@@ -4,18 +4,15 @@ consumer that waited too long for a pooled connection puts its events back."""
 
 from __future__ import annotations
 
-import secrets
-
 import pytest
 import sqlalchemy as sa
-from kombu import Connection
 
 from revisit_common.config import Settings
 from revisit_runner import stack
 from revisit_runner.stack import connections, roles
 from tests.support import fake_service as fake
+from tests.support import memory_bus
 from tests.support.fake_service import HANDLERS
-from tests.support.settings import bus_settings
 from tests.support.settled import watch_settled
 
 
@@ -77,14 +74,9 @@ def test_every_role_of_the_stack_gets_the_bounds_it_was_counted_with():
 
 @pytest.fixture
 def bus(tmp_path):
-    prefix = f"m{secrets.token_hex(4)}"
-    yield bus_settings(
-        tmp_path, None, prefix, relay_interval=0.02, consumer_retries=2, consumer_backoff=0.01
+    yield from memory_bus.own_queues(
+        tmp_path, relay_interval=0.02, consumer_retries=2, consumer_backoff=0.01
     )
-    with Connection("memory://") as conn:
-        channel = conn.channel()
-        for name in (f"{prefix}.test", f"{prefix}.test.dead"):
-            channel.queue_delete(name)
 
 
 def test_a_consumer_finding_its_pool_busy_puts_the_event_back_never_dead_letters_it(bus):

@@ -6,58 +6,36 @@ rows sent in batches too, and all of them by a clean stop."""
 from __future__ import annotations
 
 import itertools
-import secrets
 import threading
 
 import pytest
-from kombu import Connection, Producer
 
 from revisit_common.messaging.consumer import EMBEDDED_BATCH
-from revisit_common.messaging.envelope import CONTENT_TYPE, parse
+from revisit_common.messaging.envelope import parse
 from revisit_common.messaging.outbox import pending_count
 from revisit_common.messaging.settlement import Settlements
-from revisit_common.messaging.topology import EVENTS
 from tests.support import fake_service as fake
+from tests.support import memory_bus
 from tests.support.fake_service import HANDLERS, NoteFlagged
 from tests.support.polling import wait_until
-from tests.support.settings import bus_settings
 from tests.support.settled import watch_settled
 
 
 @pytest.fixture
 def settings(tmp_path):
-    prefix = f"b{secrets.token_hex(4)}"
-    yield bus_settings(
-        tmp_path, None, prefix, relay_interval=0.02, consumer_retries=1, consumer_backoff=0.01
+    yield from memory_bus.own_queues(
+        tmp_path,
+        ("test", "writer"),
+        relay_interval=0.02,
+        consumer_retries=1,
+        consumer_backoff=0.01,
     )
-    with Connection("memory://") as conn:
-        channel = conn.channel()
-        for name in (f"{prefix}.test", f"{prefix}.test.dead", f"{prefix}.writer"):
-            channel.queue_delete(name)
 
 
 @pytest.fixture
 def runtimes():
     with fake.built_runtimes() as build:
         yield build
-
-
-def _publish(routing_key: str, *bodies: str) -> None:
-    with Connection("memory://") as conn:
-        producer = Producer(conn.channel(), exchange=EVENTS)
-        for body in bodies:
-            producer.publish(body, routing_key=routing_key, content_type=CONTENT_TYPE)
-
-
-def _left_in(queue) -> list:
-    """Every message still in ``queue`` (one not acked is back in it once its consumer's
-    connection closed)."""
-    got = []
-    with Connection("memory://") as conn:
-        bound = queue(conn.channel())
-        while (message := bound.get(no_ack=True)) is not None:
-            got.append(message)
-    return got
 
 
 def _transactions_spy():
@@ -82,8 +60,8 @@ def test_waiting_events_are_applied_in_bounded_batches_each_once(settings, runti
     assert consumer.consumer.batch == EMBEDDED_BATCH
     events = [fake.note_envelope(settings, f"n-{i}") for i in range(3 * EMBEDDED_BATCH + 5)]
     key = events[0][0]
-    _publish(key, *(envelope.to_json() for _, envelope in events))
-    _publish(key, events[0][1].to_json())  # a redelivery, after the rest
+    memory_bus.publish(key, *(envelope.to_json() for _, envelope in events))
+    memory_bus.publish(key, events[0][1].to_json())  # a redelivery, after the rest
 
     settled = watch_settled(consumer)
     with fake.running(consumer):
@@ -94,7 +72,7 @@ def test_waiting_events_are_applied_in_bounded_batches_each_once(settings, runti
     sizes = [len(list(run)) for _, run in itertools.groupby(applied, key=lambda a: a[0])]
     assert max(sizes) == EMBEDDED_BATCH  # they were waiting: batches, bounded
     assert sum(sizes) == len(events)
-    assert _left_in(consumer.consumer.queue) == []  # every one acked
+    assert memory_bus.drain(consumer.consumer.queue) == []  # every one acked
 
 
 def test_a_failing_event_in_a_batch_is_dead_lettered_and_the_rest_applied(settings, runtimes):
@@ -105,9 +83,9 @@ def test_a_failing_event_in_a_batch_is_dead_lettered_and_the_rest_applied(settin
     key_bad, poison = fake.note_envelope(settings, "poison", event_cls=NoteFlagged)
     after = [fake.note_envelope(settings, f"after-{i}") for i in range(3)]
     key = before[0][0]
-    _publish(key, *(e.to_json() for _, e in before))
-    _publish(key_bad, poison.to_json())
-    _publish(key, *(e.to_json() for _, e in after))
+    memory_bus.publish(key, *(e.to_json() for _, e in before))
+    memory_bus.publish(key_bad, poison.to_json())
+    memory_bus.publish(key, *(e.to_json() for _, e in after))
 
     settled = watch_settled(consumer)
     with fake.running(consumer):
@@ -119,10 +97,10 @@ def test_a_failing_event_in_a_batch_is_dead_lettered_and_the_rest_applied(settin
         **{f"after-{i}": 1 for i in range(3)},
     }
     assert poison.id not in fake.inbox_ids(consumer.db)
-    [dead] = _left_in(consumer.consumer.dead_queue)
+    [dead] = memory_bus.drain(consumer.consumer.dead_queue)
     assert parse(dead.body).id == poison.id
     assert "NoteRejected" in dead.headers["x-revisit-reason"]
-    assert _left_in(consumer.consumer.queue) == []
+    assert memory_bus.drain(consumer.consumer.queue) == []
 
 
 def test_the_running_relay_marks_settled_rows_sent(settings, runtimes):

@@ -7,35 +7,28 @@ deletes its queues afterwards.
 from __future__ import annotations
 
 import json
-import secrets
 import threading
 
 import pytest
 import sqlalchemy as sa
-from kombu import Connection, Producer
+from kombu import Producer
 
 from revisit_common.messaging import memory_publisher
 from revisit_common.messaging.bus import Bus
-from revisit_common.messaging.envelope import CONTENT_TYPE, parse
+from revisit_common.messaging.envelope import parse
 from revisit_common.messaging.outbox import pending_count
 from revisit_common.messaging.relay import PublishFailed, Relay
-from revisit_common.messaging.topology import EVENTS
 from tests.support import fake_service as fake
+from tests.support import memory_bus
 from tests.support.fake_service import HANDLERS, TENANT, NoteFlagged
-from tests.support.settings import bus_settings
 from tests.support.settled import watch_settled
 
 
 @pytest.fixture
 def settings(tmp_path):
-    prefix = f"m{secrets.token_hex(4)}"
-    yield bus_settings(
-        tmp_path, None, prefix, relay_interval=0.02, consumer_retries=2, consumer_backoff=0.01
+    yield from memory_bus.own_queues(
+        tmp_path, relay_interval=0.02, consumer_retries=2, consumer_backoff=0.01
     )
-    with Connection("memory://") as conn:
-        channel = conn.channel()
-        for name in (f"{prefix}.test", f"{prefix}.test.dead"):
-            channel.queue_delete(name)
 
 
 @pytest.fixture
@@ -44,22 +37,9 @@ def runtimes():
         yield build
 
 
-def _publish_raw(routing_key: str, *bodies: str | bytes) -> None:
-    with Connection("memory://") as conn:
-        producer = Producer(conn.channel(), exchange=EVENTS)
-        for body in bodies:
-            producer.publish(body, routing_key=routing_key, content_type=CONTENT_TYPE)
-
-
 def _queue_messages(runtime, dead: bool = False) -> list:
     """Take every message waiting in the service's queue (or dead-letter queue)."""
-    queue = runtime.consumer.dead_queue if dead else runtime.consumer.queue
-    got = []
-    with Connection("memory://") as conn:
-        bound = queue(conn.channel())
-        while (message := bound.get(no_ack=True)) is not None:
-            got.append(message)
-    return got
+    return memory_bus.drain(runtime.consumer.dead_queue if dead else runtime.consumer.queue)
 
 
 def test_event_is_relayed_consumed_and_applied_once(settings, runtimes):
@@ -91,7 +71,7 @@ def test_duplicate_delivery_is_acked_and_skipped(settings, runtimes):
     consumer.declare()
     key, twice = fake.note_envelope(settings, "twice")
     _, after = fake.note_envelope(settings, "after")
-    _publish_raw(key, twice.to_json(), twice.to_json(), after.to_json())
+    memory_bus.publish(key, twice.to_json(), twice.to_json(), after.to_json())
 
     settled = watch_settled(consumer)
     with fake.running(consumer):
@@ -112,7 +92,7 @@ def test_failing_handler_is_dead_lettered_and_the_rest_applied(settings, runtime
     flagged = fake.record_note(writer, "poison", event_cls=NoteFlagged)
     for i in range(3):
         fake.record_note(writer, f"later-{i}")
-    _publish_raw(f"note.written.{settings.queue_prefix}", b"{not json")
+    memory_bus.publish(f"note.written.{settings.queue_prefix}", b"{not json")
 
     settled = watch_settled(consumer)
     with fake.running(consumer), fake.running(writer):

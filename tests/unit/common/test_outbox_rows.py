@@ -10,9 +10,9 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from revisit_common.db import Database
 from revisit_common.events import TenantSettingsChanged
 from revisit_common.messaging.outbox import Outbox, outbox_table
+from tests.support.outbox import outbox_database
 
 notes = sa.Table("notes", outbox_table.metadata, sa.Column("id", sa.String(20), primary_key=True))
 
@@ -25,10 +25,8 @@ def event(version: int) -> TenantSettingsChanged:
 
 @pytest.fixture
 def db(tmp_path):
-    database = Database(f"sqlite:///{tmp_path / 'outbox.sqlite3'}")
-    outbox_table.metadata.create_all(database.engine)
-    yield database
-    database.dispose()
+    with outbox_database(tmp_path) as database:
+        yield database
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from revisit_common.db import Database
 from revisit_common.events import TenantSettingsChanged
 from revisit_common.messaging.outbox import Outbox, outbox_table, pending_count
+from tests.support.outbox import outbox_database
 
 EVENT = TenantSettingsChanged(
     tenant_id="t1", timezone="Asia/Shanghai", settings={}, settings_version=2
@@ -16,10 +16,8 @@ EVENT = TenantSettingsChanged(
 
 @pytest.fixture
 def db(tmp_path):
-    database = Database(f"sqlite:///{tmp_path / 'outbox.sqlite3'}")
-    outbox_table.metadata.create_all(database.engine)
-    yield database
-    database.dispose()
+    with outbox_database(tmp_path) as database:
+        yield database
 
 
 def test_a_commit_wakes_the_relay_once_the_rows_are_there(db):

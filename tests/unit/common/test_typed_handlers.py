@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import secrets
 
 import pytest
-from kombu import Connection, Producer
+from kombu import Connection
 
 from revisit_common.events import ComplaintRaised, CustomerGraded, CustomerRegistered
-from revisit_common.messaging.envelope import CONTENT_TYPE, parse
+from revisit_common.messaging.envelope import parse
 from revisit_common.messaging.registry import MissingField, reads, routing_keys
-from revisit_common.messaging.topology import EVENTS
+from tests.support import memory_bus
 from tests.support.events import envelope
 from tests.support.fake_service import (
     HANDLERS,
@@ -26,7 +25,6 @@ from tests.support.fake_service import (
     notes_table,
     running,
 )
-from tests.support.settings import bus_settings
 from tests.support.settled import watch_settled
 
 REGISTERED = {
@@ -124,12 +122,7 @@ def test_the_registry_derives_routing_keys_from_both_kinds_of_handler():
 
 @pytest.fixture
 def settings(tmp_path):
-    prefix = f"t{secrets.token_hex(4)}"
-    yield bus_settings(tmp_path, None, prefix, consumer_retries=1, consumer_backoff=0.01)
-    with Connection("memory://") as conn:
-        channel = conn.channel()
-        for name in (f"{prefix}.test", f"{prefix}.test.dead"):
-            channel.queue_delete(name)
+    yield from memory_bus.own_queues(tmp_path, consumer_retries=1, consumer_backoff=0.01)
 
 
 @reads(NoteWritten, fields=["text"])
@@ -145,10 +138,7 @@ def test_consumer_applies_typed_handlers_and_dead_letters_a_missing_field(settin
         _, bad = note_envelope(settings, "lost")
         doc = json.loads(bad.to_json())
         del doc["data"]["text"]
-        with Connection("memory://") as conn:
-            producer = Producer(conn.channel(), exchange=EVENTS)
-            for body in (json.dumps(doc), good.to_json()):
-                producer.publish(body, routing_key=key, content_type=CONTENT_TYPE)
+        memory_bus.publish(key, json.dumps(doc), good.to_json())
 
         settled = watch_settled(consumer)
         with running(consumer):

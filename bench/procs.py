@@ -9,12 +9,14 @@ from pathlib import Path
 
 def _children() -> dict[int, list[int]]:
     out: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for entry in os.listdir("/proc"):  # (Path.glob raised when a process exited mid-scan)
+        if not entry.isdigit():
+            continue
         try:
-            text = stat.read_text()
+            text = Path("/proc", entry, "stat").read_text()
         except OSError:
             continue
-        pid = int(stat.parent.name)
+        pid = int(entry)
         ppid = int(text.rsplit(")", 1)[1].split()[1])
         out.setdefault(ppid, []).append(pid)
     return out

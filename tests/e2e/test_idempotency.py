@@ -11,10 +11,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from revisit_common.db import utcnow
+from revisit_common.db import Database, utcnow
 from revisit_common.idempotency import idempotency_table, purge_expired
 from revisit_common.idempotency_rules import TTL
 from tests.support.client import ADMIN, Api
+from tests.support.polling import wait_until
 from tests.support.servers import drop_schemas
 from tests.support.settings import make_settings
 from tests.support.system import CUSTOMER, start_system
@@ -216,10 +217,45 @@ def test_unusable_key_is_400(api, bad):
 # --------------------------------------------------------------------------- in progress
 
 
+def _held_on_postgres(db: Database):
+    """The server's own hold: a SHARE lock on the complaints' ledger, which a request's
+    INSERT (one statement with the complaint's, sent straight to the driver) waits for and
+    reads do not; complaints itself stays free for the consumer's copy updates, which the
+    request may wait on in turn."""
+    with db.engine.connect() as holder, db.engine.connect() as watcher:
+        # (this transaction waits, idle, as long as the test needs: no server timeout)
+        holder.execute(sa.text("SET LOCAL idle_in_transaction_session_timeout = 0"))
+        holder.execute(sa.text("LOCK TABLE complaint_ledger IN SHARE MODE"))
+        # a request's INSERT waiting (not some other writer of complaints, say the consumer)
+        waiting = sa.text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock' AND query ILIKE '%INSERT INTO complaints %'"
+        )
+
+        def reached() -> bool:
+            found = watcher.execute(waiting).scalar_one() > 0
+            watcher.rollback()  # (the server's activity figures are a snapshot a transaction)
+            return found
+
+        # the rollback releases the lock: the held INSERT goes on
+        yield reached, holder.rollback
+        holder.rollback()
+
+
 @contextlib.contextmanager
 def complaint_insert_held(system):
-    """Hold every INSERT into complaints until released: a request caught in the middle."""
-    engine = system.runtimes["complaint"].db.engine
+    """Hold every INSERT into complaints until released: a request caught in the middle.
+    Yields ``(reached, release)``: ``reached()`` is true once a request waits at its insert,
+    ``release()`` lets it go on. On PostgreSQL the hold is the server's own
+    (:func:`_held_on_postgres`); on SQLite an engine hook."""
+    db = system.runtimes["complaint"].db
+    if db.is_postgres:
+        own = Database(db.url, db.schema)  # not the service's pool: its requests need that
+        try:
+            yield from _held_on_postgres(own)
+        finally:
+            own.dispose()
+        return
     reached, release = threading.Event(), threading.Event()
 
     def hold(conn, cursor, statement, parameters, context, executemany):
@@ -227,12 +263,12 @@ def complaint_insert_held(system):
             reached.set()
             release.wait(10)
 
-    event.listen(engine, "before_cursor_execute", hold)
+    event.listen(db.engine, "before_cursor_execute", hold)
     try:
-        yield reached, release
+        yield reached.is_set, release.set
     finally:
         release.set()
-        event.remove(engine, "before_cursor_execute", hold)
+        event.remove(db.engine, "before_cursor_execute", hold)
 
 
 def test_same_key_while_the_first_runs_is_409(api, system):
@@ -247,9 +283,9 @@ def test_same_key_while_the_first_runs_is_409(api, system):
             )
         )
         first.start()
-        assert reached.wait(10), "the first request never reached its insert"
+        wait_until(reached, timeout=10, message="the first request at its insert")
         during = api.post("/complaints", body, headers=headers)
-        release.set()
+        release()
         first.join(10)
     assert during.status_code == 409
     assert during.content_type == PROBLEM

@@ -412,6 +412,103 @@ class Database:
         self.engine.dispose()
 
 
+class Prepared:
+    """A statement compiled once for PostgreSQL (with the columns of one set of values): its
+    SQL, the bind processors of its parameters, and the positions of its UtcDateTime result
+    columns (:func:`prepared`)."""
+
+    __slots__ = ("statement", "sql", "compiled", "processors", "rows", "utc")
+
+    def __init__(self, statement, keys: tuple[str, ...], dialect) -> None:
+        dml = isinstance(statement, sa.sql.expression.ValuesBase)  # INSERT, UPDATE
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys) if dml else None)
+        processors = []
+        for name, bind in compiled.binds.items():
+            if name not in keys and bind.value is None and bind.callable is None:
+                # (a column default the execution context would fill in: not done here)
+                raise ValueError(f"no value for {name!r} in {str(compiled)[:60]!r}")
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                processors.append((name, process))
+        self.statement = statement
+        self.sql = str(compiled)
+        self.compiled = compiled
+        self.processors = tuple(processors)
+        # A SELECT's columns, an INSERT or UPDATE's RETURNING ones (None: a text() statement)
+        columns = getattr(statement, "exported_columns", None)
+        self.rows = None if columns is None else bool(columns)  # whether it returns rows
+        self.utc = tuple(
+            index
+            for index, column in enumerate(columns or ())
+            if isinstance(column.type, UtcDateTime)
+        )
+
+    def bind(self, params: dict) -> dict:
+        """The parameters of :attr:`sql` for ``params``, bound as SQLAlchemy binds them."""
+        values = self.compiled.construct_params(params)
+        for name, process in self.processors:
+            values[name] = process(values[name])
+        return values
+
+
+_prepared: dict[tuple[int, tuple[str, ...]], Prepared] = {}
+
+
+def prepared(statement, params: dict, dialect) -> Prepared:
+    """``statement`` (a module-level constant) compiled for PostgreSQL with the value columns
+    of ``params``, once."""
+    keys = tuple(params)
+    found = _prepared.get((id(statement), keys))
+    if found is None or found.statement is not statement:
+        found = _prepared[(id(statement), keys)] = Prepared(statement, keys, dialect)
+    return found
+
+
+def run(session: Session | sa.Connection, statement, params: dict) -> list[tuple]:
+    """``statement`` (a module-level constant) with ``params`` in the session's transaction
+    (or on a connection in a transaction); the rows it returns as tuples (none: ``[]``), the
+    values SQLAlchemy would give.
+
+    The write path's counterpart of :meth:`Database.fetch`: on PostgreSQL the statement runs
+    on the driver's cursor of the transaction's connection, as SQL compiled once (per set of
+    value columns) and prepared by psycopg after a few uses, its parameters bound as
+    SQLAlchemy binds them (the bind processors of their types: UTC times, JSON text); the
+    values of UtcDateTime result columns are converted to UTC. SQLAlchemy's execution
+    machinery (the execution context, its events, the cursor result) cost about as much as
+    the statement itself. Every value an INSERT needs must be given (column defaults are
+    not applied here: ValueError). Errors are raised as SQLAlchemy raises the driver's (a
+    unique key taken: IntegrityError); a connection found broken is invalidated. On SQLite
+    the statement runs through the session's connection."""
+    connection = session.connection() if isinstance(session, Session) else session
+    dialect = connection.dialect
+    if dialect.name != "postgresql":
+        result = connection.execute(statement, params)
+        return [tuple(row) for row in result] if result.returns_rows else []
+    found = prepared(statement, params, dialect)
+    rows = run_sql(connection, found.sql, found.bind(params), found.rows)
+    return [_in_utc(row, found.utc) for row in rows] if found.utc and rows else rows
+
+
+def run_sql(connection: sa.Connection, sql: str, values: dict, rows: bool | None) -> list:
+    """PostgreSQL: ``sql`` (pyformat) with ``values`` on the driver's cursor of
+    ``connection`` (in a transaction); its rows when ``rows`` (None: when it has any), as
+    psycopg gives them. Errors as in :func:`run`."""
+    driver = connection.connection.driver_connection
+    dbapi_error = connection.dialect.loaded_dbapi.Error
+    try:
+        cursor = driver.execute(sql, values)
+        if rows is None:  # (asking the cursor builds a description of every column)
+            rows = cursor.description is not None
+        return cursor.fetchall() if rows else []
+    except dbapi_error as exc:
+        broken = driver.broken or driver.closed
+        if broken:
+            connection.invalidate()
+        raise sa.exc.DBAPIError.instance(
+            sql, None, exc, dbapi_error, connection_invalidated=broken
+        ) from exc
+
+
 class UtcDateTime(sa.TypeDecorator):
     """An aware UTC datetime on every database (SQLite gives naive values back)."""
 

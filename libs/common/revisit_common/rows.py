@@ -35,3 +35,23 @@ def set_columns(row: object, table: sa.Table) -> dict[str, Any]:
     for a Core ``INSERT`` of the row instead of a flush."""
     values = sa.inspect(row).dict
     return {column.key: values[column.key] for column in table.columns if column.key in values}
+
+
+def insert_values(row: object, table: sa.Table) -> dict[str, Any]:
+    """Every column of ``table`` for a Core ``INSERT`` of ``row`` (a new object not in a
+    session, or a plain object with attributes named as the columns) with the same result
+    as :func:`set_columns`' values: a column never set that has no default is NULL. The same
+    columns whatever was set, so the statement is compiled once (:func:`.db.run`, which
+    applies no column defaults: a column with a default left unset is a ValueError here)."""
+    mapped = sa.inspect(row, raiseerr=False)
+    values = vars(row) if mapped is None else mapped.dict
+    out = {}
+    for column in table.columns:
+        key = column.key
+        if key in values:
+            out[key] = values[key]
+        elif column.default is None and column.server_default is None:
+            out[key] = None
+        else:
+            raise ValueError(f"{table.name}.{key} has a default and was not set")
+    return out

@@ -18,7 +18,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from flask import Flask, Response, g, request
 from flask_smorest import Api
@@ -38,6 +38,15 @@ API_PREFIX = "/api/v1"
 # every other request's max_body_bytes. The gateway forwards them under the same limit.
 UPLOAD_PATHS = frozenset({f"{API_PREFIX}/customers/import"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def request_id_of(environ: Mapping) -> str:
+    """The request's id: the caller's ``X-Request-ID`` when it is a plain token of at most
+    128 characters, else a new one."""
+    sent = environ.get("HTTP_X_REQUEST_ID", "")
+    return sent if _REQUEST_ID.match(sent) else uuid.uuid4().hex
+
+
 OPEN_PATHS = ("/healthz", "/readyz", "/metrics", f"{API_PREFIX}/openapi.json")
 INTERNAL_PREFIX = "/internal/"  # service-to-service paths: the internal token only
 
@@ -202,8 +211,7 @@ def create_app(
     def _start():
         g.started = time.perf_counter()
         environ = request.environ
-        rid = environ.get("HTTP_X_REQUEST_ID", "")
-        g.request_id = rid if _REQUEST_ID.match(rid) else uuid.uuid4().hex
+        g.request_id = request_id_of(environ)
         g.identity = None
         path = request.path
         if max_upload_bytes is not None and path in UPLOAD_PATHS:

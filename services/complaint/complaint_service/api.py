@@ -11,6 +11,7 @@ from revisit_common.paging import PageArgs, listing
 from revisit_common.runtime import runtime
 
 from . import lifecycle, service, watch
+from .complaint_view import complaint_response
 from .models import Complaint
 from .schemas import (
     AssignSchema,
@@ -47,7 +48,9 @@ class Complaints(MethodView):
     def post(self, data):
         """Register a complaint: numbered, its time limits set from the tenant's settings."""
         require_role(*STAFF)
-        return use_case.write(service.create_complaint, data, runtime().directory)
+        rt = runtime()
+        complaint = use_case.write(service.create_complaint, data, rt.directory)
+        return complaint_response(complaint, rt.clock(), 201)  # as ComplaintSchema dumps it
 
 
 # Before "/<complaint_id>" (Werkzeug also ranks a fixed path first): "watch" is no id.

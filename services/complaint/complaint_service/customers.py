@@ -12,12 +12,14 @@ event arrives.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from revisit_common import db
 from revisit_common.directory import CustomerLookup
 
 from .models import Complaint, CustomerCopy
@@ -64,11 +66,17 @@ COPY_OF = sa.select(COPIES.c.region, COPIES.c.size_tier, COPIES.c.grade).where(
 )
 
 
-def _copy(session: Session, tenant_id: str, customer_id: str) -> sa.Row | None:
-    found = session.connection().execute(
-        COPY_OF, {"tenant_id": tenant_id, "customer_id": customer_id}
-    )
-    return found.first()
+class Copy(NamedTuple):
+    """What a complaint reads of its customer's copy."""
+
+    region: str
+    size_tier: str | None
+    grade: str | None
+
+
+def _copy(session: Session, tenant_id: str, customer_id: str) -> Copy | None:
+    rows = db.run(session, COPY_OF, {"tenant_id": tenant_id, "customer_id": customer_id})
+    return Copy(*rows[0]) if rows else None
 
 
 def known_customer(
@@ -77,7 +85,7 @@ def known_customer(
     tenant_id: str,
     customer_id: str,
     at: datetime,
-) -> sa.Row | None:
+) -> Copy | None:
     """The region, size tier and grade of the tenant's customer ``customer_id`` from the
     copy, else from the customer service (then added to the copy); None when the tenant has
     no such customer."""

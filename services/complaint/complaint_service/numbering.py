@@ -19,6 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from revisit_common import db
+
 from .models import counters_table
 
 _STATEMENTS: dict[str, sa.Insert] = {}  # per dialect: built once, its values as parameters
@@ -40,5 +42,7 @@ def _statement(dialect: str) -> sa.Insert:
 
 
 def allocate_serial(session: Session, tenant_id: str, period: str) -> int:
+    # db.run: on PostgreSQL compiled once and run on the driver's cursor
     statement = _statement(session.get_bind().dialect.name)
-    return int(session.execute(statement, {"tenant_id": tenant_id, "period": period}).scalar_one())
+    [(value,)] = db.run(session, statement, {"tenant_id": tenant_id, "period": period})
+    return int(value)

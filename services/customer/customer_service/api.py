@@ -11,7 +11,7 @@ from revisit_common.identity import current
 from revisit_common.paging import PageArgs, listing
 
 from . import projects, purchase_recording, service
-from .customer_view import customer_body, customer_view
+from .customer_view import customer_body, customer_of, customer_view
 from .models import Customer, Project, Purchase
 from .schemas import (
     CustomerInSchema,
@@ -46,7 +46,9 @@ class Customers(MethodView):
     @blp.response(201, CustomerOutSchema)
     def post(self, data):
         """Register a customer; its classification is derived from the tenant's policy."""
-        return use_case.write(service.create_customer, data)
+        customer = use_case.write(service.create_customer, data)
+        # rendered as CustomerOutSchema dumps it (customer_view.customer_body)
+        return current_app.json.response(customer_body(customer_of(customer))), 201
 
 
 # The most frequent read: a route of its own (no MethodView, no idempotency wrapper, which
@@ -78,7 +80,9 @@ class Purchases(MethodView):
     @blp.response(201, PurchaseOutSchema)
     def post(self, data, customer_id):
         """Record a purchase; a customer's first purchase leads to a new-customer visit."""
-        return use_case.write(purchase_recording.record_purchase, customer_id, data)
+        purchase = use_case.write(purchase_recording.record_purchase, customer_id, data)
+        # rendered as PurchaseOutSchema dumps it (purchase_recording.purchase_body)
+        return current_app.json.response(purchase_recording.purchase_body(purchase)), 201
 
 
 @blp.route("/<customer_id>/projects")

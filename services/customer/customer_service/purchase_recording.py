@@ -1,12 +1,18 @@
 """Recording a purchase (``POST /customers/{id}/purchases``), the customer service's most
-frequent write, with prepared statements on the session's connection instead of the ORM:
+frequent write, with statements compiled once and run on the transaction's connection
+(:func:`revisit_common.db.run`) instead of the ORM:
 
 1. the customer's row, locked until the transaction ends (PostgreSQL: a second writer of the
    same customer waits, then reads what the first wrote; SQLite's writers queue anyway);
-2. the purchase row, and the purchase added to the customer's running day and month sums;
-3. the customer graded again from those sums (the same ``service.reclassify`` every change
-   uses: CustomerGraded / CustomerRiskChanged on a change) and its derived fields written;
-4. PurchaseRecorded, ``first_purchase`` when the customer had none before.
+2. the purchase row, the purchase added to the customer's running day and month sums, and
+   the windows' totals read (one statement on PostgreSQL, :func:`purchase_sums.record`);
+3. the customer graded again from those totals (the same ``service.reclassify`` every
+   change uses: CustomerGraded / CustomerRiskChanged on a change);
+4. PurchaseRecorded, ``first_purchase`` when the customer had none before, and the
+   customer's derived fields written with the events (one statement on PostgreSQL,
+   :meth:`Outbox.write_with`).
+
+:func:`purchase_body` renders the purchase as ``PurchaseOutSchema`` dumps it.
 
 The work is the same for a customer with ten purchases as for one with ten thousand.
 """
@@ -18,7 +24,7 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from revisit_common import events
+from revisit_common import db, events
 from revisit_common.caller import Caller
 from revisit_common.errors import Invalid, NotFound
 from revisit_common.ids import new_id
@@ -26,15 +32,16 @@ from revisit_common.messaging.outbox import Outbox
 from revisit_common.rows import copied
 
 from . import purchase_sums, service, validity
-from .models import Customer, Purchase
+from .customer_view import iso, money
+from .models import Customer
 
-CUSTOMERS, PURCHASES = Customer.__table__, Purchase.__table__
+CUSTOMERS = Customer.__table__
 LOCKED_CUSTOMER = (
     sa.select(CUSTOMERS)
     .where(CUSTOMERS.c.id == sa.bindparam("id"), CUSTOMERS.c.tenant_id == sa.bindparam("tenant"))
     .with_for_update()
 )
-INSERT_PURCHASE = sa.insert(PURCHASES)
+COLUMNS = tuple(column.key for column in LOCKED_CUSTOMER.selected_columns)
 # the columns a purchase changes: what grading derives, and the count
 UPDATE_CUSTOMER = sa.update(CUSTOMERS).where(CUSTOMERS.c.id == sa.bindparam("customer_id"))
 WRITTEN = (
@@ -48,13 +55,13 @@ def record_purchase(
 ) -> dict:
     """Record a purchase of the caller's tenant's customer; the purchase as rendered."""
     connection = session.connection()
-    found = connection.execute(LOCKED_CUSTOMER, {"id": customer_id, "tenant": caller.tenant_id})
-    row = found.mappings().first()
-    if row is None:
+    rows = db.run(connection, LOCKED_CUSTOMER, {"id": customer_id, "tenant": caller.tenant_id})
+    if not rows:
         raise NotFound("customer")
-    if validity.in_future(data["purchased_at"], caller.now()):
+    now = caller.now()
+    if validity.in_future(data["purchased_at"], now):
         raise Invalid({"purchased_at": ["must not be in the future"]})
-    customer = SimpleNamespace(**row)
+    customer = SimpleNamespace(**dict(zip(COLUMNS, rows[0], strict=True)))
     first = not customer.purchase_count
     purchase = {
         "id": new_id(),
@@ -64,14 +71,14 @@ def record_purchase(
         "product": data["product"],
         "quantity": data.get("quantity", 1),
         "purchased_at": data["purchased_at"],
-        "created_at": caller.now(),
+        "created_at": now,
     }
-    connection.execute(INSERT_PURCHASE, purchase)
-    purchase_sums.add(session, customer.id, purchase["amount"], purchase["purchased_at"])
+    policy, timezone = service.policy_for(session, caller.tenant_id)
+    sums = purchase_sums.record(session, purchase, service.local_today(timezone, now))
     customer.purchase_count += 1
-    service.reclassify(session, outbox, customer, caller)
-    written = {name: getattr(customer, name) for name in WRITTEN}
-    connection.execute(UPDATE_CUSTOMER, {"customer_id": customer.id, **written})
+    service.reclassify(
+        session, outbox, customer, caller, policy=policy, timezone=timezone, at=now, sums=sums
+    )
     service.publish(
         session,
         outbox,
@@ -87,4 +94,21 @@ def record_purchase(
             quantity=purchase["quantity"],
         ),
     )
+    # the customer's derived fields written with the events: one statement on PostgreSQL
+    written = {name: getattr(customer, name) for name in WRITTEN}
+    outbox.write_with(session, UPDATE_CUSTOMER, {**written, "customer_id": customer.id})
     return purchase
+
+
+def purchase_body(purchase: dict) -> dict:
+    """``PurchaseOutSchema().dump(purchase)`` for a purchase :func:`record_purchase` returns
+    (the unit tests hold the two equal)."""
+    return {
+        "id": purchase["id"],
+        "customer_id": purchase["customer_id"],
+        "amount": money(purchase["amount"]),
+        "product": purchase["product"],
+        "quantity": purchase["quantity"],
+        "purchased_at": iso(purchase["purchased_at"]),
+        "created_at": iso(purchase["created_at"]),
+    }

@@ -11,10 +11,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from . import purchase_windows as windows
-from .models import PurchaseSum
+from revisit_common import db
 
-SUMS = PurchaseSum.__table__
+from . import purchase_windows as windows
+from .models import Purchase, PurchaseSum
+
+SUMS, PURCHASES = PurchaseSum.__table__, Purchase.__table__
 
 
 def _upsert(insert) -> sa.Insert:
@@ -68,6 +70,62 @@ def _totals() -> sa.Select:
 
 
 TOTALS = _totals()
+INSERT_PURCHASE = sa.insert(PURCHASES)
+
+
+def _recorded() -> sa.Select:
+    """PostgreSQL: the purchase inserted, added to its day's and its month's sums, and the
+    windows' totals read, in one statement. Its SELECT reads the sums as they were before the
+    statement (a data-modifying CTE's changes are not visible to the rest of its
+    statement): :func:`record` adds the purchase itself."""
+    purchase = sa.insert(PURCHASES).values(
+        {column.key: sa.bindparam(f"p_{column.key}") for column in PURCHASES.columns}
+    )
+    both = [
+        {"customer_id": sa.bindparam("customer_id"), "span": span, "start": sa.bindparam(span)}
+        for span in (windows.DAY, windows.MONTH)
+    ]
+    sums = postgresql.insert(SUMS).values(
+        [{**row, "amount_cents": sa.bindparam("amount_cents"), "count": 1} for row in both]
+    )
+    sums = sums.on_conflict_do_update(
+        index_elements=[SUMS.c.customer_id, SUMS.c.span, SUMS.c.start],
+        set_={
+            "amount_cents": SUMS.c.amount_cents + sums.excluded.amount_cents,
+            "count": SUMS.c.count + 1,
+        },
+    )
+    return TOTALS.add_cte(purchase.cte("purchase"), sums.cte("sums"))
+
+
+RECORDED = _recorded()
+
+
+def record(session: Session, purchase: dict, today: date) -> tuple[Decimal, int, Decimal]:
+    """Insert ``purchase`` (a purchases row, every column), add it to its day's and its
+    month's sums, and give the customer's windows on ``today`` with it (:func:`totals`):
+    one statement on PostgreSQL. The totals are read before the sums are added to, then
+    the purchase is added to them as the stored sums will count it."""
+    customer_id = purchase["customer_id"]
+    amount_cents = windows.cents(purchase["amount"])
+    (_, day), (_, month) = windows.sums_for(purchase["purchased_at"])
+    bounds = _bounds(windows.selection(today))
+    if session.get_bind().dialect.name == "postgresql":
+        values = {f"p_{name}": value for name, value in purchase.items()}
+        values.update(bounds, customer_id=customer_id, amount_cents=amount_cents)
+        values.update({windows.DAY: day, windows.MONTH: month})
+        (before,) = db.run(session, RECORDED, values)
+    else:
+        (before,) = db.run(session, TOTALS, {**bounds, "customer_id": customer_id})
+        db.run(session, INSERT_PURCHASE, purchase)
+        add(session, customer_id, purchase["amount"], purchase["purchased_at"])
+    sums = {(windows.DAY, day): (amount_cents, 1), (windows.MONTH, month): (amount_cents, 1)}
+    last, count, prev = windows.window_totals(sums, today)
+    return (
+        windows.amount_of(int(before[0]) + last),
+        int(before[1]) + count,
+        windows.amount_of(int(before[2]) + prev),
+    )
 
 
 def add(session: Session, customer_id: str, amount: Decimal, purchased_at: datetime) -> None:
@@ -85,21 +143,22 @@ def add(session: Session, customer_id: str, amount: Decimal, purchased_at: datet
 def totals(session: Session, customer_id: str, today: date) -> tuple[Decimal, int, Decimal]:
     """``(last_12m, count_12m, prev_12m)`` of a customer on ``today``: one query over at most
     about 90 sums (:func:`purchase_windows.selection`)."""
-    chosen = windows.selection(today)
+    bounds = _bounds(windows.selection(today))
+    row = session.execute(TOTALS, {**bounds, "customer_id": customer_id}).one()
+    return windows.amount_of(row[0]), int(row[1]), windows.amount_of(row[2])
+
+
+def _bounds(chosen: windows.Selection) -> dict[str, date]:
+    """The bound values of :data:`TOTALS` for ``chosen``, but the customer."""
     (day0_low, day0_high), (day1_low, day1_high) = chosen.day_ranges
     (month0_low, month0_high), (month1_low, _) = chosen.month_ranges
-    row = session.execute(
-        TOTALS,
-        {
-            "customer_id": customer_id,
-            "year_ago": chosen.year_ago,
-            "day0_low": day0_low,
-            "day0_high": day0_high,
-            "day1_low": day1_low,
-            "day1_high": day1_high,
-            "month0_low": month0_low,
-            "month0_high": month0_high,
-            "month1_low": month1_low,
-        },
-    ).one()
-    return windows.amount_of(row[0]), int(row[1]), windows.amount_of(row[2])
+    return {
+        "year_ago": chosen.year_ago,
+        "day0_low": day0_low,
+        "day0_high": day0_high,
+        "day1_low": day1_low,
+        "day1_high": day1_high,
+        "month0_low": month0_low,
+        "month0_high": month0_high,
+        "month1_low": month1_low,
+    }

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +20,7 @@ from revisit_common.caller import Caller
 from revisit_common.errors import Conflict, Invalid, NotFound
 from revisit_common.ids import new_id
 from revisit_common.messaging.outbox import Outbox
-from revisit_common.rows import copied, set_columns
+from revisit_common.rows import copied, insert_values, set_columns
 
 from . import contacts, domain, purchase_sums, validity
 from .models import Contact, Customer, Repair
@@ -110,16 +111,25 @@ def flush_unique(session: Session, data: dict) -> None:
 
 CUSTOMERS, CONTACTS = Customer.__table__, Contact.__table__
 INSERT_CUSTOMER, INSERT_CONTACTS = sa.insert(CUSTOMERS), sa.insert(CONTACTS)
+# The columns of a customer being registered that are NULL unless given (those with a
+# default are set by create_customer and derive; insert_values refuses one left unset).
+UNSET = {
+    column.key: None
+    for column in CUSTOMERS.columns
+    if column.default is None and column.server_default is None
+}
 
 
-def insert_new(session: Session, customer: Customer, data: dict) -> None:
+def insert_new(session: Session, outbox: Outbox, customer: SimpleNamespace, data: dict) -> None:
     """Insert a customer being registered and its contacts: two statements on the session's
     connection instead of the unit of work's flush (the object is not added to the session;
-    nothing in the transaction reads it back). The unique external_id taken meanwhile by a
-    concurrent write is a 409, as in :func:`flush_unique`."""
+    nothing in the transaction reads it back), the customer's compiled once and written
+    with the events published so far (:meth:`Outbox.write_with`: one statement on
+    PostgreSQL). The unique external_id taken meanwhile by a concurrent write is a 409, as
+    in :func:`flush_unique`."""
     connection = session.connection()
     try:
-        connection.execute(INSERT_CUSTOMER, set_columns(customer, CUSTOMERS))
+        outbox.write_with(session, INSERT_CUSTOMER, insert_values(customer, CUSTOMERS))
     except IntegrityError:
         if data.get("external_id") is None:
             raise
@@ -147,17 +157,27 @@ def has_purchases(session: Session, customer: Customer) -> bool:
     return bool(customer.purchase_count)
 
 
+Totals = tuple[Decimal, int, Decimal]  # last 12 months, their count, previous 12 months
+
+
 def facts_of(
-    session: Session, customer: Customer, today: date, *, new: bool = False
+    session: Session,
+    customer: Customer,
+    today: date,
+    *,
+    new: bool = False,
+    sums: Totals | None = None,
 ) -> domain.CustomerFacts:
     """What the classification reads of a customer: its running purchase sums, never its
-    purchases one by one; one being registered (``new``) has none, so none are looked up."""
+    purchases one by one; one being registered (``new``) has none, so none are looked up;
+    ``sums``: its windows on ``today`` (:func:`purchase_sums.totals`), read by the caller."""
     recorded = not new and has_purchases(session, customer)
-    last, count, prev = (
-        purchase_sums.totals(session, customer.id, today)
-        if recorded
-        else (Decimal(0), 0, Decimal(0))
-    )
+    if not recorded:
+        last, count, prev = Decimal(0), 0, Decimal(0)
+    elif sums is not None:
+        last, count, prev = sums
+    else:
+        last, count, prev = purchase_sums.totals(session, customer.id, today)
     cutoff = (today - timedelta(days=365)).isoformat()
     complaints = sum(1 for day in customer.complaint_dates or () if day > cutoff)
     return domain.CustomerFacts(
@@ -188,10 +208,15 @@ def reclassify(
     *,
     policy: domain.ClassificationPolicy | None = None,
     timezone: str | None = None,
+    at: datetime | None = None,
+    sums: Totals | None = None,
 ) -> domain.Classification:
-    """Recompute the derived fields; publish CustomerGraded / CustomerRiskChanged on change."""
+    """Recompute the derived fields; publish CustomerGraded / CustomerRiskChanged on change.
+    ``at``: the instant graded (the caller's now by default); ``sums``: the customer's
+    windows on the tenant's day of ``at``, when the caller has read them."""
     old_grade, old_risk = customer.grade, customer.risk_level
-    result = derive(session, customer, caller.now(), policy=policy, timezone=timezone)
+    at = caller.now() if at is None else at
+    result = derive(session, customer, at, policy=policy, timezone=timezone, sums=sums)
     announce(session, outbox, customer, caller, old_grade, old_risk)
     return result
 
@@ -204,15 +229,17 @@ def derive(
     policy: domain.ClassificationPolicy | None = None,
     timezone: str | None = None,
     new: bool = False,
+    sums: Totals | None = None,
 ) -> domain.Classification:
     """Set the customer's derived fields from its facts and the tenant's policy, as graded at
     ``at``; the annual purchase amount follows its recorded purchases once it has some
-    (``new``: a customer being registered, which has none)."""
+    (``new``: a customer being registered, which has none; ``sums``: as for
+    :func:`facts_of`)."""
     if policy is None or timezone is None:
         policy, timezone = policy_for(session, customer.tenant_id)
     today = local_today(timezone, at)
     with session.no_autoflush:
-        facts = facts_of(session, customer, today, new=new)
+        facts = facts_of(session, customer, today, new=new, sums=sums)
         result = domain.classify(facts, policy, today)
     customer.annual_purchase_amount = facts.annual_purchase_amount
     customer.size_tier = result.size_tier
@@ -298,28 +325,34 @@ def create_customer(
     *,
     policy: domain.ClassificationPolicy | None = None,
     timezone: str | None = None,
-) -> Customer:
+) -> SimpleNamespace:
     """Register a customer (``policy`` and ``timezone``: the tenant's, when the caller has
-    them already, as an import of many has)."""
+    them already, as an import of many has); the customer registered, as a plain object
+    with the columns of a Customer and its contacts. (Not an ORM object: it is inserted by
+    Core statements and never read back in the transaction, and the ORM's instrumented
+    attributes cost a tenth of the whole request.)"""
     check_external_id(session, caller.tenant_id, data, None)
     stamp = caller.now()
     fields = {k: data[k] for k in EDITABLE if k in data}
-    customer = Customer(
-        id=new_id(),
-        tenant_id=caller.tenant_id,
-        satisfaction_levels=[],
-        complaint_dates=[],
-        purchase_count=0,
-        created_at=stamp,
-        updated_at=stamp,
-        **fields,
+    customer = SimpleNamespace(
+        **{
+            **UNSET,
+            "id": new_id(),
+            "tenant_id": caller.tenant_id,
+            "satisfaction_levels": [],
+            "complaint_dates": [],
+            "purchase_count": 0,
+            "created_at": stamp,
+            "updated_at": stamp,
+            **fields,
+            "overdue_days": fields.get("overdue_days") or 0,
+            "legal_dispute": bool(fields.get("legal_dispute")),
+            "credit_rating": fields.get("credit_rating") or "good",
+        },
+        contacts=[],
     )
-    customer.overdue_days = customer.overdue_days or 0
-    customer.legal_dispute = bool(customer.legal_dispute)
-    customer.credit_rating = customer.credit_rating or "good"
     changes = contacts.write_contacts(customer, data.get("contacts") or [])
     derive(session, customer, stamp, policy=policy, timezone=timezone, new=True)
-    insert_new(session, customer, data)
     publish(
         session,
         outbox,
@@ -333,6 +366,7 @@ def create_customer(
     )
     announce(session, outbox, customer, caller, None, None)
     publish_contact_dates(session, outbox, caller, customer, changes)
+    insert_new(session, outbox, customer, data)  # (with the events: see there)
     return customer
 
 

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import NamedTuple
 
 from flask import Flask, current_app, g, request
 from flask_smorest import abort
 
+from revisit_common.identity import Identity
 from revisit_common.problems import problem_response
 from revisit_common.runtime import runtime
 from revisit_common.webapp import API_PREFIX
@@ -34,11 +36,24 @@ TENANTS_PATH = f"{API_PREFIX}/tenants"
 # Paths under these prefixes carry their own credential (a token in the URL).
 PUBLIC_PREFIXES = (f"{API_PREFIX}/survey-responses/",)
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="revisit"'}
+# Where fastpath.py leaves its key lookup for this hook when it hands a request on (a
+# LookedUp, or the exception the lookup raised), so the key is not looked up twice.
+# (A WSGI server puts request headers under HTTP_*: a client cannot set this.)
+KEY_LOOKUP = "revisit.gateway.key_lookup"
+
+
+class LookedUp(NamedTuple):
+    identity: Identity | None  # None: unknown, revoked, or acting for a person who left
 
 
 def bearer_token() -> str | None:
     """The bearer credential of the request, or None."""
-    header = request.environ.get("HTTP_AUTHORIZATION", "")
+    return bearer_of(request.environ)
+
+
+def bearer_of(environ: dict) -> str | None:
+    """:func:`bearer_token` of the request whose WSGI environ is ``environ``."""
+    header = environ.get("HTTP_AUTHORIZATION", "")
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
@@ -97,7 +112,13 @@ def identify_request():
     if token is None:
         g.refusal = (401, "missing API key (Authorization: Bearer <key>)", CHALLENGE)
         return
-    identity = store().find_key(token)
+    looked_up = request.environ.pop(KEY_LOOKUP, None)
+    if looked_up is None:
+        identity = store().find_key(token)
+    elif isinstance(looked_up, Exception):
+        raise looked_up  # answered as a failed lookup is (503 when unreachable)
+    else:
+        identity = looked_up.identity
     if identity is None:
         g.refusal = (401, "invalid or revoked API key", CHALLENGE)
         return

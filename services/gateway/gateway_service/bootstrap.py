@@ -19,6 +19,7 @@ from revisit_common.runtime import ServiceRuntime, ServiceSpec
 
 from . import agenda, audit, auth, internal, openapi, proxy, ratelimit, settings_owners
 from .api import BLUEPRINTS
+from .fastpath import ForwardedReads
 from .options import GatewayOptions
 from .proxy import HttpTransport, InProcessTransport, Transport
 from .store import Store
@@ -78,6 +79,15 @@ def create_gateway_app(
     internal.install(app, runtime.internal_token)
     settings_owners.install(app, transports if owners is None else owners, runtime.internal_token)
     openapi.install(app, transports, runtime.internal_token)
+    # Forwarded reads without Flask's request machinery (fastpath.py), the rest as above.
+    app.wsgi_app = ForwardedReads(
+        app.wsgi_app,
+        service=runtime.name,
+        store=app.extensions["gateway_store"],
+        transports=transports,
+        internal_token=runtime.internal_token,
+        limiter=limiter,
+    )
     return app
 
 

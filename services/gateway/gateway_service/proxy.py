@@ -29,6 +29,7 @@ from urllib.parse import quote, quote_from_bytes, urlsplit
 
 from flask import Flask, Response, g, request
 from flask_smorest import abort
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from revisit_common.identity import TOKEN_HEADER, Identity
@@ -80,6 +81,7 @@ PASSED_RESPONSE_HEADERS = (
     "Idempotent-Replayed",
 )
 PROXY_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+PROXY_RULE = f"{API_PREFIX}/<path:rest>"  # the catch-all route (and its metrics label)
 # What may stay unquoted in a forwarded path (RFC 3986 pchar and "/"); the rest is quoted.
 PATH_SAFE = "/:@!$&'()*+,;=-._~"
 # What may stay unquoted in a forwarded query string (RFC 3986 query characters, and "%"
@@ -458,8 +460,7 @@ class _Connection:
         if len(body) >= 65536:
             self.sock.sendall(body)
         while True:
-            version, status = self._status_line()
-            headers = self._headers()
+            version, status, headers = self._head()
             if not 100 <= status < 200 or status == 101:
                 break  # (an interim 1xx answer is followed by the real one)
         values = {}
@@ -482,8 +483,33 @@ class _Connection:
             raise ValueError("line too long")
         return line
 
+    def _head(self) -> tuple[str, int, list[tuple[str, str]]]:
+        """An answer's status line and headers. A head already received whole, with CRLF
+        line ends only (what our services send), is split at once; any other is read
+        line by line, with the same result."""
+        received = self.rfile.peek(MAX_LINE)
+        end = received.find(b"\r\n\r\n")
+        if end < 0 or received.count(b"\n", 0, end) != received.count(b"\r\n", 0, end):
+            version, status = self._status_line()
+            return version, status, self._headers()
+        lines = self.rfile.read(end + 4)[:end].decode("latin-1").split("\r\n")
+        version, status = self._status(lines[0])
+        if len(lines) > MAX_HEADERS + 1:
+            raise ValueError("too many headers")
+        headers = []
+        for line in lines[1:]:
+            name, sep, value = line.partition(":")
+            if not sep:
+                raise ValueError(f"bad header line {line[:100]!r}")
+            headers.append((name.strip(), value.strip()))
+        return version, status, headers
+
     def _status_line(self) -> tuple[str, int]:
-        parts = self._line().decode("latin-1").rstrip("\r\n").split(" ", 2)
+        return self._status(self._line().decode("latin-1").rstrip("\r\n"))
+
+    @staticmethod
+    def _status(line: str) -> tuple[str, int]:
+        parts = line.split(" ", 2)
         if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
             raise ValueError(f"bad status line {parts!r}")
         return parts[0], int(parts[1])
@@ -580,10 +606,17 @@ def identity_headers(identity: Identity, internal_token: str) -> dict[str, str]:
 def outgoing_headers(internal_token: str) -> dict[str, str]:
     """The headers a forwarded request carries: allowed client headers, the request id,
     and the identity (for public paths only the internal token, which says "via gateway")."""
-    environ = request.environ
+    return forwarded_headers(
+        request.environ, g.get("request_id"), g.get("identity"), internal_token
+    )
+
+
+def forwarded_headers(
+    environ: Mapping, request_id: str | None, identity: Identity | None, internal_token: str
+) -> dict[str, str]:
+    """:func:`outgoing_headers` of the request whose WSGI environ is ``environ``."""
     headers = {name: environ[key] for key, name in _FORWARDED_ENVIRON if key in environ}
-    headers["X-Request-ID"] = g.get("request_id") or ""
-    identity = g.get("identity")
+    headers["X-Request-ID"] = request_id or ""
     if identity is not None:
         headers.update(identity_headers(identity, internal_token))
     else:
@@ -591,17 +624,53 @@ def outgoing_headers(internal_token: str) -> dict[str, str]:
     return headers
 
 
-def to_flask_response(resp: ForwardResponse) -> Response:
+def passed_headers(resp: ForwardResponse) -> list[tuple[str, str]]:
+    """The service's headers the client gets: the first of each of
+    :data:`PASSED_RESPONSE_HEADERS`, in that order, named as there."""
     passed: dict[str, str] = {}
     for name, value in resp.headers:
         canonical = _PASSED_LOWER.get(name.lower())
         if canonical is not None and canonical not in passed:  # the first of each, as before
             passed[canonical] = value
+    return [(name, passed[name]) for name in PASSED_RESPONSE_HEADERS if name in passed]
+
+
+def to_flask_response(resp: ForwardResponse) -> Response:
     out = Response(resp.body if resp.stream is None else resp.stream, status=resp.status)
     out.headers.pop("Content-Type", None)
     # in the same order as before, added at once (none of them is there yet)
-    out.headers.extend([(name, passed[name]) for name in PASSED_RESPONSE_HEADERS if name in passed])
+    out.headers.extend(passed_headers(resp))
     return out
+
+
+# What werkzeug rewrites on the way out (Response.get_wsgi_headers), or refuses.
+_REWRITTEN = frozenset({"location", "content-location"})
+
+
+def wsgi_answer(
+    resp: ForwardResponse, request_id: str
+) -> tuple[str, list[tuple[str, str]], bytes] | None:
+    """The WSGI status, headers and body of ``to_flask_response(resp)`` with ``X-Request-ID``
+    set to ``request_id`` (as webapp's after-request hook sets it), made without a Response
+    object; None when werkzeug would change something on the way out (an answer without
+    a body or whose length it leaves out, a location it rewrites, a streamed body, a value
+    it refuses): then :func:`to_flask_response` makes it."""
+    status = resp.status
+    if resp.stream is not None or status < 200 or status in (204, 304):
+        return None
+    headers = [("Content-Length", str(len(resp.body)))]
+    replaced = False  # the service's X-Request-ID is replaced where it is, else added last
+    for name, value in passed_headers(resp):
+        if name.lower() in _REWRITTEN or "\r" in value or "\n" in value:
+            return None
+        if name == "X-Request-ID":
+            value, replaced = request_id, True
+        headers.append((name, value))
+    if not replaced:
+        headers.append(("X-Request-ID", request_id))
+    phrase = HTTP_STATUS_CODES.get(status)
+    line = f"{status} {phrase.upper()}" if phrase else f"{status} UNKNOWN"
+    return line, headers, resp.body
 
 
 def buffer_chunked_body():
@@ -654,20 +723,25 @@ def forward(transports: Mapping[str, Transport], internal_token: str) -> Respons
     )
     try:
         resp = (transport.open if streamed(method, path) else transport.send)(outgoing)
-    except ServiceTimeout as exc:
-        log.warning("service %s timed out: %s", service, exc)
-        return problem_response(
-            504, f"the {service} service did not answer in time", request_id=g.get("request_id")
-        )
-    except ServiceUnavailable as exc:
-        log.warning("service %s unavailable: %s", service, exc)
-        return problem_response(
-            503,
-            f"the {service} service is unavailable, try again shortly",
-            headers={"Retry-After": "2"},
-            request_id=g.get("request_id"),
-        )
+    except (ServiceTimeout, ServiceUnavailable) as exc:
+        return failure_response(service, exc, g.get("request_id"))
     return to_flask_response(resp)
+
+
+def failure_response(service: str, exc: Exception, request_id: str | None) -> Response:
+    """The answer when ``service`` could not be reached (503) or did not answer (504)."""
+    if isinstance(exc, ServiceTimeout):
+        log.warning("service %s timed out: %s", service, exc, extra={"request_id": request_id})
+        return problem_response(
+            504, f"the {service} service did not answer in time", request_id=request_id
+        )
+    log.warning("service %s unavailable: %s", service, exc, extra={"request_id": request_id})
+    return problem_response(
+        503,
+        f"the {service} service is unavailable, try again shortly",
+        headers={"Retry-After": "2"},
+        request_id=request_id,
+    )
 
 
 def streamed(method: str, path: str) -> bool:
@@ -693,6 +767,4 @@ def install(
     def proxy(rest: str):
         return forward(attached, internal_token)
 
-    app.add_url_rule(
-        f"{API_PREFIX}/<path:rest>", endpoint="proxy", view_func=proxy, methods=PROXY_METHODS
-    )
+    app.add_url_rule(PROXY_RULE, endpoint="proxy", view_func=proxy, methods=PROXY_METHODS)

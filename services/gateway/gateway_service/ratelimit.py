@@ -145,19 +145,25 @@ class GatewayLimiter:
         if not request.path.startswith(API_PREFIX + "/"):
             return None  # health, readiness, metrics
         key, authenticated = counter()
+        return self.count(key, authenticated, g.get("request_id"))
+
+    def count(self, key: str, authenticated: bool, request_id: str | None):
+        """Count one request in counter ``key`` (:func:`counter`): None within the limits,
+        else the 429 answer."""
         items = self.per_key if authenticated else self.per_ip
-        if not items:
-            return None
         for item in items:
             within, window_end = self._hit(item, key)
             if not within:
-                log.info("rate limit exceeded", extra={"limit": str(item), "counter": key})
+                log.info(
+                    "rate limit exceeded",
+                    extra={"limit": str(item), "counter": key, "request_id": request_id},
+                )
                 wait = window_end - time.time()
                 return problem_response(
                     429,
                     f"rate limit exceeded ({item}); retry later",
                     headers={"Retry-After": str(max(1, math.ceil(wait)))},
-                    request_id=g.get("request_id"),
+                    request_id=request_id,
                 )
         return None
 

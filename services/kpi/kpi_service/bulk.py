@@ -26,8 +26,21 @@ from sqlalchemy.orm import Session
 from revisit_common import tenant_settings
 from revisit_common.messaging.envelope import Envelope
 
+from . import customer_periods
+from .customer_periods import COLUMNS as CUSTOMER_COLUMNS
+from .customer_periods import COUNTER_KEY, MEMBER_KEY
 from .domain import COUNTS
-from .models import AGGREGATES, event_log, facts, totals, totals_versions
+from .models import (
+    AGGREGATES,
+    PLAIN_PLACES,
+    customer_spans,
+    event_log,
+    facts,
+    purchase_amounts,
+    span_customers,
+    totals,
+    totals_versions,
+)
 
 FACT_KEY = ("tenant_id", "kind", "entity_id")
 FACT_DAYS = ("day", "limit_day")  # written with every fact (domain.fact_days)
@@ -161,8 +174,13 @@ def _read_sqlite(session: Session, keys: list[Key]) -> dict[Key, tuple]:
 # --------------------------------------------------------------------------- write
 
 
+def _counted(table: sa.Table) -> tuple[str, ...]:
+    """The count columns of an aggregate table or of ``kpi_customer_spans``."""
+    return CUSTOMER_COLUMNS if table is customer_spans else COUNTS
+
+
 def _zero(table: sa.Table) -> str:
-    return " AND ".join(f"{table.name}.{name} = 0" for name in COUNTS)
+    return " AND ".join(f"{table.name}.{name} = 0" for name in _counted(table))
 
 
 @lru_cache(maxsize=1)
@@ -173,9 +191,12 @@ def _write_statement() -> sa.TextClause:
     sets = ", ".join(f"{name} = u.{name}" for name in written)
     parts = [
         f"new_facts AS (INSERT INTO {facts.name} ({keys}, {', '.join(written)}, updated_at) "
-        f"SELECT {keys}, {', '.join(written)}, :now FROM {_rows(values, 'inserts')})",
+        f"SELECT {keys}, {', '.join(written)}, :now FROM {_rows(values, 'inserts')} "
+        f"RETURNING {', '.join(AMOUNT_FACT)})",
         f"changed_facts AS (UPDATE {facts.name} AS f SET {sets}, "
-        f"updated_at = :now FROM {_rows(values, 'updates')} WHERE {_on(FACT_KEY, 'f')})",
+        f"updated_at = :now FROM {_rows(values, 'updates')} WHERE {_on(FACT_KEY, 'f')} "
+        f"RETURNING {', '.join(f'f.{n}' for n in AMOUNT_FACT)})",
+        *_amount_parts(),
     ]
     parts.append(_raise_versions())
     zeros = []
@@ -196,7 +217,87 @@ def _write_statement() -> sa.TextClause:
             f"SELECT '{table.name}' AS aggregate, row_to_json(z) AS bucket "
             f"FROM add_{table.name} AS z WHERE z.zero"
         )
+    members, zero = _customer_parts()
+    parts += members
+    zeros.append(zero)
     return sa.text(f"WITH {', '.join(parts)} {' UNION ALL '.join(zeros)}")
+
+
+# A fact's columns the purchases' sums take (the derived ones as the database derives them)
+AMOUNT_FACT = ("tenant_id", "kind", "day", "units", "cents", "places")
+PLAIN = [f"plain_{n}" for n in PLAIN_PLACES]
+
+
+def _amount_parts() -> list[str]:
+    """The purchases' sums (``kpi_purchase_amounts``) moved by the purchases written: less
+    their rows as they were (``:purchases``, the keys of the purchases updated: this
+    statement's snapshot still holds their old derived columns), plus the rows written
+    (their RETURNING), per day and month."""
+    table = purchase_amounts.name
+    key = _rows((facts.c[n] for n in FACT_KEY), "purchases", "p")
+    taken = ", ".join(f"f.{n}" for n in AMOUNT_FACT)
+    moved = " UNION ALL ".join(
+        f"SELECT {', '.join(AMOUNT_FACT)}, {sign} AS sign FROM {source} "
+        f"WHERE kind = 'purchase' AND day IS NOT NULL"
+        for source, sign in (("new_facts", 1), ("changed_facts", 1), ("old_purchases", -1))
+    )
+    first_day = (
+        "CASE s.span WHEN 'day' THEN m.day ELSE CAST(date_trunc('month', m.day) AS date) END"
+    )
+    plain = ", ".join(
+        f"sum(CASE WHEN m.cents IS NOT NULL AND m.places = {n} THEN m.sign ELSE 0 END)"
+        for n in PLAIN_PLACES
+    )
+    columns = ", ".join(("tenant_id", "span", "first_day", "units", "cents", *PLAIN))
+    adds = ", ".join(f"{n} = {table}.{n} + excluded.{n}" for n in ("units", "cents", *PLAIN))
+    return [
+        f"old_purchases AS (SELECT {taken} FROM {facts.name} AS f JOIN {key} "
+        f"ON {_on(FACT_KEY, 'f', 'p')})",
+        f"moved_purchases AS ({moved})",
+        f"add_{table} AS (INSERT INTO {table} ({columns}) "
+        f"SELECT m.tenant_id, s.span, {first_day}, sum(m.sign * coalesce(m.units, 0)), "
+        f"sum(m.sign * coalesce(m.cents, 0)), {plain} "
+        f"FROM moved_purchases AS m CROSS JOIN (VALUES ('day'), ('month')) AS s(span) "
+        f"GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 "
+        f"ON CONFLICT (tenant_id, span, first_day) DO UPDATE SET {adds})",
+    ]
+
+
+def _customer_parts() -> tuple[list[str], str]:
+    """The customers' rows of a span (``kpi_customer_spans``) added to, and the counters of
+    their spans (``kpi_span_customers``) moved by the rows whose counts crossed zero: a
+    row's count before is the one it returns less the one added (the row locked by the
+    upsert: exact with concurrent writers). The rows back at zero are returned to prune."""
+    table, counters = customer_spans.name, span_customers.name
+    keys, cols = ", ".join(MEMBER_KEY), ", ".join(CUSTOMER_COLUMNS)
+    added = _rows([customer_spans.c[n] for n in (*MEMBER_KEY, *CUSTOMER_COLUMNS)], table, "d")
+    values = ", ".join([*MEMBER_KEY, *(f"coalesce({n}, 0)" for n in CUSTOMER_COLUMNS)])
+    adds = ", ".join(f"{n} = {table}.{n} + excluded.{n}" for n in CUSTOMER_COLUMNS)
+    returned = ", ".join(f"{table}.{n}" for n in (*MEMBER_KEY, *CUSTOMER_COLUMNS))
+    crossed = ", ".join(
+        f"CAST(n.{c} > 0 AS int) - CAST(n.{c} - coalesce(d.{c}, 0) > 0 AS int) AS {c}"
+        for c in CUSTOMER_COLUMNS
+    )
+    moved = " OR ".join(f"{c} <> 0" for c in CUSTOMER_COLUMNS)
+    counter_keys = ", ".join(COUNTER_KEY)
+    sums = ", ".join(f"sum({c})" for c in CUSTOMER_COLUMNS)
+    raises = ", ".join(f"{c} = {counters}.{c} + excluded.{c}" for c in CUSTOMER_COLUMNS)
+    parts = [
+        f"add_{table} AS (INSERT INTO {table} ({keys}, {cols}) "
+        f"SELECT {values} FROM {_rows(customer_spans.c, table)} "
+        f"ON CONFLICT ({keys}) DO UPDATE SET {adds} "
+        f"RETURNING {returned}, {_zero(customer_spans)} AS zero)",
+        f"add_{counters} AS (INSERT INTO {counters} ({counter_keys}, {cols}) "
+        f"SELECT {counter_keys}, {sums} FROM (SELECT n.tenant_id, n.span, n.first_day, "
+        f"{crossed} FROM add_{table} AS n JOIN {added} ON {_on(MEMBER_KEY, 'n', 'd')}) AS m "
+        f"WHERE {moved} GROUP BY {counter_keys} ORDER BY {counter_keys} "
+        f"ON CONFLICT ({counter_keys}) DO UPDATE SET {raises})",
+    ]
+    zero = (
+        f"SELECT '{table}' AS aggregate, row_to_json(z) AS bucket "
+        f"FROM (SELECT {keys} FROM add_{table} WHERE zero) AS z"
+    )
+    return parts, zero
 
 
 def _raise_versions() -> str:
@@ -215,7 +316,7 @@ def _raise_versions() -> str:
 
 @lru_cache(maxsize=4)
 def _prune_statement(name: str) -> sa.TextClause:
-    table = {t.name: t for t in AGGREGATES}[name]
+    table = {t.name: t for t in (*AGGREGATES, customer_spans)}[name]
     keys = list(table.primary_key.columns)
     return sa.text(
         f"DELETE FROM {table.name} USING {_rows(keys)} "
@@ -224,7 +325,12 @@ def _prune_statement(name: str) -> sa.TextClause:
 
 
 def write(
-    session: Session, inserts: list[dict], updates: list[dict], counts: dict[str, list], now
+    session: Session,
+    inserts: list[dict],
+    updates: list[dict],
+    counts: dict[str, list],
+    now,
+    members: list[dict] = (),
 ) -> None:
     """New facts (a key another writer creates first is an IntegrityError, as with one
     insert each) and changed ones (rows: tenant_id, kind, entity_id, state, applied); then
@@ -232,11 +338,18 @@ def write(
     add, the others zero, in bucket order) the counts added, each bucket created at zero
     when missing, and the buckets whose counts all came back to zero deleted; and the totals
     version of every tenant whose ``kpi_totals`` rows change raised (what ``/metrics``
-    checks before rendering again)."""
+    checks before rendering again). ``members``: the counts to add to the customers' rows
+    of a span (customer_periods.member_rows), with their spans' counters moved as the rows'
+    counts cross zero, the rows back at zero deleted."""
     if not _postgres(session):
         _write_sqlite(session, inserts, updates, counts, now)
+        _members_sqlite(session, list(members))
         return
     params = {name: _dumps(counts.get(name, ())) for name in (t.name for t in AGGREGATES)}
+    params[customer_spans.name] = _dumps(members)
+    params["purchases"] = _dumps(
+        [{n: row[n] for n in FACT_KEY} for row in updates if row["kind"] == "purchase"]
+    )
     params.update(inserts=_dumps(inserts), updates=_dumps(updates), now=now)
     zeros: dict[str, list] = {}
     for name, bucket in session.execute(_write_statement(), params):
@@ -246,6 +359,8 @@ def write(
 
 
 def _write_sqlite(session, inserts, updates, counts, now) -> None:
+    keys = [tuple(r[n] for n in FACT_KEY) for r in updates if r["kind"] == "purchase"]
+    before = _purchase_rows(session, keys)
     if inserts:
         session.execute(facts.insert(), [{**r, "updated_at": now} for r in inserts])
     if updates:
@@ -255,6 +370,8 @@ def _write_sqlite(session, inserts, updates, counts, now) -> None:
             for r in updates
         ]
         session.execute(_sqlite_fact_update(), rows)
+    keys += [tuple(r[n] for n in FACT_KEY) for r in inserts if r["kind"] == "purchase"]
+    _add_amounts_sqlite(session, before, _purchase_rows(session, keys))
     for table in AGGREGATES:
         rows = counts.get(table.name)
         if rows:
@@ -311,3 +428,113 @@ def _add_sqlite(session: Session, table: sa.Table, rows: list[dict]) -> None:
     ]
     if prunes:
         session.execute(delete, prunes)
+
+
+def _members_sqlite(session: Session, rows: list[dict]) -> None:
+    """:func:`write`'s customers' rows and their spans' counters on SQLite (one writer: the
+    rows' counts read, added to, written back)."""
+    if not rows:
+        return
+    before = {}
+    for start in range(0, len(rows), 500):
+        keys = [tuple(r[n] for n in MEMBER_KEY) for r in rows[start : start + 500]]
+        for found in session.execute(_sqlite_members_read(), {"keys": keys}):
+            before[tuple(found[:4])] = dict(zip(CUSTOMER_COLUMNS, found[4:], strict=True))
+    kept, gone, moved = [], [], {}
+    for row in rows:
+        at = tuple(row[n] for n in MEMBER_KEY)
+        after, crossed = customer_periods.counter_moves(before.get(at, {}), row)
+        (kept if any(after.values()) else gone).append({**row, **after})
+        into = moved.setdefault(at[:3], dict.fromkeys(CUSTOMER_COLUMNS, 0))
+        for name, value in crossed.items():
+            into[name] += value
+    upsert, delete, add = _sqlite_member_statements()
+    if kept:
+        session.execute(upsert, kept)
+    if gone:
+        session.execute(delete, [{f"k_{n}": r[n] for n in MEMBER_KEY} for r in gone])
+    counters = [
+        {**dict(zip(COUNTER_KEY, at, strict=True)), **counts}
+        for at, counts in sorted(moved.items())
+        if any(counts.values())
+    ]
+    if counters:
+        session.execute(add, counters)
+
+
+@lru_cache(maxsize=1)
+def _sqlite_members_read() -> sa.Select:
+    key = [customer_spans.c[n] for n in MEMBER_KEY]
+    columns = (customer_spans.c[n] for n in CUSTOMER_COLUMNS)
+    keys = sa.bindparam("keys", expanding=True)
+    return sa.select(*key, *columns).where(sa.tuple_(*key).in_(keys))
+
+
+@lru_cache(maxsize=1)
+def _sqlite_member_statements() -> tuple[sa.Insert, sa.Delete, sa.Insert]:
+    """A customer's row of a span set, deleted, and its span's counters added to."""
+    stmt = sqlite.insert(customer_spans)
+    upsert = stmt.on_conflict_do_update(
+        index_elements=list(MEMBER_KEY), set_={n: stmt.excluded[n] for n in CUSTOMER_COLUMNS}
+    )
+    delete = customer_spans.delete().where(
+        *(customer_spans.c[n] == sa.bindparam(f"k_{n}") for n in MEMBER_KEY)
+    )
+    counted = sqlite.insert(span_customers)
+    add = counted.on_conflict_do_update(
+        index_elements=list(COUNTER_KEY),
+        set_={n: span_customers.c[n] + counted.excluded[n] for n in CUSTOMER_COLUMNS},
+    )
+    return upsert, delete, add
+
+
+def _purchase_rows(session: Session, keys: list[tuple]) -> list[tuple]:
+    """(tenant, day, units, cents, places) of the purchase facts ``keys`` as stored now (the
+    derived columns as SQLite derives them), those with a day."""
+    out = []
+    for start in range(0, len(keys), 500):
+        out += session.execute(_sqlite_purchases_read(), {"keys": keys[start : start + 500]}).all()
+    return out
+
+
+@lru_cache(maxsize=1)
+def _sqlite_purchases_read() -> sa.Select:
+    columns = [facts.c[n] for n in FACT_KEY]
+    keys = sa.bindparam("keys", expanding=True)
+    return (
+        sa.select(facts.c.tenant_id, facts.c.day, facts.c.units, facts.c.cents, facts.c.places)
+        .where(sa.tuple_(*columns).in_(keys))
+        .where(facts.c.day.is_not(None))
+    )
+
+
+def _add_amounts_sqlite(session: Session, before: list[tuple], after: list[tuple]) -> None:
+    """The purchases' sums per day and month moved from the rows ``before`` to ``after``."""
+    sums: dict[tuple, dict[str, int]] = {}
+    for rows, sign in ((before, -1), (after, 1)):
+        for tenant, day, units, cents, places in rows:
+            for span, first in (("day", day), ("month", day.replace(day=1))):
+                into = sums.setdefault((tenant, span, first), dict.fromkeys(_AMOUNTS, 0))
+                into["units"] += sign * (units or 0)
+                if cents is not None:
+                    into["cents"] += sign * cents
+                    into[f"plain_{places}"] += sign
+    rows = [
+        {"tenant_id": k[0], "span": k[1], "first_day": k[2], **v}
+        for k, v in sorted(sums.items())
+        if any(v.values())
+    ]
+    if rows:
+        session.execute(_sqlite_amounts_upsert(), rows)
+
+
+_AMOUNTS = ("units", "cents", *(f"plain_{n}" for n in PLAIN_PLACES))
+
+
+@lru_cache(maxsize=1)
+def _sqlite_amounts_upsert() -> sa.Insert:
+    stmt = sqlite.insert(purchase_amounts)
+    return stmt.on_conflict_do_update(
+        index_elements=["tenant_id", "span", "first_day"],
+        set_={n: purchase_amounts.c[n] + stmt.excluded[n] for n in _AMOUNTS},
+    )

@@ -246,25 +246,68 @@ def target(event: Observed) -> tuple[Rule, str] | None:
     return rule, str(entity)
 
 
+# A field's version: (stage, UTC instant, event id), compared as a tuple.
+Version = tuple[int, str, str]
+
+
 def merge(state: Mapping[str, Any], event: Observed, rule: Rule) -> dict[str, Any]:
     """The fact ``state`` with ``event`` merged in (a new dict; ``state`` is not changed)."""
-    values = dict(state.get("fields") or {})
-    versions = dict(state.get("versions") or {})
+    fields, versions = decode_state(state)
+    merge_into(fields, versions, event, rule)
+    return encode_state(fields, versions)
+
+
+def merge_into(
+    fields: dict[str, Any], versions: dict[str, Version], event: Observed, rule: Rule
+) -> bool:
+    """``event`` merged into a fact's ``fields`` and their ``versions`` (as
+    :func:`decode_state` gives them; changed in place): whether any field took its value."""
     clock = event.data.get(rule.clock) or event.time
-    version = [rule.stage, utc_stamp(clock), event.id]
+    version = (rule.stage, utc_stamp(clock), event.id)
     offered = {name: event.data[name] for name in rule.fields if name in event.data}
     if rule.stamp:
         offered[rule.stamp] = clock
+    changed = False
     for name, value in offered.items():
-        if name not in versions or list(versions[name]) < version:
-            values[name] = value
+        if name not in versions or versions[name] < version:
+            fields[name] = value
             versions[name] = version
+            changed = True
     for name in rule.firsts:
         kept = FIRST + name
-        if name in event.data and (kept not in versions or version < list(versions[kept])):
-            values[kept] = event.data[name]
+        if name in event.data and (kept not in versions or version < versions[kept]):
+            fields[kept] = event.data[name]
             versions[kept] = version
-    return {"fields": values, "versions": versions}
+            changed = True
+    return changed
+
+
+def decode_state(state: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Version]]:
+    """A stored fact state as (fields, the version of each field), both new dicts.
+
+    Stored as ``{"fields": {name: value}, "versions": {name: i}, "stamps": [[stage, instant,
+    event id], ...]}``: each version once (a fact has a few, shared by many fields), a field
+    naming its version by index. States written before ``stamps`` (``"versions": {name:
+    [stage, instant, event id]}``, each field's version in full) are read as they are."""
+    fields = dict(state.get("fields") or {})
+    versions = state.get("versions") or {}
+    stamps = state.get("stamps")
+    if stamps is None:
+        return fields, {name: tuple(version) for name, version in versions.items()}
+    known = [tuple(stamp) for stamp in stamps]
+    return fields, {name: known[index] for name, index in versions.items()}
+
+
+def encode_state(fields: dict[str, Any], versions: Mapping[str, Version]) -> dict[str, Any]:
+    """The fact state to store (see :func:`decode_state`): its stamps in version order, so
+    that the same fields and versions always give the same state."""
+    stamps = sorted(set(versions.values()))
+    index = {stamp: i for i, stamp in enumerate(stamps)}
+    return {
+        "fields": fields,
+        "versions": {name: index[version] for name, version in versions.items()},
+        "stamps": [list(stamp) for stamp in stamps],
+    }
 
 
 # --------------------------------------------------------------------------- time
@@ -580,17 +623,21 @@ def merge_all(
 ) -> dict[Key, dict[str, Any]]:
     """The facts ``items`` change, in key order, with their states once every event is merged
     in order (a fact seen twice merges twice): new facts, and stored ones (``stored``: key ->
-    state) an event changed. ``stored`` is not changed."""
-    states = dict(stored)
+    state) an event changed. ``stored`` is not changed. Each fact is decoded once and encoded
+    once, however many events it takes."""
+    facts: dict[Key, tuple[dict[str, Any], dict[str, Version]]] = {}
     changed: set[Key] = set()
     for key, event, rule in items:
-        state = states.get(key, {})
-        merged = merge(state, event, rule)
-        if key in states and merged == state:
-            continue
-        states[key] = merged
-        changed.add(key)
-    return {key: states[key] for key in sorted(changed)}
+        fact = facts.get(key)
+        if fact is None:
+            if key in stored:
+                fact = facts[key] = decode_state(stored[key])
+            else:
+                fact = facts[key] = ({}, {})
+                changed.add(key)
+        if merge_into(*fact, event, rule):
+            changed.add(key)
+    return {key: encode_state(*facts[key]) for key in sorted(changed)}
 
 
 def aggregate_rows(moves: Iterable[Move]) -> dict[str, list[dict[str, Any]]]:

@@ -10,6 +10,12 @@
   ``GET /kpis`` sums.
 * ``kpi_monthly``: the same counts per tenant-local month (its first day): ``GET /kpis``
   sums whole months here and only the days of partial months in ``kpi_daily``.
+* ``kpi_customer_spans`` / ``kpi_span_customers``: per tenant, calendar month or year and
+  customer, its visits due (and completed) in it; per tenant and month or year, the customers
+  with some (customer_periods.py): ``GET /kpis`` reads a whole month's or year's distinct
+  customers in one row.
+* ``kpi_purchase_amounts``: the purchases' units and plain amounts per tenant and day or
+  month (``GET /kpis``' sales of a period: its months' and edge days' rows).
 * ``kpi_totals``: all-time counts per tenant, fact kind and the metric labels (region,
   department, reason, severity, channel); what ``/metrics`` reads.
 * ``kpi_totals_versions``: per tenant, a number raised in the same transaction as any change
@@ -25,6 +31,7 @@ from sqlalchemy.sql.expression import ColumnElement
 
 from revisit_common.db import UtcDateTime
 
+from .customer_periods import COLUMNS as CUSTOMER_COLUMNS
 from .domain import COUNTS
 
 metadata = sa.MetaData()
@@ -206,7 +213,8 @@ facts = sa.Table(
     sa.Index("kpi_facts_limit_day", "tenant_id", "kind", "limit_day"),
 )
 # The policies' period reads (store.visit_customers, purchase_sums) read these only, not the
-# facts' rows (index-only scans on PostgreSQL): due visits with a customer, and purchases.
+# facts' rows (index-only scans on PostgreSQL): due visits with a customer (a period's edge
+# days), and purchases (revision 0008; dropped by revision 0011, :data:`DROPPED_INDEXES`).
 FIGURE_INDEXES = {
     "kpi_facts_visit_customers": (
         ("tenant_id", "day", "customer_id", "reason", "completed"),
@@ -217,7 +225,11 @@ FIGURE_INDEXES = {
         "kind = 'purchase'",
     ),
 }
+# Revision 0011: the purchases' sums are read from kpi_purchase_amounts.
+DROPPED_INDEXES = ("kpi_facts_purchase_sums",)
 for _name, (_columns, _where) in FIGURE_INDEXES.items():
+    if _name in DROPPED_INDEXES:
+        continue
     sa.Index(
         _name,
         *(facts.c[c] for c in _columns),
@@ -267,6 +279,51 @@ for _name, (_table, _columns, _where) in PERIOD_INDEXES.items():
         postgresql_where=sa.text(_where),
         sqlite_where=sa.text(_where),
     )
+
+# Distinct customers due and visited per calendar month and year (customer_periods.py,
+# revision 0011): per customer of a span, its visits that count; per span, the customers
+# with some (a whole month's or year's figures: one row).
+SPAN = sa.String(5)  # customer_periods.MONTH or YEAR
+customer_spans = sa.Table(
+    "kpi_customer_spans",
+    metadata,
+    sa.Column("tenant_id", ID, primary_key=True),
+    sa.Column("span", SPAN, primary_key=True),
+    sa.Column("first_day", sa.Date, primary_key=True),
+    sa.Column("customer_id", sa.Text, primary_key=True),
+    *(sa.Column(n, sa.Integer, nullable=False, server_default="0") for n in CUSTOMER_COLUMNS),
+)
+span_customers = sa.Table(
+    "kpi_span_customers",
+    metadata,
+    sa.Column("tenant_id", ID, primary_key=True),
+    sa.Column("span", SPAN, primary_key=True),
+    sa.Column("first_day", sa.Date, primary_key=True),
+    *(sa.Column(n, sa.Integer, nullable=False, server_default="0") for n in CUSTOMER_COLUMNS),
+)
+CUSTOMER_TABLES = (customer_spans, span_customers)
+
+# The purchases' units and plain amounts per tenant and day or month (``span`` "day" or
+# "month", its first day; revision 0011), summed from the facts' derived columns as they are
+# written (bulk.py): ``cents`` the plain amounts' hundredths, ``plain_<n>`` how many plain
+# amounts have ``n`` decimals (the most decimals: the highest ``n`` with some). A period's
+# sums are its whole months' rows and its edge days' (store.purchase_sums), however many
+# purchases it holds.
+PLAIN_PLACES = (0, 1, 2)
+purchase_amounts = sa.Table(
+    "kpi_purchase_amounts",
+    metadata,
+    sa.Column("tenant_id", ID, primary_key=True),
+    sa.Column("span", SPAN, primary_key=True),
+    sa.Column("first_day", sa.Date, primary_key=True),
+    sa.Column("units", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("cents", sa.BigInteger, nullable=False, server_default="0"),
+    *(
+        sa.Column(f"plain_{n}", sa.Integer, nullable=False, server_default="0")
+        for n in PLAIN_PLACES
+    ),
+)
+SUMMARY_TABLES = (*CUSTOMER_TABLES, purchase_amounts)  # what a rebuild rebuilds besides
 
 totals = sa.Table(
     "kpi_totals",

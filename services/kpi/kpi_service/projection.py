@@ -26,7 +26,7 @@ from revisit_common import tenant_settings
 from revisit_common.db import utcnow
 from revisit_common.messaging.envelope import Envelope
 
-from . import domain, store, tenant_locks
+from . import customer_periods, domain, store, tenant_locks
 from .domain import Contribution, Key
 
 SETTINGS_EVENTS = frozenset({"TenantRegistered", "TenantSettingsChanged"})
@@ -97,7 +97,8 @@ def _apply(session: Session, items: list, log: list[Envelope]) -> None:
     facts = []
     for key, state in changed.items():
         new = domain.contribution(key[1], state, zones[key[0]])
-        facts.append((key, state, stored[key][1] if key in stored else None, new))
+        before = stored.get(key, (None, None))
+        facts.append((key, state, before[1], new, before[0]))
     created = {key for key in changed if key not in stored}
     _write(session, facts, zones, created=created, now=now)
 
@@ -118,7 +119,7 @@ def _rezone(session: Session, tenant: str, timezone: str) -> None:
     for rows in store.tenant_facts(session, tenant):
         # every fact written again: its days (a resolve limit's too) may move with the zone
         facts = [
-            (key, state, applied, domain.contribution(key[1], state, timezone))
+            (key, state, applied, domain.contribution(key[1], state, timezone), state)
             for key, state, applied in rows
         ]
         _write(session, facts, {tenant: timezone}, created=set(), now=utcnow())
@@ -126,18 +127,19 @@ def _rezone(session: Session, tenant: str, timezone: str) -> None:
 
 def _write(
     session: Session,
-    facts: list[tuple[Key, Mapping[str, Any], Any, Contribution | None]],
+    facts: list[tuple[Key, Mapping[str, Any], Any, Contribution | None, Any]],
     zones: Mapping[str, str],
     created: set[Key],
     now,
 ) -> None:
-    """Facts (key, state, the contribution applied so far as stored, the new one) written
-    with their days (``zones``: tenant -> time zone), and the aggregates moved from every
-    old contribution to its new one."""
+    """Facts (key, state, the contribution applied so far as stored, the new one, the state
+    stored so far) written with their days (``zones``: tenant -> time zone), and the
+    aggregates and the customers' rows of their spans (customer_periods.py) moved from
+    every old contribution to its new one."""
     if not facts:
         return
-    inserts, updates, moves = [], [], []
-    for key, state, applied, new in facts:
+    inserts, updates, moves, visits = [], [], [], []
+    for key, state, applied, new, stored in facts:
         tenant, kind, entity = key
         row = {
             "tenant_id": tenant,
@@ -148,5 +150,10 @@ def _write(
             **domain.fact_days(kind, state, zones[tenant], new),
         }
         (inserts if key in created else updates).append(row)
-        moves.append((tenant, Contribution.from_json(applied), new))
-    store.write_facts(session, inserts, updates, domain.aggregate_rows(moves), now)
+        old = Contribution.from_json(applied)
+        moves.append((tenant, old, new))
+        if kind == "visit":
+            customers = customer_periods.customer_of(stored), customer_periods.customer_of(state)
+            visits.append((tenant, old, customers[0], new, customers[1]))
+    members = customer_periods.member_rows(visits)
+    store.write_facts(session, inserts, updates, domain.aggregate_rows(moves), now, members)

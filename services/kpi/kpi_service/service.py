@@ -67,7 +67,9 @@ def _policy_counts(session, tenant, start, end, total) -> dict[str, Any]:
         store.purchase_sums(session, tenant, start, end, since),
     )
     counts = {**total, **policy}
-    before = store.period_counts(session, tenant, *previous).get(None) if previous else None
+    rated = ("visits_rated", "visits_satisfied")  # all of the previous period's it needs
+    before = store.period_counts(session, tenant, *previous, names=rated) if previous else {}
+    before = before.get(None)
     counts["previous_visits_rated"] = (before or {}).get("visits_rated", 0)
     counts["previous_visits_satisfied"] = (before or {}).get("visits_satisfied", 0)
     return counts

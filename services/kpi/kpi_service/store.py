@@ -11,14 +11,16 @@ creating the same fact at once collide on its primary key and the loser's event 
 by the consumer, finding the row. Reads (``GET /kpis``, ``/metrics``) touch the aggregates:
 a period's whole months in ``kpi_monthly``, the days of its partial edge months in
 ``kpi_daily``; the reports read the facts of a few kinds (:func:`facts_of`); the
-policies' figures are counted by the database over the facts' derived columns of the period
-(:func:`visit_customers`, :func:`complaints_by_limit`, :func:`purchase_sums`).
+policies' figures are counted by the database from the customers per month and year
+(customer_periods.py) and the facts' derived columns of the period's edge days
+(:func:`visit_customers`), the complaints' (:func:`complaints_by_limit`), and the purchases'
+sums per day and month (:func:`purchase_sums`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 import sqlalchemy as sa
@@ -27,15 +29,19 @@ from sqlalchemy.orm import Session
 from revisit_common import tenant_settings
 from revisit_common.messaging.envelope import Envelope
 
-from . import bulk, domain
+from . import bulk, customer_periods, domain
 from .domain import COUNTS, Key
 from .models import (
     FIGURE_INDEXES,
     PERIOD_INDEXES,
+    PLAIN_PLACES,
+    customer_spans,
     daily,
     event_log,
     facts,
     monthly,
+    purchase_amounts,
+    span_customers,
     totals,
     totals_versions,
 )
@@ -143,28 +149,76 @@ def visit_customers(
 ) -> dict[str | None, tuple[int, int]]:
     """Distinct customers of ``tenant`` with a visit due on a day ``start``..``end`` (its
     contribution's ``visits_due``), and of those with a completed one: overall (None) and
-    for visits of each of ``reasons``; counted by the database over the derived columns, in
-    one pass (index ``kpi_facts_visit_customers``: one row per customer, then sums).
+    for visits of each of ``reasons``.
 
-    Per customer, one maximum per figure, the fewest a customer's row needs (the cost of a
-    long period is the aggregates over its visits): ``visited`` 1 if a visit was completed
-    (else NULL), and per reason 2 if a visit of it was completed, 1 if one was only due,
-    NULL without one."""
-    done = facts.c.completed == 1
-    levels = [sa.func.max(sa.case((done, 1))).label("visited")]
-    for n, reason in enumerate(reasons):
-        level = sa.case((facts.c.reason == reason, sa.case((done, 2), else_=1)))
-        levels.append(sa.func.max(level).label(f"r{n}"))
-    per_customer = (
-        sa.select(*levels)
-        .where(
-            facts.c.tenant_id == tenant,
-            facts.c.day.between(start, end),
-            _indexed("kpi_facts_visit_customers"),
+    A whole calendar month or year: its counters (``kpi_span_customers``, one row). Any
+    other period: counted by the database per customer over the customers' rows of its
+    whole years and months (``kpi_customer_spans``) and the visits of its edge days (index
+    ``kpi_facts_visit_customers``), then summed (:func:`_customer_levels`)."""
+    groups = {reason: name for name, reason in customer_periods.GROUPS.items()}
+    known = all(reason in groups for reason in reasons)
+    span = customer_periods.one_span(start, end) if known else None
+    if span is not None:
+        table = span_customers
+        row = session.execute(
+            sa.select(*(table.c[n] for n in customer_periods.COLUMNS)).where(
+                table.c.tenant_id == tenant, table.c.span == span[0], table.c.first_day == span[1]
+            )
+        ).one_or_none()
+        counts = dict(row._mapping) if row is not None else {}
+        return {
+            reason: (int(counts.get(f"{name}_due", 0)), int(counts.get(f"{name}_visited", 0)))
+            for reason, name in ((None, "customers"), *((r, groups[r]) for r in reasons))
+        }
+    whole, days = customer_periods.spans(start, end) if known else ([], [(start, end)])
+    return _customer_levels(session, tenant, whole, days, reasons)
+
+
+def _customer_levels(
+    session: Session,
+    tenant: str,
+    whole: Sequence[tuple[str, date, date]],
+    days: Sequence[tuple[date, date]],
+    reasons: Sequence[str],
+) -> dict[str | None, tuple[int, int]]:
+    """:func:`visit_customers` over the customers' rows of spans ``whole`` (span, first,
+    last first day) and the visits of ``days``: one row per customer, then sums.
+
+    Per customer, one maximum per figure, the fewest a customer's row needs: ``visited`` 1
+    if a visit was completed (else NULL), and per reason 2 if a visit of it was completed,
+    1 if one was only due, NULL without one."""
+    parts = []
+    rows = customer_spans
+    groups = {reason: name for name, reason in customer_periods.GROUPS.items()}
+    for span, first, last in whole:
+        levels = [sa.case((rows.c.customers_visited > 0, 1)).label("visited")]
+        for n, reason in enumerate(reasons):
+            due, visited = rows.c[f"{groups[reason]}_due"], rows.c[f"{groups[reason]}_visited"]
+            levels.append(sa.case((visited > 0, 2), (due > 0, 1)).label(f"r{n}"))
+        parts.append(
+            sa.select(rows.c.customer_id, *levels).where(
+                rows.c.tenant_id == tenant,
+                rows.c.span == span,
+                rows.c.first_day.between(first, last),
+            )
         )
-        .group_by(facts.c.customer_id)
-        .subquery()
-    )
+    done = facts.c.completed == 1
+    for first, last in days:
+        levels = [sa.case((done, 1)).label("visited")]
+        for n, reason in enumerate(reasons):
+            level = sa.case((facts.c.reason == reason, sa.case((done, 2), else_=1)))
+            levels.append(level.label(f"r{n}"))
+        parts.append(
+            sa.select(facts.c.customer_id, *levels).where(
+                facts.c.tenant_id == tenant,
+                facts.c.day.between(first, last),
+                _indexed("kpi_facts_visit_customers"),
+            )
+        )
+    each = (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+    maxima = [sa.func.max(each.c.visited).label("visited")]
+    maxima += [sa.func.max(each.c[f"r{n}"]).label(f"r{n}") for n in range(len(reasons))]
+    per_customer = sa.select(*maxima).group_by(each.c.customer_id).subquery()
     counts = [sa.func.count(), sa.func.count(per_customer.c.visited)]
     for n in range(len(reasons)):
         level = per_customer.c[f"r{n}"]
@@ -196,37 +250,42 @@ def purchase_sums(
     """The purchases of ``tenant`` on the days ``start``..``end`` ("period") and
     ``since``..the day before ``start`` ("previous"): units (``units``), the sum of the plain
     amounts in hundredths (``cents``, None without any) with their most decimals
-    (``places``), and the amounts that are not plain, as stored (``others``): index
-    ``kpi_facts_purchase_sums`` only, and the facts of ``kpi_facts_other_amounts``."""
-    current, plain = facts.c.day >= start, facts.c.cents.is_not(None)
+    (``places``), and the amounts that are not plain, as stored (``others``): the sums of
+    each period's whole months and edge days (``kpi_purchase_amounts``), and the facts of
+    index ``kpi_facts_other_amounts``."""
+    out = {"period": _amounts(session, tenant, start, end)}
+    out["previous"] = {"units": 0, "cents": None, "places": None, "others": []}
+    if since < start:
+        out["previous"] = _amounts(session, tenant, since, start - timedelta(days=1))
+        out["previous"]["units"] = 0
     days = (facts.c.tenant_id == tenant, facts.c.day.between(since, end))
-
-    def when(condition, column) -> sa.ColumnElement:
-        return sa.case((condition, column))
-
-    row = session.execute(
-        sa.select(
-            sa.func.coalesce(sa.func.sum(when(current, facts.c.units)), 0),
-            sa.func.sum(when(current, facts.c.cents)),
-            sa.func.max(when(sa.and_(current, plain), facts.c.places)),
-            sa.func.sum(when(~current, facts.c.cents)),
-            sa.func.max(when(sa.and_(~current, plain), facts.c.places)),
-        ).where(*days, _indexed("kpi_facts_purchase_sums"))
-    ).one()
-    out = {
-        "period": {"units": int(row[0]), "cents": row[1], "places": row[2], "others": []},
-        "previous": {"units": 0, "cents": row[3], "places": row[4], "others": []},
-    }
     others = session.execute(
         sa.select(facts.c.day, facts.c.state).where(*days, _indexed("kpi_facts_other_amounts"))
     )
     for day, state in others:
         fields = (state or {}).get("fields") or {}
         out["period" if day >= start else "previous"]["others"].append(fields.get("amount"))
-    for part in out.values():
-        part["cents"] = None if part["cents"] is None else int(part["cents"])
-        part["places"] = None if part["places"] is None else int(part["places"])
     return out
+
+
+def _amounts(session: Session, tenant: str, start: date, end: date) -> dict:
+    """Units, plain amounts' hundredths and most decimals of the days ``start``..``end``:
+    its whole months' rows of ``kpi_purchase_amounts`` and its edge days'."""
+    table = purchase_amounts
+    months, days = domain.split_period(start, end)
+    spans = [sa.and_(table.c.span == "month", table.c.first_day.between(*months))] if months else []
+    spans += [sa.and_(table.c.span == "day", table.c.first_day.between(a, b)) for a, b in days]
+    plain = [sa.func.coalesce(sa.func.sum(table.c[f"plain_{n}"]), 0) for n in PLAIN_PLACES]
+    row = session.execute(
+        sa.select(
+            sa.func.coalesce(sa.func.sum(table.c.units), 0),
+            sa.func.coalesce(sa.func.sum(table.c.cents), 0),
+            *plain,
+        ).where(table.c.tenant_id == tenant, sa.or_(*spans))
+    ).one()
+    most = max((n for n, count in zip(PLAIN_PLACES, row[2:], strict=True) if count), default=None)
+    cents = None if most is None else int(row[1])
+    return {"units": int(row[0]), "cents": cents, "places": most, "others": []}
 
 
 def write_facts(
@@ -235,12 +294,15 @@ def write_facts(
     updates: list[dict],
     counts: Mapping[str, list[dict]],
     now: datetime,
+    members: Sequence[dict] = (),
 ) -> None:
     """New facts and changed ones (rows: tenant_id, kind, entity_id, state, applied), then
     ``counts`` (aggregate name of domain.AGGREGATES -> rows of a bucket's keys and the counts
-    to add) added to the aggregate tables, the rows that come back to zero deleted."""
+    to add) added to the aggregate tables, the rows that come back to zero deleted, and
+    ``members`` (customer_periods.member_rows) to the customers' rows of their spans."""
     rows = {TABLES[name].name: value for name, value in counts.items()}
-    bulk.write(session, inserts, updates, rows, now)  # raises the changed totals' versions
+    # raises the changed totals' versions
+    bulk.write(session, inserts, updates, rows, now, list(members))
 
 
 def raise_every_version(session: Session) -> None:
@@ -300,12 +362,18 @@ def _period_sums(
 
 
 def period_counts(
-    session: Session, tenant: str, start: date, end: date, by: str | None = None
+    session: Session,
+    tenant: str,
+    start: date,
+    end: date,
+    by: str | None = None,
+    names: tuple[str, ...] = COUNTS,
 ) -> dict[str | None, dict[str, int]]:
-    """Summed counts of the days ``start``..``end``, per value of dimension ``by``."""
+    """Summed counts ``names`` (all by default) of the days ``start``..``end``, per value of
+    dimension ``by``."""
     out = {}
-    for row in _period_sums(session, tenant, start, end, by, COUNTS).mappings():
-        out[row[by] if by else None] = {name: int(row[name]) for name in COUNTS}
+    for row in _period_sums(session, tenant, start, end, by, names).mappings():
+        out[row[by] if by else None] = {name: int(row[name]) for name in names}
     return out
 
 

@@ -41,6 +41,24 @@ def _with(envelope: Envelope, **data) -> Envelope:
     return replace(envelope, data={**envelope.data, **data})
 
 
+def purchase(purchase_id: str, amount, purchased_at: str, quantity: int | None = 3) -> Envelope:
+    """PurchaseRecorded of the tenant's customer c1 (no quantity: None), with ``amount`` as
+    given (any JSON value, as a hostile producer might send it)."""
+    data = {
+        "purchase_id": purchase_id,
+        "customer_id": "c1",
+        "region": "east",
+        "owner": None,
+        "grade": "B",
+        "amount": "1.00",
+        "product": "pump",
+        "purchased_at": purchased_at,
+        "first_purchase": False,
+        **({"quantity": quantity} if quantity is not None else {}),
+    }
+    return _with(event("PurchaseRecorded", data, TENANT), amount=amount)
+
+
 def stream(rng: random.Random, timezone: str = "Asia/Shanghai") -> list[Envelope]:
     """A tenant's settings, then visits, complaints and purchases over :data:`DAYS` days."""
     settings = {
@@ -122,27 +140,14 @@ def stream(rng: random.Random, timezone: str = "Asia/Shanghai") -> list[Envelope
             out.append(event("IssueResolved", data, TENANT))
     for n in range(120):
         day = START + timedelta(days=rng.randrange(DAYS))
-        data = {
-            "purchase_id": f"p{n}",
-            "customer_id": "c1",
-            "region": "east",
-            "owner": None,
-            "grade": "B",
-            "amount": "1.00",
-            "product": "pump",
-            "purchased_at": _moment(day, rng.randrange(24)),
-            "first_purchase": False,
-        }
-        choice = rng.random()
-        if choice < 0.7:
-            data["quantity"] = rng.randrange(0, 9)
-        purchase = event("PurchaseRecorded", data, TENANT)
+        at = _moment(day, rng.randrange(24))
+        quantity = rng.randrange(0, 9) if rng.random() < 0.7 else None
         amount = (
             rng.choice(AMOUNTS)
             if rng.random() < 0.6
             else f"{rng.randrange(10**6)}.{rng.randrange(100):02d}"
         )
-        out.append(_with(purchase, amount=amount))
+        out.append(purchase(f"p{n}", amount, at, quantity))
     return out
 
 

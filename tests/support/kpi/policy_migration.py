@@ -25,16 +25,21 @@ def rows(db: Database) -> list[tuple]:
         return sorted(tuple(r) for r in session.execute(sa.select(*columns)).all())
 
 
+def upgrade_to(db: Database, revision: str) -> None:
+    """Bring the KPI store ``db`` (its schema made when missing) to ``revision`` only."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with db.engine.begin() as conn:
+        if db.schema:
+            conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{db.schema}"'))
+        config.attributes["connection"] = conn
+        command.upgrade(config, revision)
+
+
 def check_upgrade(old: Database, fed: Database) -> None:
     """``old``: an empty database brought to 0007 and given ``fed``'s facts (a third of them
     without days, as stored before 0007), then migrated to the newest revision."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with old.engine.begin() as conn:
-        if old.schema:
-            conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{old.schema}"'))
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0007")
+    upgrade_to(old, "0007")
     settings = tenant_settings.settings_table
     with fed.read() as session:
         stored = [

@@ -41,13 +41,21 @@ def on_postgres(url: str, schemas: str) -> Callable[[str], Database]:
 
 
 @contextlib.contextmanager
-def one_store(request, tmp_path, name: str) -> Iterator[Database]:
-    """The store ``name``, migrated, on the backend ``request.param`` names (BACKENDS): a
-    file in ``tmp_path``, or a schema of the test's own on the real PostgreSQL."""
+def backend_stores(request, tmp_path) -> Iterator[Make]:
+    """``make(name, migrate=True)``: stores on the backend ``request.param`` names
+    (BACKENDS), files in ``tmp_path`` or schemas of the test's own on the real PostgreSQL;
+    all disposed of afterwards."""
     if request.param == "postgres":
         url = request.getfixturevalue("postgres_url")
         opening = on_postgres(url, request.getfixturevalue("postgres_schemas"))
     else:
         opening = lambda each: Database(f"sqlite:///{tmp_path / each}.sqlite3")  # noqa: E731
     with stores(opening) as make:
+        yield make
+
+
+@contextlib.contextmanager
+def one_store(request, tmp_path, name: str) -> Iterator[Database]:
+    """The store ``name``, migrated, on the backend ``request.param`` names (BACKENDS)."""
+    with backend_stores(request, tmp_path) as make:
         yield make(name)

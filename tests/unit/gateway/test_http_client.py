@@ -249,3 +249,40 @@ def test_only_reads_are_opened(scripted):
     server = scripted(ok(b""))
     with pytest.raises(ValueError, match="only GET and HEAD"):
         HttpTransport(server.url()).open(ForwardRequest("POST", "/x"))
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A:  one \r\nX-B:two\r\n\r\n",
+        b"HTTP/1.1 200 OK\nContent-Length: 2\nX-A:  one \nX-B:two\n\n",  # bare LF line ends
+        b"HTTP/1.1 200 OK\nContent-Length: 2\r\nX-A:  one \r\nX-B:two\r\n\r\n",
+        # larger than what one read brings: read line by line
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: one\r\nX-B: two\r\n"
+        + b"".join(b"X-Pad-%d: %s\r\n" % (i, b"p" * 80) for i in range(120))
+        + b"\r\n",
+    ],
+)
+def test_heads_are_read_whole_or_line_by_line_alike(scripted, head):
+    server = scripted(head + b"ok", ok(b"next"))
+    transport = HttpTransport(server.url())
+    resp = transport.send(GET)
+    assert (resp.status, resp.body) == (200, b"ok")
+    assert resp.headers[:3] == [("Content-Length", "2"), ("X-A", "one"), ("X-B", "two")]
+    assert transport.send(GET).body == b"next"  # the head was consumed exactly
+    assert server.connections == 1
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * 201 + b"\r\n",  # too many headers
+        b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
+        b"HTTP/1.1 OK\r\n\r\n",
+    ],
+)
+def test_bad_heads_are_503_whole_or_line_by_line(scripted, head):
+    for each in (head, head.replace(b"\r\n", b"\n")):
+        server = scripted(each + CLOSE)
+        with pytest.raises(ServiceUnavailable):
+            HttpTransport(server.url(), retries=0, read_timeout=5).send(GET)

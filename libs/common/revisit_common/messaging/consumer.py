@@ -18,9 +18,8 @@ service's web requests share) and the in-memory bus take at most ``EMBEDDED_BATC
 transaction per event was half the CPU of a standalone write, and a batch of that size holds
 the writer for a few milliseconds, well within a request's latency budget. On the in-memory
 bus a batch is what is already waiting (gathering never sleeps: kombu polls the queues).
-The loop is kombu's public API: a connection, a ``Consumer``, ``drain_events``; after an
-error the connection is dropped without the close handshake (a dead peer never answers it)
-and a new one made.
+Messages come from a receiver (:mod:`.receiver`: pika on RabbitMQ, kombu in memory); after
+a connection error it is dropped and a new one made.
 """
 
 from __future__ import annotations
@@ -32,8 +31,6 @@ import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from kombu import Consumer
-from kombu.exceptions import OperationalError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -45,15 +42,12 @@ from .bus import Bus
 from .dead_letters import DeadLetters
 from .envelope import Envelope, InvalidEnvelope, parse
 from .outbox import Outbox
+from .receiver import KombuReceiver, PikaReceiver, receiver
 from .registry import BatchHandler, Handler, HandlerContext
 from .topology import dead_letter_queue, service_queue
 
 log = logging.getLogger(__name__)
 
-# After a message arrives, how long to wait for the next one before applying what came.
-GATHER_SECONDS = 0.002
-# How long one wait for messages lasts before the loop checks heartbeats and ``stop``.
-IDLE_SECONDS = 1.0
 # The most events in one transaction on SQLite or the in-memory bus (see the module's doc).
 EMBEDDED_BATCH = 16
 
@@ -79,7 +73,7 @@ class BatchFailed(Exception):
 
 @dataclass
 class _Delivery:
-    message: object  # a kombu Message (None when applied directly)
+    message: object  # a received message (receiver.py; None when applied directly)
     envelope: Envelope
     handler: Handler
 
@@ -119,7 +113,6 @@ class EventConsumer:
         if not db.is_postgres or bus.is_memory:
             size = min(size, EMBEDDED_BATCH)
         self.batch = max(1, min(size, bus.prefetch))
-        self._pending: list = []
         self._listeners: list[SettledListener] = []
 
     def on_settled(self, listener: SettledListener) -> None:
@@ -147,73 +140,43 @@ class EventConsumer:
         self.stopped.clear()
         try:
             while not stop.is_set():
-                conn = self.bus.connect()
+                source = receiver(self.bus, self.queue)
                 try:
-                    self._consume(conn, stop)
-                except (
-                    *conn.connection_errors,
-                    *conn.channel_errors,
-                    OperationalError,
-                    OSError,
-                ) as exc:
-                    conn.collect()
+                    self._consume(source, stop)
+                except source.errors as exc:
+                    source.drop()
                     log.warning("consumer connection lost (%r); reconnecting", exc)
                     stop.wait(1.0)
+                    self._declare_again()
                 except BaseException:
-                    conn.collect()
+                    source.drop()
                     raise
                 else:
-                    conn.release()
+                    source.close()
         finally:
-            self._pending = []  # not applied, not acked: the broker delivers them again
             self.dead_letters.close()
             self.stopped.set()
 
-    def _consume(self, conn, stop: threading.Event) -> None:
-        conn.ensure_connection(max_retries=1, timeout=self.bus.publish_timeout)
-        channel = conn.channel()
-        channel.basic_qos(0, self.bus.prefetch, False)
-        self._pending = []
-        with Consumer(channel, queues=[self.queue], on_message=self._pending.append, accept=[]):
-            beat = time.monotonic()
-            # The in-memory bus is polled anyway (every 10 ms): a short wait costs nothing
-            # there and lets a stop take effect at once.
-            wait = 0.1 if self.bus.is_memory else IDLE_SECONDS
-            while not stop.is_set():
-                try:
-                    conn.drain_events(timeout=wait)
-                except TimeoutError:
-                    conn.heartbeat_check()
-                    beat = time.monotonic()
-                    continue
-                self._gather(conn)
-                messages, self._pending[:] = list(self._pending), []
-                self.settle(messages)
-                if time.monotonic() - beat > IDLE_SECONDS:
-                    conn.heartbeat_check()
-                    beat = time.monotonic()
+    def _declare_again(self) -> None:
+        """Before a reconnect: declare the queue and its bindings again, so a queue deleted
+        meanwhile (an operator, a broker that lost it) comes back before the consumer asks
+        for it. Best effort: with the broker still away, the receiver's connect fails next
+        and says so."""
+        if self.bus.is_memory:
+            return
+        try:
+            self.declare()
+        except Exception as exc:  # noqa: BLE001 - any failure here is the connect's to report
+            log.info("queue %s not declared again yet (%r)", self.queue.name, exc)
 
-    def _gather(self, conn) -> None:
-        """Take the messages already waiting, up to ``batch``: read until none comes within
-        ``GATHER_SECONDS`` (on the in-memory bus: until none is waiting). The socket's
-        timeout is set once for the whole gathering (py-amqp's public
-        ``Transport.having_timeout``): ``drain_events(timeout=...)`` would set and reset it
-        around every message, two system calls each."""
-        if not 0 < len(self._pending) < self.batch:
-            return
-        if self.bus.is_memory:  # only what is already there: kombu's memory queues never wait
-            while len(self._pending) < self.batch:
-                try:
-                    conn.drain_events(timeout=0)
-                except TimeoutError:
-                    return
-            return
-        with conn.connection.transport.having_timeout(GATHER_SECONDS):
-            while len(self._pending) < self.batch:
-                try:
-                    conn.drain_events()  # no timeout of its own: the socket's, set above
-                except TimeoutError:
-                    return
+    def _consume(self, source: PikaReceiver | KombuReceiver, stop: threading.Event) -> None:
+        """Take batches from ``source`` and settle each, until ``stop`` is set. A batch not
+        settled when the connection goes is delivered again by the broker."""
+        source.start()
+        while not stop.is_set():
+            messages = source.take(self.batch, source.wait)
+            if messages:
+                self.settle(messages)
 
     # -- a batch of messages ---------------------------------------------------------------
 

@@ -10,6 +10,10 @@ instead of at its next poll; elsewhere (SQLite) one ``executemany``. A failure w
 fails the commit. A relay in this process is woken through :attr:`Outbox.wake_event` once
 the commit is done (PostgreSQL delivers the NOTIFY only then too).
 
+A use case whose last write is one statement (a row inserted or updated) can have the
+events added so far written with it instead (:meth:`Outbox.write_with`): on PostgreSQL the
+statement becomes a CTE of the rows' INSERT, one round trip for both.
+
 Savepoints: a row added inside a savepoint that is rolled back is dropped with it; rows
 written inside one (the envelopes still waiting when a savepoint commits are written there,
 as the outermost transaction's ``before_commit`` may run while one is still open) and rolled
@@ -27,6 +31,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, SessionTransaction
 
+from .. import db
 from ..db import Database
 from ..events import Event
 from .envelope import Envelope, wrap
@@ -129,10 +134,52 @@ class Outbox:
         pending.rows.append(_Row(owner, values, self._wake))
         return envelope
 
+    def write_with(self, session: Session, statement, params: dict) -> None:
+        """Run ``statement`` (an INSERT, UPDATE or DELETE without RETURNING, a module-level
+        constant; :func:`revisit_common.db.run`) in the session's transaction and write the
+        events added to it so far now, with it: on PostgreSQL in one statement (the
+        statement a CTE of the rows' INSERT and NOTIFY), a round trip fewer than the
+        statement and then the rows at commit; elsewhere the statement, then the rows.
+        Events added afterwards are written at commit as usual; a rollback (of the
+        transaction, or of a savepoint they were written in) undoes them as any write."""
+        connection = session.connection()
+        pending, rows = _unwritten(session)
+        if not rows:
+            db.run(connection, statement, params)
+            return
+        if connection.dialect.name != "postgresql":
+            db.run(connection, statement, params)
+            _write(session, rows)
+        else:
+            found = db.prepared(statement, params, connection.dialect)
+            values = found.bind(params)
+            if "rows" in values:
+                raise ValueError("a parameter named 'rows' would be the outbox rows'")
+            values["rows"] = _dumps([row.values for row in rows])
+            head, tail = _pg_sql(connection.dialect).split(" INSERT INTO ", 1)
+            sql = f"{head}, written AS ({found.sql}) INSERT INTO {tail}"
+            db.run_sql(connection, sql, values, False)
+        _mark_written(session, pending, rows)
+
+
+_compiled_sql: dict[str, str] = {}  # dialect name -> _INSERT_AND_NOTIFY's SQL
+
+
+def _pg_sql(dialect) -> str:
+    sql = _compiled_sql.get(dialect.name)
+    if sql is None:
+        sql = _compiled_sql[dialect.name] = str(_INSERT_AND_NOTIFY.compile(dialect=dialect))
+    return sql
+
 
 def _write(session: Session, rows: list[_Row]) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(_INSERT_AND_NOTIFY, {"rows": _dumps([row.values for row in rows])})
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name == "postgresql":
+        # as SQL compiled once, through the driver-SQL path (its events still fire, but no
+        # compiled-cache lookup and no parameter processing per commit)
+        rows_json = _dumps([row.values for row in rows])
+        connection.exec_driver_sql(_pg_sql(dialect), {"rows": rows_json})
         return
     params = [
         {
@@ -142,7 +189,7 @@ def _write(session: Session, rows: list[_Row]) -> None:
         }
         for row in rows
     ]
-    session.execute(_INSERT, params if len(params) > 1 else params[0])
+    connection.execute(_INSERT, params if len(params) > 1 else params[0])
 
 
 def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
@@ -162,16 +209,26 @@ def _write_rows(session: Session) -> None:
     """Write the envelopes not yet written, in one statement, before the COMMIT (or the
     RELEASE of a savepoint: SQLAlchemy calls this for both, and for the outermost
     transaction possibly while a savepoint is still open, released after it)."""
+    pending, rows = _unwritten(session)
+    if rows:
+        _write(session, rows)
+        _mark_written(session, pending, rows)
+
+
+def _unwritten(session: Session) -> tuple[_Pending | None, list[_Row]]:
+    """The transaction's envelopes not written yet (forgetting those of an earlier one)."""
     pending = session.info.get(_PENDING)
     if pending is None:
-        return
+        return None, []
     if pending.root is not session.get_transaction():  # left by an earlier transaction
         del session.info[_PENDING]
-        return
-    rows = [row for row in pending.rows if row.written_in is None]
-    if not rows:
-        return
-    _write(session, rows)
+        return None, []
+    return pending, [row for row in pending.rows if row.written_in is None]
+
+
+def _mark_written(session: Session, pending: _Pending, rows: list[_Row]) -> None:
+    """``rows`` were written in the (nested) transaction now open: their relays are woken
+    at commit; a rollback of that savepoint has them written again."""
     current = session.get_nested_transaction() or pending.root
     for row in rows:
         row.written_in = current

@@ -529,6 +529,15 @@ def _ratio(bench: Bench, drain: float | None, relay: float | None, consumer: flo
                 "",
                 note="the most the pipeline could reach with every core busy in its processes",
             )
+    pika_bound = raw.consume_with_ack(bench, "pika")
+    if pika_bound:
+        bench.add(
+            "pipeline",
+            "pipeline / raw pika consume-with-ack",
+            drain / pika_bound,
+            "",
+            note="the client the KPI consumer reads RabbitMQ with (receiver.py)",
+        )
     consume_bound = raw.consume_with_ack(bench)
     alone = [bench.figure("pipeline", "one KPI consumer alone")]
     if CONSUMERS > 1:

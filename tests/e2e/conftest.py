@@ -1,5 +1,7 @@
 """The native stack the stack tests share: `make stack` on this session's own vhost and
-database (real RabbitMQ and PostgreSQL), started once per test session that needs it."""
+database (real RabbitMQ and PostgreSQL), started for the module that uses it (test_stack.py)
+and stopped after it: left running, its fifteen idle processes took CPU from the rest of the
+suite for as long as the session lasted."""
 
 from __future__ import annotations
 
@@ -30,14 +32,14 @@ STACK_DEFAULTS = {
 }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def stack(tmp_path_factory, amqp_url, postgres_url, smtp_server):
     prefix = f"s{secrets.token_hex(4)}"
     folder = tmp_path_factory.mktemp("stack")
     environment = {"REVISIT_SMTP_URL": smtp_server.url, **STACK_DEFAULTS}
-    # A virtual host of its own: the stack lives on for the rest of the session, and its
-    # services must not consume what the other systems of this session publish (and plan
-    # visits for their tenants) on the shared revisit.events exchange.
+    # A virtual host of its own: the stack's services must not consume what the other
+    # systems of this session publish (and plan visits for their tenants) on the shared
+    # revisit.events exchange.
     with (
         own_vhost(amqp_url, "revisit-stack") as broker,
         limited_role(postgres_url, DB_LIMIT) as (role_url, role),

@@ -6,11 +6,14 @@ the store one consumer applying the events one at a time builds."""
 from __future__ import annotations
 
 import dataclasses
+import faulthandler
 import logging
 import random
+import tempfile
 import threading
 
 import pytest
+import sqlalchemy as sa
 from kombu import Connection, Producer
 
 from kpi_service.bootstrap import SPEC
@@ -23,6 +26,29 @@ from tests.support.polling import wait_until
 from tests.support.settled import watch_settled
 
 pytestmark = pytest.mark.services
+
+
+def _where(first, watched, amqp_url: str, queue: str) -> str:
+    """What a stalled run looks like: each consumer's settled count, the queue's ready
+    messages, the database sessions that are not idle, and every thread's stack."""
+    lines = [f"settled: {[len(w.messages) for w in watched]}"]
+    with Connection(amqp_url) as conn:
+        _, ready, consumers = conn.channel().queue_declare(queue, passive=True)
+        lines.append(f"queue {queue}: {ready} ready, {consumers} consumers")
+    with first.db.engine.connect() as conn:
+        active = conn.execute(
+            sa.text(
+                "SELECT pid, state, wait_event_type, wait_event, left(query, 200)"
+                " FROM pg_stat_activity WHERE datname = current_database()"
+                " AND state <> 'idle' AND pid <> pg_backend_pid()"
+            )
+        )
+        lines += [f"session {tuple(row)}" for row in active]
+    with tempfile.TemporaryFile("w+") as dump:  # every thread's stack, the consumers' too
+        faulthandler.dump_traceback(dump, all_threads=True)
+        dump.seek(0)
+        lines.append(dump.read())
+    return "\n".join(lines)
 
 
 def test_two_consumers_on_one_queue_apply_each_event_once(postgres_settings, amqp_url, caplog):
@@ -58,11 +84,14 @@ def test_two_consumers_on_one_queue_apply_each_event_once(postgres_settings, amq
             thread = threading.Thread(target=runtime.consumer.run_forever, args=(stop,), name=name)
             thread.start()
             runtime.threads.append(thread)
-        wait_until(
-            lambda: sum(len(w.messages) for w in watched) >= len(stream),
-            timeout=120,
-            message=f"{len(stream)} messages settled",
-        )
+        try:
+            wait_until(
+                lambda: sum(len(w.messages) for w in watched) >= len(stream),
+                timeout=120,
+                message=f"{len(stream)} messages settled",
+            )
+        except AssertionError as exc:  # say where each consumer is, for whoever reads it
+            raise AssertionError(f"{exc}\n{_where(first, watched, amqp_url, queue)}") from None
         settled = [list(w.messages) for w in watched]
     finally:
         stop.set()

@@ -30,6 +30,13 @@ GATHER_SECONDS = 0.002
 IDLE_SECONDS = 1.0
 
 
+def _first(pending: list, batch: int) -> list:
+    """Take the first ``batch`` of ``pending`` out of it (the rest wait for the next take)."""
+    taken = pending[:batch]
+    del pending[:batch]
+    return taken
+
+
 class ConsumerCancelled(pika.exceptions.AMQPError):
     """The broker cancelled our consumer (pika only calls back; kombu raised)."""
 
@@ -102,9 +109,7 @@ class PikaReceiver:
             self._connection.process_data_events(time_limit=GATHER_SECONDS)
             if len(pending) == before:
                 break
-        taken = pending[:batch]
-        del pending[:batch]
-        return taken
+        return _first(pending, batch)
 
     def close(self) -> None:
         """Close the connection (the broker delivers what was not acked again)."""
@@ -159,9 +164,7 @@ class KombuReceiver:
                 self._connection.drain_events(timeout=0)
             except TimeoutError:
                 break
-        taken = pending[:batch]
-        del pending[:batch]
-        return taken
+        return _first(pending, batch)
 
     def close(self) -> None:
         self._pending.clear()

@@ -5,6 +5,7 @@ newest revision holds (then the database's figures equal the rule's)."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 from alembic import command
@@ -36,23 +37,41 @@ def upgrade_to(db: Database, revision: str) -> None:
         command.upgrade(config, revision)
 
 
-def check_upgrade(old: Database, fed: Database) -> None:
-    """``old``: an empty database brought to 0007 and given ``fed``'s facts (a third of them
-    without days, as stored before 0007), then migrated to the newest revision."""
-    upgrade_to(old, "0007")
+def migrate_copy(
+    old: Database,
+    fed: Database,
+    revision: str,
+    columns: Sequence[str],
+    change: Callable[[list[dict]], None] | None = None,
+) -> None:
+    """Bring ``old`` (empty) to ``revision``, give it ``fed``'s facts (``columns`` of them,
+    ``change`` applied to the rows first: as that revision stored them) and tenant
+    settings, then migrate it to the newest revision."""
+    upgrade_to(old, revision)
     settings = tenant_settings.settings_table
     with fed.read() as session:
         stored = [
-            dict(r) for r in session.execute(sa.select(*(facts.c[n] for n in STORED))).mappings()
+            dict(r) for r in session.execute(sa.select(*(facts.c[n] for n in columns))).mappings()
         ]
         copies = [dict(r) for r in session.execute(sa.select(settings)).mappings()]
-    for n, row in enumerate(stored):
-        if n % 3 == 0:
-            row.update(day=None, limit_day=None)
-    table = sa.table(facts.name, *(sa.column(n, facts.c[n].type) for n in STORED))
+    if change is not None:
+        change(stored)
+    table = sa.table(facts.name, *(sa.column(n, facts.c[n].type) for n in columns))
     with old.engine.begin() as conn:
         conn.execute(sa.insert(table), stored)
         conn.execute(sa.insert(settings), copies)
     migrations.upgrade(old, MIGRATIONS)
+
+
+def check_upgrade(old: Database, fed: Database) -> None:
+    """``old``: an empty database brought to 0007 and given ``fed``'s facts (a third of them
+    without days, as stored before 0007), then migrated to the newest revision."""
+
+    def as_before_0007(stored: list[dict]) -> None:
+        for n, row in enumerate(stored):
+            if n % 3 == 0:
+                row.update(day=None, limit_day=None)
+
+    migrate_copy(old, fed, "0007", STORED, as_before_0007)
     assert rows(old) == rows(fed)
     policy_figures.check(old, random.Random(5))

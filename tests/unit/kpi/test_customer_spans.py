@@ -17,14 +17,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from kpi_service import customer_periods, projection, store
-from kpi_service.bootstrap import MIGRATIONS
 from kpi_service.domain import Contribution
 from kpi_service.models import customer_spans, facts, span_customers
 from kpi_service.rebuild import rebuild
-from revisit_common import migrations, tenant_settings
 from revisit_common.db import Database
 from tests.support.kpi import policy_figures
-from tests.support.kpi.policy_migration import upgrade_to
+from tests.support.kpi.policy_migration import STORED, migrate_copy
 from tests.support.kpi.scenario import event
 from tests.support.kpi.stores import BACKENDS, backend_stores, on_postgres, one_store, stores
 from tests.support.polling import wait_until
@@ -336,28 +334,7 @@ def test_revision_0011_counts_the_stored_visits(make):
     fed = make("fed")
     feed(fed, policy_figures.stream(random.Random(16)), batch=30)
     old = make("old", migrate=False)
-    upgrade_to(old, "0010")
-    stored = (
-        "tenant_id",
-        "kind",
-        "entity_id",
-        "state",
-        "applied",
-        "updated_at",
-        "day",
-        "limit_day",
-    )
-    settings = tenant_settings.settings_table
-    with fed.read() as session:
-        rows = [
-            dict(r) for r in session.execute(sa.select(*(facts.c[n] for n in stored))).mappings()
-        ]
-        copies = [dict(r) for r in session.execute(sa.select(settings)).mappings()]
-    table = sa.table(facts.name, *(sa.column(n, facts.c[n].type) for n in stored))
-    with old.engine.begin() as conn:
-        conn.execute(sa.insert(table), rows)
-        conn.execute(sa.insert(settings), copies)
-    migrations.upgrade(old, MIGRATIONS)
+    migrate_copy(old, fed, "0010", STORED)  # the generated columns come from these
     assert spans_stored(old) == spans_stored(fed)
     from .test_purchase_amounts import amounts_stored  # (it imports this module)
 

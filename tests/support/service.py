@@ -13,8 +13,8 @@ from revisit_common.clock import Clock, now
 from revisit_common.runtime import ServiceRuntime
 from tests.support.settings import make_settings
 
+from . import pg_templates, sqlite_templates
 from .client import TOKEN
-from .sqlite_templates import seed
 
 
 @contextlib.contextmanager
@@ -30,7 +30,8 @@ def service_runtime(
     and ``settings``; ``peers`` stand in for the services it reads synchronously, ``clock``
     (a :class:`tests.support.clock.FakeClock`) for the system clock."""
     values = make_settings(data_dir=data_dir, internal_token=TOKEN, **settings)
-    seed(values, [spec])
+    sqlite_templates.seed(values, [spec])
+    pg_templates.seed(values, [spec])
     runtime = ServiceRuntime(spec, values, clock=clock)
     runtime.peers.update(peers or {})
     try:

@@ -4,7 +4,8 @@ Migrating a service's SQLite file from nothing takes 20 to 80 ms, and the suite 
 thousands of runtimes and systems. Each process migrates one file per service (through
 the same ``migrations.upgrade`` as every start) and copies it where a runtime will look
 for its database; the runtime's own upgrade then finds it at the newest revision. A file
-already there (a test preparing an older revision) and PostgreSQL are left alone.
+already there (a test preparing an older revision) and PostgreSQL are left alone
+(PostgreSQL: ``pg_templates``).
 """
 
 from __future__ import annotations

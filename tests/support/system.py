@@ -8,7 +8,7 @@ from revisit_common.config import Settings
 from revisit_runner.services import BACKENDS, GATEWAY
 from revisit_runner.standalone import Standalone, build, prepare_settings
 
-from .sqlite_templates import seed
+from . import pg_templates, sqlite_templates
 
 CUSTOMER = {
     "name": "Huadong Trading",
@@ -22,7 +22,8 @@ CUSTOMER = {
 def start_system(settings: Settings, clock: Clock = now) -> Standalone:
     """The standalone system on ``settings``, started; ``clock``: the instant its use cases
     see (a fixed one keeps a scenario's dates in its past whatever the day)."""
-    seed(settings, [*BACKENDS.values(), GATEWAY])
+    sqlite_templates.seed(settings, [*BACKENDS.values(), GATEWAY])
+    pg_templates.seed(settings, [*BACKENDS.values(), GATEWAY])
     system = build(prepare_settings(settings), clock)
     system.start()
     return system

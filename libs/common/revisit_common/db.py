@@ -366,12 +366,25 @@ class Database:
         ones SQLAlchemy gives, since of our column types only :class:`UtcDateTime` processes
         results: the values of such columns are converted to UTC here. A connection found
         broken is dropped from the pool; errors are raised as SQLAlchemy's (an unreachable
-        database: a 503). On SQLite it runs through SQLAlchemy in a read transaction (no
-        write lock).
+        database: a 503). On SQLite it runs on a pooled connection's driver as one
+        statement in SQLite's autocommit (one snapshot, no write lock), compiled once, its
+        values converted as SQLAlchemy converts them (:func:`run`); a statement SQLAlchemy
+        must expand (``IN`` lists) runs through SQLAlchemy in a read transaction.
         """
         if not self.is_postgres:
-            with self._read_engine.connect() as conn:
-                return [tuple(row) for row in conn.execute(statement, params)]
+            found = prepared(statement, params, self.engine.dialect)
+            if not found.direct:
+                with self._read_engine.connect() as conn:
+                    return [tuple(row) for row in conn.execute(statement, params)]
+            values = found.bind_positional(params)
+            try:
+                raw = self.engine.raw_connection()
+            except sqlite3.Error as exc:  # (the pool raises the driver's own when it connects)
+                raise sa.exc.DBAPIError.instance(found.sql, None, exc, sqlite3.Error) from exc
+            try:
+                return _sqlite_rows(raw, found, values, self.engine.dialect)
+            finally:
+                raw.close()
         known = self._sql.get(id(statement))
         if known is None or known[0] is not statement:
             utc = tuple(
@@ -413,20 +426,41 @@ class Database:
 
 
 class Prepared:
-    """A statement compiled once for PostgreSQL (with the columns of one set of values): its
-    SQL, the bind processors of its parameters, and the positions of its UtcDateTime result
-    columns (:func:`prepared`)."""
+    """A statement compiled once for one dialect (with the columns of one set of values): its
+    SQL, the bind processors of its parameters, and what its result columns need: on
+    PostgreSQL the positions of its UtcDateTime columns, on SQLite every column's result
+    processor (:func:`prepared`).
 
-    __slots__ = ("statement", "sql", "compiled", "processors", "rows", "utc")
+    On SQLite :attr:`direct` says whether :func:`run` can run it on the driver's connection:
+    not when it has parameters SQLAlchemy expands at execution (``IN`` lists), nor when a
+    column default would be filled in by SQLAlchemy's execution context (then it runs
+    through SQLAlchemy, defaults applied, as before); on PostgreSQL such a statement is
+    refused (ValueError)."""
+
+    __slots__ = (
+        "statement",
+        "sql",
+        "compiled",
+        "processors",
+        "rows",
+        "utc",
+        "direct",
+        "plan",
+        "results",
+        "checked",
+    )
 
     def __init__(self, statement, keys: tuple[str, ...], dialect) -> None:
         dml = isinstance(statement, sa.sql.expression.ValuesBase)  # INSERT, UPDATE
         compiled = statement.compile(dialect=dialect, column_keys=list(keys) if dml else None)
         processors = []
+        defaulted = False
         for name, bind in compiled.binds.items():
             if name not in keys and bind.value is None and bind.callable is None:
                 # (a column default the execution context would fill in: not done here)
-                raise ValueError(f"no value for {name!r} in {str(compiled)[:60]!r}")
+                if dialect.name == "postgresql":
+                    raise ValueError(f"no value for {name!r} in {str(compiled)[:60]!r}")
+                defaulted = True
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if process is not None:
                 processors.append((name, process))
@@ -442,6 +476,25 @@ class Prepared:
             for index, column in enumerate(columns or ())
             if isinstance(column.type, UtcDateTime)
         )
+        expanded = compiled.literal_execute_params or compiled.post_compile_params
+        self.direct = bool(compiled.positional) and not (
+            defaulted or expanded or compiled.insert_prefetch or compiled.update_prefetch
+        )
+        # SQLite: the parameters in the order of the SQL's ``?`` (:meth:`bind_positional`);
+        # the result processor of each column that has one, by position (None: a text()
+        # statement, rows as given)
+        self.plan = _plan(compiled, keys, dict(processors)) if self.direct else None
+        self.results = (
+            None
+            if columns is None or dialect.name != "sqlite"
+            else tuple(
+                (index, process)
+                for index, column in enumerate(columns)
+                if (process := column.type.dialect_impl(dialect).result_processor(dialect, None))
+                is not None
+            )
+        )
+        self.checked = columns is None  # its result's width compared with its columns'
 
     def bind(self, params: dict) -> dict:
         """The parameters of :attr:`sql` for ``params``, bound as SQLAlchemy binds them."""
@@ -450,17 +503,54 @@ class Prepared:
             values[name] = process(values[name])
         return values
 
+    def bind_positional(self, params: dict) -> tuple:
+        """:meth:`bind`'s values in the order of the SQL's positional parameters (``params``
+        with the keys it was prepared for)."""
+        if self.plan is None:
+            values = self.bind(params)
+            return tuple([values[name] for name in self.compiled.positiontup])
+        return tuple(
+            [
+                (params[key] if key is not None else value)
+                if process is None
+                else process(params[key] if key is not None else value)
+                for key, value, process in self.plan
+            ]
+        )
 
-_prepared: dict[tuple[int, tuple[str, ...]], Prepared] = {}
+
+def _plan(compiled, keys: tuple[str, ...], processors: dict) -> tuple | None:
+    """For each positional parameter of ``compiled``: the key of its value in the
+    parameters (None: its bound constant), that constant, and its bind processor; what
+    ``construct_params`` would pick for parameters with ``keys``. None when it is not that
+    simple (a value computed at execution, escaped names): then ``construct_params``."""
+    if compiled.escaped_bind_names:
+        return None
+    plan = []
+    for name in compiled.positiontup:
+        bind = compiled.binds[name]
+        if bind.key in keys:
+            plan.append((bind.key, None, processors.get(name)))
+        elif name in keys:
+            plan.append((name, None, processors.get(name)))
+        elif bind.callable is None and not bind.required:
+            plan.append((None, bind.value, processors.get(name)))
+        else:
+            return None
+    return tuple(plan)
+
+
+_prepared: dict[tuple[int, tuple[str, ...], str], Prepared] = {}
 
 
 def prepared(statement, params: dict, dialect) -> Prepared:
-    """``statement`` (a module-level constant) compiled for PostgreSQL with the value columns
-    of ``params``, once."""
+    """``statement`` (a module-level constant) compiled for ``dialect`` with the value
+    columns of ``params``, once."""
     keys = tuple(params)
-    found = _prepared.get((id(statement), keys))
+    key = (id(statement), keys, dialect.name)
+    found = _prepared.get(key)
     if found is None or found.statement is not statement:
-        found = _prepared[(id(statement), keys)] = Prepared(statement, keys, dialect)
+        found = _prepared[key] = Prepared(statement, keys, dialect)
     return found
 
 
@@ -469,24 +559,67 @@ def run(session: Session | sa.Connection, statement, params: dict) -> list[tuple
     (or on a connection in a transaction); the rows it returns as tuples (none: ``[]``), the
     values SQLAlchemy would give.
 
-    The write path's counterpart of :meth:`Database.fetch`: on PostgreSQL the statement runs
-    on the driver's cursor of the transaction's connection, as SQL compiled once (per set of
-    value columns) and prepared by psycopg after a few uses, its parameters bound as
-    SQLAlchemy binds them (the bind processors of their types: UTC times, JSON text); the
-    values of UtcDateTime result columns are converted to UTC. SQLAlchemy's execution
-    machinery (the execution context, its events, the cursor result) cost about as much as
-    the statement itself. Every value an INSERT needs must be given (column defaults are
-    not applied here: ValueError). Errors are raised as SQLAlchemy raises the driver's (a
-    unique key taken: IntegrityError); a connection found broken is invalidated. On SQLite
-    the statement runs through the session's connection."""
-    connection = session.connection() if isinstance(session, Session) else session
+    The write path's counterpart of :meth:`Database.fetch`: the statement runs on the
+    driver's connection of the transaction, as SQL compiled once (per set of value columns),
+    its parameters bound as SQLAlchemy binds them (the bind processors of their types: UTC
+    times, JSON text, amounts) and its result values converted as SQLAlchemy converts them.
+    SQLAlchemy's execution machinery (the execution context, its events, the cursor result)
+    cost about as much as the statement itself on PostgreSQL, ten times it on SQLite.
+    PostgreSQL: psycopg prepares it after a few uses; the values of UtcDateTime result
+    columns are converted to UTC; every value an INSERT needs must be given (column defaults
+    are not applied here: ValueError). SQLite: the driver's statement cache keeps it
+    prepared; a statement whose column defaults SQLAlchemy would fill in, or with expanding
+    parameters, runs through SQLAlchemy. Errors are raised as SQLAlchemy raises the
+    driver's (a unique key taken: IntegrityError); a connection found broken is
+    invalidated. Engine events (``before_cursor_execute``) do not see these statements."""
+    if isinstance(session, Session):
+        connection = session.connection()
+    else:  # begun as a statement through SQLAlchemy would begin it (SQLite: the writer lock)
+        connection = session
+        if not connection.in_transaction():
+            connection.begin()
     dialect = connection.dialect
-    if dialect.name != "postgresql":
-        result = connection.execute(statement, params)
-        return [tuple(row) for row in result] if result.returns_rows else []
-    found = prepared(statement, params, dialect)
-    rows = run_sql(connection, found.sql, found.bind(params), found.rows)
-    return [_in_utc(row, found.utc) for row in rows] if found.utc and rows else rows
+    if dialect.name == "postgresql":
+        found = prepared(statement, params, dialect)
+        rows = run_sql(connection, found.sql, found.bind(params), found.rows)
+        return [_in_utc(row, found.utc) for row in rows] if found.utc and rows else rows
+    if dialect.name == "sqlite":
+        found = prepared(statement, params, dialect)
+        if found.direct:
+            return _sqlite_rows(connection, found, found.bind_positional(params), dialect)
+    result = connection.execute(statement, params)
+    return [tuple(row) for row in result] if result.returns_rows else []
+
+
+def _sqlite_rows(connection, found: Prepared, values: tuple, dialect) -> list[tuple]:
+    """SQLite: ``found`` with ``values`` on the driver of ``connection`` (SQLAlchemy's
+    Connection, or a pooled connection); its rows converted as SQLAlchemy's result
+    processors convert them. Errors are raised as SQLAlchemy raises the driver's; a
+    connection the dialect takes for lost (closed) is invalidated."""
+    pooled = connection.connection if isinstance(connection, sa.Connection) else connection
+    driver = pooled.driver_connection
+    try:
+        rows = driver.execute(found.sql, values).fetchall()
+    except sqlite3.Error as exc:
+        broken = dialect.is_disconnect(exc, driver, None)
+        if broken:
+            connection.invalidate()
+        raise sa.exc.DBAPIError.instance(
+            found.sql, None, exc, sqlite3.Error, connection_invalidated=broken
+        ) from exc
+    if not rows or not found.results:
+        return rows
+    if not found.checked:
+        if len(rows[0]) != len(found.statement.exported_columns):
+            raise RuntimeError(f"result columns not as compiled: {found.sql[:60]!r}")
+        found.checked = True
+    converted = []
+    for row in rows:
+        values = list(row)
+        for index, process in found.results:
+            values[index] = process(values[index])
+        converted.append(tuple(values))
+    return converted
 
 
 def run_sql(connection: sa.Connection, sql: str, values: dict, rows: bool | None) -> list:

@@ -11,11 +11,14 @@ the webhook tables (:func:`create_webhook_tables`: complaint's before they moved
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command, context, op
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from .db import Database
 
@@ -36,13 +39,27 @@ def upgrade(db: Database, migrations_dir: Path) -> None:
                 conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{db.schema}"'))
             conn.commit()
         try:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+            if MigrationContext.configure(conn).get_current_revision() != _head(cfg):
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
             conn.commit()
         finally:
             if db.is_postgres:
                 conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _LOCK_KEY})
                 conn.commit()
+
+
+def _head(cfg: Config) -> str | None:
+    """The newest revision of ``cfg``'s migrations (read once per folder: loading the version
+    scripts is most of what an upgrade of a database already at the newest costs)."""
+    return _head_of(cfg.get_main_option("script_location"))
+
+
+@cache
+def _head_of(script_location: str) -> str | None:
+    config = Config()
+    config.set_main_option("script_location", script_location)
+    return ScriptDirectory.from_config(config).get_current_head()
 
 
 def run_env() -> None:

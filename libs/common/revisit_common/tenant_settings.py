@@ -28,7 +28,7 @@ from flask import g, has_request_context
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from . import transaction_memo
+from . import db, transaction_memo
 from .calendar import DEFAULT_TIMEZONE
 from .messaging.envelope import Envelope
 
@@ -72,8 +72,11 @@ class TenantSettings:
 _read: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _read_lock = threading.Lock()
 _MEMO = "tenant_settings"  # transaction_memo: tenant -> the copy read in this transaction
-_SELECT = sa.select(settings_table)
-_VERSION = sa.select(settings_table.c.version)
+_MINE = settings_table.c.tenant_id == sa.bindparam("tenant_id")
+_COPY = sa.select(
+    settings_table.c.version, settings_table.c.timezone, settings_table.c.document
+).where(_MINE)
+_VERSION = sa.select(settings_table.c.version).where(_MINE)
 
 
 def load(session: Session, tenant_id: str) -> TenantSettings:
@@ -91,13 +94,16 @@ def load(session: Session, tenant_id: str) -> TenantSettings:
 def _read_copy(session: Session, tenant_id: str, held: TenantSettings | None) -> TenantSettings:
     """The stored copy; ``held`` (what was built from it kept) when it is still that
     version: a version is never stored twice, so its document is the one held."""
-    mine = settings_table.c.tenant_id == tenant_id
-    if held is not None and session.execute(_VERSION.where(mine)).scalar() == held.version:
-        return held
-    row = session.execute(_SELECT.where(mine)).first()
-    if row is None:
+    mine = {"tenant_id": tenant_id}
+    if held is not None:
+        stored = db.run(session, _VERSION, mine)
+        if stored and stored[0][0] == held.version:
+            return held
+    rows = db.run(session, _COPY, mine)
+    if not rows:
         return TenantSettings(tenant_id)
-    settings = TenantSettings(tenant_id, row.version, row.timezone, dict(row.document or {}))
+    version, timezone, document = rows[0]
+    settings = TenantSettings(tenant_id, version, timezone, dict(document or {}))
     _read_copies(session)[tenant_id] = settings
     return settings
 

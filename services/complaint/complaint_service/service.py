@@ -25,6 +25,7 @@ from revisit_common.messaging.outbox import Outbox
 from revisit_common.rows import copied
 
 from . import assignment, customers, domain, reporting, supervision, triage
+from .copy_and_serial import copy_and_serial
 from .models import Complaint, LedgerEntry
 from .numbering import allocate_serial
 
@@ -266,14 +267,20 @@ def create_complaint(
     """Register a complaint of a customer of the caller's tenant (from the copy, else asked
     of ``directory``, the customer service: customers.py); no such customer → NotFound."""
     stamp = caller.now()
-    customer = customers.known_customer(
-        session, directory, caller.tenant_id, data["customer_id"], stamp
-    )
+    received_at = (data.get("received_at") or stamp).astimezone(UTC)
+    policy, calendar = rules_for(session, caller.tenant_id)
+    period = domain.period_of(calendar.local_date(received_at))
+    # The copy and the serial in one statement; a customer the copy does not know yet is
+    # asked of the customer service first, its serial taken last (copy_and_serial.py).
+    found = copy_and_serial(session, caller.tenant_id, data["customer_id"], period)
+    customer, serial = found if found is not None else (None, None)
+    if customer is None:
+        customer = customers.known_customer(
+            session, directory, caller.tenant_id, data["customer_id"], stamp
+        )
     if customer is None:
         raise NotFound("customer")  # another tenant's customer is as unknown as a missing one
-    received_at = (data.get("received_at") or stamp).astimezone(UTC)
     assignee = person_of(caller, data.get("assignee"))
-    policy, calendar = rules_for(session, caller.tenant_id)
     try:
         department = triage.handling_department(data["category"], data.get("department"), policy)
     except triage.DepartmentRequired as exc:
@@ -288,7 +295,6 @@ def create_complaint(
         departments=touched,
     )
     deadlines = domain.initial_deadlines(severity.value, received_at, policy, calendar)
-    period = domain.period_of(calendar.local_date(received_at))
     complaint = NewComplaint(
         id=new_id(),
         tenant_id=caller.tenant_id,
@@ -316,10 +322,9 @@ def create_complaint(
         ledger=[],
         **{key: data.get(key) for key in INTAKE_FIELDS},
     )
-    # Last, so the counter row stays locked for as few statements as possible.
-    complaint.number = domain.format_number(
-        period, allocate_serial(session, caller.tenant_id, period)
-    )
+    if serial is None:  # (last: the counter row stays locked for as few statements as can be)
+        serial = allocate_serial(session, caller.tenant_id, period)
+    complaint.number = domain.format_number(period, serial)
     note = data.get("note") or f"received by {complaint.channel}"
     ledger_entry(complaint, stamp, "receive", None, caller.actor, caller.department, note)
     if assignee is not None:

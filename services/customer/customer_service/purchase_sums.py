@@ -19,14 +19,15 @@ from .models import Purchase, PurchaseSum
 SUMS, PURCHASES = PurchaseSum.__table__, Purchase.__table__
 
 
-def _upsert(insert) -> sa.Insert:
-    """Add one purchase to the ``(customer_id, span, start)`` sum, starting it if missing."""
+def _added(insert) -> sa.Insert:
+    """Add one purchase to its day's and its month's sums (``customer_id``, the ``day`` and
+    ``month`` starts, ``amount_cents``), starting them if missing: one upsert of two rows."""
+    both = [
+        {"customer_id": sa.bindparam("customer_id"), "span": span, "start": sa.bindparam(span)}
+        for span in (windows.DAY, windows.MONTH)
+    ]
     statement = insert(SUMS).values(
-        customer_id=sa.bindparam("customer_id"),
-        span=sa.bindparam("span"),
-        start=sa.bindparam("start"),
-        amount_cents=sa.bindparam("amount_cents"),
-        count=1,
+        [{**row, "amount_cents": sa.bindparam("amount_cents"), "count": 1} for row in both]
     )
     return statement.on_conflict_do_update(
         index_elements=[SUMS.c.customer_id, SUMS.c.span, SUMS.c.start],
@@ -37,7 +38,7 @@ def _upsert(insert) -> sa.Insert:
     )
 
 
-UPSERTS = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
+ADDED = {"postgresql": _added(postgresql.insert), "sqlite": _added(sqlite.insert)}
 
 
 def _totals() -> sa.Select:
@@ -81,21 +82,7 @@ def _recorded() -> sa.Select:
     purchase = sa.insert(PURCHASES).values(
         {column.key: sa.bindparam(f"p_{column.key}") for column in PURCHASES.columns}
     )
-    both = [
-        {"customer_id": sa.bindparam("customer_id"), "span": span, "start": sa.bindparam(span)}
-        for span in (windows.DAY, windows.MONTH)
-    ]
-    sums = postgresql.insert(SUMS).values(
-        [{**row, "amount_cents": sa.bindparam("amount_cents"), "count": 1} for row in both]
-    )
-    sums = sums.on_conflict_do_update(
-        index_elements=[SUMS.c.customer_id, SUMS.c.span, SUMS.c.start],
-        set_={
-            "amount_cents": SUMS.c.amount_cents + sums.excluded.amount_cents,
-            "count": SUMS.c.count + 1,
-        },
-    )
-    return TOTALS.add_cte(purchase.cte("purchase"), sums.cte("sums"))
+    return TOTALS.add_cte(purchase.cte("purchase"), _added(postgresql.insert).cte("sums"))
 
 
 RECORDED = _recorded()
@@ -132,19 +119,21 @@ def add(session: Session, customer_id: str, amount: Decimal, purchased_at: datet
     """Add one purchase to its day's and its month's sums: upserts, so two writers that
     start the same day's sum at once both count (the row of the first, added to by the
     second)."""
-    amount_cents = windows.cents(amount)
-    rows = [
-        {"customer_id": customer_id, "span": span, "start": start, "amount_cents": amount_cents}
-        for span, start in windows.sums_for(purchased_at)
-    ]
-    session.execute(UPSERTS[session.get_bind().dialect.name], rows)
+    (_, day), (_, month) = windows.sums_for(purchased_at)
+    values = {
+        "customer_id": customer_id,
+        windows.DAY: day,
+        windows.MONTH: month,
+        "amount_cents": windows.cents(amount),
+    }
+    db.run(session, ADDED[session.get_bind().dialect.name], values)
 
 
 def totals(session: Session, customer_id: str, today: date) -> tuple[Decimal, int, Decimal]:
     """``(last_12m, count_12m, prev_12m)`` of a customer on ``today``: one query over at most
     about 90 sums (:func:`purchase_windows.selection`)."""
     bounds = _bounds(windows.selection(today))
-    row = session.execute(TOTALS, {**bounds, "customer_id": customer_id}).one()
+    (row,) = db.run(session, TOTALS, {**bounds, "customer_id": customer_id})
     return windows.amount_of(row[0]), int(row[1]), windows.amount_of(row[2])
 
 

@@ -3,8 +3,10 @@
 Every request under ``/api/v1`` needs ``Authorization: Bearer <api-key>``, except the
 OpenAPI document, tenant registration (the platform operator's token, checked by the route)
 and survey answers (a single-use token in the URL). The key is looked up by its hash in the
-gateway's database on every request (``store.py``: one indexed query), with no cache, so a
-revoked key fails at once. Keys are never logged.
+gateway's database on every request (``store.py``: one indexed query), so a revoked key
+fails at once; with REVISIT_KEY_CACHE (PostgreSQL) the identity is kept until PostgreSQL
+tells of a change (``key_cache.py``), and :func:`forget_changed_keys` drops it in this
+process before a change's answer goes out. Keys are never logged.
 
 Steps of one ``before_request`` hook (:func:`install`) with the rate limiter
 (``ratelimit.py``) between them: :func:`identify_request` finds the caller and decides,
@@ -141,6 +143,18 @@ def refuse_unidentified():
 
 def _problem(status: int, detail: str, headers: dict | None = None):
     return problem_response(status, detail, headers=headers, request_id=g.get("request_id"))
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def forget_changed_keys(_error: BaseException | None = None) -> None:
+    """``teardown_request`` hook: a write to the gateway's own resources (keys, people,
+    settings, tenants) may change what a key stands for: the identities this process keeps
+    (``key_cache.py``) are dropped before the client has the answer. Forwarded writes
+    change none of it."""
+    if request.method not in SAFE_METHODS and request.endpoint != "proxy":
+        store().keys_changed()
 
 
 def install(

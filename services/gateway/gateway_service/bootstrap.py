@@ -63,7 +63,9 @@ def create_gateway_app(
     options: GatewayOptions = runtime.options
     app = runtime.create_app()
     app.extensions["gateway_store"] = Store(
-        runtime.db, synchronous_commit=options.audit_synchronous_commit
+        runtime.db,
+        synchronous_commit=options.audit_synchronous_commit,
+        key_cache=options.key_cache,
     )
     limiter = ratelimit.build(app, options)
     # One hook: identify, count, refuse, then read a chunked body in full and refuse
@@ -74,6 +76,8 @@ def create_gateway_app(
         then=(proxy.buffer_chunked_body, webapp.reject_hostile_input),
     )
     audit.install(app)
+    if app.extensions["gateway_store"].keys is not None:  # REVISIT_KEY_CACHE (PostgreSQL)
+        app.teardown_request(auth.forget_changed_keys)  # (writes only: not in fastpath.py)
     proxy.install(app, transports, runtime.internal_token, buffer_bodies=False)
     agenda.install(app, transports, runtime.internal_token)
     internal.install(app, runtime.internal_token)

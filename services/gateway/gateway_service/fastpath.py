@@ -5,11 +5,11 @@ API key. For those, Flask's request context, URL routing, hook dispatch and resp
 finalising cost about as much as the key lookup and the forwarding together (~0.2 ms of
 CPU a request). :class:`ForwardedReads` wraps the gateway app's ``wsgi_app`` and serves
 such a request itself, with the same steps and the same functions as the Flask path: the
-request id (``webapp``), the key lookup on every request (``store.find_key``: still no
-cache, a revoked key gets 401 at once), the role table, the rate limiter's count, the
-forwarded headers and answer (``proxy``), ``X-Request-ID`` and the request metrics
-(``webapp._finish``). The answer is the same, byte for byte
-(``tests/unit/gateway/test_fastpath.py``).
+request id (``webapp``), the key lookup (``store.find_key``: a query on every request, or,
+with REVISIT_KEY_CACHE, the identity kept until PostgreSQL tells of a change), the role
+table, the rate limiter's count, the forwarded headers and answer (``proxy``),
+``X-Request-ID`` and the request metrics (``webapp._finish``). The answer is the same, byte
+for byte (``tests/unit/gateway/test_fastpath.py``).
 
 Anything else goes to the Flask app unchanged: other methods and paths, public paths,
 exports (streamed), a body, odd paths (``//``, ``.`` segments, non-ASCII, a trailing ``/``

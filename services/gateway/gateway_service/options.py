@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from revisit_common.env import integer, text
+from revisit_common.env import flag, integer, text
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,11 @@ class GatewayOptions:
     # "off" commits them without waiting for the WAL flush (a server crash can lose the
     # last fraction of a second of entries), "on" waits for it.
     audit_synchronous_commit: str = "off"
+    # Keep the identities of active API keys in each process (PostgreSQL only,
+    # key_cache.py), dropped when PostgreSQL notifies a change to keys, people or settings:
+    # a change made through another gateway process is seen once the notification arrives
+    # (a few milliseconds at most), not on the very next request as without it.
+    key_cache: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> GatewayOptions:
@@ -39,4 +44,5 @@ class GatewayOptions:
             rate_limit_storage_url=text(env, "REVISIT_RATE_LIMIT_STORAGE_URL", "memory://"),
             trusted_proxies=integer(env, "REVISIT_TRUSTED_PROXIES", 0),
             audit_synchronous_commit=text(env, "REVISIT_AUDIT_SYNCHRONOUS_COMMIT", "off"),
+            key_cache=flag(env, "REVISIT_KEY_CACHE"),
         )

@@ -14,10 +14,15 @@ itself, not of the gateway, can lose the last few hundred milliseconds of entrie
 database is never corrupted). A connection found broken is dropped and the statement tried
 once more on a fresh one, so a database restart costs no request; errors are raised as
 SQLAlchemy's (an unreachable database is a 503, as everywhere). On SQLite (standalone mode)
-the service's own engine is used.
+the service's own engine's connections are used, the statements compiled once and run on
+the driver: the lookup as one statement outside any transaction (``Database.fetch``: no
+write lock), the entry in a write transaction of its own (``db.run``).
 
 The key is looked up on every request, with no cache, so a revoked key fails at once on
-every gateway process and replica.
+every gateway process and replica. On PostgreSQL, ``key_cache`` (REVISIT_KEY_CACHE) keeps
+the identities of active keys instead (``key_cache.py``) while a ``LISTEN`` connection hears
+of every change to keys, people and settings: at once in this process, as soon as the
+notification arrives in the others.
 """
 
 from __future__ import annotations
@@ -28,11 +33,12 @@ import threading
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from revisit_common.db import Database
+from revisit_common.db import Database, run
 from revisit_common.identity import Identity
 from revisit_common.ids import new_id
 
 from . import domain
+from .key_cache import KeyCache
 from .models import ApiKey, AuditEntry, Staff, TenantSettings
 
 _KEYS = ApiKey.__table__
@@ -67,7 +73,9 @@ SYNCHRONOUS_COMMIT = frozenset({"on", "off", "local", "remote_write", "remote_ap
 class Store:
     """The key lookup and the audit insert, on ``db``'s database."""
 
-    def __init__(self, db: Database, *, synchronous_commit: str = "off") -> None:
+    def __init__(
+        self, db: Database, *, synchronous_commit: str = "off", key_cache: bool = False
+    ) -> None:
         if synchronous_commit not in SYNCHRONOUS_COMMIT:
             raise ValueError(
                 f"REVISIT_AUDIT_SYNCHRONOUS_COMMIT={synchronous_commit!r}: one of "
@@ -79,8 +87,8 @@ class Store:
             dialect = db.engine.dialect
             self._find_sql = str(FIND_KEY.compile(dialect=dialect))
             self._add_sql = str(ADD_ENTRY.compile(dialect=dialect))
-        # SQLite (standalone): the service's own engine; reads take no write lock.
-        self._reads = db.engine.execution_options(revisit_read_only=True)
+        # The identities of active keys, while PostgreSQL tells of every change (opt-in).
+        self.keys = KeyCache(self._pg.conninfo, db.schema) if self._pg and key_cache else None
 
     def find_key(self, key: str | None) -> Identity | None:
         """The identity of the active key ``key`` (unknown, revoked or malformed, or acting
@@ -89,12 +97,17 @@ class Store:
         if not key or len(key) > domain.MAX_KEY_LENGTH:
             return None
         digest = domain.hash_key(key)
+        keys = self.keys
+        if keys is not None:
+            kept = keys.get(digest)
+            if kept is not None:
+                return kept
+            generation = keys.generation()
         params = {"key_hash": digest}
         if self._pg is not None:
             row = self._pg.run(self._find_sql, params, fetch=True)
-        else:
-            with self._reads.connect() as conn:
-                row = conn.execute(FIND_KEY, params).first()
+        else:  # one statement, no transaction: takes no write lock (Database.fetch)
+            row = next(iter(self.db.fetch(FIND_KEY, params)), None)
         if row is None:
             return None
         key_id, tenant_id, role, department, stored, settings_version, staff, active = row
@@ -102,7 +115,7 @@ class Store:
             return None
         if staff is not None and not active:
             return None  # the person left (or is unknown): the key acts for nobody any more
-        return Identity(
+        identity = Identity(
             tenant_id=tenant_id,
             role=role,
             actor=key_id,
@@ -110,6 +123,15 @@ class Store:
             settings_version=settings_version,
             staff=staff,
         )
+        if keys is not None:
+            keys.put(digest, identity, generation)
+        return identity
+
+    def keys_changed(self) -> None:
+        """Keys, people or settings were changed by this process: every identity it keeps
+        for this database is looked up again (other processes hear it from PostgreSQL)."""
+        if self.keys is not None:
+            self.keys.changed()
 
     def add_entry(self, values: dict) -> None:
         """Insert one audit entry (AuditEntry's columns), committed. Its id is made here
@@ -119,10 +141,12 @@ class Store:
         if self._pg is not None:
             self._pg.run(self._add_sql, params, fetch=False)
         else:
-            with self.db.engine.begin() as conn:
-                conn.execute(ADD_ENTRY, params)
+            with self.db.engine.begin() as conn:  # the writer queue, BEGIN IMMEDIATE
+                run(conn, ADD_ENTRY, params)
 
     def close(self) -> None:
+        if self.keys is not None:
+            self.keys.close()
         if self._pg is not None:
             self._pg.close()
 

@@ -31,13 +31,14 @@ import re
 import secrets
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
-from revisit_common import errors, transaction_memo
+from revisit_common import db, errors, transaction_memo
 from revisit_common.events import CATALOGUE
 from revisit_common.ids import new_id
 from revisit_common.messaging.envelope import Envelope
@@ -186,17 +187,36 @@ def enqueue(session: Session, envelope: Envelope) -> int:
     return count
 
 
-def active_webhooks(session: Session, tenant_id: str) -> list[Webhook]:
+class Route(NamedTuple):
+    """What the fan-out needs of an active webhook: which events go to it."""
+
+    id: str
+    events: list
+    department: str | None
+
+
+ACTIVE = sa.select(Webhook.id, Webhook.events, Webhook.department).where(
+    Webhook.tenant_id == sa.bindparam("tenant_id"), Webhook.active
+)
+
+
+def active_webhooks(session: Session, tenant_id: str) -> list[Route]:
     """The tenant's active webhooks, read once per transaction: the consumer's batch of
     events looks them up once per tenant (:mod:`revisit_common.transaction_memo`); creating
     or deleting one below drops the tenant's entry."""
     held = transaction_memo.memo(session, _ACTIVE)
     hooks = held.get(tenant_id)
     if hooks is None:
-        hooks = held[tenant_id] = session.scalars(
-            sa.select(Webhook).where(Webhook.tenant_id == tenant_id, Webhook.active)
-        ).all()
+        hooks = held[tenant_id] = read_active(session, tenant_id)
     return hooks
+
+
+def read_active(session: Session, tenant_id: str) -> list[Route]:
+    """The tenant's active webhooks as stored, read as one statement (:func:`db.run`: no
+    ORM objects, a tenth of the ORM query's cost); the session's pending changes are
+    written first, as the ORM's query would (autoflush)."""
+    session.flush()
+    return [Route(*row) for row in db.run(session, ACTIVE, {"tenant_id": tenant_id})]
 
 
 # --------------------------------------------------------------------------- management

@@ -26,7 +26,7 @@ from revisit_common.events import (
 from revisit_common.messaging.envelope import Envelope
 from revisit_common.messaging.registry import BatchHandler, Handler, HandlerContext, reads
 
-from . import care, cases, planning, records, service, watch
+from . import care, cases, planning, purchase_copies, records, service, watch
 
 
 def _copies_first(handler: Handler) -> BatchHandler:
@@ -90,6 +90,34 @@ def customer_graded(session: Session, event, ctx: HandlerContext) -> None:
 def purchase_recorded(session: Session, event, ctx: HandlerContext) -> None:
     """First purchase → new_customer visit; an A customer's purchase → key_account cadence."""
     _plan(planning.purchase_recorded, session, event, ctx)
+
+
+def _purchases() -> BatchHandler:
+    """PurchaseRecorded: a run of purchases that plan no visit only updates its customers'
+    copies, as plain rows (:mod:`purchase_copies`); any other run is handled as
+    :func:`_copies_first` handles it."""
+    planned = _copies_first(purchase_recorded)
+
+    def one(session: Session, envelope: Envelope, ctx: HandlerContext) -> None:
+        if not _copies_only(session, [envelope]):
+            planned.one(session, envelope, ctx)
+
+    def many(session: Session, envelopes: list[Envelope], ctx: HandlerContext) -> None:
+        if not _copies_only(session, envelopes):
+            planned.many(session, envelopes, ctx)
+
+    return BatchHandler(one, many)
+
+
+def _copies_only(session: Session, envelopes: list[Envelope]) -> bool:
+    """The purchases applied as :func:`purchase_recorded` applies them, when none plans a
+    visit (:func:`purchase_copies.apply`); False (nothing done) otherwise."""
+    events = [purchase_recorded.view.decode(envelope) for envelope in envelopes]
+    if not purchase_copies.apply(session, events, [_sent_at(e) for e in events], clock.now):
+        return False
+    for event in events:
+        planning.instant(event.purchased_at)  # (an unreadable time fails the event, as before)
+    return True
 
 
 @reads(RepairClosed, fields=["repair_id", "customer_id", "closed_at"], optional=["region", "owner"])
@@ -181,7 +209,7 @@ HANDLERS = {
     "CustomerRegistered": _copies_first(customer_registered),
     "CustomerGraded": _copies_first(customer_graded),
     "CustomerRiskChanged": customer_risk_changed,
-    "PurchaseRecorded": _copies_first(purchase_recorded),
+    "PurchaseRecorded": _purchases(),
     "RepairClosed": repair_closed,
     "IssueResolved": issue_resolved,
     "SurveyResponded": survey_responded,

@@ -84,9 +84,8 @@ def complete_visit(
         for item in data.get("issues") or ()
     ]
     visit.issues = raised
-    changed = {key: value for key, value in _columns(visit).items() if value != stored[key]}
-    db.run(session, UPDATE_VISIT, {"visit_id": visit.id, **changed})
-    session.flush()  # the issues
+    if raised:
+        session.flush()  # the issues
     for issue in raised:
         publish(session, outbox, caller, issue_raised(issue))
     publish(
@@ -102,6 +101,10 @@ def complete_visit(
             **copied(visit, "needs", "competitor_info", "service_feedback"),
         ),
     )
+    # The columns it changed, written with the events published so far (Outbox.write_with:
+    # one statement on PostgreSQL, not the UPDATE and then the outbox rows at commit).
+    changed = {key: value for key, value in _columns(visit).items() if value != stored[key]}
+    outbox.write_with(session, UPDATE_VISIT, {"visit_id": visit.id, **changed})
     if visit.reason == "periodic":
         planning.next_periodic(session, outbox, caller, ctx, visit)
     if visit.reason == watch.REASON:
@@ -132,7 +135,8 @@ def _visit_to_complete(
 ) -> tuple[VisitRecord, dict[str, Any]]:
     """The visit of the tenant to complete, and its columns as stored: read with one
     statement, not loaded into the session (:func:`complete_visit` writes the columns it
-    changed with one UPDATE, not the unit of work's flush; both by :func:`.db.run`). Its
+    changed with one UPDATE, not the unit of work's flush, written with the visit's events
+    by :meth:`Outbox.write_with`; both through :func:`.db.run`). Its
     issues and audit are not read: only a planned visit can be completed, and a planned
     visit has neither (both are made when a visit is completed); of a visit in any other
     status it is a 409 first."""

@@ -11,40 +11,16 @@ import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
 from gateway_service import service
-from gateway_service.bootstrap import SPEC
 from gateway_service.models import AuditEntry
-from gateway_service.settings_owners import SettingsOwners
 from gateway_service.store import Store
-from revisit_common.messaging.outbox import Outbox
-from revisit_common.runtime import ServiceRuntime
-from tests.support.settings import make_settings
-from tests.support.settings_owners import owner_transports
+from tests.support.gateway_store import postgres_runtime, register_tenant
 
 
 @pytest.fixture
 def runtime(postgres_url, postgres_schemas):
-    settings = make_settings(
-        database_url=postgres_url,
-        db_schema_prefix=postgres_schemas,
-        admin_token="platform",
-        internal_token="internal",
-    )
-    runtime = ServiceRuntime(SPEC, settings)
+    runtime = postgres_runtime(postgres_url, postgres_schemas)
     yield runtime
     runtime.close()
-
-
-def _tenant(runtime) -> tuple[str, str]:
-    with runtime.db.transaction() as session:
-        tenant, key = service.register_tenant(
-            session,
-            Outbox("local", "gateway"),
-            name="Acme",
-            timezone="UTC",
-            region=None,
-            check=SettingsOwners(owner_transports("internal"), "internal"),
-        )
-        return tenant.id, key
 
 
 def _entry(tenant_id: str, **extra) -> dict:
@@ -63,7 +39,7 @@ def _entry(tenant_id: str, **extra) -> dict:
 
 def test_keys_are_found_and_revocation_is_seen_at_once(runtime):
     store = Store(runtime.db)
-    tenant_id, _ = _tenant(runtime)
+    tenant_id, _ = register_tenant(runtime)
     with runtime.db.transaction() as session:
         _, key = service.create_key(session, tenant_id, name="v", role="viewer", department=None)
     found = store.find_key(key)
@@ -78,7 +54,7 @@ def test_keys_are_found_and_revocation_is_seen_at_once(runtime):
 
 def test_entries_are_committed_at_once_without_waiting_for_the_flush(runtime):
     store = Store(runtime.db)
-    tenant_id, _ = _tenant(runtime)
+    tenant_id, _ = register_tenant(runtime)
     store.add_entry(_entry(tenant_id))
     with runtime.db.read() as session:
         rows = session.scalars(sa.select(AuditEntry)).all()
@@ -100,7 +76,7 @@ def test_a_bad_synchronous_commit_setting_stops_the_start(runtime):
 
 def test_a_connection_closed_by_the_server_costs_no_request(runtime):
     store = Store(runtime.db)
-    tenant_id, key = _tenant(runtime)
+    tenant_id, key = register_tenant(runtime)
     assert store.find_key(key) is not None
     pid = store._pg._local.conn.info.backend_pid
     with runtime.db.engine.connect() as conn:
@@ -125,7 +101,7 @@ def test_the_lookup_gives_typed_values_and_refuses_a_person_who_left(runtime):
     from gateway_service.models import Staff
 
     store = Store(runtime.db)
-    tenant_id, admin_key = _tenant(runtime)
+    tenant_id, admin_key = register_tenant(runtime)
     with runtime.db.transaction() as session:
         session.add(Staff(tenant_id=tenant_id, id="wang.fang", name="Wang Fang", active=True))
         session.flush()
@@ -151,7 +127,7 @@ def test_a_failing_statement_is_a_database_error_not_unreachable(runtime):
     from gateway_service.models import TenantSettings
 
     store = Store(runtime.db)
-    _, key = _tenant(runtime)
+    _, key = register_tenant(runtime)
     table = TenantSettings.__table__.name  # in this test's own schema
     with runtime.db.engine.begin() as conn:
         conn.execute(sa.text(f'DROP TABLE "{table}" CASCADE'))

@@ -28,10 +28,15 @@ from tests.support.settled import watch_settled
 pytestmark = pytest.mark.services
 
 
-def _where(first, watched, amqp_url: str, queue: str) -> str:
-    """What a stalled run looks like: each consumer's settled count, the queue's ready
-    messages, the database sessions that are not idle, and every thread's stack."""
+def _where(first, watched, amqp_url: str, queue: str, stream: list) -> str:
+    """What a stalled run looks like: each consumer's settled count, the events never
+    settled (by their place in the published order: a tail of it would be lost on the way in),
+    the queue's ready messages, the database sessions that are not idle, and every thread's
+    stack."""
     lines = [f"settled: {[len(w.messages) for w in watched]}"]
+    seen = {event_id for w in watched for event_id, _ in w.messages}
+    missing = [(n, e.id, e.type) for n, e in enumerate(stream) if e.id not in seen]
+    lines.append(f"never settled (place, id, type) of {len(stream)} published: {missing}")
     with Connection(amqp_url) as conn:
         _, ready, consumers = conn.channel().queue_declare(queue, passive=True)
         lines.append(f"queue {queue}: {ready} ready, {consumers} consumers")
@@ -74,7 +79,9 @@ def test_two_consumers_on_one_queue_apply_each_event_once(postgres_settings, amq
             assert one.consumer.apply(envelope) in ("applied", "duplicate")
         first.declare()
         queue = f"{settings.queue_prefix}.kpi"
-        with Connection(amqp_url) as conn:  # straight to the queue: no other test's events
+        # Straight to the queue (no other test's events), each publish confirmed: the broker
+        # holds every message before the consumers start, so a stall is theirs alone.
+        with Connection(amqp_url, transport_options={"confirm_publish": True}) as conn:
             producer = Producer(conn.channel(), routing_key=queue)  # the default exchange
             for envelope in stream:
                 producer.publish(envelope.to_json(), content_type=CONTENT_TYPE, delivery_mode=2)
@@ -91,7 +98,8 @@ def test_two_consumers_on_one_queue_apply_each_event_once(postgres_settings, amq
                 message=f"{len(stream)} messages settled",
             )
         except AssertionError as exc:  # say where each consumer is, for whoever reads it
-            raise AssertionError(f"{exc}\n{_where(first, watched, amqp_url, queue)}") from None
+            where = _where(first, watched, amqp_url, queue, stream)
+            raise AssertionError(f"{exc}\n{where}") from None
         settled = [list(w.messages) for w in watched]
     finally:
         stop.set()

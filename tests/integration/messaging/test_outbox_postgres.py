@@ -18,6 +18,7 @@ from tests.unit.common.test_outbox_rows import (  # noqa: F401 - collected here 
     test_a_failure_writing_the_rows_fails_the_commit,
     test_a_rolled_back_savepoint_drops_the_events_added_inside_it,
     test_a_rolled_back_transaction_leaves_nothing_for_the_next_one,
+    test_a_row_holds_the_envelope_as_sqlalchemy_would_store_it,
     test_a_savepoint_still_open_at_commit_is_committed_with_its_events,
     test_a_transaction_without_events_writes_none,
     test_events_written_in_a_savepoint_rolled_back_are_written_again,

@@ -11,7 +11,7 @@ import pytest
 
 from revisit_common.messaging.bus import Bus
 from revisit_common.messaging.envelope import CONTENT_TYPE
-from revisit_common.messaging.receiver import ConsumerCancelled, PikaReceiver
+from revisit_common.messaging.receiver import ChannelLost, ConsumerCancelled, PikaReceiver
 from revisit_common.messaging.topology import service_queue
 from tests.support.fake_service import note_counts, note_envelope, running
 from tests.support.polling import wait_until
@@ -91,6 +91,31 @@ def test_a_consumer_the_broker_cancels_is_a_lost_connection(amqp_url, pika_clien
         assert issubclass(ConsumerCancelled, PikaReceiver.errors)
     finally:
         receiver.close()
+
+
+def test_a_channel_the_broker_closes_is_a_lost_connection(amqp_url, pika_client, queue):
+    """An ack the broker refuses (a delivery tag it no longer knows) closes the channel and
+    keeps the connection, which pika's BlockingConnection does not raise for: the receiver
+    says so, instead of waiting on a channel that delivers nothing more, and the message
+    goes back to the queue."""
+    declared, key = queue
+    pika_client.publish(key, b"m-0")
+    pika_client.publish(key, b"m-1")
+    receiver = PikaReceiver(Bus(amqp_url, prefetch=1), declared)
+    receiver.start()
+    try:
+        [first] = taken(receiver, 5, 1)
+        first.ack()
+        first.ack()  # the same delivery tag twice: 406 PRECONDITION_FAILED closes the channel
+        with pytest.raises(ChannelLost):
+            for _ in range(20):  # the broker's Channel.Close comes within a take or two
+                receiver.take(5, 0.2)
+        assert issubclass(ChannelLost, PikaReceiver.errors)
+    finally:
+        receiver.close()
+    # m-1 (delivered once m-0 was acked, never acked itself) is back on the queue
+    wait_until(lambda: pika_client.queue_depth(declared.name) == 1, timeout=5, message="1 back")
+    assert pika_client.queue_depth(declared.name) == 1
 
 
 def test_a_queue_deleted_under_the_consumer_is_declared_again(

@@ -6,6 +6,7 @@ real PostgreSQL in tests/integration/messaging/test_outbox_postgres.py."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
@@ -31,16 +32,27 @@ def db(tmp_path):
 
 @pytest.fixture
 def inserts(db) -> list[str]:
-    """The statements writing outbox rows, as they are sent (an executemany once)."""
+    """The statements writing outbox rows, as they are sent: on SQLite as the driver's trace
+    sees them (the outbox runs them on the driver's connection, which SQLAlchemy's events do
+    not see), on PostgreSQL as SQLAlchemy sends them."""
     sent: list[str] = []
 
-    def record(_conn, _cursor, statement, _params, _context, _executemany):
+    def record(statement: str) -> None:
         if "INSERT INTO outbox" in statement:
             sent.append(statement)
 
-    sa.event.listen(db.engine, "before_cursor_execute", record)
+    def trace(dbapi_connection, _record, _proxy) -> None:
+        dbapi_connection.set_trace_callback(record)
+
+    def sending(_conn, _cursor, statement, _params, _context, _executemany) -> None:
+        record(statement)
+
+    hook, listener = (
+        ("checkout", trace) if not db.is_postgres else ("before_cursor_execute", sending)
+    )
+    sa.event.listen(db.engine, hook, listener)
     yield sent
-    sa.event.remove(db.engine, "before_cursor_execute", record)
+    sa.event.remove(db.engine, hook, listener)
 
 
 def versions(db) -> list[int]:
@@ -85,6 +97,36 @@ def test_three_events_are_one_statement_at_commit_in_the_order_added(db, inserts
     assert [row.attempts for row in rows] == [0, 0, 0]
     assert [row.sent_at for row in rows] == [None, None, None]
     assert all(row.created_at is not None for row in rows)
+
+
+def test_a_row_holds_the_envelope_as_sqlalchemy_would_store_it(db):
+    """The creation time is the envelope's, stored as SQLAlchemy's own INSERT stores it
+    (SQLite: its text form); the body, routing key and id as given, JSON escapes and all."""
+    outbox = Outbox("cn", "gateway")
+    settings = {"note": 'quote " backslash \\ nul \x00 line\n 值 \u2028'}
+    changed = TenantSettingsChanged(
+        tenant_id="t1", timezone="Asia/Shanghai", settings=settings, settings_version=1
+    )
+    with db.transaction() as session:
+        envelope = outbox.add(session, changed, tenant_id="t1")
+    at = datetime.fromisoformat(envelope.time)
+    with db.engine.begin() as conn:
+        conn.execute(
+            outbox_table.insert(),
+            {"event_id": "by-sqlalchemy", "routing_key": "k", "body": "{}", "created_at": at},
+        )
+    text = sa.cast(outbox_table.c.created_at, sa.Text)
+    with db.engine.connect() as conn:
+        ours, theirs = (
+            conn.execute(
+                sa.select(outbox_table, text.label("text")).where(outbox_table.c.event_id == key)
+            ).one()
+            for key in (envelope.id, "by-sqlalchemy")
+        )
+    assert ours.text == theirs.text
+    assert ours.body == envelope.to_json()
+    assert json.loads(ours.body)["data"]["settings"] == settings
+    assert (ours.routing_key, ours.attempts, ours.sent_at) == (changed.routing_key(), 0, None)
 
 
 def test_a_transaction_without_events_writes_none(db, inserts):

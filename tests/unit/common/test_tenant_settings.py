@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from revisit_common import tenant_settings
+from revisit_common.db import Database
+from tests.support.webhooks import DATABASES
 
 
 @pytest.fixture
 def session(tmp_path):
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'copy.sqlite3'}")
+    statements: list[str] = []
+    # every statement that reaches SQLite, SQLAlchemy's or run on its driver (db.run)
+    sa.event.listen(engine, "connect", lambda conn, _: conn.set_trace_callback(statements.append))
     tenant_settings.settings_table.metadata.create_all(engine)
-    with Session(engine) as session:
+    with Session(engine, info={"statements": statements}) as session:
         yield session
     engine.dispose()
 
@@ -39,10 +46,15 @@ def test_newer_versions_replace_older_ones_never_the_reverse(session):
     assert tenant_settings.load(session, "t2").version == 0  # others untouched
 
 
-def _statements(session) -> list[str]:
-    seen: list[str] = []
-    sa.event.listen(session.get_bind(), "before_cursor_execute", lambda *a: seen.append(a[2]))
-    return seen
+def _statements(session) -> Callable[[], list[str]]:
+    """The queries and writes sent to SQLite from now on (no BEGIN, COMMIT or PRAGMA)."""
+    statements = session.info["statements"]
+    start = len(statements)
+
+    def sent() -> list[str]:
+        return [sql for sql in statements[start:] if sql.lstrip().startswith(("SELECT", "INSERT"))]
+
+    return sent
 
 
 def test_the_version_the_gateway_vouches_for_is_served_from_the_copy_read_last(session):
@@ -51,21 +63,21 @@ def test_the_version_the_gateway_vouches_for_is_served_from_the_copy_read_last(s
     from revisit_common.identity import Identity
 
     tenant_settings.store(session, "t1", 4, "Asia/Shanghai", {"complaints": {"days": 4}})
-    seen = _statements(session)
+    sent = _statements(session)
     with Flask("t").test_request_context():
         g.identity = Identity(tenant_id="t1", role="admin", actor="k", settings_version=4)
         assert tenant_settings.load(session, "t1").section("complaints") == {"days": 4}
-        assert len(seen) == 1
+        assert len(sent()) == 1
         assert tenant_settings.load(session, "t1").version == 4
-        assert len(seen) == 1  # the copy read last: no query
+        assert len(sent()) == 1  # the copy read last: no query
         g.identity = Identity(tenant_id="t1", role="admin", actor="k", settings_version=5)
         session.commit()  # (in one transaction the copy is read once: see below)
         assert tenant_settings.load(session, "t1").version == 4  # newer at the gateway: read
-        assert len(seen) == 2
+        assert len(sent()) == 2
         g.identity = Identity(tenant_id="t1", role="admin", actor="k")  # no version sent
         session.commit()
         tenant_settings.load(session, "t1")
-        assert len(seen) == 3
+        assert len(sent()) == 3
     tenant_settings.store(session, "t1", 5, "Asia/Shanghai", {"complaints": {"days": 5}})
     with Flask("t").test_request_context():
         g.identity = Identity(tenant_id="t1", role="admin", actor="k", settings_version=5)
@@ -78,17 +90,49 @@ def test_without_a_vouched_version_the_copy_is_read_once_per_transaction(session
     copy held serves again while the version is the same."""
     tenant_settings.store(session, "t1", 4, "Asia/Shanghai", {"complaints": {"days": 4}})
     session.commit()
-    seen = _statements(session)
+    sent = _statements(session)
     first = tenant_settings.load(session, "t1")
     assert tenant_settings.load(session, "t1") is first
     assert tenant_settings.load(session, "t2").version == 0  # no copy: the defaults, once
     assert tenant_settings.load(session, "t2").version == 0
-    assert len(seen) == 2
+    assert len(sent()) == 2
     tenant_settings.store(session, "t1", 5, "Asia/Shanghai", {"complaints": {"days": 5}})
     newer = tenant_settings.load(session, "t1")
     assert newer.section("complaints") == {"days": 5}
-    assert len(seen) == 4  # the upsert, and the copy read again
+    assert len(sent()) == 4  # the upsert, and the copy read again
     session.commit()
     assert tenant_settings.load(session, "t1") is newer  # the same version: the copy held
-    assert len(seen) == 5  # a new transaction reads the version again
-    assert "tenant_settings.document" not in seen[-1]
+    assert len(sent()) == 5  # a new transaction reads the version again
+    assert "tenant_settings.document" not in sent()[-1]
+
+
+@pytest.fixture(params=DATABASES)
+def database(request, tmp_path):
+    if request.param == "postgres":
+        schema = f"{request.getfixturevalue('postgres_schemas')}copies"
+        database = Database(request.getfixturevalue("postgres_url"), schema, pool_size=1)
+        with database.engine.begin() as conn:
+            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    else:
+        database = Database(f"sqlite:///{tmp_path / 'copies.sqlite3'}")
+    tenant_settings.settings_table.metadata.create_all(database.engine)
+    yield database
+    database.dispose()
+
+
+def test_the_copy_read_is_the_one_stored_on_every_database(database):
+    document = {"complaints": {"days": 2, "names": ["值", None]}, "score": 1.5, "on": True}
+    with database.transaction() as session:
+        tenant_settings.store(session, "t1", 7, "Asia/Shanghai", document)
+    with database.read() as session:
+        read = tenant_settings.load(session, "t1")
+        assert tenant_settings.load(session, "t9") == tenant_settings.TenantSettings("t9")
+    assert read == tenant_settings.TenantSettings("t1", 7, "Asia/Shanghai", document)
+    assert type(read.version) is int
+    with database.transaction() as session:  # the same version: the copy held serves again
+        assert tenant_settings.load(session, "t1") is read
+        tenant_settings.store(session, "t1", 8, "Europe/Berlin", {})
+    with database.read() as session:
+        assert tenant_settings.load(session, "t1") == tenant_settings.TenantSettings(
+            "t1", 8, "Europe/Berlin", {}
+        )

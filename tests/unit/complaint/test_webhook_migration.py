@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from alembic.config import Config
 
 from complaint_service.bootstrap import SPEC
 from revisit_common.db import Database
+from tests.support import migration_steps as steps
+from tests.support.migration_steps import empty_database
 from tests.support.webhooks import DATABASES
 
 BEFORE = [
@@ -26,13 +27,7 @@ AFTER = ["HTTP 500", "ConnectionError", "HTTP 404", None]
 
 @pytest.fixture(params=DATABASES)
 def database(request, tmp_path):
-    if request.param == "sqlite":
-        db = Database(f"sqlite:///{tmp_path / 'complaint.sqlite3'}", None)
-    else:
-        schema = request.getfixturevalue("postgres_schemas") + "complaint"
-        db = Database(request.getfixturevalue("postgres_url"), schema)
-        with db.engine.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    db = empty_database(request, tmp_path, "complaint")
     yield db
     db.dispose()
 
@@ -40,12 +35,7 @@ def database(request, tmp_path):
 def migrate(db: Database, revision: str, step=command.upgrade) -> None:
     """Run the complaint service's migrations up (or, with ``step=command.downgrade``, down)
     to ``revision``."""
-    cfg = Config()
-    cfg.set_main_option("script_location", str(SPEC.migrations))
-    with db.engine.connect() as conn:
-        cfg.attributes["connection"] = conn
-        step(cfg, revision)
-        conn.commit()
+    steps.migrate(db, SPEC.migrations, revision, step)
 
 
 def test_stored_errors_are_cut_to_their_class(database):

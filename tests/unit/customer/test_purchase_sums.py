@@ -127,3 +127,32 @@ def test_two_writers_on_one_customer_both_count(service):
     assert sorted(sums) == [("day", total, 2 * per_writer), ("month", total, 2 * per_writer)]
     first = [e["data"]["first_purchase"] for e in events_of(service, "PurchaseRecorded")]
     assert first.count(True) == 1
+
+
+def test_adding_starts_the_sums_then_adds_to_them(service):
+    cid = Client(service.create_app()).post("/api/v1/customers", ACME).json["id"]
+    may, june = datetime(2026, 5, 31, 23, 59, tzinfo=UTC), datetime(2026, 6, 1, 0, 1, tzinfo=UTC)
+    with service.db.transaction() as session:
+        purchase_sums.add(session, cid, Decimal("10.05"), may)
+        purchase_sums.add(session, cid, Decimal("0.01"), may)
+    with service.db.transaction() as session:
+        purchase_sums.add(session, cid, Decimal("123456789.99"), june)
+        assert purchase_sums.totals(session, cid, date(2026, 6, 1)) == (
+            Decimal("123456800.05"),
+            3,
+            Decimal("0"),
+        )
+    with service.db.read() as session:
+        sums = session.execute(
+            sa.select(
+                PurchaseSum.span, PurchaseSum.start, PurchaseSum.amount_cents, PurchaseSum.count
+            )
+            .where(PurchaseSum.customer_id == cid)
+            .order_by(PurchaseSum.span, PurchaseSum.start)
+        ).all()
+    assert [tuple(row) for row in sums] == [
+        ("day", date(2026, 5, 31), 1006, 2),
+        ("day", date(2026, 6, 1), 12345678999, 1),
+        ("month", date(2026, 5, 1), 1006, 2),
+        ("month", date(2026, 6, 1), 12345678999, 1),
+    ]

@@ -11,12 +11,13 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from alembic.config import Config
 from sqlalchemy.orm import Session
 
 from customer_service import purchase_sums
 from customer_service.bootstrap import SPEC
 from revisit_common.db import Database, UtcDateTime
+from tests.support import migration_steps as steps
+from tests.support.migration_steps import empty_database
 from tests.support.webhooks import DATABASES
 from tests.unit.customer.test_purchase_sums import scanned
 
@@ -25,24 +26,13 @@ NOW = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)
 
 @pytest.fixture(params=DATABASES)
 def database(request, tmp_path):
-    if request.param == "sqlite":
-        db = Database(f"sqlite:///{tmp_path / 'customer.sqlite3'}", None)
-    else:
-        schema = request.getfixturevalue("postgres_schemas") + "customer"
-        db = Database(request.getfixturevalue("postgres_url"), schema)
-        with db.engine.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    db = empty_database(request, tmp_path, "customer")
     yield db
     db.dispose()
 
 
 def migrate(db: Database, revision: str, step=command.upgrade) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(SPEC.migrations))
-    with db.engine.connect() as conn:
-        cfg.attributes["connection"] = conn
-        step(cfg, revision)
-        conn.commit()
+    steps.migrate(db, SPEC.migrations, revision, step)
 
 
 def table(db: Database, table_name: str, **columns) -> sa.TableClause:

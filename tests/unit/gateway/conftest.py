@@ -53,6 +53,7 @@ class Gateway:
 @pytest.fixture
 def make_gateway(tmp_path) -> Callable[..., Gateway]:
     runtimes: list[ServiceRuntime] = []
+    stores: list = []
 
     def make(transports: dict | None = None, owners: dict | None = None, **settings) -> Gateway:
         values = {
@@ -71,9 +72,13 @@ def make_gateway(tmp_path) -> Callable[..., Gateway]:
             }
         if owners is None:  # the real settings sections, each in a small app of its own
             owners = owner_transports(INTERNAL_TOKEN)
-        return Gateway(create_gateway_app(runtime, transports, owners), runtime)
+        app = create_gateway_app(runtime, transports, owners)
+        stores.append(app.extensions["gateway_store"])
+        return Gateway(app, runtime)
 
     yield make
+    for store in stores:
+        store.close()  # (its connections, and with REVISIT_KEY_CACHE its listener's)
     for runtime in runtimes:
         runtime.close()
 

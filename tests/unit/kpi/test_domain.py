@@ -325,6 +325,19 @@ _moves = st.lists(
 )
 
 
+@given(_contributions)
+def test_bucket_keys_are_their_aggregates_dimensions_in_order(made):
+    """The key functions are spelled out (they run three times per fact a batch moves):
+    each is its aggregate's dimensions read in order, a month by its first day, a total's
+    labels as the fact had them when first seen."""
+    assert domain.daily_key(made) == tuple(getattr(made, n) for n in domain.DAILY_DIMS)
+    month = {"month": made.day.replace(day=1)}
+    expected = tuple(month[n] if n in month else getattr(made, n) for n in domain.MONTHLY_DIMS)
+    assert domain.monthly_key(made) == expected
+    expected = tuple(made.labels.get(n, getattr(made, n)) for n in domain.TOTAL_DIMS)
+    assert domain.totals_key(made) == expected
+
+
 @given(_moves)
 def test_aggregate_rows_are_every_moves_deltas_summed_per_bucket(moves):
     for name, (dims, key_of) in domain.AGGREGATES.items():

@@ -78,3 +78,39 @@ def test_a_visit_done_already_is_409_and_writes_nothing(runtime, client, custome
     assert client.get(f"/api/v1/visits/{visit['id']}").json["satisfaction"] == "satisfied"
     missing = client.post("/api/v1/visits/nope/complete", {"satisfaction": "satisfied"})
     assert missing.status_code == 404
+
+
+def test_a_visit_completed_without_issues_is_written_with_its_event(runtime, client, customer):
+    """The visit's UPDATE carries its VisitCompleted (Outbox.write_with): on PostgreSQL the
+    outbox row is not written again at commit through the engine."""
+    visit = plan(client, customer)
+    outbox_writes: list[str] = []
+
+    def note(_conn, _cursor, sql, *_):
+        if "INSERT INTO outbox" in sql:
+            outbox_writes.append(sql)
+
+    sa.event.listen(runtime.db.engine, "before_cursor_execute", note)
+    try:
+        done = client.post(f"/api/v1/visits/{visit['id']}/complete", {"satisfaction": "neutral"})
+    finally:
+        sa.event.remove(runtime.db.engine, "before_cursor_execute", note)
+    assert done.status_code == 200, done.json
+    assert (done.json["status"], done.json["satisfaction"], done.json["issues"]) == (
+        "completed",
+        "neutral",
+        [],
+    )
+    assert client.get(f"/api/v1/visits/{visit['id']}").json == done.json
+    completed = events_of(runtime, "VisitCompleted")
+    assert len(completed) == 1
+    data = completed[0]["data"]
+    assert (data["visit_id"], data["satisfaction"], data["issue_ids"]) == (
+        visit["id"],
+        "neutral",
+        [],
+    )
+    assert data["completed_at"] == done.json["completed_at"]
+    # (PostgreSQL: written at commit, the rows would go through the engine; SQLite writes
+    # them on the driver's connection either way)
+    assert outbox_writes == []

@@ -12,7 +12,11 @@ from kombu import Connection
 from .settlement import Settlements
 
 MEMORY_URL = "memory://"
-MEMORY_POLL_SECONDS = 0.05
+# In memory: how long a consumer that found its queue empty waits before it looks again.
+# Under load what came meanwhile is one batch: at 0.1 s instead of 0.05 the standalone
+# process took ~10 % less CPU per write (fewer, larger consumer transactions), events reach
+# their consumers at most 0.05 s later (the contract allows KPIs 2 s in standalone mode).
+MEMORY_POLL_SECONDS = 0.1
 
 
 class Bus:

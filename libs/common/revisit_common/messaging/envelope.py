@@ -9,6 +9,7 @@ from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
 from ..events import Event
@@ -114,14 +115,49 @@ def parse(body: bytes | str) -> Envelope:
     is checked with plain type tests; whatever that check does not accept outright is
     judged, and explained, by the marshmallow schema."""
     try:
-        # decoded as json.loads decodes bytes (any UTF, a byte order mark dropped)
-        text = body.decode(json.detect_encoding(body)) if isinstance(body, bytes) else body
-        doc = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
+        if isinstance(body, bytes):
+            # decoded as json.loads decodes bytes (any UTF, a byte order mark dropped)
+            encoding = json.detect_encoding(body)
+            text = body.decode(encoding)
+            doc = _loads(text, body if encoding == "utf-8" else None)
+        else:
+            text = body
+            doc = _loads(text)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        # (RecursionError: nested deeper than json reads, a poison message as any other)
         raise InvalidEnvelope(f"body is not JSON: {exc}") from exc
     if not isinstance(doc, dict):
         raise InvalidEnvelope("body is not a JSON object")
     return _plain(doc, text) or _checked(doc)
+
+
+# Opening brackets beyond which a text is json's: far below the nesting where json.loads
+# gives up (RecursionError at its recursion limit, 1000 frames, less the caller's stack),
+# where orjson goes on to 1024 levels.
+_DEEPEST = 256
+# A text's bytes marked for :func:`_loads`: every digit as 0, every { as [
+_MARKS = bytes.maketrans(b"0123456789{", b"0000000000[")
+_LONG_NUMBER = b"0" * 19  # the fewest digits an integer beyond 63 bits has
+
+
+def _loads(text: str, utf8: bytes | None = None) -> Any:
+    """``json.loads(text)``: by orjson (three times faster) from ``utf8`` (``text`` in
+    UTF-8) where that reads the same; else by json, errors included. What orjson refuses
+    and json accepts (NaN, Infinity, numbers beyond a float's range, lone surrogates) is
+    json's; so are texts orjson would read otherwise: those with a run of 19 digits or more
+    (orjson reads an integer beyond 64 bits as a float) or more opening brackets than
+    :data:`_DEEPEST`."""
+    if utf8 is None:
+        if not isinstance(text, str):  # a bytearray, say: json's, as it was
+            return json.loads(text)
+        utf8 = text.encode("utf-8", "surrogatepass")  # lone surrogates: orjson refuses them
+    marks = utf8.translate(_MARKS)
+    if _LONG_NUMBER in marks or marks.count(b"[") > _DEEPEST:
+        return json.loads(text)
+    try:
+        return orjson.loads(utf8)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def _text(value: Any, longest: int) -> bool:

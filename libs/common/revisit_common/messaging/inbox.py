@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
+from .. import db
 from .envelope import Envelope
 
 _meta = sa.MetaData()
@@ -22,12 +22,26 @@ inbox_table = sa.Table(
     sa.Column("applied_at", sa.DateTime(timezone=True)),
 )
 
-_CLAIM_POSTGRES = sa.text(
-    "INSERT INTO inbox (consumer, event_id, event_type, applied_at) "
-    "SELECT :consumer, claimed ->> 0, claimed ->> 1, :applied_at "
-    "FROM json_array_elements(CAST(:claims AS json)) AS claimed "
-    "ON CONFLICT DO NOTHING RETURNING event_id"
-).bindparams(sa.bindparam("applied_at", type_=sa.DateTime(timezone=True)))
+# The claims as one JSON parameter (the [id, type] pairs), whatever the batch size: one
+# statement text, compiled once and prepared by the driver (a multi-row VALUES list would be
+# a new statement per size), written by the C JSON encoder. (SQLite: ``WHERE true`` tells
+# its parser that ON CONFLICT is the INSERT's, not a join's.)
+_APPLIED_AT = sa.bindparam("applied_at", type_=inbox_table.c.applied_at.type)
+_CLAIM = {
+    "postgresql": sa.text(
+        "INSERT INTO inbox (consumer, event_id, event_type, applied_at) "
+        "SELECT :consumer, claimed ->> 0, claimed ->> 1, :applied_at "
+        "FROM json_array_elements(CAST(:claims AS json)) AS claimed "
+        "ON CONFLICT DO NOTHING RETURNING event_id"
+    ).bindparams(_APPLIED_AT),
+    "sqlite": sa.text(
+        "INSERT INTO inbox (consumer, event_id, event_type, applied_at) "
+        "SELECT :consumer, json_extract(claimed.value, '$[0]'), "
+        "json_extract(claimed.value, '$[1]'), :applied_at "
+        "FROM json_each(:claims) AS claimed WHERE true "
+        "ON CONFLICT DO NOTHING RETURNING event_id"
+    ).bindparams(_APPLIED_AT),
+}
 
 
 def claim(session: Session, consumer: str, envelopes: Sequence[Envelope]) -> set[int]:
@@ -38,7 +52,8 @@ def claim(session: Session, consumer: str, envelopes: Sequence[Envelope]) -> set
     fails, the claims roll back with it; if it commits, a redelivery finds the row and is
     skipped. On PostgreSQL a concurrent duplicate waits for the first transaction and then
     finds the row; ids are claimed in sorted order, so two consumers never deadlock on them.
-    One statement for the whole batch (a single event is a batch of one).
+    One statement for the whole batch (a single event is a batch of one), run on the
+    driver's connection (:func:`revisit_common.db.run`).
     """
     first: dict[str, int] = {}
     for index, envelope in enumerate(envelopes):
@@ -48,27 +63,8 @@ def claim(session: Session, consumer: str, envelopes: Sequence[Envelope]) -> set
     first = dict(sorted(first.items()))
     if not first:
         return set()
-    now = datetime.now(UTC)
-    if session.get_bind().dialect.name == "postgresql":
-        # One statement with one JSON parameter (the [id, type] pairs), whatever the batch
-        # size: psycopg caches and prepares it (a multi-row VALUES list would be a new
-        # statement per size), and the C JSON encoder writes it (psycopg escapes each
-        # element of a text array in Python).
-        claims = [[event_id, envelopes[index].type] for event_id, index in first.items()]
-        params = {"consumer": consumer, "applied_at": now, "claims": json.dumps(claims)}
-        new = set(session.execute(_CLAIM_POSTGRES, params).scalars())
-    else:
-        rows = [
-            {
-                "consumer": consumer,
-                "event_id": event_id,
-                "event_type": envelopes[index].type,
-                "applied_at": now,
-            }
-            for event_id, index in first.items()
-        ]
-        statement = (
-            sqlite.insert(inbox_table).on_conflict_do_nothing().returning(inbox_table.c.event_id)
-        )
-        new = set(session.execute(statement, rows).scalars())
+    claims = [[event_id, envelopes[index].type] for event_id, index in first.items()]
+    params = {"consumer": consumer, "claims": json.dumps(claims), "applied_at": datetime.now(UTC)}
+    statement = _CLAIM[session.get_bind().dialect.name]
+    new = {row[0] for row in db.run(session, statement, params)}
     return {index for event_id, index in first.items() if event_id in new}

@@ -6,8 +6,9 @@ COMMIT (SQLAlchemy's ``before_commit``), all of them in one statement whatever t
 on PostgreSQL one ``INSERT ... SELECT FROM json_to_recordset`` whose statement also sends a
 ``NOTIFY`` (:data:`NOTIFY_CHANNEL`, the schema as payload), so a relay in another process
 (the worker, while the rows are written by the web process) starts publishing at once
-instead of at its next poll; elsewhere (SQLite) one ``executemany``. A failure writing them
-fails the commit. A relay in this process is woken through :attr:`Outbox.wake_event` once
+instead of at its next poll; on SQLite one ``INSERT ... SELECT FROM json_each``, run on the
+driver's connection (:func:`revisit_common.db.run`). A failure writing them fails the
+commit. A relay in this process is woken through :attr:`Outbox.wake_event` once
 the commit is done (PostgreSQL delivers the NOTIFY only then too).
 
 A use case whose last write is one statement (a row inserted or updated) can have the
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session, SessionTransaction
 
 from .. import db
@@ -67,8 +69,19 @@ _INSERT_AND_NOTIFY = sa.text(
     "AS (event_id varchar, routing_key varchar, body text, created_at timestamptz)) "
     f"WITH ORDINALITY AS r({', '.join(_FIELDS)}, n) CROSS JOIN notified ORDER BY r.n"
 )
-# Elsewhere: one statement, its values as parameters, built and compiled once.
-_INSERT = outbox_table.insert()
+# SQLite: the same, the rows as one JSON array of [event_id, routing_key, body, created_at]
+# (created_at as SQLAlchemy's SQLite DateTime stores it). (``WHERE true``: SQLite's parser
+# would otherwise read what follows the FROM as a join's.)
+_INSERT_SQLITE = sa.text(
+    f"INSERT INTO {outbox_table.name} ({', '.join(_FIELDS)}, attempts) "
+    "SELECT json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]'), "
+    "json_extract(r.value, '$[2]'), json_extract(r.value, '$[3]'), 0 "
+    "FROM json_each(:rows) AS r WHERE true ORDER BY r.key"
+)
+_sqlite_dialect = sqlite.dialect()
+_sqlite_time = outbox_table.c.created_at.type.dialect_impl(_sqlite_dialect).bind_processor(
+    _sqlite_dialect
+)
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 _PENDING = "revisit_outbox"  # session.info: the transaction's _Pending
@@ -181,15 +194,16 @@ def _write(session: Session, rows: list[_Row]) -> None:
         rows_json = _dumps([row.values for row in rows])
         connection.exec_driver_sql(_pg_sql(dialect), {"rows": rows_json})
         return
-    params = [
-        {
-            **row.values,
-            "created_at": datetime.fromisoformat(row.values["created_at"]),
-            "attempts": 0,
-        }
+    values = [
+        [
+            row.values["event_id"],
+            row.values["routing_key"],
+            row.values["body"],
+            _sqlite_time(datetime.fromisoformat(row.values["created_at"])),
+        ]
         for row in rows
     ]
-    connection.execute(_INSERT, params if len(params) > 1 else params[0])
+    db.run(connection, _INSERT_SQLITE, {"rows": _dumps(values)})
 
 
 def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:

@@ -41,6 +41,12 @@ class ConsumerCancelled(pika.exceptions.AMQPError):
     """The broker cancelled our consumer (pika only calls back; kombu raised)."""
 
 
+class ChannelLost(pika.exceptions.AMQPChannelError):
+    """The broker closed our channel (an ack it refused, say) and kept the connection: pika's
+    ``BlockingConnection`` only marks the channel closed and delivers nothing more, without
+    raising, so the receiver raises this itself (the consumer then reconnects)."""
+
+
 class PikaMessage:
     """A message delivered by pika, settled on the channel it came on."""
 
@@ -76,6 +82,7 @@ class PikaReceiver:
         self.wait = IDLE_SECONDS
         self._pending: list[PikaMessage] = []
         self._connection: pika.BlockingConnection | None = None
+        self._channel = None
 
     def start(self) -> None:
         """Connect, apply the prefetch and start consuming."""
@@ -84,7 +91,7 @@ class PikaReceiver:
         # reason to drop it, and it is what drains the queues meanwhile.
         params.blocked_connection_timeout = None
         self._connection = pika.BlockingConnection(params)
-        channel = self._connection.channel()
+        channel = self._channel = self._connection.channel()
         channel.basic_qos(prefetch_count=self.bus.prefetch)
         pending = self._pending
 
@@ -100,7 +107,9 @@ class PikaReceiver:
 
     def take(self, batch: int, wait: float) -> list[PikaMessage]:
         """Up to ``batch`` messages: the first within ``wait`` seconds, then those that keep
-        coming until none comes within ``GATHER_SECONDS``; none at the timeout."""
+        coming until none comes within ``GATHER_SECONDS``; none at the timeout. Raises
+        :class:`ChannelLost` once the broker has closed the channel (its messages are
+        delivered again, to whichever consumer comes next)."""
         pending = self._pending
         if not pending:
             self._connection.process_data_events(time_limit=wait)
@@ -109,11 +118,14 @@ class PikaReceiver:
             self._connection.process_data_events(time_limit=GATHER_SECONDS)
             if len(pending) == before:
                 break
+        if self._channel.is_closed:
+            raise ChannelLost(f"the broker closed the channel consuming {self.queue}")
         return _first(pending, batch)
 
     def close(self) -> None:
         """Close the connection (the broker delivers what was not acked again)."""
         self._pending.clear()
+        self._channel = None
         connection, self._connection = self._connection, None
         if connection is not None and connection.is_open:
             with contextlib.suppress(*self.errors):  # already going: we only tidy up
@@ -128,8 +140,8 @@ class KombuReceiver:
     def __init__(self, bus: Bus, queue: Queue):
         self.bus = bus
         self.queue = queue
-        # The in-memory bus is polled anyway (every 10 ms): a short wait costs nothing there
-        # and lets a stop take effect at once.
+        # The in-memory bus is polled anyway (bus.MEMORY_POLL_SECONDS): a short wait costs
+        # nothing there and lets a stop take effect at once.
         self.wait = 0.1
         self._pending: list = []
         self._connection = bus.connect()

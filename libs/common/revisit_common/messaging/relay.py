@@ -15,6 +15,10 @@ rows were marked sent, and they are then published again, which consumers alread
 the relay no longer waits on the disk once per batch. The rows confirmed are marked in one
 statement with their ids as one array parameter (not a thousand bind parameters).
 
+On SQLite a pass reads the rows with one statement on its own (no transaction, no lock:
+:meth:`.Database.fetch`), the rows in flight excluded by their ids as one JSON parameter,
+and marks them sent likewise (:func:`revisit_common.db.run`), each compiled once.
+
 On the in-memory bus with SQLite (standalone mode) the running relay marks rows sent at most
 every ``RECORD_SECONDS`` (or once a batch of them is confirmed), not after every event each
 consumer settles: each marking is a write transaction on the service's file, whose one
@@ -29,18 +33,20 @@ so that under load one pass publishes the rows of several requests; unwoken, it 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import threading
 import time
 from collections import deque
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from .. import metrics
+from .. import db, metrics
 from ..db import Database
 from ..faults import fault_point
 from . import listener
@@ -66,6 +72,38 @@ MEMORY_IDLE_SECONDS = 1.0
 
 # For the relay's own transaction only: marking rows sent need not wait for the disk.
 _NO_FLUSH_WAIT = sa.text("SET LOCAL synchronous_commit TO OFF")
+
+# SQLite: the rows of a JSON array of ids (the rows in flight, the rows confirmed).
+_IDS = sa.select(
+    sa.func.json_each(sa.bindparam("ids")).table_valued("value").c.value
+).scalar_subquery()
+# SQLite: the next ``room`` unsent rows, those in flight aside.
+_UNSENT_SQLITE = (
+    sa.select(
+        outbox_table.c.id,
+        outbox_table.c.event_id,
+        outbox_table.c.routing_key,
+        outbox_table.c.body,
+    )
+    .where(outbox_table.c.sent_at.is_(None), outbox_table.c.id.not_in(_IDS))
+    .order_by(outbox_table.c.id)
+    .limit(sa.bindparam("room", type_=sa.Integer))
+)
+# SQLite: the rows confirmed marked sent.
+_SENT_SQLITE = (
+    outbox_table.update()
+    .where(outbox_table.c.id.in_(_IDS))
+    .values(sent_at=sa.bindparam("now", type_=outbox_table.c.sent_at.type))
+)
+
+
+class Unsent(NamedTuple):
+    """An outbox row to publish (what a publisher reads of it)."""
+
+    id: int
+    event_id: str
+    routing_key: str
+    body: str
 
 
 class PublishFailed(RuntimeError):
@@ -104,22 +142,22 @@ class Relay:
         only when ``RECORD_SECONDS`` have passed since the last marking or a batch of them is
         waiting. Raises :class:`PublishFailed` after recording the rows that did get
         confirmed."""
-        room = min(self.batch, self.max_in_flight - len(self._in_flight))
-        query = (
-            sa.select(
-                outbox_table.c.id,
-                outbox_table.c.event_id,
-                outbox_table.c.routing_key,
-                outbox_table.c.body,
-            )
-            .where(outbox_table.c.sent_at.is_(None))
-            .order_by(outbox_table.c.id)
-            .limit(max(room, 0))
-        )
-        if self._in_flight:
-            query = query.where(outbox_table.c.id.not_in(list(self._in_flight)))
+        room = max(min(self.batch, self.max_in_flight - len(self._in_flight)), 0)
         confirmed: list[int] = []
         if self.db.is_postgres:
+            query = (
+                sa.select(
+                    outbox_table.c.id,
+                    outbox_table.c.event_id,
+                    outbox_table.c.routing_key,
+                    outbox_table.c.body,
+                )
+                .where(outbox_table.c.sent_at.is_(None))
+                .order_by(outbox_table.c.id)
+                .limit(room)
+            )
+            if self._in_flight:
+                query = query.where(outbox_table.c.id.not_in(list(self._in_flight)))
             # The rows stay locked while they are published: a concurrent relay skips them.
             with self._given_back_on_error(confirmed), self.db.transaction() as session:
                 session.execute(_NO_FLUSH_WAIT)
@@ -131,8 +169,8 @@ class Relay:
             # writes must never wait on the broker. Read (WAL: no lock, so a poll finding
             # nothing never queues behind the writers), publish outside any transaction,
             # then record in a short write transaction.
-            with self.db.read() as session:
-                rows = session.execute(query).all()
+            params = {"ids": json.dumps(list(self._in_flight)), "room": room}
+            rows = [Unsent(*row) for row in self.db.fetch(_UNSENT_SQLITE, params)]
             failure = self._publish(rows)
             if failure is not None or self._record_due(defer):
                 with self._given_back_on_error(confirmed), self.db.transaction() as session:
@@ -206,18 +244,13 @@ class Relay:
             )
         if confirmed:
             fault_point("relay_after_confirm")
-            session.execute(
-                outbox_table.update()
-                .where(self._among(confirmed))
-                .values(sent_at=datetime.now(UTC))
-            )
+            now = datetime.now(UTC)
+            if self.db.is_postgres:  # ``= ANY`` of one array parameter
+                among = outbox_table.c.id == sa.any_(sa.literal(confirmed, ARRAY(sa.BigInteger)))
+                session.execute(outbox_table.update().where(among).values(sent_at=now))
+            else:
+                db.run(session, _SENT_SQLITE, {"ids": json.dumps(confirmed), "now": now})
             metrics.EVENTS_PUBLISHED.labels(self.service).inc(len(confirmed))
-
-    def _among(self, ids: list[int]) -> sa.ColumnElement[bool]:
-        """``id`` is one of ``ids``: on PostgreSQL ``= ANY`` of one array parameter."""
-        if self.db.is_postgres:
-            return outbox_table.c.id == sa.any_(sa.literal(list(ids), ARRAY(sa.BigInteger)))
-        return outbox_table.c.id.in_(ids)
 
     def run(self, stop: threading.Event) -> None:
         """Loop until ``stop`` is set: publish whenever woken, and every ``interval``."""

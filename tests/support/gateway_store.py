@@ -1,0 +1,42 @@
+"""The gateway's store in its tests: the gateway runtime (SQLite or a PostgreSQL schema)
+and a tenant registered with its admin key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gateway_service import service
+from gateway_service.bootstrap import SPEC
+from gateway_service.settings_owners import SettingsOwners
+from revisit_common.messaging.outbox import Outbox
+from revisit_common.runtime import ServiceRuntime
+
+from .settings import make_settings
+from .settings_owners import owner_transports
+
+TOKENS = {"admin_token": "platform", "internal_token": "internal"}
+
+
+def sqlite_runtime(data_dir: Path) -> ServiceRuntime:
+    """The gateway's runtime on SQLite files in ``data_dir``; the caller closes it."""
+    return ServiceRuntime(SPEC, make_settings(data_dir=data_dir, **TOKENS))
+
+
+def postgres_runtime(postgres_url: str, postgres_schemas: str) -> ServiceRuntime:
+    """The gateway's runtime on a schema of the test session; the caller closes it."""
+    settings = make_settings(database_url=postgres_url, db_schema_prefix=postgres_schemas, **TOKENS)
+    return ServiceRuntime(SPEC, settings)
+
+
+def register_tenant(runtime: ServiceRuntime) -> tuple[str, str]:
+    """A new tenant "Acme" (UTC): its id and its admin key."""
+    with runtime.db.transaction() as session:
+        tenant, key = service.register_tenant(
+            session,
+            Outbox("local", "gateway"),
+            name="Acme",
+            timezone="UTC",
+            region=None,
+            check=SettingsOwners(owner_transports("internal"), "internal"),
+        )
+        return tenant.id, key

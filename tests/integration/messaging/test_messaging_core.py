@@ -196,31 +196,33 @@ def test_failing_handler_is_retried_then_dead_lettered_and_the_rest_applied(
     assert pika_client.queue_depth(f"{settings.queue_prefix}.test") == 0
 
 
-def test_invalid_bodies_are_dead_lettered_and_the_consumer_goes_on(
-    sqlite_settings, runtimes, pika_client
-):
-    settings = sqlite_settings
+def test_invalid_bodies_are_dead_lettered_and_the_consumer_goes_on(settings, runtimes, pika_client):
     consumer = runtimes(settings)
     consumer.declare()
     key, valid = note_envelope(settings, "valid")
     not_json = b"\xff this is not json"
     not_cloudevent = json.dumps({"hello": "world"}).encode()
+    too_deep = b"[" * 100_000 + b"]" * 100_000  # deeper than json reads (RecursionError)
     dead_queue = f"{settings.queue_prefix}.test.dead"
 
     settled = watch_settled(consumer)
     with running(consumer):
         pika_client.publish(key, not_json, content_type="text/plain")
         pika_client.publish(key, not_cloudevent, content_type=CONTENT_TYPE)
+        pika_client.publish(key, too_deep, content_type=CONTENT_TYPE)
         pika_client.publish(key, valid.to_json(), content_type=CONTENT_TYPE)
-        assert settled.wait(3) == [(None, "dead"), (None, "dead"), (valid.id, "applied")]
+        assert settled.wait(4) == [(None, "dead")] * 3 + [(valid.id, "applied")]
         first = wait_until(lambda: pika_client.get(dead_queue), message="first dead letter")
         second = wait_until(lambda: pika_client.get(dead_queue), message="second dead letter")
+        third = wait_until(lambda: pika_client.get(dead_queue), message="third dead letter")
 
     assert first.body == not_json
     assert "not JSON" in first.properties.headers["x-revisit-reason"]
     assert first.properties.headers["x-revisit-attempts"] == 0
     assert second.body == not_cloudevent
     assert "not a revisit CloudEvent" in second.properties.headers["x-revisit-reason"]
+    assert third.body == too_deep
+    assert "not JSON: maximum recursion depth" in third.properties.headers["x-revisit-reason"]
     assert note_counts(consumer.db) == {"valid": 1}
     assert pika_client.queue_depth(f"{settings.queue_prefix}.test") == 0
 

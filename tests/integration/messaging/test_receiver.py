@@ -79,16 +79,22 @@ def test_an_empty_queue_gives_nothing_after_the_wait(amqp_url, queue):
         receiver.close()
 
 
+def raised_by_a_take(receiver: PikaReceiver, error: type[Exception]) -> None:
+    """``error`` comes within a take or two (what the broker sent is read by the next
+    takes), and the consumer counts it among the errors it reconnects after."""
+    with pytest.raises(error):
+        for _ in range(20):
+            receiver.take(5, 0.2)
+    assert issubclass(error, PikaReceiver.errors)
+
+
 def test_a_consumer_the_broker_cancels_is_a_lost_connection(amqp_url, pika_client, queue):
     declared, _ = queue
     receiver = PikaReceiver(Bus(amqp_url, prefetch=5), declared)
     receiver.start()
     try:
         pika_client.channel.queue_delete(declared.name)
-        with pytest.raises(ConsumerCancelled):
-            for _ in range(20):  # the broker's Basic.Cancel comes within a take or two
-                receiver.take(10, 0.2)
-        assert issubclass(ConsumerCancelled, PikaReceiver.errors)
+        raised_by_a_take(receiver, ConsumerCancelled)  # the broker's Basic.Cancel
     finally:
         receiver.close()
 
@@ -107,10 +113,7 @@ def test_a_channel_the_broker_closes_is_a_lost_connection(amqp_url, pika_client,
         [first] = taken(receiver, 5, 1)
         first.ack()
         first.ack()  # the same delivery tag twice: 406 PRECONDITION_FAILED closes the channel
-        with pytest.raises(ChannelLost):
-            for _ in range(20):  # the broker's Channel.Close comes within a take or two
-                receiver.take(5, 0.2)
-        assert issubclass(ChannelLost, PikaReceiver.errors)
+        raised_by_a_take(receiver, ChannelLost)  # the broker's Channel.Close
     finally:
         receiver.close()
     # m-1 (delivered once m-0 was acked, never acked itself) is back on the queue

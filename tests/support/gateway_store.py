@@ -11,6 +11,7 @@ from gateway_service.settings_owners import SettingsOwners
 from revisit_common.messaging.outbox import Outbox
 from revisit_common.runtime import ServiceRuntime
 
+from . import pg_templates, sqlite_templates
 from .settings import make_settings
 from .settings_owners import owner_transports
 
@@ -19,12 +20,15 @@ TOKENS = {"admin_token": "platform", "internal_token": "internal"}
 
 def sqlite_runtime(data_dir: Path) -> ServiceRuntime:
     """The gateway's runtime on SQLite files in ``data_dir``; the caller closes it."""
-    return ServiceRuntime(SPEC, make_settings(data_dir=data_dir, **TOKENS))
+    settings = make_settings(data_dir=data_dir, **TOKENS)
+    sqlite_templates.seed(settings, [SPEC])  # a copy of the migrated database
+    return ServiceRuntime(SPEC, settings)
 
 
 def postgres_runtime(postgres_url: str, postgres_schemas: str) -> ServiceRuntime:
     """The gateway's runtime on a schema of the test session; the caller closes it."""
     settings = make_settings(database_url=postgres_url, db_schema_prefix=postgres_schemas, **TOKENS)
+    pg_templates.seed(settings, [SPEC])  # a replay of the recorded migration
     return ServiceRuntime(SPEC, settings)
 
 

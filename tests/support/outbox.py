@@ -64,3 +64,23 @@ def outbox_database(folder) -> Iterator[Database]:
         yield database
     finally:
         database.dispose()
+
+
+@contextmanager
+def outbox_database_of(request, folder, name: str) -> Iterator[Database]:
+    """The outbox's database for a test parametrised over ``tests.support.webhooks.DATABASES``
+    (``request.param``): SQLite in ``folder``, or PostgreSQL in a schema of its own whose name
+    ends with ``name``."""
+    if request.param != "postgres":
+        with outbox_database(folder) as database:
+            yield database
+        return
+    schema = f"{request.getfixturevalue('postgres_schemas')}{name}"
+    database = Database(request.getfixturevalue("postgres_url"), schema, pool_size=1)
+    with database.engine.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    outbox_table.metadata.create_all(database.engine)
+    try:
+        yield database
+    finally:
+        database.dispose()

@@ -17,11 +17,18 @@ from revisit_common.messaging.envelope import Envelope, wrap
 from revisit_common.runtime import ServiceRuntime
 from tests.support.settings import make_settings
 
+from . import pg_templates, sqlite_templates
 from .client import TOKEN, Client
 from .servers import drop_schemas
 
 SECRET = "s3cret-for-the-product-dept"
 DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.services)]
+
+
+def seed(settings) -> None:
+    """The notify database of ``settings`` as a copy of the migrated one, where none is yet."""
+    sqlite_templates.seed(settings, [SPEC])
+    pg_templates.seed(settings, [SPEC])
 
 
 def runtime_factory(request, tmp_path):
@@ -38,6 +45,7 @@ def runtime_factory(request, tmp_path):
 
     def make(**overrides):
         settings = make_settings(data_dir=tmp_path, internal_token=TOKEN, **database, **overrides)
+        seed(settings)
         runtime = ServiceRuntime(SPEC, settings)
         started.append(runtime)
         return runtime, Client(runtime.create_app())
@@ -57,9 +65,9 @@ def module_runtime(request, tmp_path_factory):
         database = {"database_url": url, "db_schema_prefix": prefix}
         request.addfinalizer(lambda: drop_schemas(url, prefix))
     data_dir = tmp_path_factory.mktemp("webhooks")
-    runtime = ServiceRuntime(
-        SPEC, make_settings(data_dir=data_dir, internal_token=TOKEN, **database)
-    )
+    settings = make_settings(data_dir=data_dir, internal_token=TOKEN, **database)
+    seed(settings)
+    runtime = ServiceRuntime(SPEC, settings)
     yield runtime
     runtime.close()
 

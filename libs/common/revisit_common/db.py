@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from .core_transaction import CoreTransaction
 from .pool_ping import RECYCLE_SECONDS, ping_when_idle
 
 
@@ -137,6 +138,14 @@ CHECKPOINT_CHECK_EVERY = 32  # commits between looks at the WAL's size
 CHECKPOINT_SECONDS = 1.0
 
 
+# The part of a checkpoint that holds the file's writers back waits at most this long for
+# readers still on older frames of the log, then gives up until the next checkpoint.
+CHECKPOINT_WAIT_MS = 50
+# Once the log starts over, its file is cut back to this size (SQLite keeps a log file's
+# size otherwise, so a burst of writes would leave it large for good).
+WAL_KEEP_BYTES = 4 * CHECKPOINT_BYTES
+
+
 class Checkpointer:
     """Runs SQLite's WAL checkpoints on a thread of its own, not in a writer's COMMIT.
 
@@ -147,23 +156,23 @@ class Checkpointer:
     writes). Connections here turn that off (``wal_autocheckpoint=0``); every
     ``CHECKPOINT_CHECK_EVERY`` commits a writer looks at the WAL's size (one ``stat``) and,
     past ``CHECKPOINT_BYTES`` (and ``CHECKPOINT_SECONDS`` after the file's last one), asks
-    this thread for a ``PASSIVE`` checkpoint: on a connection of its own, opened for it, it
-    copies what no reader still needs and never blocks writers or readers. Durability is
-    unchanged: a commit is in the WAL either way; the last connection to close a file
-    checkpoints it as before. One thread per process, started when first needed, idle
-    otherwise."""
+    this thread for a checkpoint (:func:`checkpoint`), run on a connection of its own,
+    opened for it. Durability is unchanged: a commit is in the WAL either way; the last
+    connection to close a file checkpoints it as before. One thread per process, started
+    when first needed, idle otherwise."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._wanted: set[str] = set()
+        self._wanted: dict[str, SqliteWriterLock | None] = {}
         self._ready = threading.Condition(self._lock)
         self._thread: threading.Thread | None = None
 
-    def request(self, path: str) -> None:
+    def request(self, path: str, writers: SqliteWriterLock | None = None) -> None:
+        """Checkpoint the file at ``path`` soon; ``writers``: its writer queue."""
         with self._lock:
             if path in self._wanted:
                 return
-            self._wanted.add(path)
+            self._wanted[path] = writers
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._run, name="sqlite-checkpointer", daemon=True
@@ -176,20 +185,38 @@ class Checkpointer:
             with self._lock:
                 while not self._wanted:
                     self._ready.wait()
-                path = self._wanted.pop()
-            checkpoint(path)
+                path, writers = self._wanted.popitem()
+            checkpoint(path, writers)
 
 
-def checkpoint(path: str) -> None:
-    """A PASSIVE checkpoint of the SQLite file at ``path`` (best effort: a failure leaves
-    the WAL for the next one)."""
+def checkpoint(path: str, writers: SqliteWriterLock | None = None) -> None:
+    """A checkpoint of the SQLite file at ``path``, in two parts (best effort: a failure
+    leaves the WAL for the next one).
+
+    First ``PASSIVE``, beside the writers and readers: it copies what no reader still needs
+    and blocks nobody. Under continuous writes that never reaches the log's end (commits go
+    on while it copies), and SQLite starts a log over only once a checkpoint has reached
+    it, so the log grew without end (a standalone server: 280 MB after 40 s of writes, and
+    its reads slowed as it grew). So then, holding ``writers`` (the file's writer queue: no
+    commit meanwhile), ``RESTART`` copies the little committed since, waits at most
+    ``CHECKPOINT_WAIT_MS`` for readers still on older frames, and starts the log over.
+    Writers wait those milliseconds, once per checkpoint.
+    """
     try:
         conn = sqlite3.connect(path, timeout=SQLITE_LOCK_SECONDS, isolation_level=None)
     except sqlite3.Error:
         return
     try:
+        conn.execute(f"PRAGMA journal_size_limit={WAL_KEEP_BYTES}")
         conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-    except sqlite3.Error as exc:
+        if writers is not None:
+            conn.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+            writers.acquire()
+            try:
+                conn.execute("PRAGMA wal_checkpoint(RESTART)")
+            finally:
+                writers.release()
+    except (sqlite3.Error, sa.exc.OperationalError) as exc:
         logging.getLogger(__name__).debug("checkpoint of %s failed: %s", path, exc)
     finally:
         conn.close()
@@ -217,7 +244,7 @@ def _tune_sqlite(engine: Engine) -> None:
             return
         if size >= CHECKPOINT_BYTES:
             last[0] = time.monotonic()
-            CHECKPOINTER.request(path)
+            CHECKPOINTER.request(path, writers)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
@@ -233,6 +260,7 @@ def _tune_sqlite(engine: Engine) -> None:
         cur.execute(f"PRAGMA busy_timeout={SQLITE_LOCK_SECONDS * 1000}")
         if wal is not None:
             cur.execute("PRAGMA wal_autocheckpoint=0")  # the Checkpointer's, off this path
+            cur.execute(f"PRAGMA journal_size_limit={WAL_KEEP_BYTES}")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -350,6 +378,18 @@ class Database:
             yield session
 
     @contextmanager
+    def core_transaction(self) -> Iterator[CoreTransaction]:
+        """A :class:`.CoreTransaction` (no Session, for a use case made of Core statements):
+        committed on success, rolled back on error."""
+        work = CoreTransaction(self.engine)
+        try:
+            yield work
+        except BaseException:
+            work.rollback()
+            raise
+        work.commit()
+
+    @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reading only (on SQLite it takes no write lock)."""
         with self.read_sessions.begin() as session:
@@ -448,6 +488,8 @@ class Prepared:
         "plan",
         "results",
         "checked",
+        "named",
+        "named_checked",
     )
 
     def __init__(self, statement, keys: tuple[str, ...], dialect) -> None:
@@ -495,9 +537,28 @@ class Prepared:
             )
         )
         self.checked = columns is None  # its result's width compared with its columns'
+        # Named parameters (PostgreSQL): what construct_params picks for each, as for
+        # :attr:`plan`; None: construct_params (also once its first result differs)
+        self.named = None if compiled.positional else _named_plan(compiled, keys, processors)
+        self.named_checked = False  # its first values compared with construct_params's
 
     def bind(self, params: dict) -> dict:
         """The parameters of :attr:`sql` for ``params``, bound as SQLAlchemy binds them."""
+        named = self.named
+        if named is not None and not self.named_checked:
+            picked = {
+                name: params[key] if key is not None else value for name, key, value, _ in named
+            }
+            if picked != self.compiled.construct_params(params):
+                self.named = named = None  # (not that simple: construct_params from now on)
+            self.named_checked = True
+        if named is not None:
+            return {
+                name: (params[key] if key is not None else value)
+                if process is None
+                else process(params[key] if key is not None else value)
+                for name, key, value, process in named
+            }
         values = self.compiled.construct_params(params)
         for name, process in self.processors:
             values[name] = process(values[name])
@@ -540,6 +601,28 @@ def _plan(compiled, keys: tuple[str, ...], processors: dict) -> tuple | None:
     return tuple(plan)
 
 
+def _named_plan(compiled, keys: tuple[str, ...], processors: list) -> tuple | None:
+    """For each named parameter of ``compiled`` (``%(name)s``): its name, the key of its
+    value in the parameters (None: its bound constant), that constant and its bind
+    processor; what ``construct_params`` would pick for parameters with ``keys`` (its first
+    values are checked against ``construct_params``'s, :meth:`Prepared.bind`). None when it
+    is not that simple (escaped names, a value computed at execution)."""
+    if compiled.escaped_bind_names:
+        return None
+    by_name = dict(processors)
+    plan = []
+    for bind, name in compiled.bind_names.items():
+        if bind.key in keys:
+            plan.append((name, bind.key, None, by_name.get(name)))
+        elif name in keys:
+            plan.append((name, name, None, by_name.get(name)))
+        elif bind.callable is None and not bind.required:
+            plan.append((name, None, bind.value, by_name.get(name)))
+        else:
+            return None
+    return tuple(plan)
+
+
 _prepared: dict[tuple[int, tuple[str, ...], str], Prepared] = {}
 
 
@@ -554,10 +637,10 @@ def prepared(statement, params: dict, dialect) -> Prepared:
     return found
 
 
-def run(session: Session | sa.Connection, statement, params: dict) -> list[tuple]:
+def run(session: Session | CoreTransaction | sa.Connection, statement, params: dict) -> list[tuple]:
     """``statement`` (a module-level constant) with ``params`` in the session's transaction
-    (or on a connection in a transaction); the rows it returns as tuples (none: ``[]``), the
-    values SQLAlchemy would give.
+    (a :class:`.CoreTransaction`'s, or on a connection in a transaction); the rows it
+    returns as tuples (none: ``[]``), the values SQLAlchemy would give.
 
     The write path's counterpart of :meth:`Database.fetch`: the statement runs on the
     driver's connection of the transaction, as SQL compiled once (per set of value columns),
@@ -572,7 +655,7 @@ def run(session: Session | sa.Connection, statement, params: dict) -> list[tuple
     parameters, runs through SQLAlchemy. Errors are raised as SQLAlchemy raises the
     driver's (a unique key taken: IntegrityError); a connection found broken is
     invalidated. Engine events (``before_cursor_execute``) do not see these statements."""
-    if isinstance(session, Session):
+    if not isinstance(session, sa.Connection):  # a Session or a CoreTransaction
         connection = session.connection()
     else:  # begun as a statement through SQLAlchemy would begin it (SQLite: the writer lock)
         connection = session

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, has_request_context, request
 from sqlalchemy.orm import Session
 
+from .core_transaction import CoreTransaction
 from .db import Database, UtcDateTime, utcnow
 from .idempotency_rules import (
     KEPT_HEADERS,
@@ -64,14 +65,16 @@ _JOINED = "revisit_idempotent_transaction"  # g attribute: (database, session) o
 
 
 @contextlib.contextmanager
-def transaction(db: Database) -> Iterator[Session]:
+def transaction(db: Database, *, core: bool = False) -> Iterator[Session | CoreTransaction]:
     """The transaction of a write use case: the request's idempotent transaction when it
-    has one (committed with the stored response), else a transaction of its own."""
+    has one (committed with the stored response), else a transaction of its own: a
+    :class:`.CoreTransaction` with ``core`` (a use case of Core statements only, which works
+    in either), else a Session."""
     joined = g.get(_JOINED) if has_request_context() else None
     if joined is not None and joined[0] is db:
         yield joined[1]
         return
-    with db.transaction() as session:
+    with db.core_transaction() if core else db.transaction() as session:
         yield session
 
 

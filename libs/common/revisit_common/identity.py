@@ -91,17 +91,41 @@ def identity_of(environ: dict, internal_token: str | None) -> Identity | None:
     """:func:`load_identity` of the request whose WSGI environ is ``environ``."""
     if not _token_ok(environ, internal_token):
         return None
-    tenant = environ.get(_TENANT, "")
-    role = environ.get(_ROLE, "")
+    sent = (
+        environ.get(_TENANT, ""),
+        environ.get(_ROLE, ""),
+        environ.get(_ACTOR, ""),
+        environ.get(_DEPARTMENT),
+        environ.get(_SETTINGS_VERSION, ""),
+        environ.get(_STAFF),
+    )
+    known = _seen.get(sent)
+    if known is None:
+        known = _identity(*sent)
+        if len(_seen) >= _SEEN_MAX:
+            _seen.clear()
+        _seen[sent] = known
+    return known or None
+
+
+# The identities made from the headers last sent (the same few callers send them again
+# and again): building a frozen dataclass costs more than the rest of the reading. An
+# Identity is immutable, so one serves every request that sends the same headers; a
+# refusal is kept as False. Bounded: emptied when full.
+_seen: dict[tuple, Identity | bool] = {}
+_SEEN_MAX = 4096
+
+
+def _identity(tenant, role, actor, department, version, staff) -> Identity | bool:
     if not tenant or role not in ROLES:
-        return None
+        return False
     return Identity(
         tenant_id=tenant,
         role=role,
-        actor=environ.get(_ACTOR, "") or role,
-        department=environ.get(_DEPARTMENT) or None,
-        settings_version=_version(environ.get(_SETTINGS_VERSION, "")),
-        staff=environ.get(_STAFF) or None,
+        actor=actor or role,
+        department=department or None,
+        settings_version=_version(version),
+        staff=staff or None,
     )
 
 

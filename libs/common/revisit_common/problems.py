@@ -24,6 +24,9 @@ class ProblemSchema(Schema):
     request_id = fields.String()
 
 
+_PHRASES = {each.value: each.phrase for each in HTTPStatus}  # 404 -> "Not Found"
+
+
 def problem_response(
     status: int,
     detail: str | None = None,
@@ -32,7 +35,7 @@ def problem_response(
     headers: dict | None = None,
     request_id: str | None = None,
 ) -> Response:
-    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    phrase = _PHRASES.get(status, "Error")
     body: dict = {
         "type": f"https://revisit.example/problems/{status}",
         "title": phrase,

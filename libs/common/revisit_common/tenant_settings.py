@@ -110,8 +110,11 @@ def _read_copy(session: Session, tenant_id: str, held: TenantSettings | None) ->
 
 def _read_copies(session: Session) -> dict[str, TenantSettings]:
     pool = session.get_bind().engine.pool
-    with _read_lock:
-        return _read.setdefault(pool, {})
+    copies = _read.get(pool)
+    if copies is None:  # (the pool's first: made under the lock, so only once)
+        with _read_lock:
+            copies = _read.setdefault(pool, {})
+    return copies
 
 
 def _vouched_version(tenant_id: str) -> int | None:

@@ -4,7 +4,8 @@ The event consumer applies a batch of events in one transaction; a handler that 
 same row for every event (the tenant's settings, its webhooks) reads it once per batch
 through :func:`memo`. Within one transaction a row changes only by that transaction's own
 writes, so whoever writes one of these rows drops its entry (:func:`forget`). A new
-transaction starts with an empty memo.
+transaction starts with an empty memo. A :class:`.core_transaction.CoreTransaction` keeps
+its memo the same way (its ``info``, for itself alone).
 """
 
 from __future__ import annotations

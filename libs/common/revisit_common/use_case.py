@@ -3,7 +3,8 @@
 A route validates its input, then ``run(lambda session: service.something(session, ...))``:
 a read runs in a read-only transaction, a write in :func:`.idempotency.transaction` (the
 request's idempotent transaction when it has an ``Idempotency-Key``). A use case of the
-usual write shape, ``(session, outbox, caller, ...)``, is called with :func:`write`; a read
+usual write shape, ``(session, outbox, caller, ...)``, is called with :func:`write` (one
+made of Core statements only, with :func:`write_core`); a read
 of the caller's tenant, ``(session, tenant_id, ...)``, with :func:`read` (one made of a
 single statement, ``(db, tenant_id, ...)``, with :func:`lookup`); one page of the
 tenant's rows with :func:`tenant_page`, of a parent's children with :func:`list_of`. Errors
@@ -42,6 +43,16 @@ def write(fn: Callable[..., T], *args) -> T:
     rt = runtime()
     who = _caller(rt)  # (before the transaction: a request without identity opens none)
     with idempotency.transaction(rt.db) as session:
+        return fn(session, rt.outbox, who, *args)
+
+
+def write_core(fn: Callable[..., T], *args) -> T:
+    """As :func:`write`, for a use case made of Core statements only (no ORM object: every
+    statement through :func:`.db.run` or the transaction's connection): outside an
+    idempotent request its transaction is a :class:`.CoreTransaction`, not a Session."""
+    rt = runtime()
+    who = _caller(rt)
+    with idempotency.transaction(rt.db, core=True) as session:
         return fn(session, rt.outbox, who, *args)
 
 

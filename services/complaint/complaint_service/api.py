@@ -49,7 +49,8 @@ class Complaints(MethodView):
         """Register a complaint: numbered, its time limits set from the tenant's settings."""
         require_role(*STAFF)
         rt = runtime()
-        complaint = use_case.write(service.create_complaint, data, rt.directory)
+        # Core statements only (db.run, Outbox.add, the customer copy's upsert): no Session
+        complaint = use_case.write_core(service.create_complaint, data, rt.directory)
         return complaint_response(complaint, rt.clock(), 201)  # as ComplaintSchema dumps it
 
 

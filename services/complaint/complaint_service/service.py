@@ -265,7 +265,9 @@ def create_complaint(
     directory: CustomerLookup | None = None,
 ) -> NewComplaint:
     """Register a complaint of a customer of the caller's tenant (from the copy, else asked
-    of ``directory``, the customer service: customers.py); no such customer → NotFound."""
+    of ``directory``, the customer service: customers.py); no such customer → NotFound.
+    Core statements only, no ORM object: the route runs it without a Session
+    (``use_case.write_core``)."""
     stamp = caller.now()
     received_at = (data.get("received_at") or stamp).astimezone(UTC)
     policy, calendar = rules_for(session, caller.tenant_id)

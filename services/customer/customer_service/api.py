@@ -46,7 +46,7 @@ class Customers(MethodView):
     @blp.response(201, CustomerOutSchema)
     def post(self, data):
         """Register a customer; its classification is derived from the tenant's policy."""
-        customer = use_case.write(service.create_customer, data)
+        customer = use_case.write_core(service.create_customer, data)
         # rendered as CustomerOutSchema dumps it (customer_view.customer_body)
         return current_app.json.response(customer_body(customer_of(customer))), 201
 
@@ -80,7 +80,7 @@ class Purchases(MethodView):
     @blp.response(201, PurchaseOutSchema)
     def post(self, data, customer_id):
         """Record a purchase; a customer's first purchase leads to a new-customer visit."""
-        purchase = use_case.write(purchase_recording.record_purchase, customer_id, data)
+        purchase = use_case.write_core(purchase_recording.record_purchase, customer_id, data)
         # rendered as PurchaseOutSchema dumps it (purchase_recording.purchase_body)
         return current_app.json.response(purchase_recording.purchase_body(purchase)), 201
 

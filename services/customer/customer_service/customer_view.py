@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import orjson
 import sqlalchemy as sa
 
 from revisit_common.db import Database
@@ -57,9 +58,13 @@ CONTACT_FIELDS = (
     "anniversary",
 )
 _SPLIT = len(CUSTOMER_FIELDS)
+# The risk reasons (a JSON column) read as their text and parsed by orjson: the driver's
+# own JSON loader (json.loads of bytes, its encoding detected first) cost a tenth of a read.
+_REASONS = CUSTOMER_FIELDS.index("risk_reasons")
+_AS_TEXT = {"risk_reasons": sa.cast(CUSTOMERS.c.risk_reasons, sa.Text).label("risk_reasons")}
 CUSTOMER_WITH_CONTACTS = (
     sa.select(
-        *(CUSTOMERS.c[name] for name in CUSTOMER_FIELDS),
+        *(_AS_TEXT.get(name, CUSTOMERS.c[name]) for name in CUSTOMER_FIELDS),
         *(CONTACTS.c[name] for name in CONTACT_FIELDS),
     )
     .select_from(CUSTOMERS.outerjoin(CONTACTS, CONTACTS.c.customer_id == CUSTOMERS.c.id))
@@ -75,6 +80,8 @@ def customer_view(db: Database, tenant_id: str, customer_id: str) -> dict:
     if not rows:
         raise NotFound("customer")
     customer = dict(zip(CUSTOMER_FIELDS, rows[0][:_SPLIT], strict=True))
+    reasons = rows[0][_REASONS]
+    customer["risk_reasons"] = None if reasons is None else orjson.loads(reasons)
     customer["contacts"] = [
         dict(zip(CONTACT_FIELDS, row[_SPLIT:], strict=True))
         for row in rows
@@ -144,7 +151,7 @@ def money(value):
     """As ``fields.Decimal(places=2, as_string=True)``."""
     if value is None:
         return None
-    amount = Decimal(str(value))
+    amount = value if type(value) is Decimal else Decimal(str(value))
     return format(amount.quantize(CENTS) if amount.is_finite() else amount, "f")
 
 

@@ -14,7 +14,9 @@ frequent write, with statements compiled once and run on the transaction's conne
 
 :func:`purchase_body` renders the purchase as ``PurchaseOutSchema`` dumps it.
 
-The work is the same for a customer with ten purchases as for one with ten thousand.
+The work is the same for a customer with ten purchases as for one with ten thousand. Core
+statements only: the route runs it in a :class:`~revisit_common.core_transaction.CoreTransaction`
+(``use_case.write_core``), no Session.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, lazyload
 
-from revisit_common import events, tenant_settings
+from revisit_common import db, events, tenant_settings
 from revisit_common.caller import Caller
 from revisit_common.errors import Conflict, Invalid, NotFound
 from revisit_common.ids import new_id
@@ -89,15 +89,6 @@ def customer_query(tenant_id: str, args: dict) -> sa.Select:
     return query
 
 
-def by_external_id(session: Session, tenant_id: str, external_id: str) -> Customer | None:
-    """The tenant's customer with this id of the tenant's own system (ERP), if any."""
-    return session.scalar(
-        sa.select(Customer).where(
-            Customer.tenant_id == tenant_id, Customer.external_id == external_id
-        )
-    )
-
-
 def flush_unique(session: Session, data: dict) -> None:
     """Flush; the unique external_id taken meanwhile by a concurrent write (the check above
     passed in both) is a 409 too, not a database error."""
@@ -142,13 +133,22 @@ def insert_new(session: Session, outbox: Outbox, customer: SimpleNamespace, data
         connection.execute(INSERT_CONTACTS, rows)
 
 
+EXTERNAL_ID_HOLDERS = sa.select(CUSTOMERS.c.id).where(
+    CUSTOMERS.c.tenant_id == sa.bindparam("tenant_id"),
+    CUSTOMERS.c.external_id == sa.bindparam("external_id"),
+)
+
+
 def check_external_id(session: Session, tenant_id: str, data: dict, own_id: str | None) -> None:
-    """409 when ``data`` gives an external id another customer of the tenant has."""
+    """409 when ``data`` gives an external id another customer of the tenant has (a Core
+    statement: ``session`` may be a :class:`~revisit_common.core_transaction.CoreTransaction`)."""
     external_id = data.get("external_id")
     if external_id is None:
         return
-    holder = by_external_id(session, tenant_id, external_id)
-    if holder is not None and holder.id != own_id:
+    holders = db.run(
+        session, EXTERNAL_ID_HOLDERS, {"tenant_id": tenant_id, "external_id": external_id}
+    )
+    if any(holder_id != own_id for (holder_id,) in holders):
         raise Conflict(f"another customer has external_id {external_id!r}")
 
 
@@ -330,7 +330,8 @@ def create_customer(
     them already, as an import of many has); the customer registered, as a plain object
     with the columns of a Customer and its contacts. (Not an ORM object: it is inserted by
     Core statements and never read back in the transaction, and the ORM's instrumented
-    attributes cost a tenth of the whole request.)"""
+    attributes cost a tenth of the whole request.) Core statements only: ``session`` may be
+    a :class:`~revisit_common.core_transaction.CoreTransaction` (``use_case.write_core``)."""
     check_external_id(session, caller.tenant_id, data, None)
     stamp = caller.now()
     fields = {k: data[k] for k in EDITABLE if k in data}

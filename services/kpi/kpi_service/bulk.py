@@ -9,7 +9,9 @@ statement deletes (rare). The rows travel as JSON array parameters, turned back 
 one per row, and the client encodes the rows with orjson (arrays as parameters cost more:
 psycopg escapes every element of a text array in Python; see :func:`_dumps`); the logged events
 travel as the bodies they were received as (:func:`_log_bodies`). Elsewhere (SQLite)
-they are plain SQLAlchemy statements with the same effect.
+they are small statements with the same effect, one a row, each reaching its row by its
+primary key and run on the driver's connection (:func:`revisit_common.db.run`: compiled
+once, without SQLAlchemy's execution machinery, which cost ten times the statement there).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from revisit_common import tenant_settings
+from revisit_common import db, tenant_settings
 from revisit_common.messaging.envelope import Envelope
 
 from . import customer_periods
@@ -183,13 +185,10 @@ def read(
     stored: dict[Key, tuple] = {}
     zones = dict.fromkeys(tenants, tenant_settings.DEFAULT_TIMEZONE)
     if not _postgres(session):
-        if log:
-            rows = [{**_log_row(envelope), "logged_at": now} for envelope in log]
-            session.execute(event_log.insert(), rows)
+        rows = [{**_log_row(envelope), "logged_at": now} for envelope in log]
+        _each(session, _sqlite_log_insert(), rows)
         zones = {tenant: tenant_settings.load(session, tenant).timezone for tenant in tenants}
-        for start in range(0, len(keys), 500):
-            stored.update(_read_sqlite(session, keys[start : start + 500]))
-        return stored, zones
+        return _read_sqlite(session, keys), zones
     params = {
         "log": _log_bodies(log),
         "now": now,
@@ -204,15 +203,42 @@ def read(
     return stored, zones
 
 
+def _each(session: Session, statement, rows: list[dict]) -> None:
+    """SQLite: ``statement`` (built once) with each of ``rows`` in the session's transaction."""
+    if rows:
+        connection = session.connection()
+        for row in rows:
+            db.run(connection, statement, row)
+
+
+def _by_key(session: Session, statement, keys: Iterable[tuple], names=FACT_KEY) -> list:
+    """SQLite: the rows ``statement`` (built once, its parameters ``names``) finds for each
+    of ``keys``, in their order, as (key, row) pairs: one primary key lookup each (a tuple
+    ``IN`` list scans the whole table on SQLite)."""
+    connection = session.connection()
+    found = []
+    for key in keys:
+        for row in db.run(connection, statement, dict(zip(names, key, strict=True))):
+            found.append((key, row))
+    return found
+
+
 def _read_sqlite(session: Session, keys: list[Key]) -> dict[Key, tuple]:
-    columns = [facts.c[name] for name in FACT_KEY]
-    rows = session.execute(
-        sa.select(*columns, facts.c.state, facts.c.applied)
-        .where(sa.tuple_(*columns).in_(keys))
-        .order_by(*columns)
-        .with_for_update()
+    """The (state, applied) of the stored facts among ``keys`` (SQLite: one writer, no
+    locks to take)."""
+    return dict(_by_key(session, _sqlite_fact_read(), keys))
+
+
+@lru_cache(maxsize=1)
+def _sqlite_fact_read() -> sa.Select:
+    return sa.select(facts.c.state, facts.c.applied).where(
+        *(facts.c[name] == sa.bindparam(name) for name in FACT_KEY)
     )
-    return {(r.tenant_id, r.kind, r.entity_id): (r.state, r.applied) for r in rows}
+
+
+@lru_cache(maxsize=1)
+def _sqlite_log_insert() -> sa.Insert:
+    return event_log.insert()
 
 
 # --------------------------------------------------------------------------- write
@@ -405,27 +431,26 @@ def write(
 def _write_sqlite(session, inserts, updates, counts, now) -> None:
     keys = [tuple(r[n] for n in FACT_KEY) for r in updates if r["kind"] == "purchase"]
     before = _purchase_rows(session, keys)
-    if inserts:
-        session.execute(facts.insert(), [{**r, "updated_at": now} for r in inserts])
-    if updates:
-        rows = [
-            {**{f"k_{n}": r[n] for n in FACT_KEY}, "updated_at": now}
-            | {name: r[name] for name in ("state", "applied", *FACT_DAYS)}
-            for r in updates
-        ]
-        session.execute(_sqlite_fact_update(), rows)
+    _each(session, _sqlite_fact_insert(), [{**r, "updated_at": now} for r in inserts])
+    rows = [
+        {**{f"k_{n}": r[n] for n in FACT_KEY}, "updated_at": now}
+        | {name: r[name] for name in ("state", "applied", *FACT_DAYS)}
+        for r in updates
+    ]
+    _each(session, _sqlite_fact_update(), rows)
     keys += [tuple(r[n] for n in FACT_KEY) for r in inserts if r["kind"] == "purchase"]
     _add_amounts_sqlite(session, before, _purchase_rows(session, keys))
     for table in AGGREGATES:
         rows = counts.get(table.name)
         if rows:
             _add_sqlite(session, table, rows)
-    raise_versions(session, {row["tenant_id"] for row in counts.get(totals.name, ())})
+    tenants = sorted({row["tenant_id"] for row in counts.get(totals.name, ())})
+    _each(session, _raise_version("sqlite"), [{"tenant": tenant} for tenant in tenants])
 
 
 def raise_versions(session: Session, tenants: Iterable[str]) -> None:
     """Raise the totals version of ``tenants`` (created at 1), rows locked in tenant order
-    (on PostgreSQL :func:`write` does it in its own statement; seeding and SQLite use this)."""
+    (:func:`write` does it itself; seeding uses this)."""
     rows = [{"tenant": tenant} for tenant in sorted(set(tenants))]
     if rows:
         session.execute(_raise_version(session.get_bind().dialect.name), rows)
@@ -438,6 +463,11 @@ def _raise_version(dialect: str) -> sa.Insert:
     return stmt.on_conflict_do_update(
         index_elements=["tenant_id"], set_={"version": totals_versions.c.version + 1}
     )
+
+
+@lru_cache(maxsize=1)
+def _sqlite_fact_insert() -> sa.Insert:
+    return facts.insert()
 
 
 @lru_cache(maxsize=1)
@@ -464,14 +494,13 @@ def _sqlite_statements(name: str) -> tuple[sa.Insert, sa.Delete]:
 
 def _add_sqlite(session: Session, table: sa.Table, rows: list[dict]) -> None:
     upsert, delete = _sqlite_statements(table.name)
-    session.execute(upsert, [{**dict.fromkeys(COUNTS, 0), **row} for row in rows])
+    _each(session, upsert, [{**dict.fromkeys(COUNTS, 0), **row} for row in rows])
     # Only a bucket something was taken from can have come back to zero.
     keys = [c.name for c in table.primary_key.columns]
     prunes = [
         {f"k_{k}": row[k] for k in keys} for row in rows if any(row.get(n, 0) < 0 for n in COUNTS)
     ]
-    if prunes:
-        session.execute(delete, prunes)
+    _each(session, delete, prunes)
 
 
 def _members_sqlite(session: Session, rows: list[dict]) -> None:
@@ -479,11 +508,11 @@ def _members_sqlite(session: Session, rows: list[dict]) -> None:
     rows' counts read, added to, written back)."""
     if not rows:
         return
-    before = {}
-    for start in range(0, len(rows), 500):
-        keys = [tuple(r[n] for n in MEMBER_KEY) for r in rows[start : start + 500]]
-        for found in session.execute(_sqlite_members_read(), {"keys": keys}):
-            before[tuple(found[:4])] = dict(zip(CUSTOMER_COLUMNS, found[4:], strict=True))
+    keys = [tuple(r[n] for n in MEMBER_KEY) for r in rows]
+    before = {
+        key: dict(zip(CUSTOMER_COLUMNS, found, strict=True))
+        for key, found in _by_key(session, _sqlite_members_read(), keys, MEMBER_KEY)
+    }
     kept, gone, moved = [], [], {}
     for row in rows:
         at = tuple(row[n] for n in MEMBER_KEY)
@@ -493,25 +522,20 @@ def _members_sqlite(session: Session, rows: list[dict]) -> None:
         for name, value in crossed.items():
             into[name] += value
     upsert, delete, add = _sqlite_member_statements()
-    if kept:
-        session.execute(upsert, kept)
-    if gone:
-        session.execute(delete, [{f"k_{n}": r[n] for n in MEMBER_KEY} for r in gone])
+    _each(session, upsert, kept)
+    _each(session, delete, [{f"k_{n}": r[n] for n in MEMBER_KEY} for r in gone])
     counters = [
         {**dict(zip(COUNTER_KEY, at, strict=True)), **counts}
         for at, counts in sorted(moved.items())
         if any(counts.values())
     ]
-    if counters:
-        session.execute(add, counters)
+    _each(session, add, counters)
 
 
 @lru_cache(maxsize=1)
 def _sqlite_members_read() -> sa.Select:
-    key = [customer_spans.c[n] for n in MEMBER_KEY]
     columns = (customer_spans.c[n] for n in CUSTOMER_COLUMNS)
-    keys = sa.bindparam("keys", expanding=True)
-    return sa.select(*key, *columns).where(sa.tuple_(*key).in_(keys))
+    return sa.select(*columns).where(*(customer_spans.c[n] == sa.bindparam(n) for n in MEMBER_KEY))
 
 
 @lru_cache(maxsize=1)
@@ -535,21 +559,14 @@ def _sqlite_member_statements() -> tuple[sa.Insert, sa.Delete, sa.Insert]:
 def _purchase_rows(session: Session, keys: list[tuple]) -> list[tuple]:
     """(tenant, day, units, cents, places) of the purchase facts ``keys`` as stored now (the
     derived columns as SQLite derives them), those with a day."""
-    out = []
-    for start in range(0, len(keys), 500):
-        out += session.execute(_sqlite_purchases_read(), {"keys": keys[start : start + 500]}).all()
-    return out
+    return [row for _, row in _by_key(session, _sqlite_purchases_read(), keys)]
 
 
 @lru_cache(maxsize=1)
 def _sqlite_purchases_read() -> sa.Select:
-    columns = [facts.c[n] for n in FACT_KEY]
-    keys = sa.bindparam("keys", expanding=True)
-    return (
-        sa.select(facts.c.tenant_id, facts.c.day, facts.c.units, facts.c.cents, facts.c.places)
-        .where(sa.tuple_(*columns).in_(keys))
-        .where(facts.c.day.is_not(None))
-    )
+    return sa.select(
+        facts.c.tenant_id, facts.c.day, facts.c.units, facts.c.cents, facts.c.places
+    ).where(*(facts.c[n] == sa.bindparam(n) for n in FACT_KEY), facts.c.day.is_not(None))
 
 
 def _add_amounts_sqlite(session: Session, before: list[tuple], after: list[tuple]) -> None:
@@ -568,8 +585,7 @@ def _add_amounts_sqlite(session: Session, before: list[tuple], after: list[tuple
         for k, v in sorted(sums.items())
         if any(v.values())
     ]
-    if rows:
-        session.execute(_sqlite_amounts_upsert(), rows)
+    _each(session, _sqlite_amounts_upsert(), rows)
 
 
 _AMOUNTS = ("units", "cents", *(f"plain_{n}" for n in PLAIN_PLACES))

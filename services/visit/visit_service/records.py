@@ -127,7 +127,7 @@ class VisitRecord(SimpleNamespace):
 
 
 def _columns(visit: VisitRecord) -> dict[str, Any]:
-    return {column.key: getattr(visit, column.key) for column in VISITS.columns}
+    return {key: getattr(visit, key) for key in VISIT_COLUMNS}
 
 
 def _visit_to_complete(

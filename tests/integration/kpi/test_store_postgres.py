@@ -6,6 +6,8 @@ months plus edge days equal the sums of the days alone."""
 from __future__ import annotations
 
 import json
+import secrets
+from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -17,6 +19,7 @@ from kpi_service.models import AGGREGATES, facts
 from revisit_common.db import Database
 from tests.support.kpi import periods
 from tests.support.kpi.stores import on_postgres, stores
+from tests.support.servers import drop_schemas
 
 pytestmark = pytest.mark.services
 
@@ -28,10 +31,16 @@ def databases(postgres_url, postgres_schemas):
         yield make
 
 
-@pytest.fixture
-def stream(databases) -> tuple[Database, list]:
-    db = databases("fed")
-    return db, periods.feed(db)
+@pytest.fixture(scope="module")
+def stream(postgres_url) -> Iterator[tuple[Database, list]]:
+    """A store fed with the scenario, once for the module: its tests only read it."""
+    prefix = f"m{secrets.token_hex(4)}_"
+    try:
+        with stores(on_postgres(postgres_url, prefix)) as make:
+            db = make("fed")
+            yield db, periods.feed(db)
+    finally:
+        drop_schemas(postgres_url, prefix)
 
 
 @pytest.fixture

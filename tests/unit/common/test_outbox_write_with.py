@@ -9,33 +9,10 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from revisit_common.db import Database
 from revisit_common.messaging.outbox import NOTIFY_CHANNEL, Outbox, outbox_table
-from tests.support.outbox import outbox_database
-from tests.support.webhooks import DATABASES
-from tests.unit.common.test_outbox_rows import event, notes, versions
+from tests.unit.common.test_outbox_rows import event, note_ids, notes, versions
 
 INSERT_NOTE = sa.insert(notes)
-
-
-@pytest.fixture(params=DATABASES)
-def db(request, tmp_path):
-    if request.param != "postgres":
-        with outbox_database(tmp_path) as database:
-            yield database
-        return
-    schema = f"{request.getfixturevalue('postgres_schemas')}outbox"
-    database = Database(request.getfixturevalue("postgres_url"), schema, pool_size=1)
-    with database.engine.begin() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    outbox_table.metadata.create_all(database.engine)
-    yield database
-    database.dispose()
-
-
-def note_ids(db) -> list[str]:
-    with db.engine.connect() as conn:
-        return list(conn.scalars(sa.select(notes.c.id).order_by(notes.c.id)))
 
 
 def test_the_events_so_far_are_written_with_the_change_and_the_rest_at_commit(db):

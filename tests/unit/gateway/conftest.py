@@ -9,6 +9,7 @@ from flask import Flask
 
 from gateway_service.bootstrap import SPEC, InProcessTransport, create_gateway_app
 from revisit_common.runtime import ServiceRuntime
+from tests.support import pg_templates, sqlite_templates
 from tests.support.gateway import (
     INTERNAL_TOKEN,
     PLATFORM_TOKEN,
@@ -62,7 +63,10 @@ def make_gateway(tmp_path) -> Callable[..., Gateway]:
             "internal_token": INTERNAL_TOKEN,
             **settings,
         }
-        runtime = ServiceRuntime(SPEC, make_settings(**values))
+        config = make_settings(**values)
+        sqlite_templates.seed(config, [SPEC])  # a copy of the migrated database
+        pg_templates.seed(config, [SPEC])
+        runtime = ServiceRuntime(SPEC, config)
         runtimes.append(runtime)
         if transports is None:
             transports = {

@@ -15,6 +15,9 @@ A use case whose last write is one statement (a row inserted or updated) can hav
 events added so far written with it instead (:meth:`Outbox.write_with`): on PostgreSQL the
 statement becomes a CTE of the rows' INSERT, one round trip for both.
 
+In a :class:`.CoreTransaction` (no Session) the same two steps run from its commit hooks
+(:meth:`.CoreTransaction.on_commit`), registered with the transaction's first row.
+
 Savepoints: a row added inside a savepoint that is rolled back is dropped with it; rows
 written inside one (the envelopes still waiting when a savepoint commits are written there,
 as the outermost transaction's ``before_commit`` may run while one is still open) and rolled
@@ -34,6 +37,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session, SessionTransaction
 
 from .. import db
+from ..core_transaction import CoreTransaction
 from ..db import Database
 from ..events import Event
 from .envelope import Envelope, wrap
@@ -117,7 +121,7 @@ class Outbox:
 
     def add(
         self,
-        session: Session,
+        session: Session | CoreTransaction,
         event: Event,
         *,
         tenant_id: str,
@@ -137,6 +141,8 @@ class Outbox:
         pending = session.info.get(_PENDING)
         if pending is None or pending.root is not root:  # the first of this transaction
             pending = session.info[_PENDING] = _Pending(root)
+            if isinstance(session, CoreTransaction):  # (a Session: its events, below)
+                session.on_commit(_write_rows, _wake_relays)
         values = {
             "event_id": envelope.id,
             "routing_key": event.routing_key(),
@@ -147,7 +153,7 @@ class Outbox:
         pending.rows.append(_Row(owner, values, self._wake))
         return envelope
 
-    def write_with(self, session: Session, statement, params: dict) -> None:
+    def write_with(self, session: Session | CoreTransaction, statement, params: dict) -> None:
         """Run ``statement`` (an INSERT, UPDATE or DELETE without RETURNING, a module-level
         constant; :func:`revisit_common.db.run`) in the session's transaction and write the
         events added to it so far now, with it: on PostgreSQL in one statement (the

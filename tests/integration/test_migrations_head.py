@@ -4,7 +4,6 @@ revision is still brought to the newest; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 from alembic.config import Config
 from alembic.script import ScriptDirectory
@@ -13,16 +12,12 @@ from sqlalchemy import event
 from gateway_service.bootstrap import SPEC
 from revisit_common import migrations
 from revisit_common.db import Database
-from tests.support.migration_steps import empty_database, migrate
+from tests.support.migration_steps import database_fixture, migrate
 
 OLDER = "0004"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request, tmp_path):
-    db = empty_database(request, tmp_path, "heads")
-    yield db
-    db.dispose()
+database = database_fixture("heads")
 
 
 def revision(db: Database) -> str:

@@ -4,12 +4,15 @@ of a tenant in Shanghai."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from revisit_common.calendar import WorkCalendar
 
 from .client import Client
+from .customers import FakeCustomerService
+from .service import database_settings, service_runtime
 
 COMPLAINT = {
     "customer_id": "cust-1",
@@ -76,3 +79,17 @@ def drive(client: ComplaintClient, complaint_id: str, actions: list[str]) -> dic
         assert r.status_code == 200, (action, r.json)
         body = r.json
     return body
+
+
+@contextmanager
+def complaint_runtime(request, tmp_path, customer_id: str, region: str, **fields):
+    """The complaint service's runtime on the database of ``request.param`` (SQLite or
+    PostgreSQL, :func:`.service.database_settings`), its customer service a fake that knows
+    one customer."""
+    from complaint_service.bootstrap import SPEC
+
+    customers = FakeCustomerService()
+    customers.add(customer_id, region, **fields)
+    values = database_settings(request)
+    with service_runtime(SPEC, tmp_path, peers={"customer": customers}, **values) as runtime:
+        yield runtime

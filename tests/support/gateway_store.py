@@ -7,6 +7,7 @@ from pathlib import Path
 
 from gateway_service import service
 from gateway_service.bootstrap import SPEC
+from gateway_service.models import Staff
 from gateway_service.settings_owners import SettingsOwners
 from revisit_common.messaging.outbox import Outbox
 from revisit_common.runtime import ServiceRuntime
@@ -44,3 +45,15 @@ def register_tenant(runtime: ServiceRuntime) -> tuple[str, str]:
             check=SettingsOwners(owner_transports("internal"), "internal"),
         )
         return tenant.id, key
+
+
+def staff_key(runtime: ServiceRuntime, tenant_id: str, department: str | None) -> tuple[str, str]:
+    """A person of the tenant, wang.fang, and an agent's key acting as them: the key's id and
+    the key."""
+    with runtime.db.transaction() as session:
+        session.add(Staff(tenant_id=tenant_id, id="wang.fang", name="Wang Fang", active=True))
+        session.flush()
+        row, key = service.create_key(
+            session, tenant_id, name="w", role="agent", department=department, staff="wang.fang"
+        )
+        return row.id, key

@@ -3,6 +3,7 @@ its migrations run up (or down) to one revision."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,3 +36,17 @@ def migrate(db: Database, migrations: Path, revision: str, step=command.upgrade)
         cfg.attributes["connection"] = conn
         step(cfg, revision)
         conn.commit()
+
+
+def database_fixture(name: str):
+    """A fixture ``database``: :func:`empty_database` on SQLite and on PostgreSQL (a schema
+    ending in ``name``), disposed of after the test. In a test module:
+    ``database = database_fixture("customer")``."""
+
+    @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
+    def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+        db = empty_database(request, tmp_path, name)
+        yield db
+        db.dispose()
+
+    return database

@@ -14,6 +14,8 @@ from revisit_common.db import Database
 from revisit_common.messaging.envelope import Envelope, parse
 from revisit_common.messaging.outbox import outbox_table, pending_count
 
+from .tables import tables_database
+
 
 def _rows(runtime) -> list:
     with runtime.db.engine.connect() as conn:
@@ -71,16 +73,5 @@ def outbox_database_of(request, folder, name: str) -> Iterator[Database]:
     """The outbox's database for a test parametrised over ``tests.support.webhooks.DATABASES``
     (``request.param``): SQLite in ``folder``, or PostgreSQL in a schema of its own whose name
     ends with ``name``."""
-    if request.param != "postgres":
-        with outbox_database(folder) as database:
-            yield database
-        return
-    schema = f"{request.getfixturevalue('postgres_schemas')}{name}"
-    database = Database(request.getfixturevalue("postgres_url"), schema, pool_size=1)
-    with database.engine.begin() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    outbox_table.metadata.create_all(database.engine)
-    try:
+    with tables_database(request, folder, name, outbox_table.metadata) as database:
         yield database
-    finally:
-        database.dispose()

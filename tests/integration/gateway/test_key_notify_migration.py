@@ -3,21 +3,15 @@ the key caches (key_cache.py); its downgrade drops them; on SQLite it does nothi
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 from alembic import command
 
 from gateway_service.bootstrap import SPEC
 from revisit_common.db import Database
 from tests.support import migration_steps as steps
-from tests.support.migration_steps import empty_database
+from tests.support.migration_steps import database_fixture
 
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request, tmp_path):
-    db = empty_database(request, tmp_path, "gateway")
-    yield db
-    db.dispose()
+database = database_fixture("gateway")
 
 
 def migrate(db: Database, revision: str, step=command.upgrade) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from gateway_service import service
 from gateway_service.models import AuditEntry
 from gateway_service.store import Store
-from tests.support.gateway_store import postgres_runtime, register_tenant
+from tests.support.gateway_store import postgres_runtime, register_tenant, staff_key
 
 
 @pytest.fixture
@@ -102,12 +102,7 @@ def test_the_lookup_gives_typed_values_and_refuses_a_person_who_left(runtime):
 
     store = Store(runtime.db)
     tenant_id, admin_key = register_tenant(runtime)
-    with runtime.db.transaction() as session:
-        session.add(Staff(tenant_id=tenant_id, id="wang.fang", name="Wang Fang", active=True))
-        session.flush()
-        _, key = service.create_key(
-            session, tenant_id, name="w", role="agent", department=None, staff="wang.fang"
-        )
+    _, key = staff_key(runtime, tenant_id, None)
     for _ in range(2):  # the same answer when the connection is reused
         found = store.find_key(key)
         assert found is not None and found.staff == "wang.fang" and found.role == "agent"

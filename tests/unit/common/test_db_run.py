@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from revisit_common import db
 from revisit_common.db import Database, UtcDateTime
 from revisit_common.rows import insert_values
+from tests.support.tables import tables_database
 from tests.support.webhooks import DATABASES
 
 meta = sa.MetaData()
@@ -55,16 +56,8 @@ def values(thing_id: str, **more) -> dict:
 
 @pytest.fixture(params=DATABASES)
 def database(request, tmp_path):
-    if request.param == "postgres":
-        schema = f"{request.getfixturevalue('postgres_schemas')}things"
-        database = Database(request.getfixturevalue("postgres_url"), schema, pool_size=1)
-        with database.engine.begin() as conn:
-            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    else:
-        database = Database(f"sqlite:///{tmp_path / 'things.sqlite3'}")
-    meta.create_all(database.engine)
-    yield database
-    database.dispose()
+    with tables_database(request, tmp_path, "things", meta) as database:
+        yield database
 
 
 def stored(database: Database, thing_id: str) -> tuple:

@@ -16,21 +16,14 @@ from revisit_common.db import Database
 from revisit_common.events import TenantSettingsChanged
 from revisit_common.messaging.envelope import wrap
 from revisit_common.messaging.inbox import claim, inbox_table
+from tests.support.tables import tables_database
 from tests.support.webhooks import DATABASES
 
 
 @pytest.fixture(params=DATABASES)
 def database(request, tmp_path):
-    if request.param == "postgres":
-        schema = f"{request.getfixturevalue('postgres_schemas')}inbox"
-        database = Database(request.getfixturevalue("postgres_url"), schema, pool_size=1)
-        with database.engine.begin() as conn:
-            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    else:
-        database = Database(f"sqlite:///{tmp_path / 'inbox.sqlite3'}")
-    inbox_table.metadata.create_all(database.engine)
-    yield database
-    database.dispose()
+    with tables_database(request, tmp_path, "inbox", inbox_table.metadata) as database:
+        yield database
 
 
 def envelope(version: int = 1):

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from revisit_common import tenant_settings
-from revisit_common.db import Database
+from tests.support.tables import tables_database
 from tests.support.webhooks import DATABASES
 
 
@@ -108,16 +108,10 @@ def test_without_a_vouched_version_the_copy_is_read_once_per_transaction(session
 
 @pytest.fixture(params=DATABASES)
 def database(request, tmp_path):
-    if request.param == "postgres":
-        schema = f"{request.getfixturevalue('postgres_schemas')}copies"
-        database = Database(request.getfixturevalue("postgres_url"), schema, pool_size=1)
-        with database.engine.begin() as conn:
-            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    else:
-        database = Database(f"sqlite:///{tmp_path / 'copies.sqlite3'}")
-    tenant_settings.settings_table.metadata.create_all(database.engine)
-    yield database
-    database.dispose()
+    with tables_database(
+        request, tmp_path, "copies", tenant_settings.settings_table.metadata
+    ) as database:
+        yield database
 
 
 def test_the_copy_read_is_the_one_stored_on_every_database(database):

@@ -8,23 +8,19 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from complaint_service.bootstrap import SPEC
 from complaint_service.copy_and_serial import copy_and_serial
 from complaint_service.customers import Copy
 from complaint_service.models import counters_table
 from tests.support.client import TENANT
-from tests.support.complaints import COMPLAINT, ComplaintClient
-from tests.support.customers import FakeCustomerService
+from tests.support.complaints import COMPLAINT, ComplaintClient, complaint_runtime
 from tests.support.events import envelope
-from tests.support.service import database_settings, service_runtime
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def runtime(request, tmp_path):
-    values = database_settings(request)
-    customers = FakeCustomerService()
-    customers.add("cust-remote", "west", size_tier="large", grade="A")
-    with service_runtime(SPEC, tmp_path, peers={"customer": customers}, **values) as rt:
+    with complaint_runtime(
+        request, tmp_path, "cust-remote", "west", size_tier="large", grade="A"
+    ) as rt:
         rt.consumer.apply(
             envelope(
                 "CustomerRegistered",

@@ -9,21 +9,16 @@ import contextlib
 
 import pytest
 
-from complaint_service.bootstrap import SPEC
 from complaint_service.models import Complaint, LedgerEntry
 from revisit_common.messaging.outbox import outbox_table
-from tests.support.complaints import COMPLAINT, ComplaintClient
-from tests.support.customers import FakeCustomerService
+from tests.support.complaints import COMPLAINT, ComplaintClient, complaint_runtime
 from tests.support.outbox import events_of
-from tests.support.service import count_rows, database_settings, service_runtime
+from tests.support.service import count_rows
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def runtime(request, tmp_path):
-    customers = FakeCustomerService()
-    customers.add("cust-1", "east")
-    values = database_settings(request)
-    with service_runtime(SPEC, tmp_path, peers={"customer": customers}, **values) as rt:
+    with complaint_runtime(request, tmp_path, "cust-1", "east") as rt:
         yield rt
 
 

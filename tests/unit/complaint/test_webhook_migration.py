@@ -6,15 +6,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
 import sqlalchemy as sa
 from alembic import command
 
 from complaint_service.bootstrap import SPEC
 from revisit_common.db import Database
 from tests.support import migration_steps as steps
-from tests.support.migration_steps import empty_database
-from tests.support.webhooks import DATABASES
+from tests.support.migration_steps import database_fixture
 
 BEFORE = [
     "HTTP 500: internal stack trace of the receiver",
@@ -25,11 +23,7 @@ BEFORE = [
 AFTER = ["HTTP 500", "ConnectionError", "HTTP 404", None]
 
 
-@pytest.fixture(params=DATABASES)
-def database(request, tmp_path):
-    db = empty_database(request, tmp_path, "complaint")
-    yield db
-    db.dispose()
+database = database_fixture("complaint")
 
 
 def migrate(db: Database, revision: str, step=command.upgrade) -> None:

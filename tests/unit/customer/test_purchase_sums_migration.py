@@ -8,7 +8,6 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-import pytest
 import sqlalchemy as sa
 from alembic import command
 from sqlalchemy.orm import Session
@@ -17,18 +16,13 @@ from customer_service import purchase_sums
 from customer_service.bootstrap import SPEC
 from revisit_common.db import Database, UtcDateTime
 from tests.support import migration_steps as steps
-from tests.support.migration_steps import empty_database
-from tests.support.webhooks import DATABASES
+from tests.support.migration_steps import database_fixture
 from tests.unit.customer.test_purchase_sums import scanned
 
 NOW = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=DATABASES)
-def database(request, tmp_path):
-    db = empty_database(request, tmp_path, "customer")
-    yield db
-    db.dispose()
+database = database_fixture("customer")
 
 
 def migrate(db: Database, revision: str, step=command.upgrade) -> None:

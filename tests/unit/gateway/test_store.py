@@ -14,7 +14,7 @@ from gateway_service import service
 from gateway_service.models import AuditEntry, Staff
 from gateway_service.store import Store
 from revisit_common.identity import Identity
-from tests.support.gateway_store import register_tenant, sqlite_runtime
+from tests.support.gateway_store import register_tenant, sqlite_runtime, staff_key
 
 EAST = timezone(timedelta(hours=8))
 
@@ -29,13 +29,8 @@ def runtime(tmp_path):
 def test_the_lookup_gives_typed_values_and_sees_changes_at_once(runtime):
     store = Store(runtime.db)
     tenant_id, admin_key = register_tenant(runtime)
+    key_id, key = staff_key(runtime, tenant_id, "east")
     with runtime.db.transaction() as session:
-        session.add(Staff(tenant_id=tenant_id, id="wang.fang", name="Wang Fang", active=True))
-        session.flush()
-        row, key = service.create_key(
-            session, tenant_id, name="w", role="agent", department="east", staff="wang.fang"
-        )
-        key_id = row.id
         viewer, viewer_key = service.create_key(
             session, tenant_id, name="v", role="viewer", department=None
         )

@@ -8,9 +8,15 @@ import re
 import secrets
 
 import pytest
+from flask import Flask
+from flask_smorest import Api
 
-from revisit_common.problems import PROBLEM_TYPE
-from tests.support.client import ADMIN
+from revisit_common.idempotency_openapi import IdempotencyPlugin
+from revisit_common.openapi_plugin import ContractPlugin
+from revisit_common.problems import PROBLEM_TYPE, ProblemSchema
+from revisit_common.webapp import API_PREFIX, create_app
+from revisit_runner.services import ALL
+from tests.support.client import ADMIN, TOKEN
 from tests.support.settings import make_settings
 from tests.support.system import start_system
 
@@ -160,3 +166,43 @@ def test_response_schemas_list_their_required_fields(doc):
     # written only when it applies: not required (a choice question's options)
     assert "options" not in schemas["QuestionOut"]["required"]
     assert "region" not in schemas["KpiGroup"]["required"]
+
+
+class EagerApi(Api):
+    """flask-smorest's own Api, the error responses documented with the Problem schema's
+    class."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_a_service_documents_its_errors_with_one_problem_schema(name):
+    """The error responses refer to one Problem schema registered once (a schema class
+    per status was 15 % of an app build: issue #15): the document is the one flask-smorest
+    makes with the Problem schema's class as ERROR_SCHEMA."""
+    spec = ALL[name]
+    app = create_app(
+        service=name,
+        title=spec.title,
+        blueprints=spec.blueprints,
+        internal_token=TOKEN,
+        max_body_bytes=1 << 20,
+        public=spec.public,
+        token_only_prefixes=spec.token_only_prefixes,
+    )
+    api = app.extensions["revisit_api"]
+
+    eager = Flask(name)
+    eager.config.update(app.config)
+    reference = EagerApi(
+        eager, spec_kwargs={"extra_plugins": [ContractPlugin(), IdempotencyPlugin()]}
+    )
+    reference.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    for blueprint in spec.blueprints:
+        reference.register_blueprint(blueprint)
+    expected = json.loads(json.dumps(reference.spec.to_dict()))
+
+    served = app.test_client().get(f"{API_PREFIX}/openapi.json")
+    assert served.status_code == 200
+    assert served.get_json() == expected
+    assert json.loads(json.dumps(api.spec.to_dict())) == expected

@@ -91,6 +91,8 @@ def fault_stack(tmp_path_factory, amqp_url, postgres_url, fault_prefix, survey_d
         "REVISIT_DB_SCHEMA_PREFIX": schemas,
         "REVISIT_QUEUE_PREFIX": fault_prefix,
         "REVISIT_ADMIN_TOKEN": ADMIN,
+        "REVISIT_REGION": harness.REGION,
+        "REVISIT_METRICS_TOKEN": harness.METRICS_TOKEN,
         "REVISIT_INTERNAL_TOKEN": secrets.token_urlsafe(32),
         "REVISIT_DATA_DIR": str(tmp_path_factory.mktemp("stack") / "var"),
         "REVISIT_PUBLISH_TIMEOUT": "2",

@@ -4,8 +4,10 @@ dashboard's variables set to one region and one tenant, returns at least one ser
 no counter falls when a visit is cancelled.
 
 The rules file is loaded as it is shipped, only its groups' ``interval`` shortened (5m is
-longer than a test); the stack's gateway, services and workers are scraped every second
-with the metrics token, ``region`` set on the targets as the chart and compose set it.
+longer than a test); the stack's gateway, services and workers (which run with the
+deployment region and a metrics token: :data:`.harness.REGION`,
+:data:`.harness.METRICS_TOKEN`) are scraped every second with the metrics token, ``region``
+set on the targets as the chart and compose set it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import os
 import subprocess
 from datetime import date, timedelta
 
-import pytest
 import requests
 import yaml
 
@@ -23,28 +24,9 @@ from tests.support.client import ADMIN, Api, HttpClient
 from tests.support.metric_names import dashboard_expressions, recorded_names_defined
 from tests.support.servers import unavailable
 
-from .harness import free_port, wait_for
+from .harness import METRICS_TOKEN, REGION, free_port, wait_for
 
 PROMETHEUS = "/usr/bin/prometheus"
-REGION = "eu-test"
-METRICS_TOKEN = "metrics-token-for-the-dashboard-test"
-
-
-@pytest.fixture
-def region_stack(fault_stack):
-    """The fault stack's roles restarted with the deployment region and a metrics token."""
-    extra = {"REVISIT_REGION": REGION, "REVISIT_METRICS_TOKEN": METRICS_TOKEN}
-    fault_stack.stop_roles(list(fault_stack.procs))
-    for name in fault_stack.procs:
-        fault_stack.overrides.setdefault(name, {}).update(extra)
-        fault_stack.start_role(name)
-    fault_stack.wait_ready(120)
-    yield fault_stack
-    fault_stack.stop_roles(list(fault_stack.procs))
-    for name in fault_stack.procs:
-        for key in extra:
-            fault_stack.overrides[name].pop(key, None)
-    fault_stack.heal(120)
 
 
 def prometheus_config(stack, rules_path) -> dict:
@@ -133,10 +115,9 @@ def traffic(api: Api, auditor: str, round_: int) -> str:
     return visits[1]
 
 
-def test_every_rule_and_panel_returns_data_for_a_region_and_tenant(region_stack, tmp_path):
+def test_every_rule_and_panel_returns_data_for_a_region_and_tenant(stack, tmp_path):
     if not os.access(PROMETHEUS, os.X_OK):
         unavailable("no /usr/bin/prometheus (Debian package prometheus)")
-    stack = region_stack
     # /metrics wants the token everywhere: web, gateway and worker.
     for url in [stack.web_url("kpi"), stack.gateway, stack.worker_url("visit")]:
         assert requests.get(url + "/metrics", timeout=5).status_code == 401

@@ -85,3 +85,28 @@ def echo_app(name: str) -> Flask:
 
 def auth(key: str, **headers: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}", **headers}
+
+
+class Raising:
+    """A transport that fails as a service does (unreachable, slow), or as a bug does."""
+
+    def __init__(self, exc: Exception):
+        self.exc = exc
+        self.calls = 0
+
+    def send(self, req):
+        self.calls += 1
+        raise self.exc
+
+
+def counted_lookups(monkeypatch, store) -> list[str]:
+    """The keys ``store`` looks up from now on (its ``find_key`` counted, then called)."""
+    lookups: list[str] = []
+    find_key = store.find_key
+
+    def counted(key):
+        lookups.append(key)
+        return find_key(key)
+
+    monkeypatch.setattr(store, "find_key", counted)
+    return lookups

@@ -8,7 +8,9 @@ interface the write path uses (its connection, its bind, ``info``, the transacti
 identity for :mod:`.transaction_memo` and the outbox, ``no_autoflush``) on a Connection
 taken from the pool at its first statement, as a Session takes one. The outbox registers
 its writer and its relays' wake-up here (:meth:`on_commit`) where a Session runs them from
-its ``before_commit`` and ``after_commit`` events. There are no savepoints.
+its ``before_commit`` and ``after_commit`` events. :meth:`begin_nested` holds a savepoint
+for a block of statements (a unique key taken inside it undone alone, as a Session's); the
+outbox rows are not tied to it: a use case adds its events after the block.
 
 :meth:`.db.Database.core_transaction` opens one: committed when the use case returns,
 rolled back when it raises.
@@ -17,7 +19,7 @@ rolled back when it raises.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -58,10 +60,17 @@ class CoreTransaction:
         return self
 
     def get_nested_transaction(self) -> None:
-        return None  # no savepoints
+        return None  # (savepoints hold statements only: the outbox's rows are the root's)
 
     def in_nested_transaction(self) -> bool:
         return False
+
+    @contextlib.contextmanager
+    def begin_nested(self) -> Iterator[None]:
+        """A savepoint around the block: released when it ends, rolled back when it raises
+        (the error raised on), as ``with session.begin_nested():`` on a Session."""
+        with self.connection().begin_nested():
+            yield
 
     @property
     def no_autoflush(self) -> contextlib.nullcontext:

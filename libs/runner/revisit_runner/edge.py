@@ -96,11 +96,11 @@ def fresh_metrics_folder(folder: str | None) -> None:
 
 
 def main(argv: list[str]) -> int:
-    from .services import ALL
+    from .services import NAMES
     from .web import app
 
-    if len(argv) != 1 or argv[0] not in ALL:
-        print(f"usage: python -m revisit_runner.edge {{{'|'.join(ALL)}}}", file=sys.stderr)
+    if len(argv) != 1 or argv[0] not in NAMES:
+        print(f"usage: python -m revisit_runner.edge {{{'|'.join(NAMES)}}}", file=sys.stderr)
         return 2
     settings = Settings.from_env()
     if settings.bind:

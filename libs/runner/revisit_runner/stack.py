@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .services import ALL, BACKENDS
+from .services import BACKEND_NAMES, NAMES
 
 
 @dataclass
@@ -41,7 +41,7 @@ class Role:
 
 
 # A worker serves /metrics (bearer REVISIT_METRICS_TOKEN or the platform token) on
-# REVISIT_STACK_METRICS_BASE_PORT (default: the base port + 100) + its index in ALL:
+# REVISIT_STACK_METRICS_BASE_PORT (default: the base port + 100) + its index in NAMES:
 # 8201 gateway, 8202 customer, ...
 METRICS_PORT_OFFSET = 100
 
@@ -67,18 +67,18 @@ def connections(env: dict[str, str]) -> int:
     env = with_defaults(env)
     pool = int(env["REVISIT_DB_POOL_SIZE"]) + int(env["REVISIT_DB_MAX_OVERFLOW"])
     threads = int(env.get("REVISIT_WEB_THREADS") or GATEWAY_THREADS)
-    web = len(BACKENDS) * int(env["WEB_CONCURRENCY"]) * pool + pool + threads
-    return web + len(ALL) * (pool + 1)
+    web = len(BACKEND_NAMES) * int(env["WEB_CONCURRENCY"]) * pool + pool + threads
+    return web + len(NAMES) * (pool + 1)
 
 
 def worker_metrics_ports(metrics_base_port: int) -> dict[str, int]:
-    return {name: metrics_base_port + i for i, name in enumerate(ALL)}
+    return {name: metrics_base_port + i for i, name in enumerate(NAMES)}
 
 
 def roles(env: dict[str, str], base_port: int = 8101) -> list[Role]:
     host = env.get("REVISIT_HOST", "127.0.0.1")
     gateway_port = env.get("REVISIT_PORT", "8080")
-    ports = {name: base_port + i for i, name in enumerate(BACKENDS)}
+    ports = {name: base_port + i for i, name in enumerate(BACKEND_NAMES)}
     shared = with_defaults(env)
     shared.setdefault("REVISIT_INTERNAL_TOKEN", secrets.token_urlsafe(32))
     for name, port in ports.items():
@@ -89,7 +89,7 @@ def roles(env: dict[str, str], base_port: int = 8101) -> list[Role]:
     worker_ports = worker_metrics_ports(
         int(metrics_base) if metrics_base else base_port + METRICS_PORT_OFFSET
     )
-    for name in ALL:
+    for name in NAMES:
         port = gateway_port if name == "gateway" else str(ports[name])
         metrics_dir = Path(env.get("REVISIT_DATA_DIR", "var")).resolve() / "metrics" / name
         web_env = {
@@ -125,7 +125,7 @@ def main() -> int:
     env = dict(os.environ)
     if not env.get("REVISIT_AMQP_URL") or not (
         env.get("REVISIT_DATABASE_URL")
-        or all(env.get(f"REVISIT_{n.upper()}_DATABASE_URL") for n in ALL)
+        or all(env.get(f"REVISIT_{n.upper()}_DATABASE_URL") for n in NAMES)
     ):
         print("the stack needs REVISIT_AMQP_URL and REVISIT_DATABASE_URL", file=sys.stderr)
         return 2

@@ -23,7 +23,7 @@ from revisit_common import logs, metrics
 from revisit_common.config import Settings
 from revisit_common.runtime import ServiceRuntime
 
-from .services import ALL
+from .services import NAMES, spec
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m revisit_runner.worker")
     parser.add_argument("--metrics-port", type=int, default=None)
     parser.add_argument("--metrics-host", default="0.0.0.0")
-    parser.add_argument("service", choices=sorted(ALL))
+    parser.add_argument("service", choices=sorted(NAMES))
     args = parser.parse_args(argv)
     server = None
     if args.metrics_port is not None:
@@ -104,7 +104,7 @@ def run(service: str) -> int:
     logs.configure(settings.log_level)
     if not settings.internal_token:
         log.warning("REVISIT_INTERNAL_TOKEN is not set; only the worker runs here, so no harm")
-    runtime = ServiceRuntime(ALL[service], settings)
+    runtime = ServiceRuntime(spec(service), settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

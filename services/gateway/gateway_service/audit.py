@@ -15,6 +15,7 @@ Recording never fails a request: an error is logged and the answer goes out unch
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -27,6 +28,7 @@ from revisit_common.webapp import API_PREFIX
 
 from .auth import TENANTS_PATH
 from .models import AuditEntry
+from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -52,31 +54,55 @@ def entry_for(response: Response) -> dict | None:
             return None
     else:
         return None
+    return entry(
+        tenant_id,
+        actor,
+        role,
+        request.method,
+        request.path,
+        response.status_code,
+        g.get("request_id"),
+    )
+
+
+def entry(
+    tenant_id: str,
+    actor: str,
+    role: str,
+    method: str,
+    path: str,
+    status: int,
+    request_id: str | None,
+) -> dict:
+    """An entry's columns (AuditEntry's), stamped now."""
     return {
         "tenant_id": tenant_id,
         "at": utcnow(),
         "actor": actor,
         "role": role,
-        "method": request.method,
+        "method": method,
         # PostgreSQL text cannot hold NUL: a hostile path is kept as it was sent on the wire.
-        "path": request.path.replace("\x00", "%00")[:MAX_PATH],
-        "status": response.status_code,
-        "request_id": g.get("request_id"),
+        "path": path.replace("\x00", "%00")[:MAX_PATH],
+        "status": status,
+        "request_id": request_id,
     }
 
 
-def record_write(response: Response) -> Response:
-    """``after_request`` hook: add the request's entry in a transaction of its own (one
-    statement, see ``store.py``)."""
+def record(store: Store, make: Callable[[], dict | None], method: str, status: int) -> None:
+    """Add the entry ``make`` gives (None: none) in a transaction of its own (one
+    statement, see ``store.py``); an error is logged, never raised."""
     try:
-        entry = entry_for(response)
-        if entry is not None:
-            current_app.extensions["gateway_store"].add_entry(entry)
+        made = make()
+        if made is not None:
+            store.add_entry(made)
     except Exception:  # noqa: BLE001 - reported; the answer must go out regardless
-        log.exception(
-            "audit entry not recorded",
-            extra={"method": request.method, "status": response.status_code},
-        )
+        log.exception("audit entry not recorded", extra={"method": method, "status": status})
+
+
+def record_write(response: Response) -> Response:
+    """``after_request`` hook: add the request's entry (:func:`record`)."""
+    store = current_app.extensions["gateway_store"]
+    record(store, lambda: entry_for(response), request.method, response.status_code)
     return response
 
 

@@ -83,7 +83,8 @@ def create_gateway_app(
     internal.install(app, runtime.internal_token)
     settings_owners.install(app, transports if owners is None else owners, runtime.internal_token)
     openapi.install(app, transports, runtime.internal_token)
-    # Forwarded reads without Flask's request machinery (fastpath.py), the rest as above.
+    # Forwarded reads and JSON writes without Flask's request machinery (fastpath.py), the
+    # rest as above.
     app.wsgi_app = ForwardedReads(
         app.wsgi_app,
         service=runtime.name,
@@ -91,6 +92,7 @@ def create_gateway_app(
         transports=transports,
         internal_token=runtime.internal_token,
         limiter=limiter,
+        max_body_bytes=app.config["MAX_CONTENT_LENGTH"],
     )
     return app
 

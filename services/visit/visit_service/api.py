@@ -117,7 +117,7 @@ def visit_item(visit_id):
 @routes.post(blp, "/<visit_id>/complete", CompleteSchema, VisitOutSchema)
 def visit_complete(data, visit_id):
     """Record a planned visit, with the issues found; not planned → 409."""
-    return visit_response(use_case.write(records.complete_visit, visit_id, data))
+    return visit_response(use_case.write_core(records.complete_visit, visit_id, data))
 
 
 @routes.post(blp, "/<visit_id>/cancel", CancelSchema, VisitOutSchema)

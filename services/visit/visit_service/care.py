@@ -27,6 +27,7 @@ from .planning import instant, note_sender
 from .service import (
     CustomerInfo,
     TenantContext,
+    VisitRecord,
     announce_scheduled,
     cancel,
     info_of,
@@ -150,7 +151,7 @@ def _follow_date(
             _plan(session, outbox, caller, ctx, customer, change.due, trigger, kind, contact.name)
 
 
-def _plan(session, outbox, caller, ctx, customer, due, trigger, kind, name) -> Visit | None:
+def _plan(session, outbox, caller, ctx, customer, due, trigger, kind, name) -> VisitRecord | None:
     return plan_visit(
         session, outbox, caller, ctx, customer, reason=REASON, due=due, trigger=trigger,
         trigger_at=caller.now(), focus=_focus(kind, name),

@@ -13,21 +13,14 @@ from revisit_common.messaging.outbox import Outbox
 
 from . import contact_rules, domain
 from .models import Visit
-from .service import annotate, get_visit, tenant_context
-
-
-def _locked_visit(session: Session, caller: Caller, visit_id: str) -> Visit:
-    """The caller's visit, held for update until the transaction ends (one change at a time)."""
-    visit = get_visit(session, caller.tenant_id, visit_id)
-    session.refresh(visit, with_for_update=True)
-    return visit
+from .service import annotate, locked_visit, tenant_context
 
 
 def reply_visit(
     session: Session, outbox: Outbox, caller: Caller, visit_id: str, data: dict
 ) -> Visit:
     """The customer replied to an email visit (at ``replied_at``, default now); once."""
-    visit = _locked_visit(session, caller, visit_id)
+    visit = locked_visit(session, caller.tenant_id, visit_id)
     try:
         contact_rules.check_reply(visit.method, visit.status, visit.replied_at)
     except domain.IllegalTransition as exc:
@@ -45,7 +38,7 @@ def book_visit(
     session: Session, outbox: Outbox, caller: Caller, visit_id: str, data: dict
 ) -> Visit:
     """Book a planned on-site visit for ``appointment_at``; booking again moves it."""
-    visit = _locked_visit(session, caller, visit_id)
+    visit = locked_visit(session, caller.tenant_id, visit_id)
     try:
         contact_rules.check_booking(visit.method, visit.status)
     except domain.IllegalTransition as exc:

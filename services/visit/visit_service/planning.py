@@ -28,8 +28,10 @@ from .models import CustomerCopy, Visit
 from .service import (
     CustomerInfo,
     TenantContext,
+    VisitRecord,
     annotate,
     cancel,
+    copy_info,
     info_of,
     note_customer,
     plan_visit,
@@ -80,7 +82,7 @@ def plan_for_event(
     at: datetime,
     offset: str | None = None,
     **details: str | None,
-) -> Visit | None:
+) -> VisitRecord | None:
     """The visit an event at ``at`` calls for, due by the policy (``offset``: a key
     account's step); ``details``: what else :func:`plan_visit` takes (complaint_id, focus).
     None when this trigger planned one before."""
@@ -139,7 +141,7 @@ def note_sender(session: Session, caller: Caller, event, sent_at: datetime) -> C
 
 def purchase_recorded(
     session: Session, outbox: Outbox, caller: Caller, event, sent_at: datetime
-) -> list[Visit]:
+) -> list[VisitRecord]:
     """A first purchase plans the new-customer visit; an A customer's purchase the
     key-account cadence (one visit per offset, trigger ``<purchase_id>:<offset>``: days as
     a bare number, months as ``3m``)."""
@@ -159,7 +161,7 @@ def purchase_recorded(
 
 def plan_for_sender(
     session: Session, outbox: Outbox, caller: Caller, event, sent_at: datetime, **plan
-) -> Visit | None:
+) -> VisitRecord | None:
     """One visit for the customer the event is about (its copy updated first)."""
     copy = note_sender(session, caller, event, sent_at)
     ctx = tenant_context(session, caller.tenant_id, caller.clock)
@@ -168,7 +170,7 @@ def plan_for_sender(
 
 def repair_closed(
     session: Session, outbox: Outbox, caller: Caller, event, sent_at: datetime
-) -> Visit | None:
+) -> VisitRecord | None:
     return plan_for_sender(
         session, outbox, caller, event, sent_at,
         reason="repair", trigger=event.repair_id, at=instant(event.closed_at),
@@ -177,7 +179,7 @@ def repair_closed(
 
 def project_completed(
     session: Session, outbox: Outbox, caller: Caller, event, sent_at: datetime
-) -> Visit | None:
+) -> VisitRecord | None:
     """A completed project: a post_project visit (trigger ``project:<project_id>``)."""
     return plan_for_sender(
         session, outbox, caller, event, sent_at,
@@ -203,7 +205,9 @@ def attendee_ids(attendees: object) -> list[str]:
     return list(dict.fromkeys(a.strip() for a in attendees))
 
 
-def marketing_event_held(session: Session, outbox: Outbox, caller: Caller, event) -> list[Visit]:
+def marketing_event_held(
+    session: Session, outbox: Outbox, caller: Caller, event
+) -> list[VisitRecord]:
     """A marketing event: a post_event visit for each attendee (trigger ``event:<id>``),
     due the tenant's working days after the day it was held."""
     ctx = tenant_context(session, caller.tenant_id, caller.clock)
@@ -230,10 +234,19 @@ def marketing_event_held(session: Session, outbox: Outbox, caller: Caller, event
 
 def issue_due(session: Session, ctx: TenantContext, visit: Visit, requested, raised_at: datetime):
     """The due date of an issue found on ``visit`` (``requested``: the one asked for, or
-    None): a key account's problem is due by the next working day (DOMAIN.md §6). The
-    customer's grade is the copy's, else the one the visit was planned with."""
-    copy = session.get(CustomerCopy, (visit.tenant_id, visit.customer_id))
-    grade = copy.grade if copy is not None and copy.grade else visit.customer_grade
+    None): a key account's problem is due by the next working day (DOMAIN.md §6)."""
+    return due_for_grade(issue_grade(session, visit), ctx, requested, raised_at)
+
+
+def issue_grade(session: Session, visit: Visit) -> str | None:
+    """The grade the issues found on ``visit`` are due by: the customer copy's, else the one
+    the visit was planned with."""
+    copy = copy_info(session, visit.tenant_id, visit.customer_id)
+    return copy.grade if copy is not None and copy.grade else visit.customer_grade
+
+
+def due_for_grade(grade: str | None, ctx: TenantContext, requested, raised_at: datetime):
+    """:func:`issue_due` for a customer of ``grade``."""
     return domain.key_account_issue_due(grade, ctx.local_date(raised_at), ctx.calendar, requested)
 
 
@@ -259,7 +272,7 @@ def complaint_resolved(session: Session, outbox: Outbox, caller: Caller, event):
 
 def customer_graded(
     session: Session, outbox: Outbox, caller: Caller, event, sent_at: datetime
-) -> Visit | None:
+) -> VisitRecord | None:
     """A new grade: the periodic visit follows its cadence. A planned periodic visit of
     another grade's cadence is cancelled and replaced; a stale grading (the customer has been
     graded otherwise since) changes nothing. The grade may already be known from a newer
@@ -273,7 +286,7 @@ def customer_graded(
 
 def replan_periodic(
     session: Session, outbox: Outbox, caller: Caller, customer: CustomerInfo, at: datetime
-) -> Visit | None:
+) -> VisitRecord | None:
     current = session.scalar(
         sa.select(Visit).where(
             Visit.tenant_id == caller.tenant_id,
@@ -308,7 +321,7 @@ def schedule_periodic(
     customer: CustomerInfo,
     anchor,
     at: datetime,
-) -> Visit | None:
+) -> VisitRecord | None:
     grade = customer.grade or "C"
     due = domain.periodic_due(anchor, grade, ctx.policy, ctx.calendar, ctx.today)
     visit = plan_visit(
@@ -320,21 +333,18 @@ def schedule_periodic(
 
 def next_periodic(
     session: Session, outbox: Outbox, caller: Caller, ctx: TenantContext, visit: Visit
-) -> Visit | None:
+) -> VisitRecord | None:
     """A periodic visit done: the next one falls due a cadence after it."""
     customer = customer_of(session, caller, visit)
     anchor = ctx.local_date(visit.completed_at)
     return schedule_periodic(session, outbox, caller, ctx, customer, anchor, visit.completed_at)
 
 
-def customer_of(session: Session, caller: Caller, visit: Visit) -> CustomerInfo:
+def customer_of(session: Session, caller: Caller, visit: VisitRecord) -> CustomerInfo:
     """The visit's customer as the copy knows it now (owner, grade), the visit's own record
     filling what the copy lacks."""
-    copy = session.get(CustomerCopy, (caller.tenant_id, visit.customer_id))
-    customer = (
-        info_of(copy)
-        if copy is not None
-        else CustomerInfo(visit.customer_id, visit.region, None, visit.customer_grade)
+    customer = copy_info(session, caller.tenant_id, visit.customer_id) or CustomerInfo(
+        visit.customer_id, visit.region, None, visit.customer_grade
     )
     if customer.grade is None:
         customer = CustomerInfo(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, time, timedelta
-from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,11 +18,14 @@ from revisit_common.errors import Conflict, Forbidden, Invalid, NotFound
 from revisit_common.ids import new_id
 from revisit_common.messaging.outbox import Outbox
 from revisit_common.paging import listing
-from revisit_common.rows import copied
+from revisit_common.rows import copied, insert_values
 
 from . import contact_rules, domain, issue_rules, planning, watch
 from .models import Audit, CustomerCopy, Issue, IssueDepartment, Visit
 from .service import (
+    VISIT_COLUMNS,
+    VISITS,
+    VisitRecord,
     annotate,
     annotate_issues,
     get_visit,
@@ -73,19 +75,17 @@ def complete_visit(
     visit.completed_by = caller.actor
     visit.on_time = domain.on_time(visit.completed_at, visit.due_date, ctx.calendar)
     visit.updated_at = stamp
+    items = data.get("issues") or ()
+    grade = planning.issue_grade(session, visit) if items else None
     raised = [
         raise_issue(
-            session,
-            visit,
-            item,
-            stamp,
-            planning.issue_due(session, ctx, visit, item.get("due_date"), stamp),
+            visit, item, stamp, planning.due_for_grade(grade, ctx, item.get("due_date"), stamp)
         )
-        for item in data.get("issues") or ()
+        for item in items
     ]
     visit.issues = raised
     if raised:
-        session.flush()  # the issues
+        write_issues(session, raised)
     for issue in raised:
         publish(session, outbox, caller, issue_raised(issue))
     publish(
@@ -114,16 +114,10 @@ def complete_visit(
     return visit
 
 
-VISITS = Visit.__table__
-VISIT_BY_ID = sa.select(VISITS).where(VISITS.c.id == sa.bindparam("visit_id"))
+# Locked until the transaction ends (PostgreSQL; SQLite has one writer at a time): of two
+# completions at once, the second reads the visit the first completed, and is a 409.
+VISIT_BY_ID = sa.select(VISITS).where(VISITS.c.id == sa.bindparam("visit_id")).with_for_update()
 UPDATE_VISIT = sa.update(VISITS).where(VISITS.c.id == sa.bindparam("visit_id"))
-VISIT_COLUMNS = tuple(VISITS.columns.keys())  # (VISIT_BY_ID's, in order)
-
-
-class VisitRecord(SimpleNamespace):
-    """A visit being completed: its columns, its issues and audit as attributes, as on a
-    :class:`Visit` (the rules, the events and the rendering read the same names), without
-    the ORM's instrumentation, which cost as much to set up as the statement reading it."""
 
 
 def _columns(visit: VisitRecord) -> dict[str, Any]:
@@ -171,14 +165,13 @@ def complete_by_survey(session: Session, outbox: Outbox, caller: Caller, event) 
     return True
 
 
-def raise_issue(
-    session: Session, visit: Visit, item: dict, stamp: datetime, due: date | None
-) -> Issue:
+def raise_issue(visit: VisitRecord, item: dict, stamp: datetime, due: date | None) -> Issue:
     """The issue ``item`` found on ``visit``, due ``due`` (the one asked for, or a key
-    account's next working day: :func:`.planning.issue_due`)."""
+    account's next working day: :func:`.planning.issue_due`); its rows are written by
+    :func:`write_issues`, not the unit of work (the Issue is not added to a session)."""
     lead = item["department"]
     assisting = list(dict.fromkeys(d for d in item.get("assisting_departments") or () if d != lead))
-    issue = Issue(
+    return Issue(
         id=new_id(),
         visit_id=visit.id,
         **copied(visit, "tenant_id", "complaint_id", "customer_id", "region", "assignee"),
@@ -190,13 +183,31 @@ def raise_issue(
         due_date=due,
         stages=[_stage(s) for s in item.get("stages") or ()],
         raised_at=stamp,
+        reopen_count=0,
         departments=[
             IssueDepartment(department=d, tenant_id=visit.tenant_id, lead=d == lead)
             for d in (lead, *assisting)
         ],
     )
-    session.add(issue)  # the visit lists it (complete_visit); the visit itself is not added
-    return issue
+
+
+ISSUES = Issue.__table__
+INSERT_ISSUES = sa.insert(ISSUES)
+INSERT_ISSUE_DEPARTMENTS = sa.insert(IssueDepartment.__table__)
+
+
+def write_issues(session, issues: list[Issue]) -> None:
+    """The rows of ``issues`` and of their departments, with two Core statements (in a
+    Session or a :class:`.CoreTransaction` alike)."""
+    session.execute(INSERT_ISSUES, [insert_values(issue, ISSUES) for issue in issues])
+    session.execute(
+        INSERT_ISSUE_DEPARTMENTS,
+        [
+            {"issue_id": issue.id, **copied(d, "department", "tenant_id", "lead")}
+            for issue in issues
+            for d in issue.departments
+        ],
+    )
 
 
 def _stage(stage: dict) -> dict:

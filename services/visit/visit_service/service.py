@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -185,9 +186,28 @@ def note_customer(
 
 # --------------------------------------------------------------------------- visits
 
+VISITS = Visit.__table__
+VISIT_COLUMNS = tuple(VISITS.columns.keys())  # (a select of VISITS gives them in this order)
+INSERT_VISIT = sa.insert(VISITS)
+
+
+class VisitRecord(SimpleNamespace):
+    """A visit as its columns, its issues and audit as attributes, as on a :class:`Visit`
+    (the rules, the events and the rendering read the same names), without the ORM's
+    instrumentation, which cost as much to set up as the statement reading or writing it:
+    a visit being completed (:mod:`records`) or just planned (:func:`plan_visit`)."""
+
 
 def get_visit(session: Session, tenant_id: str, visit_id: str) -> Visit:
     return tenant_row(session, Visit, tenant_id, visit_id, "visit")
+
+
+def locked_visit(session: Session, tenant_id: str, visit_id: str) -> Visit:
+    """The tenant's visit, held for update until the transaction ends (one change at a time:
+    of a cancel and a completion at once, the second sees what the first made of it)."""
+    visit = get_visit(session, tenant_id, visit_id)
+    session.refresh(visit, with_for_update=True)
+    return visit
 
 
 def annotate(visits, today: date):
@@ -211,14 +231,42 @@ def open_visit(
     session: Session, tenant_id: str, customer_id: str, reason: str, trigger: str
 ) -> Visit | None:
     return session.scalar(
-        sa.select(Visit).where(
-            Visit.tenant_id == tenant_id,
-            Visit.customer_id == customer_id,
-            Visit.reason == reason,
-            Visit.trigger == trigger,
-            Visit.status == "planned",
-        )
+        sa.select(Visit).where(*_open_for(tenant_id, customer_id, reason, trigger))
     )
+
+
+def _open_for(tenant_id: str, customer_id: str, reason: str, trigger: str) -> tuple:
+    """The conditions of the customer's open visit for ``reason`` and ``trigger``."""
+    return (
+        Visit.tenant_id == tenant_id,
+        Visit.customer_id == customer_id,
+        Visit.reason == reason,
+        Visit.trigger == trigger,
+        Visit.status == "planned",
+    )
+
+
+def _open_id(session, tenant_id: str, customer_id: str, reason: str, trigger: str) -> str | None:
+    """The id of the customer's open visit for ``reason`` and ``trigger`` (a Session
+    flushes its pending changes first, as for :func:`open_visit`)."""
+    return session.scalar(
+        sa.select(Visit.id).where(*_open_for(tenant_id, customer_id, reason, trigger))
+    )
+
+
+def copy_info(session, tenant_id: str, customer_id: str) -> CustomerInfo | None:
+    """What the customer copy says now; None without a copy. A Session's own copy when it
+    holds one (its pending changes included; a consumer's batch loads them up front), else
+    one statement (a :class:`.CoreTransaction`)."""
+    if isinstance(session, Session):
+        copy = session.get(CustomerCopy, (tenant_id, customer_id))
+        return None if copy is None else info_of(copy)
+    row = session.execute(
+        sa.select(
+            CustomerCopy.region, CustomerCopy.owner, CustomerCopy.grade, CustomerCopy.size_tier
+        ).where(CustomerCopy.tenant_id == tenant_id, CustomerCopy.customer_id == customer_id)
+    ).first()
+    return None if row is None else CustomerInfo(customer_id, *row)
 
 
 def next_assignee(
@@ -231,10 +279,11 @@ def next_assignee(
     key = {"tenant_id": tenant_id, "region": customer.region}
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     session.execute(insert(RoundRobin).values(**key, counter=0).on_conflict_do_nothing())
-    turn = session.scalar(
-        sa.select(RoundRobin).filter_by(**key).with_for_update()  # one turn at a time
+    counter = session.scalar(
+        sa.select(RoundRobin.counter).filter_by(**key).with_for_update()  # one turn at a time
     )
-    assignee, turn.counter = domain.choose_assignee(None, agents, turn.counter)
+    assignee, counter = domain.choose_assignee(None, agents, counter)
+    session.execute(sa.update(RoundRobin.__table__).filter_by(**key).values(counter=counter))
     return assignee
 
 
@@ -254,42 +303,44 @@ def plan_visit(
     complaint_id: str | None = None,
     focus: str | None = None,
     notes: str | None = None,
-) -> Visit | None:
+) -> VisitRecord | None:
     """Plan one visit and publish VisitScheduled; ``None`` when the customer already has an
-    open visit for this reason and trigger (checked first, and by the unique index)."""
-    if open_visit(session, caller.tenant_id, customer.customer_id, reason, trigger):
+    open visit for this reason and trigger (checked first, and by the unique index). Its row
+    is written with Core statements, in a Session or a :class:`.CoreTransaction` alike;
+    the visit returned is a :class:`VisitRecord`."""
+    if _open_id(session, caller.tenant_id, customer.customer_id, reason, trigger):
         return None
     stamp = now()
+    values = {
+        "id": new_id(),
+        "tenant_id": caller.tenant_id,
+        "customer_id": customer.customer_id,
+        "region": customer.region,
+        "reason": reason,
+        "method": method or ctx.policy.method_for(reason, customer.size_tier),
+        "due_date": due,
+        "status": "planned",
+        "trigger": trigger,
+        "trigger_at": trigger_at,
+        "customer_grade": customer.grade,
+        "complaint_id": complaint_id,
+        "focus": focus,
+        "notes": notes,
+        "created_by": caller.actor,
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
     try:
         with session.begin_nested():
-            visit = Visit(
-                id=new_id(),
-                tenant_id=caller.tenant_id,
-                customer_id=customer.customer_id,
-                region=customer.region,
-                reason=reason,
-                method=method or ctx.policy.method_for(reason, customer.size_tier),
-                due_date=due,
-                assignee=assignee or next_assignee(session, caller.tenant_id, customer, ctx.policy),
-                status="planned",
-                trigger=trigger,
-                trigger_at=trigger_at,
-                customer_grade=customer.grade,
-                complaint_id=complaint_id,
-                focus=focus,
-                notes=notes,
-                issues=[],
-                audit=None,
-                created_by=caller.actor,
-                created_at=stamp,
-                updated_at=stamp,
+            values["assignee"] = assignee or next_assignee(
+                session, caller.tenant_id, customer, ctx.policy
             )
-            session.add(visit)
-            session.flush()
+            session.execute(INSERT_VISIT, values)
     except IntegrityError:
-        if open_visit(session, caller.tenant_id, customer.customer_id, reason, trigger) is None:
+        if _open_id(session, caller.tenant_id, customer.customer_id, reason, trigger) is None:
             raise
         return None  # planned concurrently by someone else: already planned
+    visit = VisitRecord(**{**dict.fromkeys(VISIT_COLUMNS), **values}, issues=[], audit=None)
     announce_scheduled(session, outbox, caller, visit, stamp)
     return visit
 
@@ -300,7 +351,7 @@ def create_visit(
     caller: Caller,
     data: dict,
     directory: CustomerLookup | None = None,
-) -> Visit:
+) -> VisitRecord:
     """A visit planned by hand (post_project, post_event, care, or any other reason), for a
     customer of the caller's tenant (``directory``: the customer service, when the copy has
     not heard of it yet)."""
@@ -361,7 +412,7 @@ def cancel(
 def cancel_visit(
     session: Session, outbox: Outbox, caller: Caller, visit_id: str, data: dict
 ) -> Visit:
-    visit = get_visit(session, caller.tenant_id, visit_id)
+    visit = locked_visit(session, caller.tenant_id, visit_id)
     try:
         cancel(session, outbox, caller, visit, data.get("reason"))
     except domain.IllegalTransition as exc:

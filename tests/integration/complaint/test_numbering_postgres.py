@@ -18,6 +18,7 @@ from complaint_service import customers, service
 from complaint_service.bootstrap import SPEC
 from complaint_service.models import Complaint, counters_table
 from revisit_common.runtime import ServiceRuntime
+from tests.support.pg_locks import lock_waiters
 from tests.support.polling import wait_until
 from tests.support.settings import make_settings
 
@@ -113,7 +114,9 @@ def test_rolled_back_creator_frees_nothing_and_the_waiter_takes_its_serial(runti
             )
             holding.set()
             # The counter row stays locked until the second creator is seen waiting on it.
-            wait_until(lambda: _lock_waiters(runtime) > 0, message="the second creator waits")
+            wait_until(
+                lambda: lock_waiters(runtime.db.engine) > 0, message="the second creator waits"
+            )
             rolled_back_at.append(time.monotonic())
             raise RuntimeError("roll back")
 
@@ -133,17 +136,6 @@ def test_rolled_back_creator_frees_nothing_and_the_waiter_takes_its_serial(runti
     assert finished >= rolled_back_at[0]  # it waited for the first creator to finish
     with runtime.db.transaction() as s:
         assert service.create_complaint(s, runtime.outbox, caller, body).number.endswith("-00002")
-
-
-def _lock_waiters(runtime) -> int:
-    """Sessions of this database waiting for a row lock (a connection of its own)."""
-    with runtime.db.engine.connect() as conn:
-        return conn.execute(
-            sa.text(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-        ).scalar_one()
 
 
 def test_migrations_match_the_models(runtime):

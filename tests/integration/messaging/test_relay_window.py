@@ -79,6 +79,23 @@ def test_a_batch_is_published_then_confirmed_at_once(postgres_settings, runtimes
     assert delivered == written  # each once, in outbox order
 
 
+def test_a_batch_reaches_the_socket_as_one_write(postgres_settings, runtimes, pika_client):
+    """A batch's 150 frames (method, header and body of each of 50 messages) are handed to
+    the socket's transport together, not one write (and send) each."""
+    writer = runtimes(postgres_settings, name="writer", handlers={})
+    queue = pika_client.tap(f"note.*.{postgres_settings.queue_prefix}")
+    written = [record_note(writer, f"j-{i}").id for i in range(100)]
+    relay = Relay("writer", writer.db, writer.bus, writer.outbox, batch=50)
+    try:
+        assert relay.run_once() == 50  # connects, then publishes the first batch
+        before = relay.publisher.io.writes
+        assert relay.run_once() == 50
+        assert relay.publisher.io.writes - before == 1
+    finally:
+        relay.close()
+    assert _ids(pika_client.collect(queue, set(written))) == written  # in order, each once
+
+
 def test_a_nacked_message_and_the_rest_of_its_batch_stay_unsent(
     settings, runtimes, pika_client, amqp_url
 ):

@@ -88,3 +88,20 @@ def test_values_memoised_last_for_one_transaction(db):
         assert transaction_memo.memo(work, "names") == {"a": 1}
     with db.core_transaction() as work:
         assert transaction_memo.memo(work, "names") == {}
+
+
+def test_a_savepoint_undoes_its_own_statements_only(db):
+    """A unique key taken inside ``begin_nested`` undoes that block alone: the transaction
+    goes on and commits what came before and after it, with its events."""
+    outbox = Outbox("cn", "gateway")
+    with db.core_transaction() as work:
+        db_module.run(work, INSERT_NOTE, {"id": "n1"})
+        with pytest.raises(sa.exc.IntegrityError), work.begin_nested():
+            db_module.run(work, INSERT_NOTE, {"id": "n2"})
+            db_module.run(work, INSERT_NOTE, {"id": "n1"})
+        with work.begin_nested():
+            db_module.run(work, INSERT_NOTE, {"id": "n3"})
+        outbox.add(work, event(1), tenant_id="t1")
+    assert note_ids(db) == ["n1", "n3"]
+    assert versions(db) == [1]
+    assert outbox.wake_event.is_set()

@@ -18,6 +18,7 @@ from revisit_common.errors import Conflict
 from revisit_common.messaging.outbox import outbox_table
 from tests.support.client import Client
 from tests.support.outbox import events_of
+from tests.support.pg_locks import lock_waiters
 from tests.support.polling import wait_until
 from tests.support.service import service_runtime
 from tests.support.system import CUSTOMER
@@ -233,18 +234,7 @@ def test_two_writers_of_one_external_id_at_once_give_one_customer_and_a_409(
             create_customer(session, runtime.outbox, caller, dict(data))
             thread = threading.Thread(target=second)
             thread.start()
-            wait_until(lambda: lock_waiters(session) > 0, timeout=30)
+            wait_until(lambda: lock_waiters(session.get_bind().engine) > 0, timeout=30)
         thread.join(timeout=30)
         assert outcome == {"second": "another customer has external_id 'ERP-RACE'"}
         assert [c.external_id for c in customers(runtime)] == ["ERP-RACE"]
-
-
-def lock_waiters(session) -> int:
-    """Sessions of this database waiting on a lock (the second writer on the index)."""
-    with session.get_bind().engine.connect() as conn:
-        return conn.scalar(
-            sa.text(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-        )

@@ -18,6 +18,7 @@ from tests.support.gateway import (
     echo_app,
 )
 from tests.support.outbox import events_of
+from tests.support.service import database_settings
 from tests.support.settings import make_settings
 from tests.support.settings_owners import owner_transports
 
@@ -49,6 +50,12 @@ class Gateway:
 
     def outbox(self) -> list[dict]:
         return events_of(self.runtime)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request) -> dict:
+    """The settings of a gateway database: SQLite, then PostgreSQL."""
+    return database_settings(request)
 
 
 @pytest.fixture

@@ -19,8 +19,7 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 from gateway_service.bootstrap import InProcessTransport
 from gateway_service.fastpath import ForwardedReads
 from gateway_service.proxy import PROXY_RULE, ServiceTimeout, ServiceUnavailable
-from tests.support.gateway import auth, customer_service_app, echo_app
-from tests.support.service import database_settings
+from tests.support.gateway import Raising, auth, counted_lookups, customer_service_app, echo_app
 
 PROBLEM = "application/problem+json"
 
@@ -59,23 +58,6 @@ def odd_headers_app() -> Flask:
         return Response(json.dumps({"query": request.query_string.decode()}), status=404)
 
     return app
-
-
-class Raising:
-    """A transport that fails as a service does (or as a bug does)."""
-
-    def __init__(self, exc: Exception):
-        self.exc = exc
-        self.calls = 0
-
-    def send(self, req):
-        self.calls += 1
-        raise self.exc
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request) -> dict:
-    return database_settings(request)
 
 
 @pytest.fixture
@@ -317,14 +299,7 @@ def test_a_refusal_or_a_failed_lookup_is_answered_by_flask_after_one_lookup(make
     admin = gw.create_tenant()["admin_key"]
     dept = gw.create_key(admin, "department", "product")["key"]
     store = gw.app.extensions["gateway_store"]
-    lookups: list[str] = []
-    find_key = store.find_key
-
-    def counted(key):
-        lookups.append(key)
-        return find_key(key)
-
-    monkeypatch.setattr(store, "find_key", counted)
+    lookups = counted_lookups(monkeypatch, store)
     for key, status in ((dept, "403 FORBIDDEN"), ("rvk_unknown", "401 UNAUTHORIZED")):
         assert call(gw.app.wsgi_app, "GET", "/api/v1/customers/1", auth(key))[0] == status
         assert lookups == [key]
@@ -363,7 +338,7 @@ def test_the_short_way_repeats_every_hook_of_the_gateway_app(make):
                 "gateway_service.auth.install.<locals>.gateway_request",
             ]
         },
-        # record_write audits writes only: the short way serves reads
+        # record_write audits writes: the short way audits its own (audit.record, the same entry)
         "after": {
             None: [
                 "revisit_common.webapp.create_app.<locals>._finish",

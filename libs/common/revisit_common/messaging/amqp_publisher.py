@@ -8,6 +8,8 @@ later one of the batch unconfirmed, and the connection is dropped (its confirm c
 longer trusted). pika's ``SelectConnection`` is driven from the relay's own thread: its
 I/O loop runs only while the publisher waits for something (the connection, confirms, a
 heartbeat). A broker that blocks publishing (a resource alarm) shows as a confirm timeout.
+The connection's frames written between two turns of that loop (a whole batch) reach the
+socket as one write (:mod:`.joined_writes`), not three sends a message.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pika.spec
 from .bus import Bus
 from .confirm_window import ConfirmWindow
 from .envelope import CONTENT_TYPE
+from .joined_writes import JoinedWrites
 from .publisher import NotConfirmed, NotPublished
 from .topology import EVENTS
 
@@ -53,11 +56,13 @@ class AmqpPublisher:
         self._confirming = False
         self._closed: BaseException | None = None
         self._done: Callable[[], bool] = lambda: True
+        self.io = JoinedWrites()
         self._connection = pika.SelectConnection(
             parameters(bus),
             on_open_callback=self._opened,
             on_open_error_callback=self._failed,
             on_close_callback=self._failed,
+            custom_ioloop=self.io,
         )
         self._run_until(lambda: self._confirming)
 

@@ -19,7 +19,6 @@ import re
 import select
 import socket
 import ssl
-import sys
 import threading
 import time
 import zlib
@@ -146,28 +145,27 @@ class InProcessTransport:
 
     def send(self, req: ForwardRequest) -> ForwardResponse:
         environ = self._environ(req)
-        answer: list = []
-
-        def start_response(status, headers, exc_info=None):
-            if exc_info:  # as werkzeug's run_wsgi_app (buffered): raised here
-                try:
-                    raise exc_info[1].with_traceback(exc_info[2])
-                finally:
-                    exc_info = None
-            answer[:] = (status, headers)
-            return _ignored
-
-        app_iter = self.wsgi_app(environ, start_response)
+        app_iter, status, headers = run_wsgi_app(self.wsgi_app, environ, buffered=True)
         try:
             body = b"".join(app_iter)
         finally:
             _close(app_iter)
-        status, headers = answer
-        return ForwardResponse(int(status.split(" ", 1)[0]), list(headers), body)
+        return ForwardResponse(int(status.split(" ", 1)[0]), list(headers.items()), body)
 
     def _environ(self, req: ForwardRequest) -> dict:
-        environ = direct_environ(req, self.remote_addr)
-        return environ if environ is not None else built_environ(req, self.remote_addr)
+        builder = EnvironBuilder(
+            # quoted, as over HTTP: a decoded path may hold "?" or "#" (werkzeug unquotes it)
+            path=quote(req.path, safe=PATH_SAFE),
+            method=req.method,
+            query_string=req.query_string.decode("latin-1"),
+            headers=list(req.headers.items()),
+            data=req.body,
+            environ_base={"REMOTE_ADDR": self.remote_addr},
+        )
+        try:
+            return builder.get_environ()
+        finally:
+            builder.close()
 
     def open(self, req: ForwardRequest) -> ForwardResponse:
         app_iter, status, headers = run_wsgi_app(self.wsgi_app, self._environ(req))
@@ -180,87 +178,6 @@ class InProcessTransport:
 
         code = int(status.split(" ", 1)[0])
         return ForwardResponse(code, list(headers.items()), b"", stream=chunks())
-
-
-def _ignored(_data: bytes) -> None:
-    """The ``write`` callable of :meth:`InProcessTransport.send`: what a service writes
-    there is dropped, as werkzeug's buffered ``run_wsgi_app`` drops it (ours write none)."""
-
-
-# What werkzeug's EnvironBuilder puts in every environ it builds (for the in-process call).
-_BUILT_ENVIRON = {
-    "SCRIPT_NAME": "",
-    "SERVER_NAME": "localhost",
-    "SERVER_PORT": "80",
-    "HTTP_HOST": "localhost",
-    "SERVER_PROTOCOL": "HTTP/1.1",
-    "wsgi.version": (1, 0),
-    "wsgi.url_scheme": "http",
-    "wsgi.multithread": False,
-    "wsgi.multiprocess": False,
-    "wsgi.run_once": False,
-}
-# A path made of these only is the same quoted (PATH_SAFE), as an IRI and unquoted.
-_PLAIN_PATH = re.compile(r"/(?!/)[A-Za-z0-9/:@!$&'()*+,;=._~-]*")
-# Headers the builder takes apart or sets itself: a request with one is left to it.
-_BUILDER_HEADERS = frozenset({"host", "content-type", "content-length"})
-
-
-def built_environ(req: ForwardRequest, remote_addr: str) -> dict:
-    """The WSGI environ of ``req`` for a service called in this process, made by werkzeug's
-    ``EnvironBuilder``."""
-    builder = EnvironBuilder(
-        # quoted, as over HTTP: a decoded path may hold "?" or "#" (werkzeug unquotes it)
-        path=quote(req.path, safe=PATH_SAFE),
-        method=req.method,
-        query_string=req.query_string.decode("latin-1"),
-        headers=list(req.headers.items()),
-        data=req.body,
-        environ_base={"REMOTE_ADDR": remote_addr},
-    )
-    try:
-        return builder.get_environ()
-    finally:
-        builder.close()
-
-
-def direct_environ(req: ForwardRequest, remote_addr: str) -> dict | None:
-    """:func:`built_environ` made directly: the builder costs about as much as the
-    gateway's own work on a request. None for a request it treats in a way of its own (a
-    path that quoting changes, a header value it refuses, a form or an empty body with a
-    Content-Type): the builder makes those (``tests/unit/gateway/test_inprocess_environ.py``
-    holds the two to the same environ)."""
-    path = req.path
-    if _PLAIN_PATH.fullmatch(path) is None:
-        return None
-    environ = {"REMOTE_ADDR": remote_addr, **_BUILT_ENVIRON}
-    environ["REQUEST_METHOD"] = req.method
-    environ["PATH_INFO"] = environ["REQUEST_URI"] = environ["RAW_URI"] = path
-    # (the builder's WSGI encoding of the latin-1 text it was given, as it does)
-    environ["QUERY_STRING"] = req.query_string.decode("latin-1").encode().decode("latin-1")
-    environ["wsgi.input"] = io.BytesIO(req.body)
-    environ["wsgi.errors"] = sys.stderr
-    content_type = None
-    for name, value in req.headers.items():
-        if not isinstance(value, str) or "\r" in value or "\n" in value:
-            return None
-        lower = name.lower()
-        if lower in _BUILDER_HEADERS:
-            if lower != "content-type":
-                return None
-            content_type = value
-            continue
-        key = "HTTP_" + name.upper().replace("-", "_")
-        if key in environ:
-            return None  # (the builder joins the values of one name)
-        environ[key] = value
-    if content_type is not None:
-        if not req.body:
-            return None  # (an empty form is encoded by the builder)
-        environ["CONTENT_TYPE"] = content_type
-    if req.body:
-        environ["CONTENT_LENGTH"] = str(len(req.body))
-    return environ
 
 
 def _close(app_iter) -> None:

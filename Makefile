@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: run stack test test-unit test-integration test-e2e test-chart test-faults test-security test-spread bench lint format clean
+.PHONY: run stack test test-unit test-integration test-e2e test-chart test-faults test-security test-browser test-spread bench lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,7 +46,7 @@ test-spread: $(VENV)/.installed-test
 	$(PYTEST) -n $(TEST_WORKERS) --dist loadfile --ignore=tests/faults tests
 
 # One suite each: `make test-unit` runs tests/unit, and so on.
-SUITES := test-unit test-integration test-e2e test-chart test-security test-faults
+SUITES := test-unit test-integration test-e2e test-chart test-security test-faults test-browser
 
 $(SUITES): test-%: $(VENV)/.installed-test
 	$(PYTEST) tests/$*

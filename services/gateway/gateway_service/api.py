@@ -18,7 +18,7 @@ from revisit_common.identity import current
 from revisit_common.paging import PageArgs
 from revisit_common.runtime import runtime
 
-from . import agenda, audit, auth, service, settings_owners
+from . import agenda, audit, auth, credentials, service, settings_owners
 from .schemas import (
     ApiKeyCreatedSchema,
     ApiKeyInSchema,
@@ -30,6 +30,7 @@ from .schemas import (
     StaffInSchema,
     StaffListArgs,
     StaffPageSchema,
+    StaffPasswordSchema,
     StaffPatchSchema,
     StaffSchema,
     TenantCreatedSchema,
@@ -154,7 +155,13 @@ class StaffList(MethodView):
         rt = runtime()
         return use_case.run(
             lambda s: service.create_staff(
-                s, rt.outbox, tenant_id, data, at=rt.clock(), request_id=g.get("request_id")
+                s,
+                rt.outbox,
+                tenant_id,
+                data,
+                at=rt.clock(),
+                request_id=g.get("request_id"),
+                caller_role=current().role,
             )
         )
 
@@ -195,11 +202,26 @@ class StaffItem(MethodView):
                 data,
                 at=rt.clock(),
                 request_id=g.get("request_id"),
+                caller_role=current().role,
             )
         )
 
 
-# --------------------------------------------------------------------------- settings
+@staff_blp.route("/<staff_id>/password", methods=["POST"])
+@staff_blp.arguments(StaffPasswordSchema)
+@staff_blp.response(204)
+def set_staff_password(data, staff_id):
+    """Set a person's console password (10 to 200 characters, hashed with scrypt): the
+    tenant's admin, or the person, who also gives ``current_password`` when they have one
+    (403 for anyone else, 422 when it does not match). Ends the person's console sessions."""
+    identity = current()
+    rt = runtime()
+    use_case.run(
+        lambda s: credentials.set_password(
+            s, identity, staff_id, data["password"], data.get("current_password"), at=rt.clock()
+        )
+    )
+    return None
 
 
 @settings_blp.route("")

@@ -42,6 +42,9 @@ CHALLENGE = {"WWW-Authenticate": 'Bearer realm="revisit"'}
 # LookedUp, or the exception the lookup raised), so the key is not looked up twice.
 # (A WSGI server puts request headers under HTTP_*: a client cannot set this.)
 KEY_LOOKUP = "revisit.gateway.key_lookup"
+# The identity of the person the console calls the API for (console/api_client.py), in
+# place of an API key: the role table and everything after it apply as to a key's.
+CONSOLE_IDENTITY = "revisit.gateway.console_identity"
 
 
 class LookedUp(NamedTuple):
@@ -111,11 +114,14 @@ def identify_request():
     if is_public(method, path):
         return
     token = bearer_token()
-    if token is None:
-        g.refusal = (401, "missing API key (Authorization: Bearer <key>)", CHALLENGE)
-        return
     looked_up = request.environ.pop(KEY_LOOKUP, None)
-    if looked_up is None:
+    if token is None:
+        looked_up = request.environ.get(CONSOLE_IDENTITY)
+        if not isinstance(looked_up, Identity):
+            g.refusal = (401, "missing API key (Authorization: Bearer <key>)", CHALLENGE)
+            return
+        identity = looked_up
+    elif looked_up is None:
         identity = store().find_key(token)
     elif isinstance(looked_up, Exception):
         raise looked_up  # answered as a failed lookup is (503 when unreachable)

@@ -17,7 +17,7 @@ from revisit_common import webapp
 from revisit_common.config import Settings
 from revisit_common.runtime import ServiceRuntime, ServiceSpec
 
-from . import agenda, audit, auth, internal, openapi, proxy, ratelimit, settings_owners
+from . import agenda, audit, auth, console, internal, openapi, proxy, ratelimit, settings_owners
 from .api import BLUEPRINTS
 from .fastpath import ForwardedReads
 from .options import GatewayOptions
@@ -83,6 +83,7 @@ def create_gateway_app(
     internal.install(app, runtime.internal_token)
     settings_owners.install(app, transports if owners is None else owners, runtime.internal_token)
     openapi.install(app, transports, runtime.internal_token)
+    console.install(app, runtime)
     # Forwarded reads and JSON writes without Flask's request machinery (fastpath.py), the
     # rest as above.
     app.wsgi_app = ForwardedReads(

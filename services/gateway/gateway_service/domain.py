@@ -95,7 +95,9 @@ ROLE_RULES: tuple[Rule, ...] = (
     Rule(ANY, "/settings", ADMIN),
     Rule(ANY, "/webhooks/**", frozenset({"admin", "manager"})),
     Rule(READ, "/notifications/**", frozenset({"admin", "manager"})),
-    # the tenant's people: admins and managers change them, everyone but departments reads
+    # the tenant's people: admins and managers change them, everyone but departments reads;
+    # a password is set by the admin or the person (the route checks which)
+    Rule(frozenset({"POST"}), "/staff/*/password", READERS | DEPARTMENT),
     Rule(WRITE, "/staff/**", frozenset({"admin", "manager"})),
     # my agenda: anyone whose key acts as a person (a key of nobody gets 422)
     Rule(READ, "/me/**", READERS | DEPARTMENT),

@@ -69,6 +69,42 @@ class Staff(Base):
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # What they may do in the console (the role table, as for an API key's role).
+    role: Mapped[str] = mapped_column(sa.String(20), default="agent")
+    # The console's language they chose (None: the tenant's).
+    locale: Mapped[str | None] = mapped_column(sa.String(16))
+
+
+class StaffCredential(Base):
+    """A person's console password (scrypt, passwords.py) and their failed sign-ins since
+    the last success; ``locked_until`` set after too many."""
+
+    __tablename__ = "staff_credentials"
+    __table_args__ = (
+        sa.ForeignKeyConstraint(["tenant_id", "staff_id"], ["staff.tenant_id", "staff.id"]),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    staff_id: Mapped[str] = mapped_column(STAFF_ID, primary_key=True)
+    password_hash: Mapped[str | None] = mapped_column(sa.String(300))
+    failed_sign_ins: Mapped[int] = mapped_column(sa.Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ConsoleSession(Base):
+    """A signed-in console session: ``id`` is the SHA-256 of the secret in the person's
+    cookie (the secret itself is kept nowhere), ``csrf_token`` the token its forms carry."""
+
+    __tablename__ = "console_sessions"
+    __table_args__ = (sa.Index("ix_console_sessions_person", "tenant_id", "staff_id"),)
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.String(36))
+    staff_id: Mapped[str] = mapped_column(STAFF_ID)
+    csrf_token: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class TenantSettings(Base):

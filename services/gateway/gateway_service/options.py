@@ -35,6 +35,11 @@ class GatewayOptions:
     # a change made through another gateway process is seen once the notification arrives
     # (a few milliseconds at most), not on the very next request as without it.
     key_cache: bool = False
+    # How long a console sign-in lasts (hours; a working day by default), and whether its
+    # cookie is sent over HTTPS only even when the gateway itself is reached over HTTP
+    # (behind a proxy that ends TLS); a request that came over HTTPS always gets Secure.
+    console_session_hours: int = 12
+    console_secure_cookies: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> GatewayOptions:
@@ -45,4 +50,6 @@ class GatewayOptions:
             trusted_proxies=integer(env, "REVISIT_TRUSTED_PROXIES", 0),
             audit_synchronous_commit=text(env, "REVISIT_AUDIT_SYNCHRONOUS_COMMIT", "off"),
             key_cache=flag(env, "REVISIT_KEY_CACHE"),
+            console_session_hours=integer(env, "REVISIT_CONSOLE_SESSION_HOURS", 12),
+            console_secure_cookies=flag(env, "REVISIT_CONSOLE_SECURE_COOKIES"),
         )

@@ -6,6 +6,9 @@ functions, no Flask or SQL.
   person" in lists (``assignee=me``).
 * **Managers** form a tree: a person's manager must be a person of the tenant, and
   following managers upward never comes back to where it started (:func:`manager_cycle`).
+* **A person's role** (``agent`` unless given) is what they may do in the console, as an API
+  key's role is (the role table). Only an admin makes someone an admin or changes an admin's
+  role (:func:`may_set_role`); a person with the ``department`` role needs a department.
 * **A key that acts as a person** (``POST /api-keys {"staff"}``) makes every write name that
   person: the ledgers of the services and the gateway's audit log show the staff id, not the
   key's id. A person who left (``active`` false) can no longer be acted as: such keys get 401.
@@ -26,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 STAFF_ID_PATTERN = r"^[a-z0-9._-]{1,64}$"
+LOCALES = ("zh-CN", "en")  # the console's languages
 _STAFF_ID = re.compile(STAFF_ID_PATTERN)
 ME = "me"  # "the calling person" in lists; never a staff id
 DUE_SOON_HOURS = 24
@@ -49,6 +53,14 @@ def manager_cycle(person: str, manager: str | None, managers: Mapping[str, str |
         seen.add(current)
         current = managers.get(current)
     return False
+
+
+def may_set_role(caller_role: str, role: str, previous: str | None = None) -> bool:
+    """Whether a caller with ``caller_role`` may give a person ``role`` (their role was
+    ``previous``; None for a new person): only an admin grants or takes away ``admin``."""
+    if caller_role == "admin":
+        return True
+    return role != "admin" and previous != "admin"
 
 
 def open_issue_of(issue: Mapping[str, Any], person: str) -> bool:

@@ -17,7 +17,7 @@ from revisit_common.identity import ROLES
 from revisit_common.paging import PageArgs, page_schema
 from revisit_common.schema_parts import department_field, several, text_field
 
-from .people import ME, STAFF_ID_PATTERN
+from .people import LOCALES, ME, STAFF_ID_PATTERN
 from .settings_document import SECTIONS
 
 # Departments travel in HTTP headers and in routing keys (complaint.raised.<department>):
@@ -111,15 +111,26 @@ class _StaffFields(Schema):
     region = fields.String(allow_none=True, validate=validate.Length(min=1, max=100))
     department = department_field(DEPARTMENT_PATTERN, allow_none=True)
     manager = staff_id_field(allow_none=True, metadata={"description": "their manager's staff id"})
+    locale = fields.String(
+        allow_none=True,
+        validate=validate.OneOf(LOCALES),
+        metadata={"description": "the console's language they chose (null: the tenant's)"},
+    )
 
 
 class StaffInSchema(_StaffFields):
     id = staff_id_field(required=True, metadata={"description": "e.g. wang.fang"})
     name = text_field(200, required=True)
+    role = fields.String(
+        load_default="agent",
+        validate=validate.OneOf(ROLES),
+        metadata={"description": "what they may do in the console (as an API key's role)"},
+    )
 
 
 class StaffPatchSchema(_StaffFields):
     name = text_field(200)
+    role = fields.String(validate=validate.OneOf(ROLES))
     active = fields.Boolean(metadata={"description": "false: the person left"})
 
 
@@ -134,7 +145,21 @@ class StaffSchema(Schema):
     id, name = several(fields.String, 2)
     email, phone, region, department, manager = several(fields.String, 5, allow_none=True)
     active = fields.Boolean()
+    role = fields.String(metadata={"description": "what they may do in the console"})
+    locale = fields.String(allow_none=True)
     created_at, updated_at = several(fields.DateTime, 2)
+
+
+class StaffPasswordSchema(Schema):
+    password = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=1000),
+        metadata={"description": "10 to 200 characters, not the staff id"},
+    )
+    current_password = fields.String(
+        validate=validate.Length(max=1000),
+        metadata={"description": "required when people set their own and have one"},
+    )
 
 
 StaffPageSchema = page_schema("StaffPageSchema", StaffSchema)

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from revisit_common.db import utcnow
-from revisit_common.errors import Conflict, Invalid, NotFound
+from revisit_common.errors import Conflict, Forbidden, Invalid, NotFound
 from revisit_common.events import StaffChanged, TenantRegistered, TenantSettingsChanged
 from revisit_common.messaging.outbox import Outbox
 from revisit_common.paging import page
@@ -252,7 +252,25 @@ def change_settings(
 
 # --------------------------------------------------------------------------- staff
 
-STAFF_FIELDS = ("name", "email", "phone", "region", "department", "manager", "active")
+STAFF_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "region",
+    "department",
+    "manager",
+    "active",
+    "role",
+    "locale",
+)
+
+
+def _check_role(caller_role: str, role: str, previous: str | None, department: str | None):
+    """people.may_set_role, and a department for the department role."""
+    if role != previous and not people.may_set_role(caller_role, role, previous):
+        raise Forbidden("only an admin makes someone an admin or changes an admin's role")
+    if role == "department" and not department:
+        raise Invalid({"department": ["required for the department role"]})
 
 
 def _lock_tenant(session: Session, tenant_id: str) -> None:
@@ -306,9 +324,13 @@ def create_staff(
     *,
     at: datetime,
     request_id: str | None = None,
+    caller_role: str = "admin",
 ) -> Staff:
     """Add a person (``data``: id, name and the optional fields); their id taken → Conflict,
-    an unknown manager or a loop of managers → Invalid. Publishes StaffChanged."""
+    an unknown manager or a loop of managers → Invalid, an admin made by a non-admin →
+    Forbidden. Publishes StaffChanged."""
+    data = {"role": "agent", **data}
+    _check_role(caller_role, data["role"], None, data.get("department"))
     _lock_tenant(session, tenant_id)
     staff_id = data["id"]
     if session.get(Staff, (tenant_id, staff_id)) is not None:
@@ -360,15 +382,19 @@ def change_staff(
     *,
     at: datetime,
     request_id: str | None = None,
+    caller_role: str = "admin",
 ) -> Staff:
-    """Change some of a person's fields (``active`` false: they left); publishes
-    StaffChanged when anything changed."""
+    """Change some of a person's fields (``active`` false: they left; a role as
+    :func:`create_staff` allows); publishes StaffChanged when anything changed."""
     if "manager" in patch:
         _lock_tenant(session, tenant_id)
     person = get_staff(session, tenant_id, staff_id, for_update=True)
     changes = {key: value for key, value in patch.items() if getattr(person, key) != value}
     if not changes:
         return person
+    if "role" in changes or "department" in changes:
+        department = changes.get("department", person.department)
+        _check_role(caller_role, changes.get("role", person.role), person.role, department)
     if "manager" in changes:
         _check_manager(session, tenant_id, person.id, changes["manager"])
     for key, value in changes.items():

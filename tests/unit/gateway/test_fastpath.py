@@ -336,14 +336,17 @@ def test_the_short_way_repeats_every_hook_of_the_gateway_app(make):
             None: [
                 "revisit_common.webapp.create_app.<locals>._start",
                 "gateway_service.auth.install.<locals>.gateway_request",
-            ]
+            ],
+            # the console's own pages only (never a forwarded request)
+            "console": ["gateway_service.console.guard.load_person"],
         },
         # record_write audits writes: the short way audits its own (audit.record, the same entry)
         "after": {
             None: [
                 "revisit_common.webapp.create_app.<locals>._finish",
                 "gateway_service.audit.record_write",
-            ]
+            ],
+            "console": ["gateway_service.console.guard.security_headers"],
         },
         "teardown": {},
         "url_value_preprocessors": {},

@@ -15,7 +15,17 @@ from revisit_common.runtime import ServiceRuntime
 from . import guard, i18n, words  # noqa: F401 - guard's hooks are the blueprint's
 from .api_client import ApiClient
 from .blueprint import bp
-from .pages import agenda, errors, sign_in  # noqa: F401 - their routes
+from .pages import (  # noqa: F401 - their routes
+    agenda,
+    audit,
+    complaints,
+    customers,
+    errors,
+    kpis,
+    sign_in,
+    transfer,
+    visits,
+)
 from .sessions import Cookies, cookie_key
 
 

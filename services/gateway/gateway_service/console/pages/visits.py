@@ -1,0 +1,1 @@
+"""(a page module of the console: being written)"""

@@ -300,6 +300,7 @@ def test_only_the_gateway_has_an_ingress(values_file):
     assert backends == {web_name("gateway")}
     paths = {p["path"] for r in ingress["spec"]["rules"] for p in r["http"]["paths"]}
     assert "/metrics" not in paths and "/" not in paths
+    assert {"/api", "/console", "/healthz"} <= paths  # the API, the staff console, health
     for svc in by_kind(objs, "Service").values():
         assert svc["spec"].get("type", "ClusterIP") == "ClusterIP"
 

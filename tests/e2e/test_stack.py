@@ -8,6 +8,7 @@ once for all of these (one file, so one xdist worker starts it):
 * CONTRACT §4.1 references: a customer is usable right after its 201 and a settings change
   applies to the next request, each tried once, with no retry and no wait; unknown ids are
   404;
+* issue #16: its gateway serves the console, as the signed-in person;
 * issue #15: it runs as a role PostgreSQL allows 50 connections, with its default pools, and
   a burst of 16 clients is served while the role never holds more than 50.
 """
@@ -22,6 +23,7 @@ import requests
 
 from tests.support.client import ADMIN, Api
 from tests.support.complaints import COMPLAINT
+from tests.support.console import PASSWORD, add_person, csrf_of
 from tests.support.pg_limits import PeakConnections
 from tests.support.slow_clients import finish, slow_clients, timed
 from tests.support.system import CUSTOMER
@@ -57,6 +59,35 @@ def test_stack_runs_a_day_at_work_with_email(stack, smtp_server):
     """Issue #14 over RabbitMQ and PostgreSQL: the supervisor's email goes from the notify
     worker process to a real SMTP server, from the complaint service's event."""
     day_at_work_loop(Api(stack).new_tenant("A day at work"), smtp_server.mailbox, timeout=60)
+
+
+def test_stack_serves_the_console_as_the_person(stack):
+    """Issue #16: the console on the native gateway (gunicorn, HTTP to the services,
+    PostgreSQL): a person signs in with the password set through the API, sees their
+    agenda (read through the API as them), and signs out."""
+    platform = Api(stack, ADMIN)
+    created = platform.post("/tenants", {"name": "Console", "timezone": "Asia/Shanghai"})
+    assert created.status_code == 201, created.json
+    tenant, admin = created.json["id"], platform.as_key(created.json["admin_key"])
+    add_person(admin, "wang.fang")
+    browser = requests.Session()
+    browser.headers["Accept-Language"] = "en"
+    form = browser.get(f"{stack.base}/console/sign-in?tenant={tenant}", timeout=10)
+    assert (
+        form.status_code == 200 and "default-src 'none'" in form.headers["Content-Security-Policy"]
+    )
+    body = {"csrf_token": csrf_of(form.text), "tenant": tenant, "staff_id": "wang.fang"}
+    signed = browser.post(
+        f"{stack.base}/console/sign-in", data={**body, "password": PASSWORD}, timeout=10
+    )
+    assert signed.status_code == 200 and signed.url == f"{stack.base}/console/"
+    assert "Wang Fang" in signed.text and 'id="agenda"' in signed.text
+    out = browser.post(
+        f"{stack.base}/console/sign-out", data={"csrf_token": csrf_of(signed.text)}, timeout=10
+    )
+    assert out.status_code == 200 and out.url == f"{stack.base}/console/sign-in"
+    again = browser.get(f"{stack.base}/console/", timeout=10, allow_redirects=False)
+    assert again.status_code == 303
 
 
 # --------------------------------------------------------------------------- the edge

@@ -234,9 +234,14 @@ def _is_environ(node: ast.AST) -> bool:
     return isinstance(node, ast.Name) and node.id in {"environ", "env"}
 
 
+# revisit_common.env's readers of a service's options (``flag(env, "REVISIT_KEY_CACHE")``).
+ENV_READERS = frozenset({"flag", "integer", "number", "text"})
+
+
 def _names_in_source(root: Path) -> set[str]:
     """Names read as string literals with ``os.environ.get``, ``os.getenv``,
-    ``os.environ[...]`` (or ``env.get``/``env[...]``) in the Python files under ``root``."""
+    ``os.environ[...]`` (or ``env.get``/``env[...]``), or a reader of ``revisit_common.env``
+    in the Python files under ``root``."""
     names: set[str] = set()
     for path in root.rglob("*.py"):
         tree = ast.parse(path.read_text(), filename=str(path))
@@ -249,6 +254,8 @@ def _names_in_source(root: Path) -> set[str]:
                     or (func.attr in {"get", "setdefault", "pop"} and _is_environ(func.value))
                 ):
                     arg = node.args[0]
+                elif isinstance(func, ast.Name) and func.id in ENV_READERS and len(node.args) > 1:
+                    arg = node.args[1]  # revisit_common.env: reader(env, "REVISIT_...", default)
             elif isinstance(node, ast.Subscript) and _is_environ(node.value):
                 arg = node.slice
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):

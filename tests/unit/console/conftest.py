@@ -29,9 +29,9 @@ def clock():
     return FakeClock(datetime(2026, 3, 2, 9, 30, tzinfo=SHANGHAI))  # a Monday
 
 
-def _system(tmp_path, prefix, clock, **values):
+def _system(tmp_path, prefix, clock, environment=NO_LIMITS, **values):
     settings = make_settings(
-        data_dir=tmp_path, admin_token=ADMIN, queue_prefix=prefix, environment=NO_LIMITS, **values
+        data_dir=tmp_path, admin_token=ADMIN, queue_prefix=prefix, environment=environment, **values
     )
     sqlite_templates.seed(settings, [*BACKENDS.values(), GATEWAY])
     pg_templates.seed(settings, [*BACKENDS.values(), GATEWAY])
@@ -47,9 +47,10 @@ def system(tmp_path, unique_prefix, clock):
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def system_everywhere(request, tmp_path, unique_prefix, clock):
-    values = {}
+    marker = request.node.get_closest_marker("environment")  # the test's REVISIT_* values
+    values = {"environment": marker.args[0] if marker else NO_LIMITS}
     if request.param == "postgresql":
-        values = {
+        values |= {
             "database_url": request.getfixturevalue("postgres_url"),
             "db_schema_prefix": request.getfixturevalue("postgres_schemas"),
             "amqp_url": request.getfixturevalue("amqp_url"),

@@ -48,6 +48,16 @@ def _sign_in_page(status: int = 200, error: str = "", tenant: str = "", staff_id
     return response
 
 
+def too_many_attempts() -> bool:
+    """Whether this address is over the gateway's per-address limit of requests without a
+    credential (REVISIT_RATE_LIMIT_ANONYMOUS), sign-in attempts counted on their own."""
+    limiter = current_app.extensions.get("gateway_limiter")
+    if limiter is None:
+        return False
+    key = f"console-sign-in:{request.remote_addr}"
+    return limiter.count(key, False, g.get("request_id")) is not None
+
+
 @bp.get("/sign-in")
 def sign_in_form():
     if g.console is not None:
@@ -61,6 +71,9 @@ def sign_in():
     tenant = request.form.get("tenant", "").strip()[:MAX_FIELD]
     staff_id = request.form.get("staff_id", "").strip()[:MAX_FIELD]
     password = request.form.get("password", "")
+    if too_many_attempts():
+        message = i18n.gettext("Too many sign-in attempts. Please wait a minute.")
+        return _sign_in_page(429, message, tenant, staff_id)
     if not form_token_ok():
         message = i18n.gettext("The form expired. Please sign in again.")
         return _sign_in_page(400, message, tenant, staff_id)

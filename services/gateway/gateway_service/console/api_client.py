@@ -44,9 +44,22 @@ class Answer:
         return str(self.status)
 
     def field_errors(self) -> dict[str, list[str]]:
-        """A 422's per-field messages (flattened keys as the API gives them)."""
+        """A 422's messages by field, nested fields by dotted path
+        (``{"ratings": {"price": [...]}}`` → ``ratings.price``: the form's input names)."""
         errors = self.body.get("errors") if isinstance(self.body, dict) else None
-        return errors if isinstance(errors, dict) else {}
+        return flat_errors(errors) if isinstance(errors, dict) else {}
+
+
+def flat_errors(errors: Mapping, prefix: str = "") -> dict[str, list[str]]:
+    """Nested field errors by dotted path; a message list stays a list of strings."""
+    flat: dict[str, list[str]] = {}
+    for key, value in errors.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, Mapping):
+            flat.update(flat_errors(value, name))
+        else:
+            flat[name] = [str(m) for m in value] if isinstance(value, list) else [str(value)]
+    return flat
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from .blueprint import bp
 from .pages import (  # noqa: F401 - their routes
     agenda,
     audit,
+    common,
     complaints,
     customers,
     errors,
@@ -39,4 +40,5 @@ def install(app: Flask, runtime: ServiceRuntime) -> None:
     app.extensions["console_api"] = ApiClient(lambda environ, start: app.wsgi_app(environ, start))
     i18n.install(app)
     words.install(app)
+    app.jinja_env.globals["form_key"] = common.form_key
     app.register_blueprint(bp)

@@ -75,8 +75,10 @@ class ApiClient:
     def __init__(self, wsgi_app):
         self.wsgi_app = wsgi_app
 
-    def _environ(self, identity, method, path, query, body, files, request_id, remote_addr):
-        headers = {"Accept": "application/json"}
+    def _environ(
+        self, identity, method, path, query, body, files, request_id, remote_addr, extra=None
+    ):
+        headers = {"Accept": "application/json", **(extra or {})}
         if request_id:
             headers["X-Request-ID"] = request_id
         data: Any = None
@@ -109,21 +111,25 @@ class ApiClient:
         files: Mapping[str, Any] | None = None,
         request_id: str | None = None,
         remote_addr: str = "127.0.0.1",
+        headers: Mapping[str, str] | None = None,
     ) -> Answer:
-        """``method /api/v1<path>`` as ``identity``, the answer read whole."""
-        environ = self._environ(identity, method, path, query, body, files, request_id, remote_addr)
-        app_iter, status, headers = contextvars.Context().run(
+        """``method /api/v1<path>`` as ``identity``, the answer read whole; ``headers``: more
+        request headers (e.g. ``Idempotency-Key``)."""
+        environ = self._environ(
+            identity, method, path, query, body, files, request_id, remote_addr, headers
+        )
+        app_iter, status, answer_headers = contextvars.Context().run(
             run_wsgi_app, self.wsgi_app, environ, True
         )
         raw = b"".join(app_iter)
         code = int(status.split(" ", 1)[0])
         parsed = None
-        if "json" in (headers.get("Content-Type") or ""):
+        if "json" in (answer_headers.get("Content-Type") or ""):
             try:
                 parsed = json.loads(raw)
             except ValueError:
                 parsed = None
-        return Answer(code, parsed, dict(headers.items()))
+        return Answer(code, parsed, dict(answer_headers.items()))
 
     def stream(
         self,

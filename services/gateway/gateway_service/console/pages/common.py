@@ -3,6 +3,8 @@ and ask the role table what the person may do (to show only the forms they may s
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,6 +14,15 @@ from ... import domain
 from ..api_client import Answer, ApiClient, Stream
 from ..guard import CSRF_FIELD
 from ..words import N_
+
+ONCE_FIELD = "idempotency_key"  # forms.once(): a key per form shown
+_VISIBLE = re.compile(r"[!-~]{1,255}")
+
+
+def form_key() -> str:
+    """A new key for one form shown (``forms.once()``)."""
+    return secrets.token_urlsafe(24)
+
 
 # The console's main pages: (endpoint, label, the API read they show), in the menu's order;
 # a page whose read the person's role may not make is left out of their menu.
@@ -67,8 +78,14 @@ def call(
     query: Mapping[str, str] | None = None,
     body: Any = None,
     files: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Answer:
-    """``method /api/v1<path>`` as the signed-in person."""
+    """``method /api/v1<path>`` as the signed-in person (``headers``: more request headers).
+    A write sent from a form that carries ``forms.once()`` goes with that form's key as its
+    ``Idempotency-Key``: a form sent twice (a double click, a retry) writes once."""
+    key = request.form.get(ONCE_FIELD) if method != "GET" else None
+    if key and _VISIBLE.fullmatch(key):
+        headers = {"Idempotency-Key": key, **(headers or {})}
     return client().call(
         g.console.identity(),
         method,
@@ -78,6 +95,7 @@ def call(
         files=files,
         request_id=g.get("request_id"),
         remote_addr=request.remote_addr or "127.0.0.1",
+        headers=headers,
     )
 
 

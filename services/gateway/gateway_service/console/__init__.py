@@ -40,5 +40,7 @@ def install(app: Flask, runtime: ServiceRuntime) -> None:
     app.extensions["console_api"] = ApiClient(lambda environ, start: app.wsgi_app(environ, start))
     i18n.install(app)
     words.install(app)
-    app.jinja_env.globals["form_key"] = common.form_key
+    app.jinja_env.globals.update(
+        form_key=common.form_key, session_csrf=common.session_csrf, csrf_field=guard.CSRF_FIELD
+    )
     app.register_blueprint(bp)

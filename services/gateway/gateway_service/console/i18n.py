@@ -68,7 +68,8 @@ def babel_locale() -> str:
     return current_locale().replace("-", "_")
 
 
-def _zone() -> ZoneInfo:
+def zone() -> ZoneInfo:
+    """The tenant's time zone (of the signed-in person)."""
     return ZoneInfo(g.get("console_timezone") or "Asia/Shanghai")
 
 
@@ -88,7 +89,7 @@ def show_datetime(value) -> str:
     at = parse_time(value)
     if at is None:
         return "" if value is None else str(value)
-    return format_datetime(at, "medium", tzinfo=_zone(), locale=babel_locale())
+    return format_datetime(at, "medium", tzinfo=zone(), locale=babel_locale())
 
 
 def show_date(value) -> str:
@@ -102,7 +103,7 @@ def show_date(value) -> str:
                 return value
             value = at
     if isinstance(value, datetime):
-        value = value.astimezone(_zone()).date()
+        value = value.astimezone(zone()).date()
     if not isinstance(value, date):
         return "" if value is None else str(value)
     return format_date(value, "medium", locale=babel_locale())
@@ -119,7 +120,20 @@ def local_input(value) -> str:
     """An RFC 3339 time as the value of an ``<input type=datetime-local>`` in the tenant's
     zone (``YYYY-MM-DDTHH:MM``)."""
     at = parse_time(value)
-    return "" if at is None else at.astimezone(_zone()).strftime("%Y-%m-%dT%H:%M")
+    return "" if at is None else at.astimezone(zone()).strftime("%Y-%m-%dT%H:%M")
+
+
+def aware_time(value: str) -> str:
+    """A ``datetime-local`` input (no offset: a time in the tenant's zone) as RFC 3339;
+    anything else as it was typed (the API says what is wrong with it)."""
+    value = value.strip()
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=zone())
+    return at.isoformat()
 
 
 def install(app: Flask) -> Translations:

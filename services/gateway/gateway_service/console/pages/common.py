@@ -19,6 +19,13 @@ ONCE_FIELD = "idempotency_key"  # forms.once(): a key per form shown
 _VISIBLE = re.compile(r"[!-~]{1,255}")
 
 
+def session_csrf() -> str:
+    """The signed-in person's CSRF token, for every form (a template global: macros imported
+    without the page's context have it too)."""
+    person = g.get("console")
+    return person.csrf_token if person is not None else ""
+
+
 def form_key() -> str:
     """A new key for one form shown (``forms.once()``)."""
     return secrets.token_urlsafe(24)
@@ -31,6 +38,7 @@ MENU = (
     ("console.visits", N_("Visits"), "/visits"),
     ("console.complaints", N_("Complaints"), "/complaints"),
     ("console.customers", N_("Customers"), "/customers"),
+    ("console.transfer", N_("Import and export"), "/complaints/export"),
     ("console.kpis", N_("KPIs"), "/kpis"),
     ("console.audit", N_("Audit sample"), "/visits/audit-sample"),
 )

@@ -218,7 +218,13 @@ def set_staff_password(data, staff_id):
     rt = runtime()
     use_case.run(
         lambda s: credentials.set_password(
-            s, identity, staff_id, data["password"], data.get("current_password"), at=rt.clock()
+            s,
+            identity,
+            staff_id,
+            data["password"],
+            data.get("current_password"),
+            at=rt.clock(),
+            cost=rt.options.password_cost,
         )
     )
     return None

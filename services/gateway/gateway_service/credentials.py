@@ -29,6 +29,7 @@ def set_password(
     current_password: str | None,
     *,
     at: datetime,
+    cost: int = passwords.LOG2_N,
 ) -> None:
     """Give ``staff_id`` the password ``password`` (rules: passwords.weakness); the caller is
     the tenant's admin, or the person (Forbidden otherwise) with their current password when
@@ -47,7 +48,7 @@ def set_password(
     if credential is None:
         credential = StaffCredential(tenant_id=caller.tenant_id, staff_id=person.id)
         session.add(credential)
-    credential.password_hash = passwords.hash_password(password)
+    credential.password_hash = passwords.hash_password(password, cost=cost)
     credential.failed_sign_ins, credential.locked_until = passwords.after_success()
     credential.changed_at = at
     session.execute(
@@ -63,7 +64,13 @@ class SignIn(NamedTuple):
 
 
 def check_sign_in(
-    session: Session, tenant_id: str, staff_id: str, password: str, *, at: datetime
+    session: Session,
+    tenant_id: str,
+    staff_id: str,
+    password: str,
+    *,
+    at: datetime,
+    cost: int = passwords.LOG2_N,
 ) -> SignIn:
     """Whether ``password`` signs ``staff_id`` of ``tenant_id`` in at ``at``: an active person
     with that password, not locked out. A failure is counted (the caller commits it, refused
@@ -79,7 +86,7 @@ def check_sign_in(
         else None
     )
     if credential is None or not credential.password_hash:
-        passwords.burn_time(password)
+        passwords.burn_time(password, cost)
         return SignIn(None)
     state = passwords.Lock(credential.failed_sign_ins, credential.locked_until)
     if passwords.locked(state, at):

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from revisit_common.env import flag, integer, text
 
+from . import passwords
+
 
 @dataclass(frozen=True)
 class GatewayOptions:
@@ -40,6 +42,9 @@ class GatewayOptions:
     # (behind a proxy that ends TLS); a request that came over HTTPS always gets Secure.
     console_session_hours: int = 12
     console_secure_cookies: bool = False
+    # scrypt's cost for new console passwords: N = 2**password_cost (15: 32 MiB and ~0.1 s
+    # a hash; each stored hash keeps its own, so raising it later keeps old ones working).
+    password_cost: int = 15
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> GatewayOptions:
@@ -52,4 +57,13 @@ class GatewayOptions:
             key_cache=flag(env, "REVISIT_KEY_CACHE"),
             console_session_hours=integer(env, "REVISIT_CONSOLE_SESSION_HOURS", 12),
             console_secure_cookies=flag(env, "REVISIT_CONSOLE_SECURE_COOKIES"),
+            password_cost=_cost(integer(env, "REVISIT_PASSWORD_COST", 15)),
         )
+
+
+def _cost(value: int) -> int:
+    if not passwords.MIN_COST <= value <= passwords.MAX_COST:
+        raise ValueError(
+            f"REVISIT_PASSWORD_COST={value}: from {passwords.MIN_COST} to {passwords.MAX_COST}"
+        )
+    return value

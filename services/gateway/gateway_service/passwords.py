@@ -1,7 +1,8 @@
 """Console passwords and sign-in lockout (CONTRACT §4.8). Plain functions, no Flask or SQL.
 
 * **Hashing**: scrypt (memory-hard; Python's ``hashlib.scrypt``, OpenSSL's) with a random
-  16-byte salt, cost N = 2**15, r = 8, p = 1 (32 MiB and about 0.1 s a hash here). The
+  16-byte salt, cost N = 2**15, r = 8, p = 1 (32 MiB and about 0.1 s a hash here; the
+  operator may choose another N, REVISIT_PASSWORD_COST). The
   stored form names its parameters (``scrypt$15$8$1$<salt>$<hash>``, base64), so the cost can
   be raised later and old hashes still verify. A stored form that is not one verifies
   nothing.
@@ -23,6 +24,7 @@ from typing import NamedTuple
 MIN_LENGTH = 10
 MAX_LENGTH = 200
 LOG2_N, R, P = 15, 8, 1
+MIN_COST, MAX_COST = 10, 20  # log2 of N, as stored forms may hold
 SALT_BYTES, HASH_BYTES = 16, 32
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
@@ -42,11 +44,12 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
-def hash_password(password: str, *, salt: bytes | None = None) -> str:
-    """The stored form of ``password`` (a new random salt unless one is given)."""
+def hash_password(password: str, *, salt: bytes | None = None, cost: int = LOG2_N) -> str:
+    """The stored form of ``password`` (a new random salt unless one is given) with
+    N = 2**cost."""
     salt = os.urandom(SALT_BYTES) if salt is None else salt
-    digest = _scrypt(password, salt, LOG2_N, R, P)
-    return f"{SCHEME}${LOG2_N}${R}${P}${_b64(salt)}${_b64(digest)}"
+    digest = _scrypt(password, salt, cost, R, P)
+    return f"{SCHEME}${cost}${R}${P}${_b64(salt)}${_b64(digest)}"
 
 
 def verify_password(password: str, stored: str | None) -> bool:
@@ -59,15 +62,16 @@ def verify_password(password: str, stored: str | None) -> bool:
         salt, digest = base64.b64decode(parts[4]), base64.b64decode(parts[5])
     except ValueError:
         return False
-    if not (10 <= log2_n <= 20 and 1 <= r <= 32 and 1 <= p <= 16 and 16 <= len(digest) <= 64):
+    sane = MIN_COST <= log2_n <= MAX_COST and 1 <= r <= 32 and 1 <= p <= 16
+    if not sane or not 16 <= len(digest) <= 64:
         return False
     return hmac.compare_digest(_scrypt(password, salt, log2_n, r, p, len(digest)), digest)
 
 
-def burn_time(password: str) -> None:
-    """As long as a verification takes, for a person with no password (or none at all), so
-    that the answer's time tells nothing of who exists."""
-    _scrypt(password, b"\0" * SALT_BYTES, LOG2_N, R, P)
+def burn_time(password: str, cost: int = LOG2_N) -> None:
+    """As long as a verification at ``cost`` takes, for a person with no password (or none
+    at all), so that the answer's time tells nothing of who exists."""
+    _scrypt(password, b"\0" * SALT_BYTES, cost, R, P)
 
 
 def weakness(password: str, staff_id: str) -> str | None:

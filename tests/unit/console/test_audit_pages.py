@@ -13,13 +13,6 @@ from tests.unit.console.conftest import new_tenant
 from tests.unit.console.test_kpis_pages import completed_visit
 
 
-@pytest.fixture
-def running(system):
-    """The system with its relays and consumers (the visit service learns of customers)."""
-    system.start()
-    return system
-
-
 def form_token(page: str, action: str) -> str:
     """The CSRF token inside the form posting to ``action`` (as the browser sends it)."""
     form = re.search(rf'<form method="post" action="{re.escape(action)}">(.*?)</form>', page, re.S)

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from gateway_service import domain
 from tests.support.console import add_person
 from tests.support.polling import wait_until
@@ -21,13 +19,6 @@ CUSTOMER = {
     "annual_purchase_amount": 500000,
     "cooperation_start": "2019-03-01",
 }
-
-
-@pytest.fixture
-def running(system):
-    """The system with its relays and consumers (events reach the kpi service)."""
-    system.start()
-    return system
 
 
 def completed_visit(admin, assignee: str | None, record: dict | None = None) -> str:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gateway_service import passwords
+from gateway_service.options import GatewayOptions
 from gateway_service.passwords import Lock
 
 NOW = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
@@ -97,3 +98,21 @@ def test_lock_after_max_failures_in_a_row():
 
 def test_success_clears_the_count():
     assert passwords.after_success() == Lock(0, None)
+
+
+@pytest.mark.parametrize(("value", "cost"), [(None, 15), ("10", 10), ("20", 20)])
+def test_the_operator_chooses_the_cost(value, cost):
+    env = {} if value is None else {"REVISIT_PASSWORD_COST": value}
+    assert GatewayOptions.from_env(env).password_cost == cost
+
+
+@pytest.mark.parametrize("value", ["9", "21", "fast"])
+def test_a_cost_out_of_range_stops_the_start(value):
+    with pytest.raises(ValueError, match="REVISIT_PASSWORD_COST"):
+        GatewayOptions.from_env({"REVISIT_PASSWORD_COST": value})
+
+
+def test_a_hash_at_another_cost_names_it_and_verifies():
+    stored = passwords.hash_password("correct horse battery", cost=10)
+    assert stored.startswith("scrypt$10$8$1$")
+    assert passwords.verify_password("correct horse battery", stored) is True

@@ -5,8 +5,10 @@ lockout after repeated failures, a strict Content-Security-Policy."""
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from gateway_service import passwords
+from gateway_service.models import StaffCredential
 from tests.support.console import PASSWORD, Console, add_person, csrf_of
 
 pytestmark = pytest.mark.usefixtures("system_everywhere")
@@ -15,6 +17,12 @@ pytestmark = pytest.mark.usefixtures("system_everywhere")
 def test_sign_in_shows_my_agenda_and_sign_out_ends_the_session(tenant_everywhere):
     tenant = tenant_everywhere
     add_person(tenant.admin, "wang.fang")
+    with tenant.app.app_context():
+        stored = tenant.app.extensions["gateway_store"].db.fetch(
+            sa.select(StaffCredential.password_hash).where(StaffCredential.tenant_id == tenant.id),
+            {},
+        )
+    assert [row[0].split("$")[:4] for row in stored] == [["scrypt", "10", "8", "1"]]
     console = tenant.console()
     assert console.get("/console/").status_code == 303  # to the sign-in page
     answer = console.sign_in(tenant.id, "wang.fang")

@@ -83,7 +83,9 @@ def sign_in():
     rt = runtime()
     now = rt.clock()
     with rt.db.transaction() as session:
-        result = credentials.check_sign_in(session, tenant, staff_id, password, at=now)
+        result = credentials.check_sign_in(
+            session, tenant, staff_id, password, at=now, cost=_options().password_cost
+        )
         secret = None
         if result.person is not None:
             hours = _options().console_session_hours

@@ -17,11 +17,10 @@ pytestmark = pytest.mark.usefixtures("system_everywhere")
 def test_sign_in_shows_my_agenda_and_sign_out_ends_the_session(tenant_everywhere):
     tenant = tenant_everywhere
     add_person(tenant.admin, "wang.fang")
-    with tenant.app.app_context():
-        stored = tenant.app.extensions["gateway_store"].db.fetch(
-            sa.select(StaffCredential.password_hash).where(StaffCredential.tenant_id == tenant.id),
-            {},
-        )
+    query = sa.select(StaffCredential.password_hash).where(
+        StaffCredential.tenant_id == sa.bindparam("tenant")
+    )
+    stored = tenant.app.extensions["gateway_store"].db.fetch(query, {"tenant": tenant.id})
     assert [row[0].split("$")[:4] for row in stored] == [["scrypt", "10", "8", "1"]]
     console = tenant.console()
     assert console.get("/console/").status_code == 303  # to the sign-in page

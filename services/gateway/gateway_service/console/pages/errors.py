@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from werkzeug.exceptions import HTTPException
 
 from .. import i18n
@@ -9,6 +11,8 @@ from ..blueprint import bp
 from ..guard import Forged
 from ..words import N_
 from .common import page
+
+log = logging.getLogger(__name__)
 
 MESSAGES = {
     400: N_("The request could not be understood."),
@@ -19,6 +23,7 @@ MESSAGES = {
     422: N_("Some fields are not valid."),
     429: N_("Too many requests. Please wait a moment."),
     502: N_("A service did not answer. Please try again."),
+    500: N_("Something went wrong on our side. Please try again."),
 }
 
 
@@ -33,6 +38,13 @@ def refused(error: HTTPException):
     status = error.code or 500
     text = MESSAGES.get(status, N_("Something went wrong."))
     return page("console/error.html", status, message=i18n.gettext(text))
+
+
+@bp.errorhandler(Exception)
+def failed(error: Exception):
+    """A failure of ours (a bug, the database gone): logged, and a page, not JSON."""
+    log.exception("console page failed", exc_info=error)
+    return page("console/error.html", 500, message=i18n.gettext(MESSAGES[500]))
 
 
 @bp.get("/<path:rest>")

@@ -93,6 +93,7 @@ BODIES: dict[tuple[str, str], Callable[[Ids], Any]] = {
     ("POST", "/api/v1/complaints/{complaint_id}/assign"): lambda ids: {"assignee": "wang.fang"},
     ("POST", "/api/v1/staff"): lambda ids: {"id": "zhao.lei", "name": "Zhao Lei"},
     ("PATCH", "/api/v1/staff/{staff_id}"): lambda ids: {"phone": "+86 21 5555 0000"},
+    ("POST", "/api/v1/staff/{staff_id}/password"): lambda ids: {"password": "a long password 1"},
     ("POST", "/api/v1/webhooks"): lambda ids: {
         "url": WEBHOOK_URL,
         "events": ["ComplaintRaised"],

@@ -1,5 +1,6 @@
 """The console in a real browser: one standalone revisit (`make run`) and one headless
-Debian Chromium per test module, a fresh browser context (no cookies) per test.
+Debian Chromium per test process (each test works in a tenant of its own), a fresh browser
+context (no cookies) per test.
 
 Skipped when /usr/bin/chromium or Playwright is missing, unless REVISIT_REQUIRE_SERVICES=1
 (CI, where .ci/run installs the browser), which makes that a failure.
@@ -48,7 +49,7 @@ def _close(page, request, kind: str) -> None:
         page.context.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
     sync_api = need_chromium()
     with sync_api.sync_playwright() as playwright:
@@ -57,10 +58,15 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture(scope="module")
+# scrypt at N = 2**10 (tests/unit/console checks the default's cost): the same rules, each
+# sign-in 30 times cheaper.
+SERVER_ENV = {"REVISIT_ADMIN_TOKEN": ADMIN, "REVISIT_PASSWORD_COST": "10"}
+
+
+@pytest.fixture(scope="session")
 def server(tmp_path_factory):
     """A standalone revisit whose platform token is ADMIN."""
-    srv = Server(tmp_path_factory.mktemp("console") / "var", env={"REVISIT_ADMIN_TOKEN": ADMIN})
+    srv = Server(tmp_path_factory.mktemp("console") / "var", env=SERVER_ENV)
     srv.start()
     yield srv
     srv.stop()

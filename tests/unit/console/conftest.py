@@ -1,11 +1,11 @@
 """The whole system in this process (gateway with its console, and every service) on a
 pinned clock, and a tenant with people who have console passwords.
 
-``system`` runs on SQLite and the in-memory bus; ``system_everywhere`` runs each test there
-and on PostgreSQL with RabbitMQ (the console's security tests). A system is built once per
-test module (a test works in a tenant of its own, and the clock is set back to its start
-before each test); a test marked ``environment({...})`` gets a system of its own with those
-``REVISIT_*`` values."""
+``system`` runs on SQLite and the in-memory bus (``running``: with its workers);
+``system_everywhere`` runs each test there and on PostgreSQL with RabbitMQ (the console's
+security tests). Each is built once per test process (a test works in a tenant of its own,
+and the clock is set back to its start before each test); a test marked
+``environment({...})`` gets a system of its own with those ``REVISIT_*`` values."""
 
 from __future__ import annotations
 
@@ -48,24 +48,38 @@ def _system(folder, clock, environment=NO_LIMITS, **values):
 
 @dataclass
 class Shared:
-    """A module's system, its clock, and whether its workers run."""
+    """A system shared by the tests of a process, and its clock."""
 
     system: object
     clock: FakeClock
-    running: bool = False
 
 
-@pytest.fixture(scope="module")
-def _shared(tmp_path_factory):
+def _shared_system(tmp_path_factory, start: bool = False, **values) -> Shared:
     clock = FakeClock(START)
-    shared = Shared(_system(tmp_path_factory.mktemp("console"), clock), clock)
+    shared = Shared(_system(tmp_path_factory.mktemp("console"), clock, **values), clock)
+    if start:
+        shared.system.start()
+    return shared
+
+
+@pytest.fixture(scope="session")
+def _shared(tmp_path_factory):
+    shared = _shared_system(tmp_path_factory)
     yield shared
     shared.system.close()
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session")
+def _shared_running(tmp_path_factory):
+    """Another system, with its relays and consumers running (events reach the kpi service;
+    the one above stays synchronous: no event plans anything behind a test's back)."""
+    shared = _shared_system(tmp_path_factory, start=True)
+    yield shared
+    shared.system.close()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def _shared_everywhere(request, tmp_path_factory):
-    clock = FakeClock(START)
     values: dict = {}
     prefix = f"c{secrets.token_hex(4)}_"
     if request.param == "postgresql":
@@ -74,34 +88,39 @@ def _shared_everywhere(request, tmp_path_factory):
             "db_schema_prefix": prefix,
             "amqp_url": request.getfixturevalue("amqp_url"),
         }
-    shared = Shared(_system(tmp_path_factory.mktemp("console"), clock, **values), clock)
+    shared = _shared_system(tmp_path_factory, **values)
     yield shared
     shared.system.close()
     if values:
         drop_schemas(values["database_url"], prefix)
 
 
+def _in_use(request) -> Shared:
+    """The shared system this test uses: everywhere's, the running one, or the plain one."""
+    if "_shared_everywhere" in request.fixturenames:
+        return request.getfixturevalue("_shared_everywhere")
+    if "running" in request.fixturenames:
+        return request.getfixturevalue("_shared_running")
+    return request.getfixturevalue("_shared")
+
+
 @pytest.fixture
 def clock(request):
-    """The clock of the module's system this test uses, set back to START."""
-    everywhere = "_shared_everywhere" in request.fixturenames
-    shared = request.getfixturevalue("_shared_everywhere" if everywhere else "_shared")
+    """The clock of the system this test uses, set back to START."""
+    shared = _in_use(request)
     shared.clock.at = START
     return shared.clock
 
 
 @pytest.fixture
-def system(_shared, clock):
-    return _shared.system
+def system(request, clock):
+    return _in_use(request).system
 
 
 @pytest.fixture
-def running(_shared, clock):
+def running(_shared_running, clock):
     """``system`` with its relays and consumers running (events reach the kpi service)."""
-    if not _shared.running:
-        _shared.system.start()
-        _shared.running = True
-    return _shared.system
+    return _shared_running.system
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ REQUIRED = os.environ.get("REVISIT_REQUIRE_SERVICES") == "1"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 # How long one browser action (a click, a navigation, an expectation) may take.
-ACTION_TIMEOUT_MS = 10_000
+ACTION_TIMEOUT_MS = 20_000
 
 
 def _missing(message: str) -> None:

@@ -36,6 +36,7 @@ def completed_visit(admin, assignee: str | None, record: dict | None = None) -> 
     # the visit service learns of the customer from the bus
     planned = wait_until(
         lambda: (answer := admin.post("/visits", body)).status_code == 201 and answer,
+        timeout=30,  # generous: a busy machine (the suite beside another) is slow
         message="the visit service knows the customer",
     )
     done = admin.post(
@@ -55,7 +56,7 @@ def counted(admin, visits_completed: int) -> None:
         counts = answer.json["counts"]
         return counts["visits_due"] == counts["visits_completed"] == visits_completed
 
-    wait_until(probe, message=f"the kpi service counted {visits_completed} visits")
+    wait_until(probe, timeout=30, message=f"the kpi service counted {visits_completed} visits")
 
 
 def rate_row(page: str, label: str) -> tuple[str, str, str]:

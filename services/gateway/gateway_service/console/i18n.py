@@ -10,9 +10,11 @@ language by Babel (CLDR).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
@@ -24,8 +26,10 @@ LOCALES = ("zh-CN", "en")
 CATALOGS = Path(__file__).parent / "locales"
 
 
-def load_catalog(locale: str) -> dict[str, str]:
-    """Every translated message of ``locale`` (msgid → msgstr), from its .po files."""
+@functools.cache
+def load_catalog(locale: str) -> Mapping[str, str]:
+    """Every translated message of ``locale`` (msgid → msgstr), from its .po files (read
+    once a process: they are part of the code)."""
     messages: dict[str, str] = {}
     for path in sorted((CATALOGS / locale).glob("*.po")):
         with path.open("rb") as handle:
@@ -33,7 +37,7 @@ def load_catalog(locale: str) -> dict[str, str]:
         for message in catalog:
             if message.id and isinstance(message.id, str) and message.string:
                 messages[message.id] = message.string
-    return messages
+    return MappingProxyType(messages)
 
 
 class Translations:

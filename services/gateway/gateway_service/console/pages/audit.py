@@ -22,7 +22,7 @@ from ..blueprint import bp
 from ..guard import signed_in
 from ..words import N_
 from .common import call, customer_names, page
-from .visits import COMPETITOR_TEXTS, PRODUCT_FEEDBACK, RATINGS
+from .visit_record import COMPETITOR_TEXTS, PRODUCT_FEEDBACK, RATINGS
 
 FILTERS = ("from", "to", "assignee", "seed")
 REVIEWS = {"key_account": N_("Key account"), "sample": N_("Random sample")}

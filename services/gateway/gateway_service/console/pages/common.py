@@ -135,3 +135,26 @@ def customer_names(ids) -> dict[str, str]:
         if answer.status == 200 and isinstance(answer.body, dict):
             names[customer_id] = str(answer.body.get("name") or customer_id)
     return names
+
+
+MANY = "500"  # the most a list returns: the customers and staff offered in selects
+
+
+def staff_options() -> list[tuple[str, str]] | None:
+    """(id, name) of the tenant's active people, None when the person may not list them."""
+    if not can("GET", "/staff"):
+        return None
+    answer = call("GET", "/staff", query={"limit": MANY, "active": "true"})
+    if answer.status != 200:
+        return None
+    return [(p["id"], f"{p['name']} ({p['id']})") for p in answer.body.get("items", [])]
+
+
+def customer_options() -> list[tuple[str, str]] | None:
+    """(id, name) of the tenant's customers for a select; None when there are more than a
+    select can offer (the form asks for the id instead)."""
+    answer = call("GET", "/customers", query={"limit": MANY})
+    if answer.status != 200 or answer.body.get("next_cursor"):
+        return None
+    items = sorted(answer.body.get("items", []), key=lambda c: str(c.get("name")))
+    return [(c["id"], c["name"]) for c in items]

@@ -17,10 +17,9 @@ from ..blueprint import bp
 from ..guard import signed_in
 from ..i18n import gettext, parse_time
 from ..words import N_, word
-from .common import call, can, customer_names, page, read
+from .common import call, can, customer_names, customer_options, page, read, staff_options
 
 MAX_FIELD = 5000
-PICK_LIMIT = 200  # customers or staff offered in a select; more: an id field
 FILTERS = ("status", "severity", "department", "overdue", "assignee", "cursor")
 INTAKE_FIELDS = (
     "customer_id",
@@ -99,21 +98,7 @@ def _without_cursor(filters: dict[str, str]) -> dict[str, str]:
 
 def _pick_lists() -> dict[str, Any]:
     """Customers and staff to choose from in the intake form (None: type an id)."""
-    customers = call("GET", "/customers", query={"limit": str(PICK_LIMIT)})
-    staff = call("GET", "/staff", query={"limit": str(PICK_LIMIT), "active": "true"})
-    return {
-        "customer_choices": _choices(customers),
-        "staff_choices": _choices(staff, show_id=True),
-    }
-
-
-def _choices(answer, show_id: bool = False) -> list[tuple[str, str]] | None:
-    if answer.status != 200 or answer.body.get("next_cursor"):
-        return None
-    return [
-        (item["id"], f"{item['name']} ({item['id']})" if show_id else item["name"])
-        for item in answer.body.get("items", [])
-    ]
+    return {"customer_choices": customer_options(), "staff_choices": staff_options()}
 
 
 def _list_page(status: int = 200, values=None, errors=None, problem: str = ""):
@@ -205,10 +190,7 @@ def _complaint_page(complaint_id: str, status: int = 200, **extra):
     may_assign = can("POST", f"/complaints/{complaint_id}/assign")
     staff = None
     if may_assign:
-        staff = _choices(
-            call("GET", "/staff", query={"limit": str(PICK_LIMIT), "active": "true"}),
-            show_id=True,
-        )
+        staff = staff_options()
     return page(
         "console/complaint.html",
         status,

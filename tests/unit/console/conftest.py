@@ -1,7 +1,8 @@
 """The whole system in this process (gateway with its console, and every service) on a
 pinned clock, and a tenant with people who have console passwords.
 
-``system`` runs on SQLite and the in-memory bus (``running``: with its workers);
+``system`` runs on SQLite and the in-memory bus (``running``: with its workers, one per
+module);
 ``system_everywhere`` runs each test there and on PostgreSQL with RabbitMQ (the console's
 security tests). Each is built once per test process (a test works in a tenant of its own,
 and the clock is set back to its start before each test); a test marked
@@ -69,10 +70,12 @@ def _shared(tmp_path_factory):
     shared.system.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def _shared_running(tmp_path_factory):
     """Another system, with its relays and consumers running (events reach the kpi service;
-    the one above stays synchronous: no event plans anything behind a test's back)."""
+    the one above stays synchronous: no event plans anything behind a test's back). One per
+    module, closed at its end: the in-memory bus is the process's, and a running system's
+    consumers would take other systems' events (and plan visits for their tenants)."""
     shared = _shared_system(tmp_path_factory, start=True)
     yield shared
     shared.system.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
 
 from gateway_service import console
 from gateway_service.console.i18n import load_catalog
@@ -36,3 +37,15 @@ def test_every_message_has_a_zh_cn_translation():
     listing = "\n".join(f'#: {at}\nmsgid "{text}"\nmsgstr ""\n' for text, at in missing.items())
     assert not missing, f"{len(missing)} messages without zh-CN:\n{listing}"
     assert len(found) > 50  # the extractors found the texts at all
+
+
+def test_no_message_is_translated_in_two_catalogs():
+    """A text shared by pages is in base.po once, so it cannot get two translations."""
+    found: dict[str, list[str]] = {}
+    for path in sorted((CONSOLE / "locales" / "zh-CN").glob("*.po")):
+        with path.open("rb") as handle:
+            for message in read_po(handle):
+                if message.id:
+                    found.setdefault(str(message.id), []).append(path.name)
+    twice = {text: files for text, files in found.items() if len(files) > 1}
+    assert not twice, twice

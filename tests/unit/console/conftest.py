@@ -4,8 +4,9 @@ pinned clock, and a tenant with people who have console passwords.
 ``system`` runs on SQLite and the in-memory bus (``running``: with its workers, one per
 module);
 ``system_everywhere`` runs each test there and on PostgreSQL with RabbitMQ (the console's
-security tests). Each is built once per test process (a test works in a tenant of its own,
-and the clock is set back to its start before each test); a test marked
+security tests). ``system`` is built once per test process, the others once per module (a
+test works in a tenant of its own, and the clock is set back to its start before each
+test); a test marked
 ``environment({...})`` gets a system of its own with those ``REVISIT_*`` values."""
 
 from __future__ import annotations
@@ -81,8 +82,11 @@ def _shared_running(tmp_path_factory):
     shared.system.close()
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def _shared_everywhere(request, tmp_path_factory):
+    """One per module: its PostgreSQL pools are given back when the module ends (a system
+    holds a dozen connections; kept for a whole test process, they added up, beside a
+    native stack, to PostgreSQL's 100)."""
     values: dict = {}
     prefix = f"c{secrets.token_hex(4)}_"
     if request.param == "postgresql":

@@ -9,46 +9,20 @@ import pytest
 from tests.support.accessibility import assert_accessible
 from tests.support.browser import assert_fits_width, expect, shoot
 from tests.support.console_people import choose_language, sign_in
-from tests.support.standalone import CUSTOMER
 
 
 @pytest.fixture
 def pages(tenant) -> dict[str, tuple[str, int]]:
     """Page name → (path, the status it answers with)."""
-    customer = tenant.api("POST", "/customers", {**CUSTOMER, "name": "华东贸易"}, status=201)
-    customer_id = customer.json()["id"]
-    visit = tenant.api(
-        "POST",
-        "/visits",
-        {
-            "customer_id": customer_id,
-            "reason": "care",
-            "method": "on_site",
-            "due_date": "2020-01-06",
-        },
-        status=201,
-    ).json()
-    complaint = tenant.api(
-        "POST",
-        "/complaints",
-        {
-            "customer_id": customer_id,
-            "channel": "email",
-            "severity": "major",
-            "category": "service_quality",
-            "department": "customer_service",
-            "description": "Nobody called back",
-        },
-        status=201,
-    ).json()
+    ids = tenant.records()
     return {
         "agenda": ("/console/", 200),
         "visits": ("/console/visits", 200),
-        "visit": (f"/console/visits/{visit['id']}", 200),
+        "visit": (f"/console/visits/{ids['visit']}", 200),
         "complaints": ("/console/complaints", 200),
-        "complaint": (f"/console/complaints/{complaint['id']}", 200),
+        "complaint": (f"/console/complaints/{ids['complaint']}", 200),
         "customers": ("/console/customers", 200),
-        "customer": (f"/console/customers/{customer_id}", 200),
+        "customer": (f"/console/customers/{ids['customer']}", 200),
         "kpis": ("/console/kpis", 200),
         "audit": ("/console/audit", 200),
         "transfer": ("/console/transfer", 200),

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import requests
 
 from tests.support.browser import expect
-from tests.support.standalone import ADMIN, bearer
+from tests.support.standalone import ADMIN, CUSTOMER, bearer
 
 PASSWORD = "correct horse battery"
 SIGN_IN = re.compile(r"^(Sign in|登录)$")
@@ -46,6 +46,31 @@ class Tenant:
         self.api("POST", "/staff", {"id": staff_id, "name": name, "role": role}, status=201)
         self.api("POST", f"/staff/{staff_id}/password", {"password": password}, status=204)
         return Person(self.id, staff_id, name, role, password)
+
+    def records(self) -> dict[str, str]:
+        """Ids of a customer (华东贸易), a planned on-site visit to it (due 2020-01-06) and a
+        received major complaint of it."""
+        customer = self.api("POST", "/customers", {**CUSTOMER, "name": "华东贸易"}, status=201)
+        customer_id = customer.json()["id"]
+        visit = {
+            "customer_id": customer_id,
+            "reason": "care",
+            "method": "on_site",
+            "due_date": "2020-01-06",
+        }
+        complaint = {
+            "customer_id": customer_id,
+            "channel": "email",
+            "severity": "major",
+            "category": "service_quality",
+            "department": "customer_service",
+            "description": "Nobody called back",
+        }
+        return {
+            "customer": customer_id,
+            "visit": self.api("POST", "/visits", visit, status=201).json()["id"],
+            "complaint": self.api("POST", "/complaints", complaint, status=201).json()["id"],
+        }
 
 
 def new_tenant(base: str, name: str = "Acme") -> Tenant:

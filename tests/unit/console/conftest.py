@@ -4,10 +4,9 @@ pinned clock, and a tenant with people who have console passwords.
 ``system`` runs on SQLite and the in-memory bus (``running``: with its workers, one per
 module);
 ``system_everywhere`` runs each test there and on PostgreSQL with RabbitMQ (the console's
-security tests). ``system`` is built once per test process, the others once per module (a
-test works in a tenant of its own, and the clock is set back to its start before each
-test); a test marked
-``environment({...})`` gets a system of its own with those ``REVISIT_*`` values."""
+security tests); ``limited_system`` has its rate limits on. ``system`` is built once per
+test process, the others once per module (a test works in a tenant of its own, and the
+clock is set back to its start before each test)."""
 
 from __future__ import annotations
 
@@ -131,19 +130,24 @@ def running(_shared_running, clock):
 
 
 @pytest.fixture
-def system_everywhere(request, tmp_path, _shared_everywhere, clock):
-    marker = request.node.get_closest_marker("environment")  # the test's REVISIT_* values
-    if marker is None:
-        yield _shared_everywhere.system
-        return
+def system_everywhere(_shared_everywhere, clock):
+    return _shared_everywhere.system
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def limited_system(request, tmp_path):
+    """A system of the test's own whose rate limits are on (REVISIT_RATE_LIMIT_ANONYMOUS
+    4/minute), on SQLite and on PostgreSQL with RabbitMQ. (Not beside a module's shared one:
+    two PostgreSQL systems in one test process hold twice the connections.)"""
     values: dict = {}
-    if _shared_everywhere.system.runtimes["gateway"].db.is_postgres:
+    if request.param == "postgresql":
         values = {
             "database_url": request.getfixturevalue("postgres_url"),
             "db_schema_prefix": request.getfixturevalue("postgres_schemas"),
             "amqp_url": request.getfixturevalue("amqp_url"),
         }
-    system = _system(tmp_path, clock, environment={**CHEAP, **marker.args[0]}, **values)
+    limits = {**CHEAP, "REVISIT_RATE_LIMIT_ANONYMOUS": "4/minute"}
+    system = _system(tmp_path, FakeClock(START), environment=limits, **values)
     yield system
     system.close()
 

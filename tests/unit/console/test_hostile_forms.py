@@ -20,23 +20,23 @@ def signed_in(tenant_everywhere):
 
 
 @pytest.mark.parametrize(
-    "fields",
+    ("fields", "status"),
     [
-        {"staff_id": "wang\x00fang"},
-        {"tenant": "x" * 5000},
-        {"password": "p" * 5000},
-        {"staff_id": "王芳"},
-        {"tenant": "' OR 1=1 --"},
+        ({"staff_id": "wang\x00fang"}, 401),
+        ({"tenant": "x" * 5000}, 401),
+        ({"password": "p" * 5000}, 422),  # over 1000 characters: not even checked
+        ({"staff_id": "王芳"}, 401),
+        ({"tenant": "' OR 1=1 --"}, 401),
     ],
 )
-def test_odd_sign_in_fields_are_refused_with_a_page(tenant_everywhere, fields):
+def test_odd_sign_in_fields_are_refused_with_a_page(tenant_everywhere, fields, status):
     tenant = tenant_everywhere
     add_person(tenant.admin, "wang.fang")
     console = tenant.console()
     console.get("/console/sign-in")
     body = {"tenant": tenant.id, "staff_id": "wang.fang", "password": "wrong password!"}
     answer = console.post("/console/sign-in", {**body, **fields})
-    assert answer.status_code in (401, 422)
+    assert answer.status_code == status
     assert answer.content_type == "text/html; charset=utf-8"
 
 
@@ -79,7 +79,7 @@ def test_a_nul_in_the_path_is_refused_before_any_page(signed_in):
         "/console/complaints/" + "x" * 3000,
     ],
 )
-def test_odd_ids_in_urls_are_a_4xx_page(signed_in, path):
+def test_odd_ids_in_urls_are_a_404_page(signed_in, path):
     answer = signed_in.get(path)
-    assert answer.status_code in (400, 404)
+    assert answer.status_code == 404
     assert answer.content_type == "text/html; charset=utf-8"
